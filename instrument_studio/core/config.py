@@ -1,0 +1,107 @@
+"""Frozen configuration dataclasses with JSON round-trips.
+
+Every config that ends up in a file (a model bundle, a dataset project, a sweep) is one of these,
+so a saved model always knows exactly how its input was computed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T")
+
+# The course labs' settings: librosa's default rate, 128 mel bands up to 8 kHz.
+ANALYSIS_SR = 22050
+
+
+def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        f = known[name]
+        sub = f.type if isinstance(f.type, type) else None
+        if isinstance(value, dict) and sub is not None and dataclasses.is_dataclass(sub):
+            value = _from_dict(sub, value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{cls.__name__}: {exc}") from exc
+
+
+class JsonConfig:
+    """Mixin: to_dict / from_dict / JSON file I/O for frozen dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        return _from_dict(cls, data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls: type[T], text: str) -> T:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{cls.__name__}: not valid JSON ({exc})") from exc
+        return _from_dict(cls, data)
+
+    def save(self, path: str | Path) -> None:
+        from .fileio import atomic_write_text
+
+        atomic_write_text(path, self.to_json())
+
+    @classmethod
+    def load(cls: type[T], path: str | Path) -> T:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from exc
+        return cls.from_json(text)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class MelConfig(JsonConfig):
+    """The log-mel spectrogram: one definition for display, training and live use."""
+
+    sr: int = ANALYSIS_SR
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float = 8000.0
+
+    def __post_init__(self) -> None:
+        if self.sr <= 0:
+            raise ConfigError(f"sample rate must be positive, got {self.sr}")
+        if self.n_fft < 16 or self.n_fft & (self.n_fft - 1):
+            raise ConfigError(f"n_fft must be a power of two of at least 16, got {self.n_fft}")
+        if not 1 <= self.hop_length <= self.n_fft:
+            raise ConfigError(f"hop length must be between 1 and n_fft ({self.n_fft}), got {self.hop_length}")
+        if not 1 <= self.n_mels <= 512:
+            raise ConfigError(f"n_mels must be between 1 and 512, got {self.n_mels}")
+        if not 0 <= self.fmin < self.fmax:
+            raise ConfigError(f"need 0 <= fmin < fmax, got fmin={self.fmin}, fmax={self.fmax}")
+        if self.fmax > self.sr / 2:
+            raise ConfigError(f"fmax {self.fmax:g} Hz is above the Nyquist frequency {self.sr / 2:g} Hz")
+
+    @property
+    def frame_seconds(self) -> float:
+        return self.hop_length / self.sr

@@ -1,0 +1,64 @@
+"""Light and dark palettes (Fusion), and pyqtgraph colours that follow them."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(223, 225, 229)
+    p.setColor(QPalette.Window, window)
+    p.setColor(QPalette.WindowText, text)
+    p.setColor(QPalette.Base, base)
+    p.setColor(QPalette.AlternateBase, QColor(50, 52, 56))
+    p.setColor(QPalette.ToolTipBase, QColor(60, 63, 65))
+    p.setColor(QPalette.ToolTipText, text)
+    p.setColor(QPalette.Text, text)
+    p.setColor(QPalette.Button, QColor(55, 57, 61))
+    p.setColor(QPalette.ButtonText, text)
+    p.setColor(QPalette.BrightText, QColor(255, 90, 90))
+    p.setColor(QPalette.Link, QColor(90, 160, 255))
+    p.setColor(QPalette.Highlight, QColor(53, 116, 240))
+    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
+    p.setColor(QPalette.PlaceholderText, QColor(140, 143, 148))
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
+        p.setColor(QPalette.Disabled, role, QColor(120, 122, 127))
+    return p
+
+
+def _light_palette() -> QPalette:
+    p = QApplication.style().standardPalette()
+    p.setColor(QPalette.PlaceholderText, QColor(110, 110, 110))
+    return p
+
+
+def is_dark(app: QApplication | None = None) -> bool:
+    app = app or QApplication.instance()
+    return app.palette().color(QPalette.Window).lightness() < 128
+
+
+def apply_theme(app: QApplication, name: str) -> str:
+    """Apply 'light', 'dark' or 'system'; returns the theme in effect ('light' or 'dark')."""
+    app.setStyle("Fusion")
+    if name == "dark":
+        app.setPalette(_dark_palette())
+    elif name == "light":
+        app.setPalette(_light_palette())
+    else:
+        app.setPalette(app.style().standardPalette())
+    effective = "dark" if is_dark(app) else "light"
+    pg.setConfigOptions(background=app.palette().color(QPalette.Base),
+                        foreground=app.palette().color(QPalette.Text), antialias=False)
+    return effective
+
+
+def plot_colors() -> dict[str, str]:
+    """Series colours readable on both palettes."""
+    if is_dark():
+        return {"wave": "#6cb6ff", "playhead": "#ffd54f", "grid": "#5a5d63", "accent": "#ff8a65"}
+    return {"wave": "#1f5fbf", "playhead": "#d32f2f", "grid": "#c8c8c8", "accent": "#e65100"}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One-step set-up on Debian 12 / Ubuntu: system libraries, a virtual environment at .venv/
+# in the repository root, and the package (editable) with its test tools.
+# Run as root or through sudo, from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# PortAudio (sounddevice), the libraries Qt needs offscreen and under X, Xvfb for screenshots,
+# PulseAudio for the virtual microphone used by the recording tests, portaudio19-dev so that
+# tinysoundfont's pyaudio requirement builds.
+$SUDO apt-get install -y -q --no-install-recommends \
+  python3 python3-venv python3-dev build-essential \
+  libportaudio2 portaudio19-dev libsndfile1 \
+  libgl1 libegl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 \
+  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
+  libxcb-shape0 libxkbcommon-x11-0 xvfb xauth x11-utils \
+  pulseaudio pulseaudio-utils
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+# librosa's first call compiles numba kernels (~20 s); do it once here, not in the first test.
+.venv/bin/python -c "import numpy as np, librosa; librosa.feature.melspectrogram(y=np.zeros(22050, dtype=np.float32), sr=22050)"
+echo "Instrument Studio installed in $(pwd)/.venv"

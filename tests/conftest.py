@@ -1,0 +1,34 @@
+"""Shared test set-up: offscreen Qt, isolated settings and caches, no stray threads."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# Before anything imports Qt: with neither DISPLAY nor a platform set, Qt aborts the process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep tests away from the user's settings, caches and data.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="instrument-studio-tests-"))
+for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    os.environ[var] = str(_SANDBOX / var.lower())
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or a skip saying why (a fresh clone has no ../shared)."""
+    if not (SHARED_DATA / "philharmonia").is_dir():
+        pytest.skip(f"needs the development recordings in {SHARED_DATA} (absent in a fresh clone)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def python_exe() -> str:
+    return sys.executable
