@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,13 +25,14 @@ def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
     if not isinstance(data, dict):
         raise ConfigError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
     kwargs = {}
     for name, value in data.items():
-        f = known[name]
-        sub = f.type if isinstance(f.type, type) else None
+        sub = hints.get(name)
+        sub = sub if isinstance(sub, type) else None
         if isinstance(value, dict) and sub is not None and dataclasses.is_dataclass(sub):
             value = _from_dict(sub, value)
         elif isinstance(value, list):
@@ -105,3 +107,38 @@ class MelConfig(JsonConfig):
     @property
     def frame_seconds(self) -> float:
         return self.hop_length / self.sr
+
+
+FEATURE_KINDS = ("mfcc", "sequence", "mel-patches")
+
+
+@dataclass(frozen=True)
+class FeatureConfig(JsonConfig):
+    """How a clip becomes model input. Stored in every feature cache and model bundle, and used
+    again, unchanged, by evaluation, file prediction and live prediction.
+
+    kind: "mfcc" (one summary vector per clip), "sequence" (frames x 21: 13 MFCC + centroid +
+    7 contrast), "mel-patches" (n_mels x patch frames log-mel patches, several per clip).
+    """
+
+    kind: str = "mfcc"
+    mel: MelConfig = MelConfig()
+    n_mfcc: int = 40
+    # Summary statistics over frames for kind "mfcc": 40 coefficients x 3 = 120 values (the labs' size).
+    mfcc_stats: tuple[str, ...] = ("mean", "std", "delta_mean")
+    # Clips are cut or zero-padded to this length before "sequence" features (seconds).
+    clip_seconds: float = 3.0
+    patch_seconds: float = 1.0
+    patch_hop_seconds: float = 0.5
+    hpss: bool = False
+    multires: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            raise ConfigError(f"feature kind must be one of {', '.join(FEATURE_KINDS)}, got {self.kind!r}")
+        if self.n_mfcc < 1:
+            raise ConfigError(f"n_mfcc must be at least 1, got {self.n_mfcc}")
+        if self.patch_seconds <= 0 or self.patch_hop_seconds <= 0:
+            raise ConfigError("patch length and hop must be positive")
+        if self.clip_seconds <= 0:
+            raise ConfigError("clip length must be positive")
