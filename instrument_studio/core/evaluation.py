@@ -14,15 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
+from .aggregation import (
+    AGGREGATION_NAMES,
+    AGGREGATIONS,
+    Aggregated,
+    aggregate,
+    apply_thresholds,
+    tune_thresholds,
+)
 from .errors import ModelError
 from .fileio import atomic_path
 
-# Han et al. (2017) aggregate patch predictions over a clip by averaging or taking the maximum
-# of the class probabilities; majority voting over patch decisions is the third common choice.
-AGGREGATIONS = ("mean", "max", "vote")
-AGGREGATION_NAMES = {"mean": "mean of probabilities", "max": "maximum probability", "vote": "majority vote"}
+__all__ = ["AGGREGATIONS", "AGGREGATION_NAMES", "Aggregated", "ClassMetrics", "EvaluationReport", "ModelEvaluation",
+           "RunSummary", "ThresholdComparison", "aggregate", "apply_thresholds", "compare_thresholds",
+           "evaluate_model", "make_report", "tune_thresholds", "write_comparison_csv"]
 
 
 @dataclass(frozen=True)
@@ -130,80 +137,6 @@ def make_report(labels: Sequence[str], y_true, scores, *, pred=None,
     )
 
 
-# --- clip-level aggregation -----------------------------------------------------------------
-@dataclass
-class Aggregated:
-    """Row (patch) predictions folded into one prediction per clip."""
-
-    clip_index: np.ndarray  # which clip (an index into FeatureSet.clips[split]) each row here is
-    y_true: np.ndarray
-    scores: np.ndarray      # mean / max probability, or vote share, per class
-    pred: np.ndarray
-
-
-def aggregate(proba, y_true, groups, *, strategy: str = "mean") -> Aggregated:
-    """One prediction per clip from the predictions of its patches (rows with the same group).
-
-    mean: average probability; max: the highest probability each class reached in any patch;
-    vote: share of patches whose argmax is the class, ties going to the higher mean probability.
-    """
-    if strategy not in AGGREGATIONS:
-        raise ModelError(f"aggregation must be one of {', '.join(AGGREGATIONS)}, got {strategy!r}")
-    proba = np.asarray(proba, dtype=np.float64)
-    y_true = np.asarray(y_true, dtype=np.int64)
-    groups = np.asarray(groups, dtype=np.int64)
-    if not (len(proba) == len(y_true) == len(groups)):
-        raise ModelError(f"{len(proba)} predictions, {len(y_true)} labels and {len(groups)} group ids")
-    clips, inverse = np.unique(groups, return_inverse=True)
-    n, k = len(clips), proba.shape[1]
-    counts = np.bincount(inverse, minlength=n).astype(np.float64)[:, None]
-    mean = np.zeros((n, k))
-    np.add.at(mean, inverse, proba)
-    mean /= counts
-    if strategy == "mean":
-        scores = mean
-        pred = np.argmax(scores, axis=1)
-    elif strategy == "max":
-        scores = np.full((n, k), -np.inf)
-        np.maximum.at(scores, inverse, proba)
-        pred = np.argmax(scores, axis=1)
-    else:
-        scores = np.zeros((n, k))
-        np.add.at(scores, (inverse, np.argmax(proba, axis=1)), 1.0)
-        scores /= counts
-        tied = scores == scores.max(axis=1, keepdims=True)
-        pred = np.argmax(np.where(tied, mean, -np.inf), axis=1)
-    # Every row of a clip carries the clip's label; take the first.
-    first = np.zeros(n, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
-    return Aggregated(clip_index=clips, y_true=y_true[first], scores=scores, pred=pred)
-
-
-# --- class-wise decision thresholds ---------------------------------------------------------
-DEFAULT_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
-
-
-def tune_thresholds(y_true, scores, *, grid: Sequence[float] | None = None) -> np.ndarray:
-    """Per class, the threshold on its score that maximises that class's one-vs-rest F1
-    (scikit-learn's f1_score) on these items: meant for the validation split."""
-    scores = np.asarray(scores, dtype=np.float64)
-    y_true = np.asarray(y_true, dtype=np.int64)
-    grid = DEFAULT_GRID if grid is None else np.asarray(grid, dtype=np.float64)
-    out = np.empty(scores.shape[1])
-    for c in range(scores.shape[1]):
-        truth = y_true == c
-        f1s = [f1_score(truth, scores[:, c] >= t, zero_division=0) for t in grid]
-        # The first best grid point: the lowest threshold among equals keeps recall.
-        out[c] = grid[int(np.argmax(f1s))]
-    return out
-
-
-def apply_thresholds(scores, thresholds) -> np.ndarray:
-    """Decide the class that clears its own threshold by the widest margin (if none clears
-    one, the one that misses by the least)."""
-    return np.argmax(np.asarray(scores) - np.asarray(thresholds)[None, :], axis=1)
-
-
 @dataclass
 class ThresholdComparison:
     thresholds: np.ndarray
@@ -256,3 +189,107 @@ def write_comparison_csv(path: str | Path, runs: Sequence[RunSummary]) -> Path:
                 row = run.row()
                 writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
     return path
+
+
+# --- a model on a feature set ----------------------------------------------------------------
+@dataclass
+class ModelEvaluation:
+    """Row probabilities of a model on one split (and on validation rows, for thresholds).
+
+    Reports are derived on demand, per aggregation, without running the model again."""
+
+    labels: tuple[str, ...]
+    split: str
+    feature_kind: str
+    proba: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    clips: list[str]
+    val_proba: np.ndarray | None = None
+    val_y: np.ndarray | None = None
+    val_groups: np.ndarray | None = None
+
+    @property
+    def is_patch(self) -> bool:
+        """Several rows per clip: aggregation and its choice matter."""
+        return len(np.unique(self.groups)) < len(self.groups)
+
+    def _clip_level(self, proba, y, groups, aggregation: str) -> Aggregated:
+        return aggregate(proba, y, groups, strategy=aggregation if self.is_patch else "mean")
+
+    def report(self, aggregation: str = "mean") -> EvaluationReport:
+        agg = self._clip_level(self.proba, self.y, self.groups, aggregation)
+        items = [self.clips[i] if 0 <= i < len(self.clips) else f"clip {i}" for i in agg.clip_index]
+        return make_report(self.labels, agg.y_true, agg.scores, pred=agg.pred, items=items)
+
+    def row_report(self) -> EvaluationReport:
+        """Per row (per patch), before any aggregation."""
+        return make_report(self.labels, self.y, self.proba)
+
+    def threshold_comparison(self, aggregation: str = "mean") -> ThresholdComparison | None:
+        """Thresholds tuned on validation clips, applied to this split's clips; None without
+        validation rows."""
+        if self.val_proba is None or not len(self.val_proba):
+            return None
+        val = self._clip_level(self.val_proba, self.val_y, self.val_groups, aggregation)
+        test = self._clip_level(self.proba, self.y, self.groups, aggregation)
+        items = [self.clips[i] if 0 <= i < len(self.clips) else f"clip {i}" for i in test.clip_index]
+        thresholds = tune_thresholds(val.y_true, val.scores)
+        return ThresholdComparison(
+            thresholds=thresholds,
+            argmax=make_report(self.labels, test.y_true, test.scores, pred=test.pred, items=items),
+            thresholded=make_report(self.labels, test.y_true, test.scores,
+                                    pred=apply_thresholds(test.scores, thresholds), items=items))
+
+
+def _groups(data, split: str) -> np.ndarray:
+    groups = data.groups.get(split)
+    if groups is None or len(groups) != data.n(split):
+        return np.arange(data.n(split))
+    return np.asarray(groups)
+
+
+def _validation_rows(model, data) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The validation rows the run used: the "val" split, or the training clips training held out
+    (recomputed with training's own split_validation and the run's seed)."""
+    if data.n("val") > 0:
+        return data.x["val"], np.asarray(data.y["val"]), _groups(data, "val")
+    cfg = getattr(model, "config", None) or getattr(model, "train_config", None)
+    if cfg is None or data.n("train") == 0:
+        return None
+    cfg = cfg if isinstance(cfg, dict) else cfg.to_dict()
+    fraction, seed = float(cfg.get("validation_split", 0.0)), int(cfg.get("seed", 0))
+    if fraction <= 0:
+        return None
+    from .featureset import FeatureSet
+    from .training import split_validation
+
+    groups = _groups(data, "train")
+    # Split row indices exactly as training split the rows: same function, same seed.
+    index = FeatureSet(labels=data.labels, config=data.config, x={"train": np.arange(len(groups))[:, None]},
+                       y={"train": data.y["train"]}, groups={"train": groups})
+    try:
+        rows = split_validation(index, fraction, seed).x_val[:, 0]
+    except ModelError:
+        return None
+    return data.x["train"][rows], np.asarray(data.y["train"])[rows], groups[rows]
+
+
+def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
+    """Run `model` (a Bundle or a TrainResult: anything with labels and predict_proba(raw rows))
+    over `data`'s split and the validation rows. The rows are standardised by the model's own
+    statistics inside predict_proba."""
+    if tuple(model.labels) != tuple(data.labels):
+        raise ModelError(f"the model knows {', '.join(model.labels)} but the data set has "
+                         f"{', '.join(data.labels)}: evaluate on data with the model's classes")
+    if data.n(split) == 0:
+        raise ModelError(f"the data set has no {split!r} items to evaluate on")
+    proba = np.asarray(model.predict_proba(data.x[split]), dtype=np.float64)
+    val = _validation_rows(model, data)
+    val_proba = np.asarray(model.predict_proba(val[0]), dtype=np.float64) if val is not None and len(val[0]) else None
+    return ModelEvaluation(
+        labels=tuple(data.labels), split=split, feature_kind=data.config.kind, proba=proba,
+        y=np.asarray(data.y[split], dtype=np.int64), groups=_groups(data, split),
+        clips=[str(c) for c in data.clips.get(split, [])],
+        val_proba=val_proba, val_y=None if val_proba is None else val[1].astype(np.int64),
+        val_groups=None if val_proba is None else val[2])

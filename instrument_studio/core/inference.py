@@ -61,7 +61,7 @@ class Prediction:
             "timeline": [{"start": float(t), "end": float(min(t + self.step, self.duration)),
                           "label": self.labels[int(np.argmax(row))], "probability": float(np.max(row)),
                           "silent": bool(s)}
-                         for t, row, s in zip(self.times, self.timeline, self.silent)],
+                         for t, row, s in zip(self.times, self.timeline, self.silent, strict=True)],
         }
 
 

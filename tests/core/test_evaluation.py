@@ -179,3 +179,74 @@ def test_comparison_csv(tmp_path):
     assert float(rows[1]["macro_f1"]) == pytest.approx(
         f1_score(y, np.roll(s, 1, axis=1).argmax(axis=1), average="macro"), abs=1e-6)
     assert rows[0]["items"] == "200"
+
+
+# --- a model over a FeatureSet ---------------------------------------------------------------
+class _TableModel:
+    """Answers with a fixed probability row per input row (the first feature is the row id)."""
+
+    def __init__(self, labels, table, config=None):
+        self.labels = tuple(labels)
+        self.table = np.asarray(table)
+        self.config = config
+
+    def predict_proba(self, x):
+        return self.table[np.asarray(x)[:, 0].astype(int)]
+
+
+def _patch_featureset():
+    from instrument_studio.core.config import FeatureConfig
+    from instrument_studio.core.featureset import FeatureSet
+
+    rng = np.random.default_rng(1)
+    n_clips, per = 12, 3
+    y_clip = np.arange(n_clips) % 3
+    groups = np.repeat(np.arange(n_clips), per)
+    rows = np.arange(n_clips * per)
+    table = rng.dirichlet(np.ones(3), size=len(rows))
+    table[rows, y_clip[groups]] += rng.uniform(0, 0.6, size=len(rows))
+    table /= table.sum(axis=1, keepdims=True)
+    x = np.stack([rows, np.zeros(len(rows))], axis=1).astype(np.float32)
+    fs = FeatureSet(labels=("a", "b", "c"), config=FeatureConfig(kind="mel-patches"),
+                    x={"train": x, "test": x}, y={"train": y_clip[groups], "test": y_clip[groups]},
+                    groups={"train": groups, "test": groups},
+                    clips={"train": [f"tr{i}.wav" for i in range(n_clips)], "test": [f"te{i}.wav" for i in range(n_clips)]})
+    return fs, table, y_clip, groups
+
+
+def test_evaluate_model_aggregates_patches_per_clip():
+    from instrument_studio.core.evaluation import evaluate_model
+
+    fs, table, y_clip, groups = _patch_featureset()
+    ev = evaluate_model(_TableModel(fs.labels, table), fs, split="test")
+    assert ev.is_patch
+    for strategy in ("mean", "max", "vote"):
+        r = ev.report(strategy)
+        ref = aggregate(table, y_clip[groups], groups, strategy=strategy)
+        assert r.n == 12
+        assert r.items == [f"te{i}.wav" for i in range(12)]
+        assert r.accuracy == pytest.approx(accuracy_score(y_clip, ref.pred))
+    assert ev.row_report().n == 36
+
+
+def test_evaluate_model_recovers_training_validation_clips():
+    from instrument_studio.core.evaluation import evaluate_model
+    from instrument_studio.core.training import TrainConfig
+
+    fs, table, y_clip, groups = _patch_featureset()
+    cfg = TrainConfig(validation_split=0.25, seed=3)
+    ev = evaluate_model(_TableModel(fs.labels, table, config=cfg), fs, split="test")
+    # 25 % of 12 training clips, whole clips only (all three patches of each).
+    assert len(ev.val_proba) == 9
+    assert len(np.unique(ev.val_groups)) == 3
+    cmp = ev.threshold_comparison("mean")
+    assert cmp is not None and cmp.thresholds.shape == (3,)
+    assert cmp.argmax.accuracy == pytest.approx(ev.report("mean").accuracy)
+
+
+def test_evaluate_model_refuses_other_classes():
+    from instrument_studio.core.evaluation import evaluate_model
+
+    fs, table, *_ = _patch_featureset()
+    with pytest.raises(ModelError, match="knows"):
+        evaluate_model(_TableModel(("x", "y", "z"), table), fs)
