@@ -293,3 +293,23 @@ def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
         clips=[str(c) for c in data.clips.get(split, [])],
         val_proba=val_proba, val_y=None if val_proba is None else val[1].astype(np.int64),
         val_groups=None if val_proba is None else val[2])
+
+
+def load_dataset_any(path):
+    """A dataset project folder, or a folder of audio imported as it is (layout detected)."""
+    from .datasets import import_dataset, is_dataset_folder, load_dataset
+
+    return load_dataset(path) if is_dataset_folder(path) else import_dataset(path)
+
+
+def evaluate_bundle_on_dataset(bundle_path, dataset_dir, *, split: str = "test", on_event=None,
+                               should_stop=None):
+    """Load a bundle and a data set, extract the data set's features with the bundle's own
+    FeatureConfig (cached per file), and evaluate: (bundle, dataset, ModelEvaluation)."""
+    from .bundle import load_bundle
+    from .extraction import load_feature_set
+
+    bundle = load_bundle(bundle_path)
+    dataset = load_dataset_any(dataset_dir)
+    fs = load_feature_set(dataset, bundle.feature_config, on_event=on_event, should_stop=should_stop, save=False)
+    return bundle, dataset, evaluate_model(bundle, fs, split=split)

@@ -261,3 +261,15 @@ def load_predictor(path: str | Path | None = None) -> Predictor:
     from .bundle import load_bundle
 
     return Predictor(load_bundle(default_model_path() if path is None else path))
+
+
+def clip_audio(clip: str, mel) -> tuple[np.ndarray, int, np.ndarray]:
+    """A data set clip for listening and looking: (mono samples, rate, log-mel in dB) at mel.sr.
+    Rows of feature arrays ("file.npy#row") have no audio and say so."""
+    from .errors import AudioFormatError
+    from .features import log_mel
+
+    if "#" in clip and clip.split("#", 1)[0].endswith(".npy"):
+        raise AudioFormatError("this item is a row of a feature array: it has no audio to play", path=clip)
+    y, sr = load(clip, sr=mel.sr)
+    return y, sr, log_mel(y, mel)
