@@ -157,6 +157,7 @@ class LivePredictionFailed:
 
     message: str
 
+
 @dataclass(frozen=True)
 class FeatureProgress(Progress):
     """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
