@@ -18,7 +18,7 @@ def start_worker(fn: Callable, *args, on_yield: Callable | None = None, on_retur
                  on_error: Callable[[BaseException], None] | None = None,
                  on_finish: Callable[[], None] | None = None, **kwargs) -> WorkerBase:
     """Run fn(*args, **kwargs) in the thread pool; callbacks run in the GUI thread."""
-    worker = create_worker(fn, *args, _start_thread=False, **kwargs)
+    worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=on_error is not None, **kwargs)
     if on_yield is not None and hasattr(worker, "yielded"):
         worker.yielded.connect(on_yield)
     if on_return is not None:

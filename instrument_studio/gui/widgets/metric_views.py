@@ -63,8 +63,9 @@ class PerClassAccuracyChart(pg.PlotWidget):
         self._items.append(bars)
         for i, (label, v) in enumerate(zip(labels, self.values, strict=True)):
             support = report.per_class[label].support
-            text = pg.TextItem(f"{v:.0%}  (n={support})", anchor=(0, 0.5), color=plot_colors()["grid"]
-                               if support == 0 else None)
+            text = pg.TextItem(f"{v:.0%}  (n={support})", anchor=(0, 0.5))
+            if support == 0:
+                text.setColor(plot_colors()["grid"])
             text.setPos(v + 0.01, i)
             self.addItem(text)
             self._items.append(text)
