@@ -55,7 +55,8 @@ class ArrivalLog:
         # The first block whose end is past the frame is the block that delivered it.
         pos = np.searchsorted(ends, frames, side="right")
         out = np.full(len(frames), np.nan)
-        ok = pos < k
+        # The oldest remembered block's start is forgotten once the log has wrapped.
+        ok = (pos < k) & ((pos > 0) | (count <= size))
         out[ok] = times[pos[ok]]
         return out
 
