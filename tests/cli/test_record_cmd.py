@@ -1,0 +1,99 @@
+"""`instrument-studio record`: arguments, one-line errors, and a real recording through the virtual mic."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from instrument_studio.cli import main, parse_args
+from tests.mic import TONE_HZ, TONE_SPAN, align, known_signal, peak_hz
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def check_recording(path: Path) -> None:
+    """The saved WAV holds the known signal: correlation with the source and the tone's frequency."""
+    import soxr
+
+    source, sr = known_signal()
+    rec, rec_sr = sf.read(path, dtype="float32")
+    rec = soxr.resample(rec, rec_sr, sr) if rec_sr != sr else rec
+    lag, corr = align(rec, source)
+    assert corr > 0.95, f"recording does not match the played file (correlation {corr:.3f})"
+    a, b = (int((TONE_SPAN[0] + 0.2) * sr) + lag, int((TONE_SPAN[1] - 0.2) * sr) + lag)
+    assert peak_hz(rec[a:b], sr) == pytest.approx(TONE_HZ, abs=2.0)
+
+
+def test_parse_args_record():
+    args = parse_args(["record", "--seconds", "2.5", "--label", "violin", "--dataset", "d", "--device", "3"])
+    assert (args.command, args.seconds, args.label, args.dataset, args.device) == ("record", 2.5, "violin", "d", "3")
+    args = parse_args(["record", "--label", "x", "--dataset", "d"])
+    assert args.seconds is None and args.device is None
+
+
+def test_missing_label_is_a_one_line_error(capsys):
+    assert main(["record", "--dataset", "d", "--seconds", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--label" in err and "Traceback" not in err
+
+
+def test_unknown_device_is_a_one_line_error_naming_it(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "instrument_studio", "record", "--seconds", "1",
+                          "--label", "x", "--dataset", str(tmp_path), "--device", "no-such-mic-xyz"],
+                         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "no-such-mic-xyz" in res.stderr or "no audio input device" in res.stderr
+    assert not any(tmp_path.rglob("*.wav"))
+
+
+@pytest.mark.mic
+def test_record_command_saves_what_the_microphone_heard(virtual_mic, known_wav, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "instrument_studio", "record", "--seconds", "5",
+                             "--label", "tone", "--dataset", str(tmp_path), "--device", virtual_mic.device],
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # Python start-up and opening the stream
+    virtual_mic.play(known_wav)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    path = Path(out.strip())
+    assert path.parent == tmp_path / "tone" and path.suffix == ".wav" and path.exists()
+    assert sf.info(path).duration == pytest.approx(5.0, abs=0.01)
+    assert not list((tmp_path / "tone").glob(".*.part"))
+    check_recording(path)
+
+
+@pytest.mark.mic
+def test_record_into_a_read_only_folder_says_so_and_writes_nothing(virtual_mic, tmp_path, monkeypatch, capsys):
+    target = tmp_path / "ro"
+    target.mkdir()
+    if os.geteuid() != 0:
+        target.chmod(0o500)
+    else:  # root writes anywhere: make the folder refuse as a read-only mount would
+        real_mkdir = Path.mkdir
+
+        def refuse(self, *a, **k):
+            if str(self).startswith(str(target)):
+                raise OSError(errno.EROFS, "Read-only file system", str(self))
+            return real_mkdir(self, *a, **k)
+
+        monkeypatch.setattr(Path, "mkdir", refuse)
+    try:
+        code = main(["record", "--seconds", "1", "--label", "tone", "--dataset", str(target),
+                     "--device", virtual_mic.device])
+    finally:
+        target.chmod(0o700)
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "read-only" in err and str(target / "tone") in err
+    assert not any(target.rglob("*.wav*"))
