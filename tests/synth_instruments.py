@@ -15,19 +15,21 @@ SR = 22050
 def note(kind: str, *, seconds: float = 1.5, freq: float = 440.0, sr: int = SR, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
-    env = np.minimum(1.0, t / 0.02) * np.exp(-t * 1.2)
+    # Sustained notes (as a bow or breath keeps them): any second of a note looks like any other.
+    env = np.minimum(1.0, np.minimum(t / 0.02, (t[-1] - t) / 0.02 + 1e-3)) * (0.8 + 0.2 * np.cos(2 * np.pi * 5 * t))
     if kind == "tone":
         y = np.sin(2 * np.pi * freq * t)
     elif kind == "buzz":
         y = 2 * ((freq * t) % 1.0) - 1.0
     elif kind == "noise":
-        y = rng.standard_normal(len(t)) * np.exp(-t * 6.0)
+        y = rng.standard_normal(len(t))
     else:
         raise ValueError(kind)
-    return (0.4 * env * y / max(1e-9, np.max(np.abs(y)))).astype(np.float32)
+    level = rng.uniform(0.15, 0.5)
+    return (level * env * y / max(1e-9, np.max(np.abs(y)))).astype(np.float32)
 
 
-def write_dataset(root: Path, *, per_class: int = 14, seconds: float = 1.5) -> Path:
+def write_dataset(root: Path, *, per_class: int = 20, seconds: float = 1.5) -> Path:
     """<root>/<label>/<label>_<i>.wav, with pitches spread over two octaves."""
     from instrument_studio.core.audio_io import save_wav
 
@@ -38,7 +40,7 @@ def write_dataset(root: Path, *, per_class: int = 14, seconds: float = 1.5) -> P
     return root
 
 
-def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 40) -> Path:
+def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 15) -> Path:
     """An MLP on MFCC summaries of the synthetic set, saved as a bundle (a few seconds)."""
     from instrument_studio.core.bundle import save_bundle
     from instrument_studio.core.config import FeatureConfig
@@ -49,6 +51,6 @@ def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 40) -> Path:
     ds = import_dataset(dataset_root, layout="folders")
     cfg = FeatureConfig(kind="mfcc")
     fs = extract_features(ds, cfg, workers=1)
-    result = train(TrainConfig(model="mlp", epochs=epochs, batch_size=16, learning_rate=0.01, seed=1), fs)
+    result = train(TrainConfig(model="mlp", epochs=epochs, batch_size=16, learning_rate=0.02, seed=1), fs)
     return save_bundle(out, model=result.model, labels=result.labels, feature_config=cfg, mean=result.mean,
                        std=result.std, train_config=result.config, history=result.history)

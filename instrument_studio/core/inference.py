@@ -107,7 +107,8 @@ class Predictor:
                                    f"input {tuple(self.bundle.input_shape)}")
             # Keras' predict() builds a data pipeline per call (tens of ms); calling the model on
             # a small batch directly takes a few: what keeps live prediction under 50 ms.
-            return np.asarray(model(self.bundle.standardise(rows), training=False), dtype=np.float64)
+            out = model(self.bundle.standardise(rows), training=False)
+            return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float64)
         return np.asarray(self.bundle.predict_proba(rows), dtype=np.float64)
 
     def predict_window(self, y: np.ndarray) -> np.ndarray:
