@@ -201,3 +201,20 @@ def input_unavailable_reason() -> str | None:
     except AudioDeviceError as exc:
         return str(exc)
     return None
+
+
+def rescan_input_devices():
+    """Make PortAudio look for devices again, then list the inputs.
+
+    PortAudio enumerates devices once, when initialised; a microphone plugged in later (without
+    a sound server) appears only after this. Every stream must be closed first.
+    """
+    from .devices import input_devices
+
+    sd = sounddevice()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:
+        raise AudioDeviceError(f"cannot rescan audio devices: {exc}") from exc
+    return input_devices()

@@ -291,3 +291,18 @@ def empty_trash(dataset: str | Path) -> None:
     trash = Path(dataset) / TRASH
     if trash.is_dir():
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def list_labels(dataset: str | Path) -> list[str]:
+    """The class labels (sub-folders) a dataset folder already has, sorted."""
+    dataset = Path(dataset)
+    if not dataset.is_dir():
+        return []
+    return sorted(p.name for p in dataset.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def prepare_dataset(dataset: str | Path) -> tuple[list[str], list[Take]]:
+    """What the take recorder needs when a dataset folder is chosen: its labels, and any
+    unfinished takes from a crash, now recovered."""
+    recovered = recover_parts(dataset)
+    return list_labels(dataset), recovered

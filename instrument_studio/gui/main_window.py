@@ -16,6 +16,7 @@ from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.evaluation import EvaluationPanel
+from .panels.live import LivePanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -23,7 +24,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, EvaluationPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, EvaluationPanel]
 
 
 class MainWindow(QMainWindow):
