@@ -17,6 +17,7 @@ from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.evaluation import EvaluationPanel
 from .panels.live import LivePanel
+from .panels.predict import PredictPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -24,7 +25,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, EvaluationPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, EvaluationPanel, PredictPanel]
 
 
 class MainWindow(QMainWindow):

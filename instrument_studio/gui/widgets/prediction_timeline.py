@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetrics
 
 from .timeline import TimelinePlot
 
@@ -18,7 +19,6 @@ class PredictionTimeline(TimelinePlot):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("prediction_timeline")
-        self.setLabel("left", "Class")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
         self.addItem(self.image)
@@ -42,10 +42,16 @@ class PredictionTimeline(TimelinePlot):
         data = self.timeline[:, self.rows].T  # (rows, steps): row-major image, row 0 at the top
         self.image.setImage(data, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0, 0, len(self.timeline) * step, len(self.rows)))
-        self.getAxis("left").setTicks([[(i + 0.5, self.labels[c]) for i, c in enumerate(self.rows)]])
+        self.getAxis("left").setTicks([[(i + 0.5, self._fit(self.labels[c])) for i, c in enumerate(self.rows)]])
         self.setYRange(0, len(self.rows), padding=0)
         self.setLimits(yMin=0, yMax=len(self.rows))
         self.set_duration(duration)
+
+    def _fit(self, label: str) -> str:
+        # The left axis is as narrow as the spectrogram's above it (time must line up): elide.
+        axis = self.getAxis("left")
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        return metrics.elidedText(label, Qt.ElideMiddle, max(30, axis.width() - 8))
 
     def clear_prediction(self) -> None:
         self.rows, self.timeline = [], np.zeros((0, 0))
