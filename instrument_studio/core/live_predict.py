@@ -85,9 +85,11 @@ class LivePredictor:
     def _run(self) -> None:
         next_due = time.monotonic()
         while not self._stop.is_set():
-            self._fresh.wait(timeout=0.5)
+            fresh = self._fresh.wait(timeout=0.5)
             if self._stop.is_set():
                 return
+            if not fresh:
+                continue  # no new audio: the last answer stands (the view marks it stale)
             now = time.monotonic()
             if now < next_due:
                 self._stop.wait(next_due - now)
