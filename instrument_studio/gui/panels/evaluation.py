@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTabWidget,
@@ -320,7 +321,7 @@ class EvaluationPanel(QWidget):
             self.threshold_note.setText("No validation clips for this model and data set: thresholds need them.")
         else:
             self.threshold_note.setText(
-                f"Class-wise thresholds tuned on {len(ev.val_proba)} validation rows, applied to the {ev.split} clips: accuracy {cmp.argmax.accuracy:.1%} with plain "
+                f"Class-wise thresholds tuned on {len(np.unique(ev.val_groups))} validation clips, applied to the {ev.split} clips: accuracy {cmp.argmax.accuracy:.1%} with plain "
                 f"argmax, {cmp.thresholded.accuracy:.1%} with the thresholds.")
         kind = getattr(getattr(self.model, "feature_config", None), "kind", ev.feature_kind)
         model_name = getattr(getattr(self.model, "config", None), "model", None) \

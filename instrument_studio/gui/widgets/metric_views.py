@@ -25,15 +25,11 @@ def _item(value, *, number: bool = False) -> QTableWidgetItem:
     return item
 
 
-def _table(columns: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(columns)
-    table.verticalHeader().setVisible(False)
-    table.setSelectionBehavior(QAbstractItemView.SelectRows)
-    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+def _spread(table: QTableWidget) -> None:
+    """Names as wide as they need, the numbers sharing the rest (no lone column far right)."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.Stretch)
+    header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
 
 
 class PerClassAccuracyChart(pg.PlotWidget):
@@ -70,6 +66,7 @@ class PerClassAccuracyChart(pg.PlotWidget):
             self.addItem(text)
             self._items.append(text)
         self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(labels)]])
+        self.getAxis("bottom").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         self.setXRange(0, 1.15, padding=0)
         self.setYRange(-0.6, n - 0.4, padding=0)
 
@@ -85,8 +82,7 @@ class MetricsTable(QTableWidget):
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        _spread(self)
 
     def set_report(self, report: EvaluationReport) -> None:
         rows = [(label, m.precision, m.recall, m.f1, m.accuracy, m.support) for label, m in report.per_class.items()]
@@ -117,8 +113,7 @@ class ThresholdTable(QTableWidget):
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        _spread(self)
 
     def set_comparison(self, cmp: ThresholdComparison | None) -> None:
         if cmp is None:
@@ -145,8 +140,7 @@ class RunsTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        _spread(self)
         self.setSortingEnabled(True)
 
     def set_runs(self, runs: list[RunSummary]) -> None:
