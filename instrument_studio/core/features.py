@@ -34,6 +34,16 @@ def mel_basis(cfg: MelConfig) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
+def _mel_basis_sparse(cfg: MelConfig):
+    # Each FFT bin feeds at most two mel filters: as a sparse matrix the projection is ~50x less
+    # work than the dense product, and it runs without BLAS threads, which stall badly when other
+    # processes load the CPU (measured: 0.4 ms idle vs 80-100 ms under load for one 256-frame block).
+    import scipy.sparse
+
+    return scipy.sparse.csr_matrix(mel_basis(cfg))
+
+
+@lru_cache(maxsize=16)
 def _window(n_fft: int) -> np.ndarray:
     import scipy.signal
 
@@ -58,7 +68,7 @@ def mel_power_frames(padded: np.ndarray, cfg: MelConfig) -> np.ndarray:
     if len(padded) < cfg.n_fft:
         return np.zeros((cfg.n_mels, 0), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(padded, cfg.n_fft)[:: cfg.hop_length]
-    window, basis = _window(cfg.n_fft), mel_basis(cfg)
+    window, basis = _window(cfg.n_fft), _mel_basis_sparse(cfg)
     out = np.empty((cfg.n_mels, len(frames)), dtype=np.float32)
     for i in range(0, len(frames), _FRAME_BLOCK):
         spec = scipy.fft.rfft(frames[i:i + _FRAME_BLOCK] * window, axis=1)
