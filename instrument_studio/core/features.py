@@ -131,16 +131,27 @@ def mel_frequencies(cfg: MelConfig) -> np.ndarray:
     return librosa.mel_frequencies(n_mels=cfg.n_mels + 2, fmin=cfg.fmin, fmax=cfg.fmax)[1:-1]
 
 
-def hz_to_mel(hz):
-    import librosa
+# librosa's Slaney mel scale (htk=False), written out because the GUI labels its axes with it
+# and importing librosa.core.convert pulls in numba: 1.6 s of frozen window on the first file.
+# tests/core/test_features.py checks it against librosa.hz_to_mel / mel_to_hz.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = np.log(6.4) / 27.0
 
-    return librosa.hz_to_mel(hz)
+
+def hz_to_mel(hz):
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / _F_SP
+    log = _MIN_LOG_MEL + np.log(np.maximum(hz, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP
+    return np.where(hz >= _MIN_LOG_HZ, log, linear)
 
 
 def mel_to_hz(mel):
-    import librosa
-
-    return librosa.mel_to_hz(mel)
+    mel = np.asarray(mel, dtype=np.float64)
+    linear = _F_SP * mel
+    log = _MIN_LOG_HZ * np.exp(_LOGSTEP * (np.maximum(mel, _MIN_LOG_MEL) - _MIN_LOG_MEL))
+    return np.where(mel >= _MIN_LOG_MEL, log, linear)
 
 
 def mel_axis_position(hz, cfg: MelConfig):
