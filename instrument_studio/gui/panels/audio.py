@@ -270,6 +270,7 @@ class AudioPanel(QWidget):
         self.warning_label.setVisible(False)
         self.waveform.clear_audio()
         self.spectrogram.begin(ev.total_frames, self.mel_cfg)
+        self.spectrogram.setXRange(0, self.spectrogram.duration, padding=0)
         self.stack.setCurrentIndex(1)
         self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
         self.info_label.setText(self.info_text)
@@ -281,8 +282,8 @@ class AudioPanel(QWidget):
         self.ready = ev
         self.ctx.player.set_audio(ev.samples, ev.info.samplerate)
         self.waveform.set_envelope(ev.envelope, ev.analysis_sr)
-        self.spectrogram.finish()
         self.zoom_to_fit()
+        self.spectrogram.finish()
         self._draw_playhead()
         self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
         self.info_label.setText(self.info_text)
