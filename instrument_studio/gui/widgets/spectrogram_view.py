@@ -45,6 +45,10 @@ class SpectrogramView(TimelinePlot):
         self.colorbar = pg.ColorBarItem(values=(-DYNAMIC_RANGE_DB, 0.0), colorMap=pg.colormap.get("magma"),
                                         label="Power (dB re full scale)", interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
+        # Levels the user dragged on the colour bar win over the automatic ones until the next file.
+        self.user_levels: tuple[float, float] | None = None
+        self.colorbar.sigLevelsChangeFinished.connect(
+            lambda bar: setattr(self, "user_levels", tuple(bar.levels())))
         self.cfg: MelConfig | None = None
         self.data: np.ndarray | None = None    # (frames, n_mels): image x is time
         self.coarse: np.ndarray | None = None  # data max-pooled COARSE columns at a time
@@ -64,6 +68,7 @@ class SpectrogramView(TimelinePlot):
         self.coarse = np.full((-(-total_frames // COARSE), cfg.n_mels), DB_FLOOR, dtype=np.float32)
         self.filled = self._coarse_filled = 0
         self.peak_db = DB_FLOOR
+        self.user_levels = None
         self.getAxis("left").setTicks([mel_axis_ticks(cfg), []])
         self.setYRange(0, cfg.n_mels, padding=0)
         self.setLimits(yMin=0, yMax=cfg.n_mels)
@@ -169,6 +174,8 @@ class SpectrogramView(TimelinePlot):
             restyle_label(axis, fg)
 
     def _levels(self) -> tuple[float, float]:
+        if self.user_levels is not None:
+            return self.user_levels
         # The loudest bin, rounded up to 10 dB, down to 80 dB below it: librosa's top_db convention.
         top = min(20.0, 10.0 * np.ceil(self.peak_db / 10.0)) if self.peak_db > DB_FLOOR else 0.0
         return (top - DYNAMIC_RANGE_DB, top)
