@@ -77,8 +77,13 @@ class ClipFilter(QSortFilterProxyModel):
         self.split = ""
 
     def set_filter(self, *, label: str, split: str) -> None:
-        self.label, self.split = label, split
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+: invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self.label, self.split = label, split
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.label, self.split = label, split
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row, parent) -> bool:  # noqa: N802
         clip = self.sourceModel().clips[row]
