@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from instrument_studio.core import starter
 from instrument_studio.gui.panels import dataset as dataset_panel
+from instrument_studio.gui.panels import dataset_clip
 from tests.core import dataset_fixtures as fx
 
 pretty_midi = pytest.importorskip("pretty_midi")
@@ -20,7 +21,7 @@ FULL_RECIPE = starter.load_recipe()
 
 @pytest.fixture(autouse=True)
 def playable(monkeypatch):
-    monkeypatch.setattr(dataset_panel, "output_unavailable_reason", lambda: None)
+    monkeypatch.setattr(dataset_clip, "output_unavailable_reason", lambda: None)
 
 
 @pytest.fixture
@@ -88,23 +89,36 @@ def test_import_facts_balance_and_filters(qtbot, window, monkeypatch, tmp_path, 
     assert Path(ds.folder).is_dir() and window.ctx.settings.get("dataset/last") == str(ds.folder)
 
 
+def test_rescan_picks_up_new_takes(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    assert not panel.rescan_button.isEnabled()  # the starter set is not read from a folder
+    root = fx.folders(tmp_path / "mine", per_class=3)
+    import_folder(qtbot, panel, monkeypatch, root)
+    assert panel.shown_label.text() == "9 of 9 clips"
+    fx.write(root / "violin" / "2026-11-21T20-30-00.wav", 660)  # a take recorded in the Live panel
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=30000):
+        qtbot.mouseClick(panel.rescan_button, Qt.LeftButton)
+    assert panel.shown_label.text() == "10 of 10 clips"
+    assert panel.counts_view.totals()["violin"] == 4
+
+
 def test_click_a_clip_plays_it_and_shows_its_spectrogram(qtbot, window, monkeypatch, tmp_path, small_starter,
                                                          fake_streams):
     panel = show_panel(qtbot, window)
     import_folder(qtbot, panel, monkeypatch, fx.folders(tmp_path / "mine", per_class=3))
-    qtbot.waitUntil(lambda: panel._play_block_reason is None, timeout=5000)
+    qtbot.waitUntil(lambda: panel.clip_box._play_block_reason is None, timeout=5000)
     rect = panel.table.visualRect(panel.proxy.index(0, 0))
     clip = panel.proxy.data(panel.proxy.index(0, 0), Qt.UserRole)
     with qtbot.waitSignal(panel.clip_shown, timeout=10000) as sig:
         qtbot.mouseClick(panel.table.viewport(), Qt.LeftButton, pos=rect.center())
     assert sig.args == [clip.path]
     assert panel.spectrogram.isVisible() and panel.spectrogram.data is not None
-    assert clip.name in panel.clip_label.text()
+    assert clip.name in panel.clip_box.clip_label.text()
     player = window.ctx.player
     assert player.playing and abs(player.duration - 0.3) < 0.01
-    assert panel.play_button.text() == "Pause"
-    qtbot.mouseClick(panel.play_button, Qt.LeftButton)
-    assert not player.playing and panel.play_button.text() == "Play"
+    assert panel.clip_box.play_button.text() == "Pause"
+    qtbot.mouseClick(panel.clip_box.play_button, Qt.LeftButton)
+    assert not player.playing and panel.clip_box.play_button.text() == "Play"
 
 
 def test_a_broken_clip_says_why(qtbot, window, monkeypatch, tmp_path, small_starter):
@@ -114,7 +128,7 @@ def test_a_broken_clip_says_why(qtbot, window, monkeypatch, tmp_path, small_star
     import_folder(qtbot, panel, monkeypatch, root)
     broken = next(c for c in panel.dataset.clips if c.name == "broken.wav")
     panel.show_clip(broken)
-    qtbot.waitUntil(lambda: "Cannot open broken.wav" in panel.clip_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Cannot open broken.wav" in panel.clip_box.clip_label.text(), timeout=10000)
 
 
 def test_extract_features_with_progress_and_a_failure_report(qtbot, window, monkeypatch, tmp_path, small_starter):

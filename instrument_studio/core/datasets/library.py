@@ -48,6 +48,16 @@ def open_or_import(source: str | Path, *, layout: str = "auto", seed: int = 0, r
     return ds
 
 
+def rescan(dataset: Dataset) -> Dataset:
+    """Import the dataset's folder again (new takes recorded into it, files removed) with the same
+    layout and seed, and overwrite its project. Splits are made afresh, still grouped."""
+    if dataset.layout == "starter":
+        raise DatasetError("the starter set is generated, not read from a folder: nothing to rescan")
+    fresh = import_dataset(dataset.root, layout=dataset.layout, seed=int(dataset.split_info.get("seed", 0)))
+    fresh.save(dataset.folder or dataset.root)
+    return fresh
+
+
 def feature_shape(dataset: Dataset) -> tuple[int, ...] | None:
     """Row shape of a feature-array dataset (None for audio datasets)."""
     if not dataset.is_arrays or not dataset.clips:

@@ -24,13 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.datasets import LAYOUTS
-from ...core.datasets.library import clip_preview, feature_shape, open_or_import
+from ...core.datasets.library import feature_shape, open_or_import, rescan
 from ...core.events import Progress
-from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.class_counts import ClassCountsView
 from ..widgets.clip_table import SPLIT_TEXT, ClipFilter, ClipTableModel
-from ..widgets.spectrogram_view import SpectrogramView
+from .dataset_clip import ClipPreviewBox
 from .dataset_features import FeatureBox
 
 # Training classes whose sizes differ by more than this factor get a warning.
@@ -48,6 +47,11 @@ def _load_starter():
 
 def _open_job(source: str, layout: str):
     ds = open_or_import(source, layout=layout)
+    return ds, feature_shape(ds)
+
+
+def _rescan_job(dataset):
+    ds = rescan(dataset)
     return ds, feature_shape(ds)
 
 
@@ -81,16 +85,10 @@ class DatasetPanel(QWidget):
         self.setObjectName("dataset_panel")
         self.dataset = None
         self.feature_row_shape: tuple[int, ...] | None = None
-        self.preview = None
         self._started = False
         self._job = 0
-        self._clip_job = 0
         self._loading = None
-        self._play_block_reason: str | None = "checking the audio output…"
-        self._claimed = False  # whether the shared player holds this panel's clip
         self._build()
-        ctx.clock.subscribe(self._on_frame)
-        ctx.player_claimed.connect(self._player_claimed)
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -108,6 +106,11 @@ class DatasetPanel(QWidget):
         self.starter_button.setToolTip("Ten instruments rendered from a SoundFont on this computer: "
                                        "trains out of the box, no download")
         self.starter_button.clicked.connect(self.use_starter)
+        self.rescan_button = QPushButton("Rescan")
+        self.rescan_button.setObjectName("rescan_button")
+        self.rescan_button.setToolTip("Read the dataset's folder again (new takes recorded into it, files removed)")
+        self.rescan_button.setEnabled(False)
+        self.rescan_button.clicked.connect(self.rescan)
         self.name_label = QLabel("")
         self.name_label.setObjectName("dataset_name")
         self.name_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -116,6 +119,7 @@ class DatasetPanel(QWidget):
         bar.addWidget(QLabel("layout"))
         bar.addWidget(self.layout_combo)
         bar.addWidget(self.starter_button)
+        bar.addWidget(self.rescan_button)
         bar.addSpacing(12)
         bar.addWidget(self.name_label, 1)
 
@@ -181,19 +185,9 @@ class DatasetPanel(QWidget):
         self.class_filter.currentIndexChanged.connect(self._filter_changed)
         self.split_filter.currentIndexChanged.connect(self._filter_changed)
 
-        self.clip_label = QLabel("Click a clip to hear it and see its spectrogram.")
-        self.clip_label.setObjectName("clip_label")
-        self.play_button = QPushButton("Play")
-        self.play_button.setObjectName("clip_play")
-        self.play_button.setEnabled(False)
-        self.play_button.clicked.connect(self.toggle_play)
-        crow = QHBoxLayout()
-        crow.addWidget(self.play_button)
-        crow.addWidget(self.clip_label, 1)
-        self.spectrogram = SpectrogramView()
-        self.spectrogram.setMinimumHeight(180)
-        self.spectrogram.setVisible(False)  # empty axes until a clip is chosen
-        self.spectrogram.seek_requested.connect(self._seek)
+        self.clip_box = ClipPreviewBox(self.ctx)
+        self.clip_box.clip_shown.connect(self.clip_shown)
+        self.spectrogram = self.clip_box.spectrogram
 
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -201,12 +195,7 @@ class DatasetPanel(QWidget):
         rl.addLayout(frow)
         rsplit = QSplitter(Qt.Vertical)
         rsplit.addWidget(self.table)
-        clip_box = QWidget()
-        cl = QVBoxLayout(clip_box)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addLayout(crow)
-        cl.addWidget(self.spectrogram, 1)
-        rsplit.addWidget(clip_box)
+        rsplit.addWidget(self.clip_box)
         rsplit.setSizes([360, 260])
         rl.addWidget(rsplit, 1)
 
@@ -258,7 +247,7 @@ class DatasetPanel(QWidget):
         if self._started:
             return
         self._started = True
-        workers.start_worker(output_unavailable_reason, on_return=self._output_checked)
+        self.clip_box.check_output()
         last = self.ctx.settings.get("dataset/last", "") or ""
         if last and Path(last).is_dir():
             self.open_folder(last, layout="auto")
@@ -280,6 +269,10 @@ class DatasetPanel(QWidget):
         self._started = True
         self._start_job("Preparing the starter set (rendered once, then cached)…", _load_starter)
 
+    def rescan(self) -> None:
+        if self.dataset is not None and self.dataset.layout != "starter":
+            self._start_job(f"Reading {Path(self.dataset.root).name} again…", _rescan_job, self.dataset)
+
     def _start_job(self, text: str, fn, *args) -> None:
         self._job += 1
         job = self._job
@@ -288,6 +281,7 @@ class DatasetPanel(QWidget):
         self.progress_row.setVisible(True)
         self.open_button.setEnabled(False)
         self.starter_button.setEnabled(False)
+        self.rescan_button.setEnabled(False)
         self._loading = workers.start_worker(
             fn, *args,
             on_yield=lambda ev: self._on_progress(job, ev),
@@ -316,6 +310,7 @@ class DatasetPanel(QWidget):
             self.progress_row.setVisible(False)
             self.open_button.setEnabled(True)
             self.starter_button.setEnabled(True)
+            self.rescan_button.setEnabled(self.dataset is not None and self.dataset.layout != "starter")
 
     def set_dataset(self, ds, *, feature_row_shape: tuple[int, ...] | None = None) -> None:
         self.dataset = ds
@@ -385,107 +380,13 @@ class DatasetPanel(QWidget):
             self.show_clip(clip)
 
     def show_clip(self, clip) -> None:
-        if "#" in clip.path:
-            self.clip_label.setText(f"{clip.name}: a row of feature arrays, no audio to play")
-            return
-        self._clip_job += 1
-        job = self._clip_job
-        self.clip_label.setText(f"Opening {clip.name}…")
-        workers.start_worker(clip_preview, clip.path,
-                             on_return=lambda p: self._preview_ready(job, clip, p),
-                             on_error=lambda exc: self._preview_failed(job, clip, exc))
-
-    def _preview_ready(self, job: int, clip, preview) -> None:
-        if job != self._clip_job:
-            return
-        self.preview = preview
-        self.spectrogram.setVisible(True)
-        self.spectrogram.begin(preview.db.shape[1], preview.mel)
-        self.spectrogram.add_frames(0, preview.db)
-        self.spectrogram.finish()
-        self.spectrogram.setXRange(0, preview.db.shape[1] * preview.mel.frame_seconds, padding=0)
-        pitch = f" · {clip.metadata['pitch']}" if clip.metadata.get("pitch") else ""
-        dyn = f" · {clip.metadata['dynamic']}" if clip.metadata.get("dynamic") else ""
-        self.clip_label.setText(f"<b>{clip.name}</b> — {clip.label or ', '.join(clip.labels)}{pitch}{dyn} · "
-                                f"{SPLIT_TEXT.get(clip.split, clip.split)} · {preview.duration:.2f} s")
-        self.clip_shown.emit(clip.path)
-        self.play(restart=True)
-
-    def _preview_failed(self, job: int, clip, exc: BaseException) -> None:
-        if job != self._clip_job:
-            return
-        self.preview = None
-        self.spectrogram.clear_image()
-        self.clip_label.setText(f"<span style='color:#c62828'>Cannot open {clip.name}: "
-                                f"{getattr(exc, 'reason', exc)}</span>")
-        self._update_play()
-
-    # --- playback -------------------------------------------------------------------------------
-    def _output_checked(self, reason) -> None:
-        self._play_block_reason = reason
-        self._update_play()
-
-    def _owns_player(self) -> bool:
-        return self._claimed
-
-    def play(self, *, restart: bool = False) -> None:
-        if self.preview is None:
-            return
-        if self._play_block_reason is not None:
-            self._update_play()
-            return
-        player = self.ctx.player
-        if restart or not self._owns_player():
-            player.set_audio(self.preview.samples, self.preview.samplerate)
-            self._claimed = True
-            self.ctx.player_claimed.emit(self)
-        try:
-            player.play()
-        except Exception as exc:  # noqa: BLE001 - a device error is shown, the panel carries on
-            self.ctx.report_error("Cannot play", exc)
-        self._update_play()
-
-    def toggle_play(self) -> None:
-        if self._owns_player() and self.ctx.player.playing:
-            self.ctx.player.pause()
-            self._update_play()
-        else:
-            self.play()
-
-    def _player_claimed(self, owner) -> None:
-        if owner is not self:
-            self._claimed = False
-            self._update_play()
-
-    def _seek(self, seconds: float) -> None:
-        if self._owns_player():
-            self.ctx.player.seek(seconds)
-
-    def _update_play(self) -> None:
-        playing = self._owns_player() and self.ctx.player.playing
-        self.play_button.setText("Pause" if playing else "Play")
-        self.play_button.setEnabled(self.preview is not None and self._play_block_reason is None)
-        if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
-            self.play_button.setToolTip(f"Playback unavailable: {self._play_block_reason}")
-        else:
-            self.play_button.setToolTip("Play / pause the selected clip")
-
-    def _on_frame(self, _now: float) -> None:
-        if not self._owns_player() or self.preview is None:
-            return
-        player = self.ctx.player
-        if player.playing or self.play_button.text() == "Pause":
-            self.spectrogram.set_playhead(player.position())
-            if not player.playing:
-                self._update_play()
+        self.clip_box.show_clip(clip)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def theme_changed(self) -> None:
         self.counts_view.recolor()
-        self.spectrogram.recolor()
+        self.clip_box.theme_changed()
 
     def shutdown(self) -> None:
-        self.ctx.clock.unsubscribe(self._on_frame)
         self.features_box.cancel()
-        if self._owns_player():
-            self.ctx.player.stop()
+        self.clip_box.shutdown()
