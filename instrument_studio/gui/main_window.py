@@ -21,6 +21,7 @@ from ..core.audio_io import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
+from .panels.dataset import DatasetPanel
 from .panels.evaluation import EvaluationPanel
 from .panels.live import LivePanel
 from .panels.predict import PredictPanel
@@ -31,7 +32,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, EvaluationPanel, PredictPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, EvaluationPanel, PredictPanel]
 
 
 class MainWindow(QMainWindow):
