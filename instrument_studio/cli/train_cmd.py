@@ -3,8 +3,8 @@
     instrument-studio train --dataset DATASET_DIR --model mlp --epochs 10 --out my-model
 
 DATASET_DIR is a dataset project (`instrument-studio dataset import`), a saved feature set
-(features.json + features.npz), or a source folder in a layout the importers recognise (imported in
-memory). Features are extracted (and cached) with the model's feature kind unless --features says
+(features.json + features.npz), a source folder in a layout the importers recognise (imported in
+memory), or `starter` (the built-in starter set, rendered on first use). Features are extracted (and cached) with the model's feature kind unless --features says
 otherwise. A progress bar goes to a terminal's stderr; --json prints one JSON object on stdout.
 """
 
@@ -14,10 +14,9 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 
 from ..core.config import FeatureConfig
-from ..core.errors import ConfigError, DatasetError
+from ..core.errors import ConfigError
 from ..core.events import BatchEnd, EpochEnd, Progress, TrainStarted
 from ..core.models import MODEL_NAMES, MODELS
 
@@ -26,7 +25,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model on a dataset and save it as a model bundle",
                        description="Train a model on a dataset's training split and save a model bundle.")
     p.add_argument("--dataset", required=True, metavar="DATASET_DIR",
-                   help="dataset project, saved feature set, or a source folder (imported on the fly)")
+                   help="dataset project, saved feature set, a source folder (imported on the fly), "
+                        "or 'starter' for the built-in starter set")
     p.add_argument("--model", required=True, choices=MODEL_NAMES)
     p.add_argument("--features", choices=("mfcc", "sequence", "mel-patches"),
                    help="feature kind (default: the model's own: mlp mfcc, lstm sequence, others mel-patches)")
@@ -83,23 +83,6 @@ def train_config_from_args(args):
                        validation_split=args.validation_split, class_weights=args.class_weights, seed=args.seed,
                        stop_rule=stop_rule, threshold=threshold, patience=patience,
                        restore_best=not args.last_weights)
-
-
-def load_features(path: str | Path, cfg: FeatureConfig, *, on_event=None, workers: int | None = None):
-    """A FeatureSet from a saved feature set, a dataset project, or a source folder."""
-    from ..core.datasets import import_dataset, is_dataset_folder
-    from ..core.extraction import load_feature_set
-    from ..core.featureset import FeatureSet
-
-    path = Path(path)
-    if not path.exists():
-        raise DatasetError("no such dataset folder", path=path)
-    if (path / "features.json").is_file():
-        return FeatureSet.load(path)
-    if is_dataset_folder(path):
-        return load_feature_set(path, cfg, on_event=on_event, workers=workers)
-    dataset = import_dataset(path, layout="auto")
-    return load_feature_set(dataset, cfg, on_event=on_event, workers=workers, save=False)
 
 
 class ProgressPrinter:
@@ -159,6 +142,7 @@ class ProgressPrinter:
 
 def run(args) -> int:
     from ..core.bundle import save_bundle
+    from ..core.runs import load_features
     from ..core.training import evaluate_split, train
 
     cfg = train_config_from_args(args)

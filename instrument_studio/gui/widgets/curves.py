@@ -74,6 +74,8 @@ class TrainingCurves(QWidget):
         self.loss_plot = self._plot("Loss per epoch", "loss")
         self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        # Accuracy rises towards the top: its legend goes bottom right, out of the curves' way.
+        self.acc_plot.plotItem.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
         self.log_box = QCheckBox("Log-scale loss")
         self.log_box.setObjectName("log_loss_box")
         self.log_box.setToolTip("Plot the loss on a logarithmic axis (semilogy), as the assignment asks")

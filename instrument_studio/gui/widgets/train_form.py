@@ -176,8 +176,10 @@ class TrainForm(QWidget):
         self.threshold_box.setObjectName("threshold_box")
         self.patience_box = _int_box(1, 1000)
         self.patience_box.setObjectName("patience_box")
-        self.best_box = QCheckBox("Keep the best epoch's weights (by validation accuracy)")
+        self.best_box = QCheckBox("Keep the best weights (val accuracy)")
         self.best_box.setObjectName("restore_best_box")
+        self.best_box.setToolTip("end with the weights of the epoch with the best validation accuracy, "
+                                 "also when Stop is pressed")
 
         model_group = QGroupBox("Model")
         mf = QFormLayout(model_group)
