@@ -25,6 +25,7 @@ from .panels.dataset import DatasetPanel
 from .panels.evaluation import EvaluationPanel
 from .panels.live import LivePanel
 from .panels.predict import PredictPanel
+from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -32,7 +33,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, EvaluationPanel, PredictPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel, EvaluationPanel, PredictPanel]
 
 
 class MainWindow(QMainWindow):
