@@ -79,11 +79,14 @@ def clipped_share(y: np.ndarray) -> float:
 class Predictor:
     """A loaded bundle ready to predict (thread-safe for one caller at a time)."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle, *, runner=None):
         self.bundle = bundle
         self.config = bundle.feature_config
         self.labels = tuple(bundle.labels)
         self.sr = self.config.mel.sr
+        # runner(fn, *args) runs the model call somewhere else: the GUI passes
+        # core.tfthread.run_in_tf_thread so TensorFlow never runs on a reused pool thread.
+        self.runner = runner
 
     @property
     def window_seconds(self) -> float:
@@ -99,6 +102,11 @@ class Predictor:
         return clip_features(np.asarray(y, dtype=np.float32), self.config)
 
     def proba_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        if self.runner is not None:
+            return self.runner(self._proba_of_rows, rows)
+        return self._proba_of_rows(rows)
+
+    def _proba_of_rows(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.float32)
         model = getattr(self.bundle, "model", None)
         if len(rows) <= SMALL_BATCH and model is not None and hasattr(self.bundle, "standardise"):

@@ -28,7 +28,9 @@ class LivePredictor:
     def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
                  window_seconds: float | None = None, confident: float = CONFIDENT,
                  on_result: Callable[[LivePrediction], None] | None = None):
-        self.predictor = predictor
+        # Its own view of the bundle, calling the model directly: this is a plain thread of its
+        # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
+        self.predictor = Predictor(predictor.bundle)
         self.period = 1.0 / rate_hz
         self.window_seconds = window_seconds or predictor.window_seconds
         self.confident = confident

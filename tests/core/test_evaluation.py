@@ -7,12 +7,22 @@ import csv
 import numpy as np
 import pytest
 from sklearn.metrics import (
-    accuracy_score, classification_report, confusion_matrix, f1_score, precision_score, recall_score,
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
 )
 
 from instrument_studio.core.errors import ModelError
 from instrument_studio.core.evaluation import (
-    RunSummary, aggregate, apply_thresholds, compare_thresholds, make_report, tune_thresholds,
+    RunSummary,
+    aggregate,
+    apply_thresholds,
+    compare_thresholds,
+    make_report,
+    tune_thresholds,
     write_comparison_csv,
 )
 

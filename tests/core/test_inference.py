@@ -9,7 +9,11 @@ import pytest
 
 from instrument_studio.core.errors import Cancelled
 from instrument_studio.core.inference import (
-    Predictor, judge_window, load_predictor, predict_files, write_predictions_csv,
+    Predictor,
+    judge_window,
+    load_predictor,
+    predict_files,
+    write_predictions_csv,
 )
 from tests.synth_instruments import LABELS, SR, note
 

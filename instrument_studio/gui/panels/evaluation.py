@@ -15,16 +15,30 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTabWidget,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.evaluation import (
-    AGGREGATION_NAMES, AGGREGATIONS, ModelEvaluation, RunSummary, evaluate_bundle_on_dataset, evaluate_model,
+    AGGREGATION_NAMES,
+    AGGREGATIONS,
+    ModelEvaluation,
+    RunSummary,
+    evaluate_bundle_on_dataset,
+    evaluate_model,
     write_comparison_csv,
 )
 from ...core.events import Progress
 from ...core.playback import output_unavailable_reason
+from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
@@ -51,7 +65,8 @@ def _events_of(job, *args, **kwargs):
 
     def target():
         try:
-            box["result"] = job(*args, on_event=events.put, should_stop=stop.is_set, **kwargs)
+            # TensorFlow work runs on its one long-lived thread (core/tfthread.py says why).
+            box["result"] = run_in_tf_thread(job, *args, on_event=events.put, should_stop=stop.is_set, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread below
             box["error"] = exc
         finally:
@@ -78,7 +93,7 @@ def _evaluate_bundle(bundle_path, dataset_dir, split):
 
 def _evaluate_run(run: Run, split: str):
     yield Progress("evaluating", 0, None, f"running {run.name} on the {split} split")
-    return run.name, run.model, evaluate_model(run.model, run.features, split=split)
+    return run.name, run.model, run_in_tf_thread(evaluate_model, run.model, run.features, split=split)
 
 
 class EvaluationPanel(QWidget):
@@ -207,6 +222,19 @@ class EvaluationPanel(QWidget):
         patch = visible and self.evaluation is not None and self.evaluation.is_patch
         self.aggregation_label.setVisible(patch)
         self.aggregation_combo.setVisible(patch)
+
+    def install_menus(self, window) -> None:
+        """Offer every run of the Training panel's run list, the latest first."""
+        training = window.panels.get("TrainingPanel")
+        if training is None or not hasattr(training, "run_finished"):
+            return
+        for run in getattr(training, "runs", []):
+            self.add_training_run(run)
+        training.run_finished.connect(self.add_training_run)
+
+    def add_training_run(self, run) -> None:
+        if getattr(run, "result", None) is not None and getattr(run, "data", None) is not None:
+            self.add_run(run.name, run.result, run.data)
 
     # --- sources ------------------------------------------------------------------------------
     def add_run(self, name: str, model, features) -> None:

@@ -12,11 +12,21 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
+from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.file_prediction import FilePredictionView
 from ..widgets.live_prediction import LivePredictionView
@@ -157,12 +167,13 @@ class PredictPanel(QWidget):
         path = self.model_path
         self._loading = path or "default"
         self.model_label.setText(f"Model: <b>{self.model_name}</b> (loading…)")
-        workers.start_worker(load_predictor, path, on_return=lambda p: self._loaded(path, p),
+        workers.start_worker(run_in_tf_thread, load_predictor, path, on_return=lambda p: self._loaded(path, p),
                              on_error=lambda exc: self._load_failed(path, exc))
 
     def _loaded(self, path, predictor) -> None:
         if path != self.model_path:
             return  # another model was chosen meanwhile
+        predictor.runner = run_in_tf_thread
         self.predictor = predictor
         self._loading = None
         self._show_model()
