@@ -87,21 +87,24 @@ class LivePredictor:
     def _run(self) -> None:
         next_due = time.monotonic()
         while not self._stop.is_set():
+            now = time.monotonic()
+            if now < next_due:
+                self._stop.wait(next_due - now)
+                continue
+            # Predict as soon as the next block lands, not whenever the timer says: the window
+            # then ends with audio that is fresh to the millisecond.
+            self._fresh.clear()
             fresh = self._fresh.wait(timeout=0.5)
             if self._stop.is_set():
                 return
             if not fresh:
                 continue  # no new audio: the last answer stands (the view marks it stale)
-            now = time.monotonic()
-            if now < next_due:
-                self._stop.wait(next_due - now)
-                continue
-            self._fresh.clear()
-            next_due = max(next_due + self.period, now)
+            next_due = max(next_due + self.period, time.monotonic())
             try:
                 self._predict_once()
             except Exception as exc:  # noqa: BLE001 - reported, and the next window is tried
-                self._results.append(LivePredictionFailed(message=f"live prediction failed ({type(exc).__name__}: {exc})"))
+                self._results.append(LivePredictionFailed(
+                    message=f"live prediction failed ({type(exc).__name__}: {exc})"))
 
     def _predict_once(self) -> LivePrediction | None:
         pipeline = self._pipeline

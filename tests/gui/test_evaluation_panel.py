@@ -143,3 +143,26 @@ def test_bundle_source_needs_both_paths(qtbot, panel):
     panel.set_bundle_and_dataset("", "")
     assert not panel.evaluate_button.isEnabled()
     assert "no model chosen" in panel.paths_label.text()
+
+
+def test_a_run_from_the_training_panel_is_offered_and_evaluated(qtbot, window):
+    """The Training panel's run list feeds the Evaluation panel: train, then evaluate that run."""
+    from tests.training_data import blobs
+
+    training = window.panels["TrainingPanel"]
+    evaluation = window.panels["EvaluationPanel"]
+    training.use_feature_set(blobs(n_train=240, n_classes=3, dim=12, with_val=True), "tiny generated set")
+    training.form.epochs_box.setValue(2)
+    training.form.batch_box.setValue(16)
+    with qtbot.waitSignal(training.run_finished, timeout=90000) as blocker:
+        qtbot.mouseClick(training.train_button, Qt.LeftButton)
+    run = blocker.args[0]
+    qtbot.waitUntil(lambda: not training.is_running(), timeout=10000)
+    assert evaluation.source_combo.currentText() == run.name
+    window.tabs.setCurrentWidget(evaluation)
+    with qtbot.waitSignal(evaluation.evaluated, timeout=60000):
+        qtbot.mouseClick(evaluation.evaluate_button, Qt.LeftButton)
+    r = evaluation.report
+    assert r.n == 80 and r.labels == ("class0", "class1", "class2")
+    assert r.accuracy == pytest.approx(run.metrics["test_accuracy"], abs=1e-6)
+    assert evaluation.threshold_table.rowCount() == 3 + 2
