@@ -59,7 +59,8 @@ def test_rate_latency_and_states(predictor):
     # At least 4 answers a second over the 2.5 s fed (minus start-up).
     assert len(results) >= 8, len(results)
     assert any(r.state == "uncertain" and "silent" in r.reason for r in results[:3])
-    assert results[-1].state == "confident" and results[-1].ranked(1)[0][0] == "tone"
+    heard = [r.ranked(1)[0][0] for r in results if r.state == "confident"]
+    assert len(heard) >= 5 and max(set(heard), key=heard.count) == "tone", heard
     assert all(r.latency >= 0 for r in results)
 
 
