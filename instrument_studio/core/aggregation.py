@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from .errors import ModelError
 
@@ -72,6 +71,8 @@ DEFAULT_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 def tune_thresholds(y_true, scores, *, grid: Sequence[float] | None = None) -> np.ndarray:
     """Per class, the threshold on its score that maximises that class's one-vs-rest F1
     (scikit-learn's f1_score) on these items: meant for the validation split."""
+    from sklearn.metrics import f1_score
+
     scores = np.asarray(scores, dtype=np.float64)
     y_true = np.asarray(y_true, dtype=np.int64)
     grid = DEFAULT_GRID if grid is None else np.asarray(grid, dtype=np.float64)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from .aggregation import (
     AGGREGATION_NAMES,
@@ -108,6 +107,9 @@ class EvaluationReport:
 def make_report(labels: Sequence[str], y_true, scores, *, pred=None,
                 items: Sequence[str] | None = None) -> EvaluationReport:
     """Metrics of `pred` (default: the argmax of `scores`) against `y_true`, all from scikit-learn."""
+    # Imported here: scikit-learn costs about a second, which the window must not wait for.
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
     labels = tuple(labels)
     k = len(labels)
     scores = np.asarray(scores, dtype=np.float64)
