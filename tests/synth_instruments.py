@@ -20,7 +20,8 @@ def note(kind: str, *, seconds: float = 1.5, freq: float = 440.0, sr: int = SR, 
     if kind == "tone":
         y = np.sin(2 * np.pi * freq * t)
     elif kind == "buzz":
-        y = 2 * ((freq * t) % 1.0) - 1.0
+        # A band-limited sawtooth (harmonics up to 8 kHz): a naive one aliases into noise.
+        y = sum(np.sin(2 * np.pi * k * freq * t) / k for k in range(1, int(8000 // freq) + 1))
     elif kind == "noise":
         y = rng.standard_normal(len(t))
     else:
@@ -29,18 +30,20 @@ def note(kind: str, *, seconds: float = 1.5, freq: float = 440.0, sr: int = SR, 
     return (level * env * y / max(1e-9, np.max(np.abs(y)))).astype(np.float32)
 
 
-def write_dataset(root: Path, *, per_class: int = 20, seconds: float = 1.5) -> Path:
+def write_dataset(root: Path, *, per_class: int = 24, seconds: float | None = None) -> Path:
     """<root>/<label>/<label>_<i>.wav, with pitches spread over two octaves."""
     from instrument_studio.core.audio_io import save_wav
 
     for label in LABELS:
         for i in range(per_class):
             freq = 220.0 * 2 ** (i / per_class * 2)
-            save_wav(root / label / f"{label}_{i:02d}.wav", note(label, seconds=seconds, freq=freq, seed=i), SR)
+            # Lengths from 0.8 to 2.4 s: a one-second live window looks like a training clip.
+            length = seconds if seconds else 0.8 + (i % 5) * 0.4
+            save_wav(root / label / f"{label}_{i:02d}.wav", note(label, seconds=length, freq=freq, seed=i), SR)
     return root
 
 
-def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 15) -> Path:
+def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 30) -> Path:
     """An MLP on MFCC summaries of the synthetic set, saved as a bundle (a few seconds)."""
     from instrument_studio.core.bundle import save_bundle
     from instrument_studio.core.config import FeatureConfig

@@ -26,6 +26,8 @@ CLIP_LEVEL = 0.999
 CLIP_SHARE = 0.001
 # Below this top probability the answer is reported as uncertain.
 CONFIDENT = 0.5
+# Fades applied to the ends of windows cut from a longer signal (timeline steps, live windows).
+TAPER_S = 0.02
 # Batches up to this many rows skip Keras' predict() (see Predictor.proba_of_rows).
 SMALL_BATCH = 64
 
@@ -65,6 +67,19 @@ class Prediction:
                           "silent": bool(s)}
                          for t, row, s in zip(self.times, self.timeline, self.silent, strict=True)],
         }
+
+
+def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
+    """A copy with short half-Hann fades at both ends. A window cut out of a longer signal starts
+    and stops abruptly, which the first and last frames see as a broadband click that no training
+    clip (a recording, with its own onset and decay) has."""
+    y = np.array(y, dtype=np.float32)
+    n = min(int(seconds * sr), len(y) // 4)
+    if n > 1:
+        ramp = np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float32)) ** 2
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+    return y
 
 
 def level_db(y: np.ndarray) -> float:
@@ -141,7 +156,7 @@ class Predictor:
             a = max(0, min(centre - width // 2, len(y) - width))
             seg = y[a:a + width]
             silent[i] = level_db(y[i * hop:(i + 1) * hop]) < SILENCE_DB
-            windows.append(self.rows(seg))
+            windows.append(self.rows(taper(seg, self.sr)))
         counts = [len(w) for w in windows]
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
         bounds = np.cumsum([0, *counts])
@@ -242,7 +257,7 @@ def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float = CONF
     share = clipped_share(y)
     if db < SILENCE_DB:
         return WindowVerdict(None, "uncertain", "silent input", db, share)
-    proba = predictor.predict_window(y)
+    proba = predictor.predict_window(taper(y, predictor.sr))
     if share > CLIP_SHARE:
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
     top = float(np.max(proba))

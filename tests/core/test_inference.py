@@ -27,7 +27,7 @@ def test_whole_file_and_timeline(predictor, synth_model):
     from instrument_studio.core.audio_io import load
     from instrument_studio.core.features import clip_features
 
-    path = synth_model[1] / "tone" / "tone_05.wav"
+    path = synth_model[1] / "tone" / "tone_06.wav"  # 1.2 s
     y, sr = load(path)
     pred = predictor.predict_file(path)
     assert pred.label == "tone" and pred.probability > 0.8
@@ -36,12 +36,12 @@ def test_whole_file_and_timeline(predictor, synth_model):
     # The whole-file answer is the bundle's model on clip_features with the bundle's statistics.
     ref = predictor.bundle.predict_proba(clip_features(y, predictor.config)).mean(axis=0)
     np.testing.assert_allclose(pred.probabilities, ref, atol=1e-5)
-    # 1.5 s -> two one-second steps.
+    # 1.2 s -> two one-second steps, the second one short.
     assert pred.timeline.shape == (2, 3)
     assert pred.times.tolist() == [0.0, 1.0]
     d = pred.to_dict(str(path))
     assert set(d) == {"path", "label", "probability", "probabilities", "timeline"}
-    assert d["timeline"][1]["end"] == pytest.approx(1.5, abs=1e-3)
+    assert d["timeline"][1]["end"] == pytest.approx(1.2, abs=1e-3)
 
 
 def test_resamples_to_the_bundle_rate(predictor):
@@ -59,7 +59,7 @@ def test_timeline_follows_a_change_of_instrument(predictor):
     y = np.concatenate([note("tone", seconds=2.0, freq=440.0), note("noise", seconds=2.0, seed=4)])
     pred = predictor.predict(y, SR)
     top = [pred.labels[i] for i in pred.timeline.argmax(axis=1)]
-    assert top[0] == "tone" and top[2] == "noise"
+    assert top[:2].count("tone") >= 1 and top[2:] == ["noise", "noise"], top
 
 
 def test_folder_with_a_corrupt_file(predictor, synth_model, tmp_path):

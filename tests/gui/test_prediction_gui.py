@@ -88,19 +88,37 @@ def test_audio_panel_timeline_under_the_spectrogram(qtbot, app_window, tmp_path)
     y = np.concatenate([note("tone", seconds=3.0, freq=440.0), note("noise", seconds=3.0, seed=2)])
     wav = save_wav(tmp_path / "two.wav", y, SR)
     view = panel.file_view
-    with qtbot.waitSignal(view.predicted, timeout=30000):
+    with qtbot.waitSignal(view.predicted, timeout=30000):  # a model is in use: files are predicted at once
         win.open_file(str(wav))
     assert view.isVisible()
     assert "Whole file" in view.summary.text()
     tl = view.timeline
     assert tl.timeline.shape == (6, 3)
     top = [tl.labels[i] for i in tl.timeline.argmax(axis=1)]
-    assert top[:2] == ["tone", "tone"] and top[-2:] == ["noise", "noise"]
+    first, last = top[:3], top[3:]
+    assert first.count("tone") >= 2 and last.count("noise") >= 2, top
     # The timeline shares the waveform's time axis and follows the playhead.
     assert tl.plotItem.vb.viewRange()[0] == pytest.approx(win.audio_panel.waveform.plotItem.vb.viewRange()[0])
     win.audio_panel.seek(4.5)
-    qtbot.waitUntil(lambda: "noise" in view.now_label.text(), timeout=3000)
+    qtbot.waitUntil(lambda: view.now_label.text().startswith("at 4.50 s"), timeout=3000)
+    assert tl.at(4.5)[0][0] in view.now_label.text()
     assert tl.playhead.value() == pytest.approx(4.5, abs=0.05)
+
+
+def test_without_a_model_loaded_the_audio_panel_offers_a_button(qtbot, window, synth_model, tmp_path):
+    panel = window.panels["PredictPanel"]
+    window.ctx.settings.set("predict/model", "")
+    wav = save_wav(tmp_path / "one.wav", note("noise", seconds=2.0), SR)
+    with qtbot.waitSignal(window.audio_panel.loaded, timeout=30000):
+        window.open_file(str(wav))
+    view = panel.file_view
+    assert panel.predictor is None  # opening a file does not load a model (nor TensorFlow)
+    assert view.predict_button.isVisible() and not view.timeline.isVisible()
+    panel.model_path = str(synth_model[0])
+    with qtbot.waitSignal(view.predicted, timeout=60000):
+        qtbot.mouseClick(view.predict_button, Qt.LeftButton)
+    assert view.timeline.isVisible() and not view.predict_button.isVisible()
+    assert view.prediction.label == "noise"
 
 
 def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_window):

@@ -4,7 +4,7 @@ spectrogram, class probabilities per second with the playhead."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.audio_io import format_duration
 from .. import workers
@@ -39,7 +39,14 @@ class FilePredictionView(QWidget):
         self.timeline.seek_requested.connect(audio_panel.seek)
         audio_panel.spectrogram.plotItem.vb.sigResized.connect(self._align)
         self.timeline.plotItem.vb.sigResized.connect(self._align)
+        self.predict_button = QPushButton("Name the instrument")
+        self.predict_button.setObjectName("predict_file")
+        self.predict_button.setToolTip("Predict which instrument plays, second by second (loads the model the "
+                                       "first time: a few seconds)")
+        self.predict_button.clicked.connect(lambda: self.predict_open_file(self.audio.path or "", asked=True))
+        self.predict_button.setVisible(False)
         head = QHBoxLayout()
+        head.addWidget(self.predict_button)
         head.addWidget(self.summary, 1)
         head.addWidget(self.now_label)
         layout = QVBoxLayout(self)
@@ -48,17 +55,29 @@ class FilePredictionView(QWidget):
         layout.addWidget(self.timeline, 1)
         self.setVisible(False)
         audio_panel.loaded.connect(self.predict_open_file)
-        models.predictor_changed.connect(lambda _p: self.predict_open_file(self.audio.path or ""))
+        models.predictor_changed.connect(lambda _p: self.predict_open_file(self.audio.path or "", asked=True))
         ctx.clock.subscribe(self._on_frame)
 
-    def predict_open_file(self, path: str) -> None:
+    def predict_open_file(self, path: str, *, asked: bool = False) -> None:
         ready = self.audio.ready
         if not path or ready is None:
             return
         self._job += 1
         job = self._job
         self.path = path
+        self.prediction = None
         self.setVisible(True)
+        self.now_label.setText("")
+        if self.models.predictor is None and not asked:
+            # Loading a model imports TensorFlow (seconds of CPU): only when the user asks, or
+            # once a model is in use anyway.
+            self.timeline.clear_prediction()
+            self.timeline.setVisible(False)
+            self.predict_button.setVisible(True)
+            self.summary.setText(f"<span style='color:gray'>Which instrument is it? ({self.models.model_name})</span>")
+            return
+        self.predict_button.setVisible(False)
+        self.timeline.setVisible(True)
         self.summary.setText(f"Predicting with <b>{self.models.model_name}</b>…")
         self.models.with_predictor(lambda predictor: self._run(job, predictor, ready.analysis, ready.analysis_sr),
                                    on_error=lambda exc: self._failed(job, exc))
