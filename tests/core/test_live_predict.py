@@ -51,16 +51,18 @@ def test_rate_latency_and_states(predictor):
     live.attach(pipe)
     try:
         pipe.feed(np.zeros(SR // 2, dtype=np.float32))
-        pipe.feed(note("tone", seconds=2.0, freq=440.0))
+        pipe.feed(note("tone", seconds=3.0, freq=440.0))
     finally:
         live.detach()
     assert not pipe.listeners and not live.running
     results = [r for r in live.poll() if isinstance(r, LivePrediction)]
-    # At least 4 answers a second over the 2.5 s fed (minus start-up).
-    assert len(results) >= 8, len(results)
+    # At least 4 answers a second over the 3.5 s fed (minus start-up).
+    assert len(results) >= 12, len(results)
     assert any(r.state == "uncertain" and "silent" in r.reason for r in results[:3])
-    heard = [r.ranked(1)[0][0] for r in results if r.state == "confident"]
-    assert len(heard) >= 5 and max(set(heard), key=heard.count) == "tone", heard
+    # Windows still half silent belong to no class the model knows; once the window is all
+    # tone, the answer is the tone.
+    heard = [r.ranked(1)[0][0] for r in results if r.state == "confident"][-8:]
+    assert len(heard) == 8 and heard.count("tone") >= 6, heard
     assert all(r.latency >= 0 for r in results)
 
 
