@@ -4,13 +4,14 @@ spectrogram, class probabilities per second with the playhead."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...core.audio_io import format_duration
 from .. import workers
 from .prediction_timeline import PredictionTimeline
 
 TOP_K = 3
+TIMELINE_HEIGHT = 170  # pixels given to the timeline when it appears
 
 
 class FilePredictionView(QWidget):
@@ -72,15 +73,30 @@ class FilePredictionView(QWidget):
             # Loading a model imports TensorFlow (seconds of CPU): only when the user asks, or
             # once a model is in use anyway.
             self.timeline.clear_prediction()
-            self.timeline.setVisible(False)
-            self.predict_button.setVisible(True)
+            self._set_compact(True)
             self.summary.setText(f"<span style='color:gray'>Which instrument is it? ({self.models.model_name})</span>")
             return
-        self.predict_button.setVisible(False)
-        self.timeline.setVisible(True)
+        self._set_compact(False)
         self.summary.setText(f"Predicting with <b>{self.models.model_name}</b>…")
         self.models.with_predictor(lambda predictor: self._run(job, predictor, ready.analysis, ready.analysis_sr),
                                    on_error=lambda exc: self._failed(job, exc))
+
+    def _set_compact(self, compact: bool) -> None:
+        """Only the button row until there is a timeline to show; then room for it."""
+        self.predict_button.setVisible(compact)
+        self.timeline.setVisible(not compact)
+        splitter = self.parentWidget()
+        if compact:
+            self.setMaximumHeight(self.predict_button.sizeHint().height() + 6)
+        elif self.maximumHeight() < 10000:
+            self.setMaximumHeight(16777215)
+            if isinstance(splitter, QSplitter):
+                sizes = splitter.sizes()
+                i = splitter.indexOf(self)
+                grow = max(0, TIMELINE_HEIGHT - sizes[i])
+                sizes[i] += grow
+                sizes[max(range(len(sizes)), key=lambda k: sizes[k] if k != i else -1)] -= grow
+                splitter.setSizes(sizes)
 
     def _run(self, job: int, predictor, y, sr) -> None:
         if job != self._job:
