@@ -147,7 +147,7 @@ class PlaybackSource:
 class LivePipeline:
     """Live analysis of a source's audio in a thread of its own (see the module docstring)."""
 
-    period = 0.004           # seconds between drains: small against a 16.7 ms frame
+    period = 0.005           # seconds between drains: small against a 16.7 ms frame
     level_interval = 1 / 60  # one Level event per this much audio
 
     def __init__(self, *, mel: MelConfig | None = None, history_seconds: float = 30.0,
@@ -214,6 +214,7 @@ class LivePipeline:
         if self._source is not None:
             self._source.stop()
         self._finish_take(note="stopped with the live input")
+        self._resampler = None  # release the C resampler now rather than at interpreter exit
         if was_running:
             self._push_control(LiveStopped())
 

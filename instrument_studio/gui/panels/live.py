@@ -82,6 +82,9 @@ class LivePanel(QWidget):
         self.fps_label.setObjectName("live_fps")
         self.fps_label.setMinimumWidth(200)
         self.meter = LevelMeter()
+        self.level_label = QLabel("")
+        self.level_label.setObjectName("level_readout")
+        self.level_label.setMinimumWidth(120)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Source"))
@@ -92,6 +95,7 @@ class LivePanel(QWidget):
         bar.addWidget(self.start_button)
         bar.addWidget(self.freeze_button)
         bar.addWidget(self.meter, 1)
+        bar.addWidget(self.level_label)
 
         self.info_label = QLabel("Press Start to see the input live.")
         self.info_label.setObjectName("live_info")
@@ -225,7 +229,7 @@ class LivePanel(QWidget):
                 src = MicSource(self.device_combo.currentData() or None)
             else:
                 src = PlaybackSource(self.ctx.player)
-            self.view.clear()
+            self.view.reset()
             self.meter.reset()
             self.pipeline.start(src)
         except StudioError as exc:
@@ -305,8 +309,10 @@ class LivePanel(QWidget):
         if self.takes.recording:
             self.takes.show_progress(self.pipeline.take_seconds())
         self.takes.tick()
-        if now - self._last_label > 0.5 and self.pipeline.running:
+        if now - self._last_label > 0.25 and self.pipeline.running:
             self._last_label = now
+            m = self.meter
+            self.level_label.setText(f"peak {m.hold_db:5.1f} dBFS" + ("  CLIP" if m.clipped else ""))
             st = self.pipeline.stats()
             self.fps_label.setText(f"{self.ctx.clock.fps():.0f} fps · {st['dropped']} dropped · "
                                    f"{st['late']} late")

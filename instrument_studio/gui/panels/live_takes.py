@@ -98,7 +98,7 @@ class TakesBox(QGroupBox):
         self.rename_button = QPushButton("Change label…")
         self.rename_button.setObjectName("take_rename")
         self.rename_button.setToolTip("Move the take into another class folder")
-        self.rename_button.clicked.connect(self.rename_selected)
+        self.rename_button.clicked.connect(lambda: self.rename_selected())
         self.delete_button = QPushButton(style.standardIcon(QStyle.SP_TrashIcon), "Delete")
         self.delete_button.setObjectName("take_delete")
         self.delete_button.clicked.connect(self.delete_selected)
