@@ -34,6 +34,7 @@ NO_DEVICE_TEXT = (
     "<div style='margin-top:10px'>Meanwhile, choose <b>Audio panel playback</b> as the source to watch "
     "any file live; the rest of the app works as usual.</div>"
     "<div style='margin-top:10px; color:gray'>{reason}</div>")
+NO_DEVICE_INFO = "No input device: see below how to connect one."
 
 
 class LivePanel(QWidget):
@@ -183,7 +184,7 @@ class LivePanel(QWidget):
         self.devices = []
         self.no_device_reason = str(exc)
         self.device_combo.clear()
-        self.no_device.setText(NO_DEVICE_TEXT.format(reason=f"({exc})"))
+        self.no_device.setText(NO_DEVICE_TEXT.format(reason=f"Details: {exc}"))
         self._update_controls()
 
     def _device_chosen(self, _index: int) -> None:
@@ -291,6 +292,9 @@ class LivePanel(QWidget):
         self.takes.record_button.setEnabled(can_start or running)
         if show_missing:
             self.takes.record_button.setToolTip("No microphone: connect one to record takes")
+            self.info_label.setText(NO_DEVICE_INFO)
+        elif self.info_label.text() == NO_DEVICE_INFO:
+            self.info_label.setText("Press Start to see the input live.")
 
     # --- the frame clock ------------------------------------------------------------------------
     def _on_frame(self, now: float) -> None:

@@ -71,7 +71,8 @@ class TakesBox(QGroupBox):
         self.record_button.setObjectName("record_button")
         self.record_button.setToolTip("Record a take into the dataset folder (Ctrl+R)")
         self.record_button.clicked.connect(self.toggle_record)
-        self.status_label = QLabel("")
+        self.status_label = QLabel("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
+                                   "(double-click one to hear it).")
         self.status_label.setObjectName("take_status")
         self.status_label.setWordWrap(True)
 
