@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     looper = None
     try:
         wav, name = source_wav(args.file, _SANDBOX / "source.wav")
-        app = create_app()
+        _app = create_app()  # held for the whole run
         ctx = AppContext(Settings(QSettings(str(_SANDBOX / "settings.ini"), QSettings.IniFormat)))
         win = MainWindow(ctx)
         win.resize(1400, 900)

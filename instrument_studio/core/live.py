@@ -37,7 +37,14 @@ import numpy as np
 from .config import MelConfig
 from .errors import AudioDeviceError, StudioError
 from .events import (
-    Level, LiveError, LiveFrames, LiveStarted, LiveStopped, TakeFailed, TakeSaved, TakeStarted,
+    Level,
+    LiveError,
+    LiveFrames,
+    LiveStarted,
+    LiveStopped,
+    TakeFailed,
+    TakeSaved,
+    TakeStarted,
 )
 from .features import StreamingMel
 from .live_sources import MicSource, PlaybackSource

@@ -13,7 +13,13 @@ from instrument_studio.core.capture import ArrivalLog
 from instrument_studio.core.config import MelConfig
 from instrument_studio.core.errors import AudioDeviceError
 from instrument_studio.core.events import (
-    Level, LiveFrames, LiveStarted, LiveStopped, TakeFailed, TakeSaved, TakeStarted,
+    Level,
+    LiveFrames,
+    LiveStarted,
+    LiveStopped,
+    TakeFailed,
+    TakeSaved,
+    TakeStarted,
 )
 from instrument_studio.core.features import log_mel, mel_frequencies
 from instrument_studio.core.live import LivePipeline, PlaybackSource

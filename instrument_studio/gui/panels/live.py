@@ -9,7 +9,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QStyle, QVBoxLayout,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -17,7 +25,14 @@ from ...core.capture import rescan_input_devices
 from ...core.devices import input_devices
 from ...core.errors import StudioError
 from ...core.events import (
-    Level, LiveError, LiveFrames, LiveStarted, LiveStopped, TakeFailed, TakeSaved, TakeStarted,
+    Level,
+    LiveError,
+    LiveFrames,
+    LiveStarted,
+    LiveStopped,
+    TakeFailed,
+    TakeSaved,
+    TakeStarted,
 )
 from ...core.live import LivePipeline, MicSource, PlaybackSource
 from .. import workers
