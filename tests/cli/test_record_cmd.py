@@ -61,7 +61,10 @@ def test_record_command_saves_what_the_microphone_heard(virtual_mic, known_wav, 
                              "--label", "tone", "--dataset", str(tmp_path), "--device", virtual_mic.device],
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # Python start-up and opening the stream
+    # Play once the take is being written (its .part file exists): start-up time varies a lot.
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob("tone/.*.part")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
     virtual_mic.play(known_wav)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

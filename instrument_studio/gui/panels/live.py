@@ -67,9 +67,17 @@ class LivePanel(QWidget):
         self.frozen = False
         self._busy = False          # starting or stopping in a worker
         self._last_label = 0.0
+        self._scanned = False
         self._build()
         ctx.clock.subscribe(self._on_frame)
-        self.scan_devices()
+
+    def showEvent(self, event) -> None:
+        # Devices are listed when the panel is first shown, not at start-up: the app opens
+        # faster and PortAudio is not touched by people who never use the Live panel.
+        if not self._scanned:
+            self._scanned = True
+            self.scan_devices()
+        super().showEvent(event)
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:

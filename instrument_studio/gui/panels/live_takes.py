@@ -53,8 +53,8 @@ class TakesBox(QGroupBox):
         self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
         ctx.output_device_changed.connect(lambda d: self.player.set_device(d or None))
         self._build()
-        dataset = ctx.settings.get("live/dataset", "") or str(Path.home() / "instrument-dataset")
-        self.set_dataset(dataset)
+        self.dataset_edit.setText(ctx.settings.get("live/dataset", "") or str(Path.home() / "instrument-dataset"))
+        self._prepared = False
         self.label_combo.setEditText(ctx.settings.get("live/label", "") or "")
         self.length_spin.setValue(float(ctx.settings.get("live/seconds", 5.0, type_=float)))
 
@@ -137,6 +137,11 @@ class TakesBox(QGroupBox):
         layout.addLayout(row, 1)
         self._update_buttons()
 
+    def showEvent(self, event) -> None:
+        if not self._prepared:  # labels and crash recovery for the dataset, once, when first seen
+            self.set_dataset(self.dataset)
+        super().showEvent(event)
+
     # --- dataset and labels ---------------------------------------------------------------------
     @property
     def dataset(self) -> str:
@@ -149,6 +154,7 @@ class TakesBox(QGroupBox):
 
     def set_dataset(self, folder: str) -> None:
         folder = folder.strip()
+        self._prepared = True
         self.dataset_edit.setText(folder)
         if not folder:
             return
