@@ -99,3 +99,47 @@ def test_record_into_a_read_only_folder_says_so_and_writes_nothing(virtual_mic, 
     assert code == 1 and err.count("\n") == 1
     assert "read-only" in err and str(target / "tone") in err
     assert not any(target.rglob("*.wav*"))
+
+
+UNPLUG = r"""
+import os, subprocess, sys, time
+from pathlib import Path
+sys.path.insert(0, os.getcwd())
+from tests.mic import VirtualMic
+mic = VirtualMic().start()
+dataset = Path(sys.argv[1])
+try:
+    p = subprocess.Popen([sys.executable, "-m", "instrument_studio", "record", "--label", "x",
+                          "--dataset", str(dataset), "--device", mic.device],
+                         env={**os.environ, "PYTHONPATH": os.getcwd()}, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not list(dataset.glob("x/.*.part")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(1.0)
+    subprocess.run(["pulseaudio", "--kill"], check=True)  # the sound server (and the device) vanish
+    out, err = p.communicate(timeout=30)
+    print(p.returncode)
+    print(out.strip())
+    print(err.strip().splitlines()[-1])
+finally:
+    mic.stop()
+"""
+
+
+@pytest.mark.mic
+def test_losing_the_device_mid_take_keeps_what_was_recorded(tmp_path):
+    import shutil
+
+    if shutil.which("pulseaudio") is None:
+        pytest.skip("virtual microphone unavailable: pulseaudio is not installed")
+    # Its own PulseAudio in a child process, so that killing it leaves the session's mic alone.
+    res = subprocess.run([sys.executable, "-c", UNPLUG, str(tmp_path)], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert res.returncode == 0, res.stderr[-2000:]
+    code, path, last_err = res.stdout.strip().splitlines()[-3:]
+    assert code == "1"
+    assert "stopped" in last_err or "no audio" in last_err
+    assert "kept in" in last_err and path in last_err
+    assert sf.info(path).duration > 0.5
+    assert not list(tmp_path.glob("x/.*.part"))

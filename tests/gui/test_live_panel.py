@@ -269,3 +269,39 @@ def test_recording_through_the_live_panel_with_a_real_microphone(make_window, qt
     assert tone_cols.sum() >= 30, "the 1 kHz tone should fill its mel band for ~1.2 s (52 columns)"
     assert "fps" in panel.fps_label.text()
     time.sleep(0.1)
+
+
+def test_unplugging_the_microphone_mid_take_keeps_the_take_and_says_so(make_window, qtbot, tmp_path,
+                                                                       monkeypatch):
+    from instrument_studio.core.capture import Capture
+    from instrument_studio.core.live_sources import MicSource
+    from tests.core.test_capture import FakeInputStream
+
+    streams = []
+
+    def factory(**kw):
+        streams.append(FakeInputStream(**kw))
+        return streams[-1]
+
+    monkeypatch.setattr("instrument_studio.gui.panels.live.MicSource",
+                        lambda device: MicSource(capture=Capture(samplerate=48000, stream_factory=factory)))
+    w, panel = make_window(devices=[MIC])
+    wait_for(qtbot, lambda: panel.device_combo.count() == 1)
+    panel.takes.set_dataset(str(tmp_path))
+    panel.takes.label_combo.setEditText("horn")
+    panel.takes.length_spin.setValue(0.0)
+    qtbot.mouseClick(panel.takes.record_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: panel.takes.recording)
+    for _ in range(40):  # 0.2 s of a tone arrives
+        streams[0].deliver(tone(440, 256 / 48000, 48000))
+    wait_for(qtbot, lambda: panel.pipeline.take_seconds() >= 0.2)
+    streams[0].finished()  # PortAudio ends the stream by itself: the device is gone
+    wait_for(qtbot, lambda: w.last_error is not None)
+    title, text = w.last_error
+    assert title == "The live input stopped" and "stopped" in text and "unplugged" in text
+    assert "⚠" in panel.info_label.text() and panel.start_button.text() == "Start"
+    wait_for(qtbot, lambda: panel.takes.take_list.count() == 1)
+    path, label, seconds = panel.takes.takes()[0]
+    assert label == "horn" and seconds == pytest.approx(256 * 40 / 48000, abs=0.01)
+    assert "input stopped" in panel.takes.status_label.text()
+    assert sf.info(path).duration == pytest.approx(seconds)
