@@ -89,6 +89,15 @@ def test_no_input_device_explains_how_to_connect_one_and_playback_still_works(ma
     qtbot.mouseClick(panel.start_button, Qt.LeftButton)
     wait_for(qtbot, lambda: panel.pipeline.running)
     assert w.tabs.count() >= 2 and w.audio_panel.isEnabled()
+    qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: not panel.pipeline.running)
+    # A microphone is plugged in: "Look again" finds it.
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("microphone"))
+    assert panel.stack.currentIndex() == 1
+    monkeypatch.setattr("instrument_studio.gui.panels.live.rescan_input_devices", lambda: [MIC])
+    qtbot.mouseClick(panel.rescan_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: panel.stack.currentIndex() == 0)
+    assert panel.device_combo.currentData() == "Test Mic" and panel.start_button.isEnabled()
 
 
 def test_the_default_device_is_preselected_and_the_choice_remembered(make_window, qtbot):
