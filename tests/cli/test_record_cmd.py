@@ -143,3 +143,11 @@ def test_losing_the_device_mid_take_keeps_what_was_recorded(tmp_path):
     assert "kept in" in last_err and path in last_err
     assert sf.info(path).duration > 0.5
     assert not list(tmp_path.glob("x/.*.part"))
+
+
+@pytest.mark.mic
+def test_list_devices_shows_the_microphone_and_marks_the_default(virtual_mic, capsys):
+    assert main(["record", "--list-devices"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(virtual_mic.device in line for line in lines)
+    assert sum(line.startswith("*") for line in lines) == 1 and all("Hz" in line for line in lines)
