@@ -314,3 +314,36 @@ def test_unplugging_the_microphone_mid_take_keeps_the_take_and_says_so(make_wind
     assert label == "horn" and seconds == pytest.approx(256 * 40 / 48000, abs=0.01)
     assert "input stopped" in panel.takes.status_label.text()
     assert sf.info(path).duration == pytest.approx(seconds)
+
+
+def test_the_view_keeps_bounded_state_while_hidden(qtbot):
+    from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
+
+    view = LiveSpectrogramView(seconds=2.0)
+    qtbot.addWidget(view)  # never shown: nothing is painted
+    for _ in range(2000):
+        view.add_columns(np.full((128, 1), -30.0, dtype=np.float32), np.array([time.monotonic()]))
+        view.draw()
+    assert len(view._pending_arrivals) + len(view._painted_arrivals) <= 512
+    assert view.recent(1.0).shape == (128, int(1.0 * 22050 / 512))
+    assert np.all(view.window() == -30.0)  # the ring wrapped many times and stays consistent
+
+
+def test_the_ring_image_shows_the_newest_columns_in_order_without_copying(qtbot):
+    from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
+
+    view = LiveSpectrogramView(seconds=1.0)
+    qtbot.addWidget(view)
+    w = view.width_cols
+    sent = 0
+    for k in (3, 7, 1, w - 2, 5, w + 9):  # wraps, including a batch wider than the view
+        cols = np.tile(np.arange(sent, sent + k, dtype=np.float32), (128, 1))
+        view.add_columns(cols)
+        sent += k
+        shown = view.window()
+        assert np.shares_memory(shown, view.ring) and shown.flags["C_CONTIGUOUS"]
+        n = min(sent, w)
+        np.testing.assert_array_equal(shown[w - n:, 0], np.arange(sent - n, sent, dtype=np.float32))
+    assert view.draw() and not view.draw()  # one image update per batch of new columns
+    lo, hi = view.image.levels
+    assert (lo, hi) == (-80.0, 0.0)  # fixed dB levels, never auto-levels

@@ -24,6 +24,7 @@ from ...core.config import MelConfig
 from ...core.features import DB_FLOOR, mel_axis_ticks
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
+_MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
 class _TimedImage(pg.ImageItem):
@@ -112,6 +113,8 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.total += k
         if arrival is not None:
             self._pending_arrivals.append(np.asarray(arrival, dtype=np.float64))
+            if len(self._pending_arrivals) > _MAX_PENDING:  # hidden or minimised: nothing is painted
+                del self._pending_arrivals[0]
         self._dirty = True
 
     def window(self) -> np.ndarray:
@@ -128,6 +131,7 @@ class LiveSpectrogramView(pg.PlotWidget):
         if self._pending_arrivals:
             self._painted_arrivals.extend(self._pending_arrivals)
             self._pending_arrivals = []
+            del self._painted_arrivals[:-_MAX_PENDING]
         self.draws += 1
         return True
 
