@@ -125,4 +125,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import shutil
+
+    try:
+        code = main()
+    finally:
+        shutil.rmtree(SANDBOX, ignore_errors=True)
+    sys.exit(code)
