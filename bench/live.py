@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
+import shutil
 import sys
 import tempfile
 import threading
@@ -213,7 +213,7 @@ def main(argv=None) -> int:
         if looper is not None:
             looper.stop()
         mic.stop()
-        subprocess.run(["rm", "-rf", str(_SANDBOX)], check=False)
+        shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
 if __name__ == "__main__":
