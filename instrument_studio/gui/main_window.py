@@ -21,6 +21,7 @@ from ..core.audio_io import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
+from .panels.live import LivePanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -28,7 +29,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel]
 
 
 class MainWindow(QMainWindow):
