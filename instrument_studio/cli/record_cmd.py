@@ -32,7 +32,11 @@ def run(args) -> int:
     if args.list_devices:
         from ..core.devices import input_devices
 
-        for d in input_devices():
+        devices = input_devices()
+        if not devices:
+            raise StudioError("no audio input device found",
+                              hint="connect a microphone, or check that the sound server is running")
+        for d in devices:
             mark = "*" if d.is_default else " "
             print(f"{mark} {d.index:3d}  {d.label}  ({d.max_input_channels} ch, {d.default_samplerate:g} Hz)")
         return 0

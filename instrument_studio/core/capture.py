@@ -152,14 +152,14 @@ class Capture:
         if self._finished.is_set():
             self._running = False
             raise AudioDeviceError(f"the input device {self.device_name!r} stopped",
-                                   hint="was it unplugged? Reconnect it and press Start")
+                                   hint="was it unplugged? Reconnect it and start again")
         stalled = time.monotonic() - self.last_callback
         if stalled > self.stall_seconds:
             self._running = False
             self._close_stream()
             raise AudioDeviceError(f"the input device {self.device_name!r} has delivered no audio "
                                    f"for {stalled:.1f} s",
-                                   hint="was it unplugged? Reconnect it and press Start")
+                                   hint="was it unplugged? Reconnect it and start again")
 
     # --- audio thread ---------------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info, status) -> None:

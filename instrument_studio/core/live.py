@@ -29,22 +29,29 @@ from __future__ import annotations
 import math
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
-from .capture import ArrivalLog, Capture
 from .config import MelConfig
 from .errors import AudioDeviceError, StudioError
 from .events import (
-    Level, LiveError, LiveFrames, LiveStarted, LiveStopped, TakeFailed, TakeSaved, TakeStarted,
+    Level,
+    LiveError,
+    LiveFrames,
+    LiveStarted,
+    LiveStopped,
+    TakeFailed,
+    TakeSaved,
+    TakeStarted,
 )
 from .features import StreamingMel
-from .playback import Player
+from .live_sources import MicSource, PlaybackSource
 from .ringbuffer import RingBuffer
 from .takes import TakeWriter
+
+__all__ = ["LivePipeline", "MicSource", "PlaybackSource", "dbfs"]
 
 CLIP_LEVEL = 0.999           # |sample| at or above this counts as clipping (float full scale is 1.0)
 SILENCE_DBFS = -120.0
@@ -60,94 +67,10 @@ def dbfs(x: float) -> float:
     return 20.0 * math.log10(x) if x > 1e-6 else SILENCE_DBFS
 
 
-class MicSource:
-    """The live pipeline's input from a microphone (core.capture.Capture)."""
-
-    kind = "microphone"
-
-    def __init__(self, device: str | int | None = None, *, capture: Capture | None = None):
-        self.capture = capture or Capture(device=device)
-
-    def start(self) -> None:
-        self.capture.start()
-
-    def stop(self) -> None:
-        self.capture.stop()
-
-    def check(self) -> None:
-        self.capture.check()
-
-    @property
-    def ring(self) -> RingBuffer:
-        return self.capture.ring
-
-    @property
-    def samplerate(self) -> int:
-        return self.capture.samplerate
-
-    @property
-    def arrivals(self) -> ArrivalLog:
-        return self.capture.arrivals
-
-    @property
-    def name(self) -> str:
-        return self.capture.device_name
-
-    @property
-    def dropped(self) -> int:
-        return self.capture.input_overflows
-
-    @property
-    def late(self) -> int:
-        return self.capture.input_underflows
-
-    @property
-    def callbacks(self) -> int:
-        return self.capture.callbacks
-
-
-class PlaybackSource:
-    """The live pipeline's input from the Audio panel's Player: what is being played, as played.
-
-    The tap runs in the player's audio thread: it copies the block into the ring (a mix-down to
-    mono for multichannel files, a few microseconds) and notes the time.
-    """
-
-    kind = "playback"
-    ring_seconds = 8.0
-
-    def __init__(self, player: Player, *, name: str = "Audio panel playback"):
-        self.player = player
-        self.name = name
-        self.samplerate = int(player.samplerate)
-        self.ring = RingBuffer(int(self.samplerate * self.ring_seconds))
-        self.arrivals = ArrivalLog()
-        self.callbacks = 0
-        self.dropped = self.late = 0
-
-    def start(self) -> None:
-        self.player.add_tap(self._tap)
-
-    def stop(self) -> None:
-        self.player.remove_tap(self._tap)
-
-    def check(self) -> None:
-        pass  # a paused player is not an error: the view just stops scrolling
-
-    def _tap(self, block: np.ndarray, sr: int) -> None:
-        if sr != self.samplerate:
-            # A file at another rate began: the consumer sees the change and restarts its
-            # resampler; a block or two at the boundary may be misdated, nothing more.
-            self.samplerate = int(sr)
-        self.ring.write(block if block.shape[1] == 1 else block.mean(axis=1))
-        self.arrivals.note(self.ring.written, time.monotonic())
-        self.callbacks += 1
-
-
 class LivePipeline:
     """Live analysis of a source's audio in a thread of its own (see the module docstring)."""
 
-    period = 0.004           # seconds between drains: small against a 16.7 ms frame
+    period = 0.005           # seconds between drains: small against a 16.7 ms frame
     level_interval = 1 / 60  # one Level event per this much audio
 
     def __init__(self, *, mel: MelConfig | None = None, history_seconds: float = 30.0,
@@ -214,6 +137,7 @@ class LivePipeline:
         if self._source is not None:
             self._source.stop()
         self._finish_take(note="stopped with the live input")
+        self._resampler = None  # release the C resampler now rather than at interpreter exit
         if was_running:
             self._push_control(LiveStopped())
 

@@ -13,7 +13,13 @@ import soundfile as sf
 
 from instrument_studio.core.errors import DatasetError, StudioError
 from instrument_studio.core.takes import (
-    TakeWriter, delete_take, empty_trash, list_takes, recover_parts, rename_take, undo_delete,
+    TakeWriter,
+    delete_take,
+    empty_trash,
+    list_takes,
+    recover_parts,
+    rename_take,
+    undo_delete,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from instrument_studio.core.devices import DeviceInfo
 from instrument_studio.core.errors import AudioDeviceError
 from instrument_studio.core.features import mel_frequencies
 from instrument_studio.core.playback import Player
-from tests.core.test_playback import FakeStream
+from tests.fakes import FakeStream
 from tests.mic import TONE_HZ
 
 
@@ -29,16 +29,23 @@ def fake_player() -> Player:
 
 
 @pytest.fixture
-def make_window(qtbot, monkeypatch):
+def make_window(qtbot, monkeypatch, tmp_path):
+    """Main windows sharing one settings file (so a second window sees what the first remembered)."""
+    from PySide6.QtCore import QSettings
+
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.main_window import MainWindow
+    from instrument_studio.gui.panels import audio as audio_panel
+    from instrument_studio.gui.settings import Settings
 
+    monkeypatch.setattr(audio_panel, "output_unavailable_reason", lambda: None)
     windows = []
 
     def make(*, player=None, devices=None):
         if devices is not None:
             monkeypatch.setattr("instrument_studio.gui.panels.live.input_devices", lambda: devices)
-        ctx = AppContext(player=player)
+        settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+        ctx = AppContext(settings, player=player)
         w = MainWindow(ctx)
         qtbot.addWidget(w)
         w.show()
@@ -82,6 +89,15 @@ def test_no_input_device_explains_how_to_connect_one_and_playback_still_works(ma
     qtbot.mouseClick(panel.start_button, Qt.LeftButton)
     wait_for(qtbot, lambda: panel.pipeline.running)
     assert w.tabs.count() >= 2 and w.audio_panel.isEnabled()
+    qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: not panel.pipeline.running)
+    # A microphone is plugged in: "Look again" finds it.
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("microphone"))
+    assert panel.stack.currentIndex() == 1
+    monkeypatch.setattr("instrument_studio.gui.panels.live.rescan_input_devices", lambda: [MIC])
+    qtbot.mouseClick(panel.rescan_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: panel.stack.currentIndex() == 0)
+    assert panel.device_combo.currentData() == "Test Mic" and panel.start_button.isEnabled()
 
 
 def test_the_default_device_is_preselected_and_the_choice_remembered(make_window, qtbot):
@@ -107,6 +123,10 @@ def test_playing_a_file_shows_it_live(make_window, qtbot):
     player.set_audio(tone(TONE_HZ, 1.5, 44100), 44100)
     player.play()
     wait_for(qtbot, lambda: panel.view.total >= 40)
+    # The columns reach the screen: the image item is in the plot and has been painted with them.
+    assert panel.view.image in panel.view.plotItem.items
+    wait_for(qtbot, lambda: panel.view.columns_drawn >= 20)
+    assert 0 < np.median(panel.view.latencies) < 1.0
     band = int(np.argmin(np.abs(mel_frequencies(MelConfig()) - TONE_HZ)))
     shown = panel.view.displayed()[:, -30:-5]
     assert abs(int(np.median(np.argmax(shown, axis=0))) - band) <= 1
@@ -222,6 +242,7 @@ def test_a_label_is_required(make_window, qtbot, tmp_path):
     w, panel = make_window(player=fake_player(), devices=[MIC])
     panel.takes.set_dataset(str(tmp_path))
     panel.takes.label_combo.setEditText("  ")
+    wait_for(qtbot, lambda: panel.takes.record_button.isEnabled())
     qtbot.mouseClick(panel.takes.record_button, Qt.LeftButton)
     assert "needs a class label" in panel.takes.status_label.text()
     assert not panel.pipeline.running
@@ -242,6 +263,8 @@ def test_recording_through_the_live_panel_with_a_real_microphone(make_window, qt
     wait_for(qtbot, lambda: panel.takes.recording)
     qtbot.wait(300)
     virtual_mic.play(known_wav)
+    wait_for(qtbot, lambda: panel.meter.peak_db > -8)  # the tone peaks at -6 dBFS
+    assert not panel.meter.clipped and "dBFS" in panel.meter.text()
     wait_for(qtbot, lambda: panel.takes.take_list.count() == 1, timeout=20000)
     path = Path(panel.takes.takes()[0][0])
     assert path.parent == tmp_path / "tone"
@@ -253,6 +276,74 @@ def test_recording_through_the_live_panel_with_a_real_microphone(make_window, qt
     loud = shown.max(axis=0) > -40
     tone_cols = np.argmax(shown[:, loud], axis=0) == band
     assert tone_cols.sum() >= 30, "the 1 kHz tone should fill its mel band for ~1.2 s (52 columns)"
-    assert panel.meter.active and panel.meter.hold_db > -12
     assert "fps" in panel.fps_label.text()
     time.sleep(0.1)
+
+
+def test_unplugging_the_microphone_mid_take_keeps_the_take_and_says_so(make_window, qtbot, tmp_path,
+                                                                       monkeypatch):
+    from instrument_studio.core.capture import Capture
+    from instrument_studio.core.live_sources import MicSource
+    from tests.core.test_capture import FakeInputStream
+
+    streams = []
+
+    def factory(**kw):
+        streams.append(FakeInputStream(**kw))
+        return streams[-1]
+
+    monkeypatch.setattr("instrument_studio.gui.panels.live.MicSource",
+                        lambda device: MicSource(capture=Capture(samplerate=48000, stream_factory=factory)))
+    w, panel = make_window(devices=[MIC])
+    wait_for(qtbot, lambda: panel.device_combo.count() == 1)
+    panel.takes.set_dataset(str(tmp_path))
+    panel.takes.label_combo.setEditText("horn")
+    panel.takes.length_spin.setValue(0.0)
+    qtbot.mouseClick(panel.takes.record_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: panel.takes.recording)
+    for _ in range(40):  # 0.2 s of a tone arrives
+        streams[0].deliver(tone(440, 256 / 48000, 48000))
+    wait_for(qtbot, lambda: panel.pipeline.take_seconds() >= 0.2)
+    streams[0].finished()  # PortAudio ends the stream by itself: the device is gone
+    wait_for(qtbot, lambda: w.last_error is not None)
+    title, text = w.last_error
+    assert title == "The live input stopped" and "stopped" in text and "unplugged" in text
+    assert "⚠" in panel.info_label.text() and panel.start_button.text() == "Start"
+    wait_for(qtbot, lambda: panel.takes.take_list.count() == 1)
+    path, label, seconds = panel.takes.takes()[0]
+    assert label == "horn" and seconds == pytest.approx(256 * 40 / 48000, abs=0.01)
+    assert "input stopped" in panel.takes.status_label.text()
+    assert sf.info(path).duration == pytest.approx(seconds)
+
+
+def test_the_view_keeps_bounded_state_while_hidden(qtbot):
+    from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
+
+    view = LiveSpectrogramView(seconds=2.0)
+    qtbot.addWidget(view)  # never shown: nothing is painted
+    for _ in range(2000):
+        view.add_columns(np.full((128, 1), -30.0, dtype=np.float32), np.array([time.monotonic()]))
+        view.draw()
+    assert len(view._pending_arrivals) + len(view._painted_arrivals) <= 512
+    assert view.recent(1.0).shape == (128, int(1.0 * 22050 / 512))
+    assert np.all(view.window() == -30.0)  # the ring wrapped many times and stays consistent
+
+
+def test_the_ring_image_shows_the_newest_columns_in_order_without_copying(qtbot):
+    from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
+
+    view = LiveSpectrogramView(seconds=1.0)
+    qtbot.addWidget(view)
+    w = view.width_cols
+    sent = 0
+    for k in (3, 7, 1, w - 2, 5, w + 9):  # wraps, including a batch wider than the view
+        cols = np.tile(np.arange(sent, sent + k, dtype=np.float32), (128, 1))
+        view.add_columns(cols)
+        sent += k
+        shown = view.window()
+        assert np.shares_memory(shown, view.ring) and shown.flags["C_CONTIGUOUS"]
+        n = min(sent, w)
+        np.testing.assert_array_equal(shown[w - n:, 0], np.arange(sent - n, sent, dtype=np.float32))
+    assert view.draw() and not view.draw()  # one image update per batch of new columns
+    lo, hi = view.image.levels
+    assert (lo, hi) == (-80.0, 0.0)  # fixed dB levels, never auto-levels

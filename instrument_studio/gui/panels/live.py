@@ -9,7 +9,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QStyle, QVBoxLayout,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -17,7 +25,14 @@ from ...core.capture import rescan_input_devices
 from ...core.devices import input_devices
 from ...core.errors import StudioError
 from ...core.events import (
-    Level, LiveError, LiveFrames, LiveStarted, LiveStopped, TakeFailed, TakeSaved, TakeStarted,
+    Level,
+    LiveError,
+    LiveFrames,
+    LiveStarted,
+    LiveStopped,
+    TakeFailed,
+    TakeSaved,
+    TakeStarted,
 )
 from ...core.live import LivePipeline, MicSource, PlaybackSource
 from .. import workers
@@ -34,6 +49,7 @@ NO_DEVICE_TEXT = (
     "<div style='margin-top:10px'>Meanwhile, choose <b>Audio panel playback</b> as the source to watch "
     "any file live; the rest of the app works as usual.</div>"
     "<div style='margin-top:10px; color:gray'>{reason}</div>")
+NO_DEVICE_INFO = "No input device: see below how to connect one."
 
 
 class LivePanel(QWidget):
@@ -51,9 +67,17 @@ class LivePanel(QWidget):
         self.frozen = False
         self._busy = False          # starting or stopping in a worker
         self._last_label = 0.0
+        self._scanned = False
         self._build()
         ctx.clock.subscribe(self._on_frame)
-        self.scan_devices()
+
+    def showEvent(self, event) -> None:
+        # Devices are listed when the panel is first shown, not at start-up: the app opens
+        # faster and PortAudio is not touched by people who never use the Live panel.
+        if not self._scanned:
+            self._scanned = True
+            self.scan_devices()
+        super().showEvent(event)
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -82,6 +106,9 @@ class LivePanel(QWidget):
         self.fps_label.setObjectName("live_fps")
         self.fps_label.setMinimumWidth(200)
         self.meter = LevelMeter()
+        self.level_label = QLabel("")
+        self.level_label.setObjectName("level_readout")
+        self.level_label.setMinimumWidth(120)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Source"))
@@ -92,6 +119,7 @@ class LivePanel(QWidget):
         bar.addWidget(self.start_button)
         bar.addWidget(self.freeze_button)
         bar.addWidget(self.meter, 1)
+        bar.addWidget(self.level_label)
 
         self.info_label = QLabel("Press Start to see the input live.")
         self.info_label.setObjectName("live_info")
@@ -180,7 +208,7 @@ class LivePanel(QWidget):
         self.devices = []
         self.no_device_reason = str(exc)
         self.device_combo.clear()
-        self.no_device.setText(NO_DEVICE_TEXT.format(reason=f"({exc})"))
+        self.no_device.setText(NO_DEVICE_TEXT.format(reason=f"Details: {exc}"))
         self._update_controls()
 
     def _device_chosen(self, _index: int) -> None:
@@ -226,7 +254,7 @@ class LivePanel(QWidget):
                 src = MicSource(self.device_combo.currentData() or None)
             else:
                 src = PlaybackSource(self.ctx.player)
-            self.view.clear()
+            self.view.reset()
             self.meter.reset()
             self.pipeline.start(src)
         except StudioError as exc:
@@ -288,6 +316,9 @@ class LivePanel(QWidget):
         self.takes.record_button.setEnabled(can_start or running)
         if show_missing:
             self.takes.record_button.setToolTip("No microphone: connect one to record takes")
+            self.info_label.setText(NO_DEVICE_INFO)
+        elif self.info_label.text() == NO_DEVICE_INFO:
+            self.info_label.setText("Press Start to see the input live.")
 
     # --- the frame clock ------------------------------------------------------------------------
     def _on_frame(self, now: float) -> None:
@@ -306,8 +337,10 @@ class LivePanel(QWidget):
         if self.takes.recording:
             self.takes.show_progress(self.pipeline.take_seconds())
         self.takes.tick()
-        if now - self._last_label > 0.5 and self.pipeline.running:
+        if now - self._last_label > 0.25 and self.pipeline.running:
             self._last_label = now
+            m = self.meter
+            self.level_label.setText(f"peak {m.hold_db:5.1f} dBFS" + ("  CLIP" if m.clipped else ""))
             st = self.pipeline.stats()
             self.fps_label.setText(f"{self.ctx.clock.fps():.0f} fps · {st['dropped']} dropped · "
                                    f"{st['late']} late")

@@ -12,8 +12,20 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QStyle, QVBoxLayout,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
 )
 
 from ...core.audio_io import read_audio
@@ -41,8 +53,8 @@ class TakesBox(QGroupBox):
         self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
         ctx.output_device_changed.connect(lambda d: self.player.set_device(d or None))
         self._build()
-        dataset = ctx.settings.get("live/dataset", "") or str(Path.home() / "instrument-dataset")
-        self.set_dataset(dataset)
+        self.dataset_edit.setText(ctx.settings.get("live/dataset", "") or str(Path.home() / "instrument-dataset"))
+        self._prepared = False
         self.label_combo.setEditText(ctx.settings.get("live/label", "") or "")
         self.length_spin.setValue(float(ctx.settings.get("live/seconds", 5.0, type_=float)))
 
@@ -71,7 +83,8 @@ class TakesBox(QGroupBox):
         self.record_button.setObjectName("record_button")
         self.record_button.setToolTip("Record a take into the dataset folder (Ctrl+R)")
         self.record_button.clicked.connect(self.toggle_record)
-        self.status_label = QLabel("")
+        self.status_label = QLabel("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
+                                   "(double-click one to hear it).")
         self.status_label.setObjectName("take_status")
         self.status_label.setWordWrap(True)
 
@@ -98,7 +111,7 @@ class TakesBox(QGroupBox):
         self.rename_button = QPushButton("Change label…")
         self.rename_button.setObjectName("take_rename")
         self.rename_button.setToolTip("Move the take into another class folder")
-        self.rename_button.clicked.connect(self.rename_selected)
+        self.rename_button.clicked.connect(lambda: self.rename_selected())
         self.delete_button = QPushButton(style.standardIcon(QStyle.SP_TrashIcon), "Delete")
         self.delete_button.setObjectName("take_delete")
         self.delete_button.clicked.connect(self.delete_selected)
@@ -124,6 +137,11 @@ class TakesBox(QGroupBox):
         layout.addLayout(row, 1)
         self._update_buttons()
 
+    def showEvent(self, event) -> None:
+        if not self._prepared:  # labels and crash recovery for the dataset, once, when first seen
+            self.set_dataset(self.dataset)
+        super().showEvent(event)
+
     # --- dataset and labels ---------------------------------------------------------------------
     @property
     def dataset(self) -> str:
@@ -136,6 +154,7 @@ class TakesBox(QGroupBox):
 
     def set_dataset(self, folder: str) -> None:
         folder = folder.strip()
+        self._prepared = True
         self.dataset_edit.setText(folder)
         if not folder:
             return

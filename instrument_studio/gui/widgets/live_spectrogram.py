@@ -24,6 +24,7 @@ from ...core.config import MelConfig
 from ...core.features import DB_FLOOR, mel_axis_ticks
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
+_MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
 class _TimedImage(pg.ImageItem):
@@ -53,6 +54,10 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.colorbar = pg.ColorBarItem(values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"),
                                         label="Power (dB re full scale)", interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
+        # A lookup table longer than 256 entries makes pyqtgraph colour the image itself (RGBA)
+        # instead of handing Qt an indexed image: Qt then blits RGBA ~6x faster than it expands
+        # and scales Indexed8 (3.7 ms -> 0.5 ms per paint at 1200x470 px, measured here).
+        self.image.setLookupTable(self.colorbar.colorMap().getLookupTable(nPts=512, alpha=True))
         self.latencies: deque[float] = deque(maxlen=20000)
         self.columns_drawn = 0
         self.draws = 0
@@ -77,7 +82,8 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.setXRange(-span, 0, padding=0)
         self.setYRange(0, cfg.n_mels, padding=0)
 
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Blank the picture. (Not `clear`: PlotWidget binds plotItem.clear, which removes the items.)"""
         self.configure(self.cfg)
 
     def levels(self) -> tuple[float, float]:
@@ -107,6 +113,8 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.total += k
         if arrival is not None:
             self._pending_arrivals.append(np.asarray(arrival, dtype=np.float64))
+            if len(self._pending_arrivals) > _MAX_PENDING:  # hidden or minimised: nothing is painted
+                del self._pending_arrivals[0]
         self._dirty = True
 
     def window(self) -> np.ndarray:
@@ -123,6 +131,7 @@ class LiveSpectrogramView(pg.PlotWidget):
         if self._pending_arrivals:
             self._painted_arrivals.extend(self._pending_arrivals)
             self._pending_arrivals = []
+            del self._painted_arrivals[:-_MAX_PENDING]
         self.draws += 1
         return True
 
