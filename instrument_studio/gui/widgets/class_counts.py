@@ -51,7 +51,7 @@ class ClassCountsView(pg.PlotWidget):
         y = np.arange(n)[::-1].astype(float)  # first class at the top
         left = np.zeros(n)
         colors = split_colors()
-        for split, name in SPLIT_NAMES:
+        for split, _name in SPLIT_NAMES:
             width = np.array([self.counts.get(split, {}).get(c, 0) for c in self.classes], dtype=float)
             if not width.any():
                 continue
