@@ -369,15 +369,16 @@ def features_folder(dataset, cfg: FeatureConfig) -> Path:
 def load_feature_set(dataset_dir, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
                      should_stop: StopFn | None = None, workers: int | None = None,
                      save: bool = True) -> FeatureSet:
-    """Load a dataset project (a folder, or a Dataset) and return its features under `cfg`.
+    """Features of a dataset under `cfg`: a project folder, "starter", any dataset folder (imported
+    with --layout auto) or a Dataset.
 
     Per-file results come from the cache when present; with save=True the FeatureSet is also
     written beside the project (features/<kind>-<key>/) for other tools to open.
     """
-    from .datasets import Dataset, load_dataset
+    from .datasets.library import resolve_dataset
 
     cfg = cfg or FeatureConfig()
-    dataset = dataset_dir if isinstance(dataset_dir, Dataset) else load_dataset(dataset_dir)
+    dataset = resolve_dataset(dataset_dir)
     fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
     if save:
         try:
