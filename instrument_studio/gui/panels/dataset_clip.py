@@ -3,6 +3,7 @@ log-mel spectrogram with a moving playhead."""
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -149,6 +150,17 @@ class ClipPreviewBox(QWidget):
                 self._update_play()
 
     def theme_changed(self) -> None:
+        from ..widgets.class_counts import restyle_plot
+
+        restyle_plot(self.spectrogram)
+        # The colour bar is a plot of its own: its dB scale on one axis, its title on another.
+        fg = pg.getConfigOption("foreground")
+        for name in ("left", "right"):
+            axis = self.spectrogram.colorbar.getAxis(name)
+            axis.setPen(fg)
+            axis.setTextPen(fg)
+            if axis.labelText:
+                axis.setLabel(axis.labelText, color=pg.mkColor(fg).name())
         self.spectrogram.recolor()
 
     def shutdown(self) -> None:

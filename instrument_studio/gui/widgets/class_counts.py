@@ -16,6 +16,18 @@ def split_colors() -> dict[str, str]:
     return {"train": "#1f5fbf", "val": "#ef6c00", "test": "#2e7d32"}
 
 
+def restyle_plot(plot: pg.PlotWidget) -> None:
+    """Apply pyqtgraph's current background/foreground (set by the theme) to an existing plot."""
+    fg = pg.getConfigOption("foreground")
+    plot.setBackground(pg.getConfigOption("background"))
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        if axis.labelText:
+            axis.setLabel(axis.labelText, units=axis.labelUnits or None, color=pg.mkColor(fg).name())
+
+
 class ClassCountsView(pg.PlotWidget):
     """counts: {split: {class: n}}; classes top to bottom in the dataset's order."""
 
@@ -36,6 +48,8 @@ class ClassCountsView(pg.PlotWidget):
         self._draw()
 
     def recolor(self) -> None:
+        """Follow a theme change: background, axes and bar colours."""
+        restyle_plot(self)
         self._draw()
 
     def totals(self) -> dict[str, int]:
