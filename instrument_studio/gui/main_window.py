@@ -7,7 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget,
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTabWidget,
 )
 
 from .. import __version__
@@ -16,6 +22,7 @@ from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.dataset import DatasetPanel
+from .panels.live import LivePanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -23,7 +30,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, DatasetPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel]
 
 
 class MainWindow(QMainWindow):
