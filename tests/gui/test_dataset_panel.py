@@ -197,3 +197,18 @@ def test_theme_change_restyles_the_plots(qtbot, window, small_starter):
     finally:
         window.apply_preferences(output_device="", theme="light")
     assert panel.counts_view.backgroundBrush().color().lightness() > 150
+
+
+def test_spectrogram_covers_each_clip_in_turn(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    root = fx.folders(tmp_path / "mine", per_class=3)
+    fx.write(root / "cello" / "long.wav", 220, seconds=2.5)
+    import_folder(qtbot, panel, monkeypatch, root)
+    clips = {c.name: c for c in panel.dataset.clips}
+    for name, seconds in (("cello0.wav", 0.3), ("long.wav", 2.5), ("flute0.wav", 0.3)):
+        with qtbot.waitSignal(panel.clip_shown, timeout=10000):
+            panel.show_clip(clips[name])
+        view = panel.spectrogram
+        qtbot.waitUntil(lambda v=view: v.image.image is not None and len(v.image.image) == len(v.data), timeout=3000)
+        rect = view.image.mapRectToParent(view.image.boundingRect())
+        assert abs(rect.width() - seconds) < 0.05, name

@@ -3,7 +3,6 @@ log-mel spectrogram with a moving playhead."""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -69,8 +68,8 @@ class ClipPreviewBox(QWidget):
         self.spectrogram.setVisible(True)
         self.spectrogram.begin(preview.db.shape[1], preview.mel)
         self.spectrogram.add_frames(0, preview.db)
-        self.spectrogram.finish()
         self.spectrogram.setXRange(0, preview.db.shape[1] * preview.mel.frame_seconds, padding=0)
+        self.spectrogram.finish()
         pitch = f" · {clip.metadata['pitch']}" if clip.metadata.get("pitch") else ""
         dyn = f" · {clip.metadata['dynamic']}" if clip.metadata.get("dynamic") else ""
         self.clip_label.setText(f"<b>{clip.name}</b> — {clip.label or ', '.join(clip.labels)}{pitch}{dyn} · "
@@ -141,6 +140,8 @@ class ClipPreviewBox(QWidget):
             self.output_note.setText("")
 
     def _on_frame(self, _now: float) -> None:
+        # The view draws only the columns it shows: a zoom, pan or resize redraws here.
+        self.spectrogram.refresh()
         if not self._owns_player() or self.preview is None:
             return
         player = self.ctx.player
@@ -150,17 +151,6 @@ class ClipPreviewBox(QWidget):
                 self._update_play()
 
     def theme_changed(self) -> None:
-        from ..widgets.class_counts import restyle_plot
-
-        restyle_plot(self.spectrogram)
-        # The colour bar is a plot of its own: its dB scale on one axis, its title on another.
-        fg = pg.getConfigOption("foreground")
-        for name in ("left", "right"):
-            axis = self.spectrogram.colorbar.getAxis(name)
-            axis.setPen(fg)
-            axis.setTextPen(fg)
-            if axis.labelText:
-                axis.setLabel(axis.labelText, color=pg.mkColor(fg).name())
         self.spectrogram.recolor()
 
     def shutdown(self) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import is_dark
+from .timeline import restyle_label
 
 SPLIT_NAMES = (("train", "training"), ("val", "validation"), ("test", "test"))
 
@@ -17,15 +18,15 @@ def split_colors() -> dict[str, str]:
 
 
 def restyle_plot(plot: pg.PlotWidget) -> None:
-    """Apply pyqtgraph's current background/foreground (set by the theme) to an existing plot."""
+    """Apply pyqtgraph's current background/foreground (set by the theme) to an existing plot
+    (a plain PlotWidget; TimelinePlot.recolor does the same for the time views)."""
     fg = pg.getConfigOption("foreground")
     plot.setBackground(pg.getConfigOption("background"))
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setPen(fg)
         axis.setTextPen(fg)
-        if axis.labelText:
-            axis.setLabel(axis.labelText, units=axis.labelUnits or None, color=pg.mkColor(fg).name())
+        restyle_label(axis, fg)
 
 
 class ClassCountsView(pg.PlotWidget):
