@@ -171,3 +171,44 @@ def test_imbalance_warning_text():
     text = dataset_panel.imbalance_warning(("a", "b"), {"a": 10, "b": 40})
     assert "b has 40" in text and "a only 10" in text and "4.0×" in text
     assert "No training clips for b" in dataset_panel.imbalance_warning(("a", "b"), {"a": 3, "b": 0})
+
+
+def test_feature_arrays_need_no_extraction(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    import_folder(qtbot, panel, monkeypatch, fx.npy(tmp_path / "lab", n_features=120))
+    assert panel.dataset.layout == "npy"
+    assert "features per sample <b>120</b> (from the arrays)" in panel.facts_label.text()
+    box = panel.features_box
+    assert box.extract_button.text() == "Load feature arrays" and not box.kind_combo.isEnabled()
+    panel.show_clip(panel.dataset.clips[0])
+    assert "no audio to play" in panel.clip_box.clip_label.text()
+    with qtbot.waitSignal(panel.features_ready, timeout=20000) as sig:
+        qtbot.mouseClick(box.extract_button, Qt.LeftButton)
+    assert sig.args[0].n("test") == 20
+    qtbot.waitUntil(lambda: not box.running, timeout=5000)
+
+
+def test_theme_change_restyles_the_plots(qtbot, window, small_starter):
+    panel = show_panel(qtbot, window)
+    window.apply_preferences(output_device="", theme="dark")
+    try:
+        assert panel.counts_view.backgroundBrush().color().lightness() < 100
+        assert panel.spectrogram.backgroundBrush().color().lightness() < 100
+    finally:
+        window.apply_preferences(output_device="", theme="light")
+    assert panel.counts_view.backgroundBrush().color().lightness() > 150
+
+
+def test_spectrogram_covers_each_clip_in_turn(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    root = fx.folders(tmp_path / "mine", per_class=3)
+    fx.write(root / "cello" / "long.wav", 220, seconds=2.5)
+    import_folder(qtbot, panel, monkeypatch, root)
+    clips = {c.name: c for c in panel.dataset.clips}
+    for name, seconds in (("cello0.wav", 0.3), ("long.wav", 2.5), ("flute0.wav", 0.3)):
+        with qtbot.waitSignal(panel.clip_shown, timeout=10000):
+            panel.show_clip(clips[name])
+        view = panel.spectrogram
+        qtbot.waitUntil(lambda v=view: v.image.image is not None and len(v.image.image) == len(v.data), timeout=3000)
+        rect = view.image.mapRectToParent(view.image.boundingRect())
+        assert abs(rect.width() - seconds) < 0.05, name

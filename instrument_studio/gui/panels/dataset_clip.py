@@ -29,8 +29,12 @@ class ClipPreviewBox(QWidget):
         self.play_button.setObjectName("clip_play")
         self.play_button.setEnabled(False)
         self.play_button.clicked.connect(self.toggle_play)
+        self.output_note = QLabel("")
+        self.output_note.setObjectName("output_note")
+        self.output_note.setStyleSheet("QLabel { color: #888; }")
         row = QHBoxLayout()
         row.addWidget(self.play_button)
+        row.addWidget(self.output_note)
         row.addWidget(self.clip_label, 1)
         self.spectrogram = SpectrogramView()
         self.spectrogram.setMinimumHeight(180)
@@ -64,8 +68,8 @@ class ClipPreviewBox(QWidget):
         self.spectrogram.setVisible(True)
         self.spectrogram.begin(preview.db.shape[1], preview.mel)
         self.spectrogram.add_frames(0, preview.db)
-        self.spectrogram.finish()
         self.spectrogram.setXRange(0, preview.db.shape[1] * preview.mel.frame_seconds, padding=0)
+        self.spectrogram.finish()
         pitch = f" · {clip.metadata['pitch']}" if clip.metadata.get("pitch") else ""
         dyn = f" · {clip.metadata['dynamic']}" if clip.metadata.get("dynamic") else ""
         self.clip_label.setText(f"<b>{clip.name}</b> — {clip.label or ', '.join(clip.labels)}{pitch}{dyn} · "
@@ -129,10 +133,15 @@ class ClipPreviewBox(QWidget):
         self.play_button.setEnabled(self.preview is not None and self._play_block_reason is None)
         if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
             self.play_button.setToolTip(f"Playback unavailable: {self._play_block_reason}")
+            self.output_note.setText("no audio output")
+            self.output_note.setToolTip(self._play_block_reason)
         else:
             self.play_button.setToolTip("Play / pause the selected clip")
+            self.output_note.setText("")
 
     def _on_frame(self, _now: float) -> None:
+        # The view draws only the columns it shows: a zoom, pan or resize redraws here.
+        self.spectrogram.refresh()
         if not self._owns_player() or self.preview is None:
             return
         player = self.ctx.player
