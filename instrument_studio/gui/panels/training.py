@@ -90,7 +90,7 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(400)
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
@@ -145,7 +145,7 @@ class TrainingPanel(QWidget):
         body.addWidget(scroll)
         body.addWidget(right)
         body.setStretchFactor(1, 1)
-        body.setSizes([390, 1000])
+        body.setSizes([420, 1000])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(body, 1)

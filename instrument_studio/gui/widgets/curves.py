@@ -169,9 +169,18 @@ class TrainingCurves(QWidget):
         keys = set(keys)
         self._batch_right = None
         for key, run in self._runs.items():
-            run.visible = key in keys
-            for item in run.items.values():
-                item.setVisible(run.visible)
+            visible = key in keys
+            if visible == run.visible:
+                continue
+            run.visible = visible
+            for name, item in run.items.items():
+                item.setVisible(visible)
+                # Hidden runs leave the legend too, so it names only what is drawn.
+                legend = self._plot_of(name).plotItem.legend
+                if visible:
+                    legend.addItem(item, item.name())
+                else:
+                    legend.removeItem(item)
 
     def visible_runs(self) -> list:
         return [k for k, r in self._runs.items() if r.visible]
