@@ -195,7 +195,7 @@ class TrainForm(QWidget):
         mf.addRow("Features", self.feature_box)
         mf.addRow(self.params)
         train_group = QGroupBox("Training")
-        tf = QFormLayout(train_group)
+        tf = self._train_layout = QFormLayout(train_group)
         tf.addRow("Optimizer", self.optimizer_box)
         tf.addRow("Learning rate", self.lr_box)
         tf.addRow("Batch size", self.batch_box)
@@ -221,6 +221,7 @@ class TrainForm(QWidget):
         self.feature_box.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.params.changed.connect(self.changed)
         self.set_config(TrainConfig())
+        self.set_dataset_validation(None)
 
     # --- values -----------------------------------------------------------------------------------
     def model(self) -> str:
@@ -236,12 +237,18 @@ class TrainForm(QWidget):
                                     "features computed from the dataset's audio for this model")
 
     def set_dataset_validation(self, n_val: int | None) -> None:
-        """The dataset's own validation split, when it has one, replaces the fraction."""
+        """The dataset's own validation split, when it has one, replaces the fraction.
+        n_val: its rows (0: none, the fraction applies; None: not known before its features exist)."""
         own = bool(n_val)
         self.val_box.setEnabled(not own)
-        self.val_note.setText(f"The dataset has its own validation split ({n_val} rows); it is used instead."
-                              if own else "")
-        self.val_note.setVisible(own)
+        if own:
+            text = f"The dataset has its own validation split ({n_val} rows); it is used instead."
+        elif n_val is None:
+            text = "Imported datasets bring their own validation split; this fraction is for feature sets without one."
+        else:
+            text = ""
+        self.val_note.setText(text)
+        self._train_layout.setRowVisible(self.val_note, bool(text))
 
     def config(self) -> TrainConfig:
         """The settings as a TrainConfig; ConfigError names the bad field."""
@@ -280,7 +287,7 @@ class TrainForm(QWidget):
             self._feature_enabled = self.feature_box.isEnabled()
             self.feature_box.setEnabled(False)
         else:
-            self.val_box.setEnabled(not self.val_note.text())
+            self.val_box.setEnabled("own validation split (" not in self.val_note.text())
             self.feature_box.setEnabled(getattr(self, "_feature_enabled", True))
             self._update_enabled()
 
