@@ -7,9 +7,6 @@ probabilities.
 
 from __future__ import annotations
 
-import queue
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,68 +29,17 @@ from ...core.evaluation import (
     AGGREGATIONS,
     ModelEvaluation,
     RunSummary,
-    evaluate_bundle_on_dataset,
-    evaluate_model,
     write_comparison_csv,
 )
 from ...core.events import Progress
 from ...core.playback import output_unavailable_reason
-from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
 from ..widgets.metric_views import MetricsTable, PerClassAccuracyChart, RunsTable, ThresholdTable
+from .evaluation_jobs import Run, evaluate_bundle_job, evaluate_run_job
 
 BUNDLE_SOURCE = "Saved model + data set"
-
-
-@dataclass
-class Run:
-    """A finished training run offered for evaluation: its model and the features it was made from."""
-
-    name: str
-    model: object        # a TrainResult or a Bundle: labels, feature_config, predict_proba
-    features: object     # the FeatureSet
-
-
-def _events_of(job, *args, **kwargs):
-    """Run job(*args, on_event=..., should_stop=..., **kwargs) in a helper thread and yield its
-    events here (a generator worker), then return its result. Stopping the generator stops the job."""
-    events: queue.SimpleQueue = queue.SimpleQueue()
-    stop = threading.Event()
-    box: dict = {}
-
-    def target():
-        try:
-            # TensorFlow work runs on its one long-lived thread (core/tfthread.py says why).
-            box["result"] = run_in_tf_thread(job, *args, on_event=events.put, should_stop=stop.is_set, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread below
-            box["error"] = exc
-        finally:
-            events.put(StopIteration)
-
-    thread = threading.Thread(target=target, name="evaluation", daemon=True)
-    thread.start()
-    try:
-        while (event := events.get()) is not StopIteration:
-            yield event
-    finally:
-        stop.set()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
-def _evaluate_bundle(bundle_path, dataset_dir, split):
-    bundle, dataset, evaluation = yield from _events_of(evaluate_bundle_on_dataset, bundle_path, dataset_dir,
-                                                        split=split)
-    return f"{Path(bundle_path).name} on {dataset.name}", bundle, evaluation
-
-
-def _evaluate_run(run: Run, split: str):
-    yield Progress("evaluating", 0, None, f"running {run.name} on the {split} split")
-    return run.name, run.model, run_in_tf_thread(evaluate_model, run.model, run.features, split=split)
 
 
 class EvaluationPanel(QWidget):
@@ -116,8 +62,15 @@ class EvaluationPanel(QWidget):
         self._worker = None
         self._clip_job = 0
         self._play_block: str | None = "checking the audio output…"
+        self._output_checked = False
         self._build()
-        workers.start_worker(output_unavailable_reason, on_return=self._set_play_block)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Asking PortAudio about outputs waits until the panel is first seen, not at start-up.
+        if not self._output_checked:
+            self._output_checked = True
+            workers.start_worker(output_unavailable_reason, on_return=self._set_play_block)
+        super().showEvent(event)
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -281,9 +234,9 @@ class EvaluationPanel(QWidget):
         split = self.split_combo.currentText()
         name = self.source_combo.currentText()
         if name == BUNDLE_SOURCE:
-            job, args = _evaluate_bundle, (self.bundle_path, self.dataset_path, split)
+            job, args = evaluate_bundle_job, (self.bundle_path, self.dataset_path, split)
         else:
-            job, args = _evaluate_run, (self.runs[name], split)
+            job, args = evaluate_run_job, (self.runs[name], split)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.cancel_button.setVisible(True)
