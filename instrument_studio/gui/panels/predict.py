@@ -48,6 +48,7 @@ class PredictPanel(QWidget):
         self._loading = None
         self._waiting: list = []
         self.results = []
+        self._roots: list[Path] = []
         self._worker = None
         self.file_view: FilePredictionView | None = None
         self.live_view: LivePredictionView | None = None
@@ -106,6 +107,7 @@ class PredictPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 380)
+        self.table.setWordWrap(False)
         self.table.doubleClicked.connect(self._open_row)
         self.table.setToolTip("Double-click a file to open it in the Audio panel")
 
@@ -205,6 +207,7 @@ class PredictPanel(QWidget):
     def predict_paths(self, paths: list[str]) -> None:
         self.cancel()
         self.results = []
+        self._roots = [Path(p) for p in paths if Path(p).is_dir()]
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)
         self.status.setText("Loading the model…" if self.predictor is None else "Predicting…")
@@ -224,7 +227,7 @@ class PredictPanel(QWidget):
         self.progress.setValue(r.index + 1)
         row = self.table.rowCount()
         self.table.insertRow(row)
-        name = QTableWidgetItem(r.path)
+        name = QTableWidgetItem(self._shown_path(r.path))
         name.setToolTip(r.path)
         self.table.setItem(row, 0, name)
         if r.ok:
@@ -240,6 +243,15 @@ class PredictPanel(QWidget):
             self.table.setItem(row, 1, err)
             self.table.setSpan(row, 1, 1, 3)
         self.table.scrollToBottom()
+
+    def _shown_path(self, path: str) -> str:
+        """The path below the folder that was chosen (the full path is in the tooltip)."""
+        for root in self._roots:
+            try:
+                return str(Path(path).relative_to(root))
+            except ValueError:
+                continue
+        return path
 
     def _failed(self, exc: BaseException) -> None:
         from ...core.errors import Cancelled
@@ -264,8 +276,8 @@ class PredictPanel(QWidget):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
         if not cancelled:
-            self.status.setText(f"{ok} files predicted" + (f", {failed} could not be read" if failed else "")
-                                + f" with {self.model_name}.")
+            self.status.setText(f"{ok} files predicted ({self.model_name})"
+                                + (f"; {failed} could not be read." if failed else "."))
         self.export_button.setEnabled(bool(self.results))
         self.folder_done.emit(ok, failed)
 
