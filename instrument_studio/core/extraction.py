@@ -29,7 +29,7 @@ from .featureset import SPLITS, FeatureSet
 from .fileio import atomic_path
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 # Below this many files to compute, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_POOL = 6
 
