@@ -129,3 +129,30 @@ class LiveError:
     """Something in live analysis failed but the pipeline goes on (e.g. a listener was removed)."""
 
     message: str
+
+
+# --- feature extraction (core/extraction.py) ------------------------------------------------
+
+@dataclass(frozen=True)
+class FeatureProgress(Progress):
+    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
+
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+    cached: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class FileSkipped:
+    """A file that could not be decoded or featurised: listed in the report, never fatal."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtractionFinished:
+    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
+
+    report: object

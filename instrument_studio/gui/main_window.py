@@ -21,6 +21,7 @@ from ..core.audio_io import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
+from .panels.dataset import DatasetPanel
 from .panels.live import LivePanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
@@ -29,7 +30,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel]
 
 
 class MainWindow(QMainWindow):
