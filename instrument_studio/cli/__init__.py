@@ -72,3 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("instrument-studio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `instrument-studio ... | head`: the reader has gone; stop quietly like other Unix tools.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

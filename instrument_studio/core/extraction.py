@@ -14,6 +14,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .featureset import SPLITS, FeatureSet
 from .fileio import atomic_path
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 # Below this many files to compute, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_POOL = 6
 
@@ -147,6 +148,7 @@ def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray
 # than re-importing numpy, scipy and soundfile as spawn would.
 _PRELOAD = ["instrument_studio.core.extraction", "soxr", "instrument_studio.core.feature_warmup"]
 _pool_state: dict = {"pool": None, "workers": 0}
+_pool_lock = threading.Lock()
 
 
 def _compute_many(jobs: list[tuple[str, str | None]], cfg_json: str) -> list[tuple]:
@@ -155,18 +157,21 @@ def _compute_many(jobs: list[tuple[str, str | None]], cfg_json: str) -> list[tup
 
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    pool = _pool_state["pool"]
-    if pool is not None and _pool_state["workers"] == workers and not getattr(pool, "_broken", False):
+    """The shared worker pool. A run asking for as many workers or fewer reuses it (two runs at
+    once, e.g. the GUI and a training job, share it rather than tearing it down under each other)."""
+    with _pool_lock:
+        pool = _pool_state["pool"]
+        if pool is not None and not getattr(pool, "_broken", False) and workers <= _pool_state["workers"]:
+            return pool
+        if pool is not None:
+            pool.shutdown(wait=False)  # running batches finish; its runs keep their futures
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(_PRELOAD)
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _pool_state.update(pool=pool, workers=workers)
         return pool
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    _pool_state.update(pool=pool, workers=workers)
-    return pool
 
 
 def _ping() -> int:
@@ -183,10 +188,11 @@ def start_workers(workers: int | None = None) -> int:
 
 def shutdown_workers() -> None:
     """Stop the reused worker processes (they also end with the program)."""
-    pool = _pool_state["pool"]
+    with _pool_lock:
+        pool = _pool_state["pool"]
+        _pool_state.update(pool=None, workers=0)
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
-        _pool_state.update(pool=None, workers=0)
 
 
 def _audio_clips(dataset) -> list:

@@ -8,5 +8,7 @@ def test_clock_calls_subscribers_at_about_its_rate(qtbot):
     qtbot.wait(1000)
     clock.stop()
     # A loaded CI machine may miss frames; the clock must neither stall nor run ahead.
-    assert 20 <= len(ticks) <= 62
-    assert all(b > a for a, b in zip(ticks, ticks[1:]))
+    assert len(ticks) >= 20
+    assert all(b > a for a, b in zip(ticks, ticks[1:], strict=False))
+    rate = (len(ticks) - 1) / (ticks[-1] - ticks[0])
+    assert rate <= 61.5
