@@ -13,9 +13,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-
-from ..theme import is_dark
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 # Tableau 10, readable on light and dark backgrounds.
 RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
@@ -301,6 +300,16 @@ class TrainingCurves(QWidget):
         self.refresh(force=True)
 
     def theme_changed(self) -> None:
-        background = "#1e1f22" if is_dark() else "w"
+        """Follow the palette (theme.apply_theme sets pyqtgraph's defaults for new plots only)."""
+        palette = QApplication.instance().palette()
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground(background)
+            plot.setBackground(palette.color(QPalette.Base))
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(palette.color(QPalette.Text))
+                axis.setTextPen(palette.color(QPalette.Text))
+            plot.setTitle(plot.plotItem.titleLabel.text, color=palette.color(QPalette.Text))
+            legend = plot.plotItem.legend
+            legend.setLabelTextColor(palette.color(QPalette.Text))
+            for _sample, label in legend.items:
+                label.setText(label.text)   # setLabelTextColor only stores the colour
