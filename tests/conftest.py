@@ -32,3 +32,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def python_exe() -> str:
     return sys.executable
+
+
+# The virtual PulseAudio microphone (session-scoped; skips where PulseAudio is missing).
+from tests.mic import known_wav, virtual_mic  # noqa: E402,F401

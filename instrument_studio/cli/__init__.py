@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
-from . import audio_cmds, dataset_cmds, train_cmd
+from . import audio_cmds, dataset_cmds, record_cmd, train_cmd
 
 # Order is the order of `--help`.
-COMMAND_MODULES = [audio_cmds, dataset_cmds, train_cmd]
+COMMAND_MODULES = [audio_cmds, record_cmd, dataset_cmds, train_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,3 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("instrument-studio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `instrument-studio ... | head`: the reader has gone; stop quietly like other Unix tools.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from ..core.config import FEATURE_KINDS, FeatureConfig
-from ..core.datasets import LAYOUTS, import_dataset, load_dataset
+from ..core.datasets import LAYOUTS, import_dataset
+from ..core.datasets.library import resolve_dataset
 
 
 def add_parser(sub) -> None:
@@ -28,13 +29,13 @@ def add_parser(sub) -> None:
     q.set_defaults(run=run_import)
 
     q = dsub.add_parser("stats", help="classes and clip counts per split and class")
-    q.add_argument("dataset", metavar="DATASET_DIR")
+    q.add_argument("dataset", metavar="DATASET_DIR", help='a dataset project folder, or "starter"')
     q.add_argument("--json", action="store_true",
                    help="one JSON object: classes, counts (split -> class -> n), n_train, n_val, n_test")
     q.set_defaults(run=run_stats)
 
     q = dsub.add_parser("features", help="extract features (parallel, cached per file) into DATASET_DIR/features/")
-    q.add_argument("dataset", metavar="DATASET_DIR")
+    q.add_argument("dataset", metavar="DATASET_DIR", help='a dataset project folder, or "starter"')
     add_feature_arguments(q)
     q.add_argument("--workers", type=int, default=None, help="processes (default: one per CPU core)")
     q.add_argument("--no-cache", action="store_true", help="recompute every file (the cache is not read)")
@@ -94,7 +95,7 @@ def run_import(args) -> int:
 
 
 def run_stats(args) -> int:
-    print_stats(load_dataset(args.dataset).stats(), as_json=args.json)
+    print_stats(resolve_dataset(args.dataset).stats(), as_json=args.json)
     return 0
 
 
@@ -134,7 +135,7 @@ def run_features(args) -> int:
     from ..core.extraction import extract, features_folder
 
     cfg = feature_config(args)
-    ds = load_dataset(args.dataset)
+    ds = resolve_dataset(args.dataset)
     bar = ProgressBar()
     try:
         result = extract(ds, cfg, on_event=bar, workers=args.workers, use_cache=not args.no_cache)

@@ -59,6 +59,80 @@ class AudioReady:
     warnings: list[str] = field(default_factory=list)
 
 
+# --- live input (core/live.py) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LiveStarted:
+    """The live pipeline runs: where its audio comes from and at what rate it arrives."""
+
+    source: str                  # "microphone" or "playback"
+    device: str                  # device name (or the file being played)
+    samplerate: int              # rate the source delivers; analysis runs at analysis_sr
+    analysis_sr: int
+
+
+@dataclass(frozen=True)
+class LiveFrames:
+    """Live spectrogram columns [first, first + db.shape[1]) in dB re full scale.
+
+    arrival[i]: time.monotonic() at which the newest sample column i depends on reached the
+    audio callback (NaN if unknown): drawing time minus this is the audio-to-pixel latency.
+    """
+
+    first: int
+    db: np.ndarray
+    arrival: np.ndarray
+
+
+@dataclass(frozen=True)
+class Level:
+    """Input level over the last few milliseconds, in dB re full scale."""
+
+    peak_dbfs: float
+    rms_dbfs: float
+    clipped: bool
+
+
+@dataclass(frozen=True)
+class LiveStopped:
+    """The pipeline stopped; `error` says why when it was not asked to (device lost...)."""
+
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TakeStarted:
+    path: str                    # where the take will be once finished
+    label: str
+    max_seconds: float | None
+
+
+@dataclass(frozen=True)
+class TakeSaved:
+    """A take was finalised (normally, on close, or after a failure: see `note`)."""
+
+    path: str
+    label: str
+    seconds: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TakeFailed:
+    """A take could not be started or continued; what was recorded before is kept (TakeSaved)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class LiveError:
+    """Something in live analysis failed but the pipeline goes on (e.g. a listener was removed)."""
+
+    message: str
+
+
+# --- feature extraction (core/extraction.py) ------------------------------------------------
+
 @dataclass(frozen=True)
 class FeatureProgress(Progress):
     """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .featureset import SPLITS, FeatureSet
 from .fileio import atomic_path
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 # Below this many files to compute, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_POOL = 6
 
@@ -147,21 +148,30 @@ def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray
 # than re-importing numpy, scipy and soundfile as spawn would.
 _PRELOAD = ["instrument_studio.core.extraction", "soxr", "instrument_studio.core.feature_warmup"]
 _pool_state: dict = {"pool": None, "workers": 0}
+_pool_lock = threading.Lock()
+
+
+def _compute_many(jobs: list[tuple[str, str | None]], cfg_json: str) -> list[tuple]:
+    """Worker: several files per task, so inter-process overhead is paid per batch, not per file."""
+    return [_compute(path, cfg_json, out) for path, out in jobs]
 
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    pool = _pool_state["pool"]
-    if pool is not None and _pool_state["workers"] == workers and not getattr(pool, "_broken", False):
+    """The shared worker pool. A run asking for as many workers or fewer reuses it (two runs at
+    once, e.g. the GUI and a training job, share it rather than tearing it down under each other)."""
+    with _pool_lock:
+        pool = _pool_state["pool"]
+        if pool is not None and not getattr(pool, "_broken", False) and workers <= _pool_state["workers"]:
+            return pool
+        if pool is not None:
+            pool.shutdown(wait=False)  # running batches finish; its runs keep their futures
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(_PRELOAD)
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _pool_state.update(pool=pool, workers=workers)
         return pool
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    _pool_state.update(pool=pool, workers=workers)
-    return pool
 
 
 def _ping() -> int:
@@ -178,10 +188,11 @@ def start_workers(workers: int | None = None) -> int:
 
 def shutdown_workers() -> None:
     """Stop the reused worker processes (they also end with the program)."""
-    pool = _pool_state["pool"]
+    with _pool_lock:
+        pool = _pool_state["pool"]
+        _pool_state.update(pool=None, workers=0)
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
-        _pool_state.update(pool=None, workers=0)
 
 
 def _audio_clips(dataset) -> list:
@@ -259,13 +270,19 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
         progress()
 
     if todo and (workers == 1 or len(todo) < _MIN_FILES_FOR_POOL):
-        for path, out in todo:
-            if stop():
-                raise Cancelled("feature extraction cancelled")
-            take(_compute(path, cfg_json, out))
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread, as in the workers (see feature_warmup): faster for a clip's small products.
+        with threadpool_limits(limits=1):
+            for path, out in todo:
+                if stop():
+                    raise Cancelled("feature extraction cancelled")
+                take(_compute(path, cfg_json, out))
     elif todo:
         pool = _pool(workers)
-        pending = {pool.submit(_compute, path, cfg_json, out) for path, out in todo}
+        # Batches small enough for smooth progress and prompt cancel, large enough to amortise IPC.
+        size = max(1, min(16, len(todo) // (workers * 8)))
+        pending = {pool.submit(_compute_many, todo[i:i + size], cfg_json) for i in range(0, len(todo), size)}
         try:
             while pending:
                 if stop():
@@ -273,7 +290,8 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
                 done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
                     try:
-                        take(fut.result())
+                        for result in fut.result():
+                            take(result)
                     except cf.process.BrokenProcessPool as exc:
                         raise FeatureError("a feature worker process died (out of memory?)") from exc
         finally:
@@ -357,15 +375,16 @@ def features_folder(dataset, cfg: FeatureConfig) -> Path:
 def load_feature_set(dataset_dir, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
                      should_stop: StopFn | None = None, workers: int | None = None,
                      save: bool = True) -> FeatureSet:
-    """Load a dataset project (a folder, or a Dataset) and return its features under `cfg`.
+    """Features of a dataset under `cfg`: a project folder, "starter", any dataset folder (imported
+    with --layout auto) or a Dataset.
 
     Per-file results come from the cache when present; with save=True the FeatureSet is also
     written beside the project (features/<kind>-<key>/) for other tools to open.
     """
-    from .datasets import Dataset, load_dataset
+    from .datasets.library import resolve_dataset
 
     cfg = cfg or FeatureConfig()
-    dataset = dataset_dir if isinstance(dataset_dir, Dataset) else load_dataset(dataset_dir)
+    dataset = resolve_dataset(dataset_dir)
     fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
     if save:
         try:

@@ -17,8 +17,6 @@ class AppContext(QObject):
     output_device_changed = Signal(object)
     # The dataset open in the Dataset panel (core.datasets.Dataset), for Training and Evaluation.
     dataset_changed = Signal(object)
-    # A panel put its own audio into the shared player (the sender): others must set theirs again.
-    player_claimed = Signal(object)
 
     def __init__(self, settings: Settings | None = None, *, player: Player | None = None,
                  parent: QObject | None = None):

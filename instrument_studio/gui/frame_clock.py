@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 
 class FrameClock(QObject):
@@ -20,9 +20,12 @@ class FrameClock(QObject):
 
     def __init__(self, fps: float = 60.0, parent: QObject | None = None):
         super().__init__(parent)
-        self._interval_ms = max(1, int(round(1000.0 / fps)))
+        self._interval = 1.0 / fps
+        self._deadline = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        # A coarse timer rounds 16.7 ms to 17 or more and caps the clock near 58 fps.
+        self._timer.setTimerType(Qt.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._subscribers: list[Callable[[float], None]] = []
         self._frame_times: deque[float] = deque(maxlen=240)
@@ -40,7 +43,8 @@ class FrameClock(QObject):
 
     def start(self) -> None:
         self._running = True
-        self._timer.start(self._interval_ms)
+        self._deadline = time.monotonic() + self._interval
+        self._timer.start(int(self._interval * 1000))
 
     def stop(self) -> None:
         self._running = False
@@ -61,5 +65,10 @@ class FrameClock(QObject):
         for callback in list(self._subscribers):
             callback(started)
         self.ticked.emit(started)
-        spent_ms = (time.monotonic() - started) * 1000.0
-        self._timer.start(max(1, int(self._interval_ms - spent_ms)))
+        # Frames are due on a fixed grid; a frame that ran long skips the slots it overran
+        # instead of queueing them.
+        now = time.monotonic()
+        self._deadline += self._interval
+        if self._deadline <= now:
+            self._deadline = now + self._interval - ((now - self._deadline) % self._interval)
+        self._timer.start(max(0, int((self._deadline - now) * 1000)))

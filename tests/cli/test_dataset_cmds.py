@@ -66,3 +66,15 @@ def test_starter_command_in_a_subprocess(tmp_path):
     assert "TimGM6mb" in proc.stderr
     assert (tmp_path / "s" / "instrument-studio.json").is_file()
     assert "10 classes, 400 clips" in proc.stdout
+
+
+def test_stats_of_the_starter_set_by_name(tmp_path, capsys, monkeypatch):
+    pretty_midi = pytest.importorskip("pretty_midi")
+    from instrument_studio.core import starter
+
+    monkeypatch.setenv(starter.SOUNDFONT_ENV, str(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"))
+    monkeypatch.setattr(starter, "starter_cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.chdir(tmp_path)
+    assert main(["dataset", "stats", "starter", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert len(stats["classes"]) == 10 and stats["n_train"] > stats["n_test"] > 0

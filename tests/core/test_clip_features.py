@@ -106,3 +106,11 @@ def test_existing_log_mel_unchanged():
     y = _signal(1.0)
     cfg = FeatureConfig().mel
     np.testing.assert_array_equal(log_mel(y, cfg), power_to_db(mel_power(y, cfg), cfg))
+
+
+def test_hpss_puts_clicks_in_the_percussive_channel():
+    y = np.zeros(int(1.5 * SR), np.float32)
+    y[:: SR // 8] = 0.9  # eight clicks a second
+    rows = clip_features(y, FeatureConfig(kind="mel-patches", hpss=True))
+    harmonic, percussive = rows[..., 1], rows[..., 2]
+    assert percussive.mean() > harmonic.mean() + 3  # dB

@@ -19,6 +19,11 @@ def open_and_wait(qtbot, window, path, timeout=20000):
     return panel
 
 
+def wait_playable(qtbot, panel):
+    """The output-device check runs in a worker; wait for its answer before pressing Play."""
+    qtbot.waitUntil(lambda: panel.play_button.isEnabled(), timeout=5000)
+
+
 def test_window_title_info_and_spectrogram_of_a_tone(qtbot, window, tmp_path):
     path = write(tmp_path / "a440.wav", tone(440, 3.0, 44100, channels=2), 44100, subtype="PCM_24")
     panel = open_and_wait(qtbot, window, path)
@@ -52,7 +57,7 @@ def test_empty_state_before_anything_is_open(window):
 def test_play_pause_seek_and_stop(qtbot, window, tmp_path, fake_streams):
     path = write(tmp_path / "long.wav", tone(300, 6.0, 22050), 22050)
     panel = open_and_wait(qtbot, window, path)
-    assert panel.play_button.isEnabled()
+    wait_playable(qtbot, panel)
     qtbot.mouseClick(panel.play_button, Qt.LeftButton)
     assert panel.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: window.ctx.player.position() > 0.2, timeout=3000)
@@ -77,6 +82,7 @@ def test_playback_plays_the_file(qtbot, window, tmp_path, fake_streams):
     y = tone(500, 0.5, 16000)
     path = write(tmp_path / "short.wav", y, 16000, subtype="FLOAT")
     panel = open_and_wait(qtbot, window, path)
+    wait_playable(qtbot, panel)
     panel.toggle_play()
     qtbot.waitUntil(lambda: not window.ctx.player.playing, timeout=5000)
     fake_streams[-1]._thread.join(1)

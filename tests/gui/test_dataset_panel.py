@@ -10,9 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from instrument_studio.core import starter
+from instrument_studio.core.playback import Player
 from instrument_studio.gui.panels import dataset as dataset_panel
 from instrument_studio.gui.panels import dataset_clip
 from tests.core import dataset_fixtures as fx
+from tests.fakes import FakeStream
 
 pretty_midi = pytest.importorskip("pretty_midi")
 TIM = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
@@ -102,11 +104,11 @@ def test_rescan_picks_up_new_takes(qtbot, window, monkeypatch, tmp_path, small_s
     assert panel.counts_view.totals()["violin"] == 4
 
 
-def test_click_a_clip_plays_it_and_shows_its_spectrogram(qtbot, window, monkeypatch, tmp_path, small_starter,
-                                                         fake_streams):
+def test_click_a_clip_plays_it_and_shows_its_spectrogram(qtbot, window, monkeypatch, tmp_path, small_starter):
     panel = show_panel(qtbot, window)
     import_folder(qtbot, panel, monkeypatch, fx.folders(tmp_path / "mine", per_class=3))
     qtbot.waitUntil(lambda: panel.clip_box._play_block_reason is None, timeout=5000)
+    panel.clip_box.player = Player(stream_factory=lambda **kw: FakeStream(**kw))
     rect = panel.table.visualRect(panel.proxy.index(0, 0))
     clip = panel.proxy.data(panel.proxy.index(0, 0), Qt.UserRole)
     with qtbot.waitSignal(panel.clip_shown, timeout=10000) as sig:
@@ -114,8 +116,10 @@ def test_click_a_clip_plays_it_and_shows_its_spectrogram(qtbot, window, monkeypa
     assert sig.args == [clip.path]
     assert panel.spectrogram.isVisible() and panel.spectrogram.data is not None
     assert clip.name in panel.clip_box.clip_label.text()
-    player = window.ctx.player
+    player = panel.clip_box.player
     assert player.playing and abs(player.duration - 0.3) < 0.01
+    # The Audio panel's player is left alone: its file stays loaded.
+    assert not window.ctx.player.playing and window.ctx.player.duration == 0
     assert panel.clip_box.play_button.text() == "Pause"
     qtbot.mouseClick(panel.clip_box.play_button, Qt.LeftButton)
     assert not player.playing and panel.clip_box.play_button.text() == "Play"
@@ -171,3 +175,63 @@ def test_imbalance_warning_text():
     text = dataset_panel.imbalance_warning(("a", "b"), {"a": 10, "b": 40})
     assert "b has 40" in text and "a only 10" in text and "4.0×" in text
     assert "No training clips for b" in dataset_panel.imbalance_warning(("a", "b"), {"a": 3, "b": 0})
+
+
+def test_feature_arrays_need_no_extraction(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    import_folder(qtbot, panel, monkeypatch, fx.npy(tmp_path / "lab", n_features=120))
+    assert panel.dataset.layout == "npy"
+    assert "features per sample <b>120</b> (from the arrays)" in panel.facts_label.text()
+    box = panel.features_box
+    assert box.extract_button.text() == "Load feature arrays" and not box.kind_combo.isEnabled()
+    panel.show_clip(panel.dataset.clips[0])
+    assert "no audio to play" in panel.clip_box.clip_label.text()
+    with qtbot.waitSignal(panel.features_ready, timeout=20000) as sig:
+        qtbot.mouseClick(box.extract_button, Qt.LeftButton)
+    assert sig.args[0].n("test") == 20
+    qtbot.waitUntil(lambda: not box.running, timeout=5000)
+
+
+def test_theme_change_restyles_the_plots(qtbot, window, small_starter):
+    panel = show_panel(qtbot, window)
+    window.apply_preferences(output_device="", theme="dark")
+    try:
+        assert panel.counts_view.backgroundBrush().color().lightness() < 100
+        assert panel.spectrogram.backgroundBrush().color().lightness() < 100
+    finally:
+        window.apply_preferences(output_device="", theme="light")
+    assert panel.counts_view.backgroundBrush().color().lightness() > 150
+
+
+def test_spectrogram_covers_each_clip_in_turn(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    root = fx.folders(tmp_path / "mine", per_class=3)
+    fx.write(root / "cello" / "long.wav", 220, seconds=2.5)
+    import_folder(qtbot, panel, monkeypatch, root)
+    clips = {c.name: c for c in panel.dataset.clips}
+    for name, seconds in (("cello0.wav", 0.3), ("long.wav", 2.5), ("flute0.wav", 0.3)):
+        with qtbot.waitSignal(panel.clip_shown, timeout=10000):
+            panel.show_clip(clips[name])
+        view = panel.spectrogram
+        qtbot.waitUntil(lambda v=view: v.image.image is not None and len(v.image.image) == len(v.data), timeout=3000)
+        rect = view.image.mapRectToParent(view.image.boundingRect())
+        assert abs(rect.width() - seconds) < 0.05, name
+
+
+def test_one_sound_at_a_time_with_the_audio_panel(qtbot, window, monkeypatch, tmp_path, small_starter):
+    panel = show_panel(qtbot, window)
+    import_folder(qtbot, panel, monkeypatch, fx.folders(tmp_path / "mine", per_class=3, seconds=2.0))
+    qtbot.waitUntil(lambda: panel.clip_box._play_block_reason is None, timeout=5000)
+    box = panel.clip_box
+    box.player = Player(stream_factory=lambda **kw: FakeStream(**kw))
+    audio = window.ctx.player
+    audio.set_audio(fx.tone(440, 5.0), fx.SR)
+    audio.play()
+    with qtbot.waitSignal(panel.clip_shown, timeout=10000):
+        panel.show_clip(panel.dataset.clips[0])
+    assert box.player.playing and not audio.playing  # the clip paused the Audio panel's file
+    assert audio.duration == pytest.approx(5.0)       # ...which stays loaded
+    audio.play()                                      # the Audio panel plays again: the clip gives way
+    qtbot.waitUntil(lambda: not box.player.playing, timeout=3000)
+    qtbot.waitUntil(lambda: box.play_button.text() == "Play", timeout=3000)
+    audio.stop()

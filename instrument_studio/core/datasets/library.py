@@ -48,6 +48,22 @@ def open_or_import(source: str | Path, *, layout: str = "auto", seed: int = 0, r
     return ds
 
 
+STARTER = "starter"
+
+
+def resolve_dataset(spec: str | Path | Dataset) -> Dataset:
+    """What a command line or a caller names: a Dataset as is; "starter" for the embedded starter
+    set; a folder holding a project; or any dataset folder, imported with --layout auto (its
+    project kept in the user data folder, as the app does)."""
+    if isinstance(spec, Dataset):
+        return spec
+    if str(spec) == STARTER and not Path(STARTER).exists():
+        from ..starter import starter_dataset
+
+        return starter_dataset()
+    return open_or_import(spec)
+
+
 def rescan(dataset: Dataset) -> Dataset:
     """Import the dataset's folder again (new takes recorded into it, files removed) with the same
     layout and seed, and overwrite its project. Splits are made afresh, still grouped."""

@@ -135,7 +135,11 @@ class DatasetPanel(QWidget):
 
         self.facts_label = QLabel("")
         self.facts_label.setObjectName("facts")
-        self.facts_label.setStyleSheet("QLabel { font-size: 11pt; padding: 4px 0; }")
+        # A font, not a style sheet: a styled label keeps its old text colour after a theme change.
+        font = self.facts_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.facts_label.setFont(font)
+        self.facts_label.setContentsMargins(0, 4, 0, 4)
         self.warning_label = QLabel()
         self.warning_label.setObjectName("imbalance_warning")
         self.warning_label.setWordWrap(True)
@@ -335,8 +339,8 @@ class DatasetPanel(QWidget):
             self.class_filter.addItem(c, c)
         self.class_filter.blockSignals(False)
         self.model.set_clips(ds.clips)
+        self._filter_changed()  # before sizing: the columns fit the rows actually shown
         self.table.resizeColumnsToContents()
-        self._filter_changed()
         self.features_box.set_dataset(ds)
         self._update_facts()
         self.stack.setCurrentIndex(1)

@@ -1,5 +1,5 @@
-"""The Dataset panel's clip view: click a clip, hear it through the shared player, see its
-log-mel spectrogram with a moving playhead."""
+"""The Dataset panel's clip view: click a clip, hear it, see its log-mel spectrogram with a moving
+playhead."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.datasets.library import clip_preview
-from ...core.playback import output_unavailable_reason
+from ...core.playback import Player, output_unavailable_reason
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
 from ..widgets.spectrogram_view import SpectrogramView
@@ -22,15 +22,23 @@ class ClipPreviewBox(QWidget):
         self.preview = None
         self._clip_job = 0
         self._play_block_reason: str | None = "checking the audio output…"
-        self._claimed = False  # whether the shared player holds this clip
+        # Its own player, as the Live panel's take list has: the Audio panel's file stays loaded
+        # in ctx.player while clips are auditioned here.
+        self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
+        self._loaded = False  # whether self.player holds the shown clip
+        ctx.output_device_changed.connect(lambda device: self.player.set_device(device or None))
         self.clip_label = QLabel("Click a clip to hear it and see its spectrogram.")
         self.clip_label.setObjectName("clip_label")
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("clip_play")
         self.play_button.setEnabled(False)
         self.play_button.clicked.connect(self.toggle_play)
+        self.output_note = QLabel("")
+        self.output_note.setObjectName("output_note")
+        self.output_note.setStyleSheet("QLabel { color: #888; }")
         row = QHBoxLayout()
         row.addWidget(self.play_button)
+        row.addWidget(self.output_note)
         row.addWidget(self.clip_label, 1)
         self.spectrogram = SpectrogramView()
         self.spectrogram.setMinimumHeight(180)
@@ -41,7 +49,6 @@ class ClipPreviewBox(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.spectrogram, 1)
         ctx.clock.subscribe(self._on_frame)
-        ctx.player_claimed.connect(self._player_claimed)
 
     def check_output(self) -> None:
         workers.start_worker(output_unavailable_reason, on_return=self._output_checked)
@@ -64,13 +71,14 @@ class ClipPreviewBox(QWidget):
         self.spectrogram.setVisible(True)
         self.spectrogram.begin(preview.db.shape[1], preview.mel)
         self.spectrogram.add_frames(0, preview.db)
-        self.spectrogram.finish()
         self.spectrogram.setXRange(0, preview.db.shape[1] * preview.mel.frame_seconds, padding=0)
+        self.spectrogram.finish()
         pitch = f" · {clip.metadata['pitch']}" if clip.metadata.get("pitch") else ""
         dyn = f" · {clip.metadata['dynamic']}" if clip.metadata.get("dynamic") else ""
         self.clip_label.setText(f"<b>{clip.name}</b> — {clip.label or ', '.join(clip.labels)}{pitch}{dyn} · "
                                 f"{SPLIT_TEXT.get(clip.split, clip.split)} · {preview.duration:.2f} s")
         self.clip_shown.emit(clip.path)
+        self._loaded = False
         self.play(restart=True)
 
     def _preview_failed(self, job: int, clip, exc: BaseException) -> None:
@@ -87,55 +95,53 @@ class ClipPreviewBox(QWidget):
         self._play_block_reason = reason
         self._update_play()
 
-    def _owns_player(self) -> bool:
-        return self._claimed
-
     def play(self, *, restart: bool = False) -> None:
         if self.preview is None:
             return
         if self._play_block_reason is not None:
             self._update_play()
             return
-        player = self.ctx.player
-        if restart or not self._owns_player():
-            player.set_audio(self.preview.samples, self.preview.samplerate)
-            self._claimed = True
-            self.ctx.player_claimed.emit(self)
+        if restart or not self._loaded:
+            self.player.set_audio(self.preview.samples, self.preview.samplerate)
+            self._loaded = True
+        if self.ctx.player.playing:  # one sound at a time: the Audio panel's file pauses
+            self.ctx.player.pause()
         try:
-            player.play()
+            self.player.play()
         except Exception as exc:  # noqa: BLE001 - a device error is shown, the panel carries on
             self.ctx.report_error("Cannot play", exc)
         self._update_play()
 
     def toggle_play(self) -> None:
-        if self._owns_player() and self.ctx.player.playing:
-            self.ctx.player.pause()
+        if self.player.playing:
+            self.player.pause()
             self._update_play()
         else:
             self.play()
 
-    def _player_claimed(self, owner) -> None:
-        if owner is not self:
-            self._claimed = False
-            self._update_play()
-
     def _seek(self, seconds: float) -> None:
-        if self._owns_player():
-            self.ctx.player.seek(seconds)
+        if self._loaded:
+            self.player.seek(seconds)
 
     def _update_play(self) -> None:
-        playing = self._owns_player() and self.ctx.player.playing
-        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setText("Pause" if self.player.playing else "Play")
         self.play_button.setEnabled(self.preview is not None and self._play_block_reason is None)
         if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
             self.play_button.setToolTip(f"Playback unavailable: {self._play_block_reason}")
+            self.output_note.setText("no audio output")
+            self.output_note.setToolTip(self._play_block_reason)
         else:
             self.play_button.setToolTip("Play / pause the selected clip")
+            self.output_note.setText("")
 
     def _on_frame(self, _now: float) -> None:
-        if not self._owns_player() or self.preview is None:
+        # The view draws only the columns it shows: a zoom, pan or resize redraws here.
+        self.spectrogram.refresh()
+        if self.preview is None:
             return
-        player = self.ctx.player
+        player = self.player
+        if player.playing and self.ctx.player.playing:  # the Audio panel started: give way
+            player.pause()
         if player.playing or self.play_button.text() == "Pause":
             self.spectrogram.set_playhead(player.position())
             if not player.playing:
@@ -146,5 +152,4 @@ class ClipPreviewBox(QWidget):
 
     def shutdown(self) -> None:
         self.ctx.clock.unsubscribe(self._on_frame)
-        if self._owns_player():
-            self.ctx.player.stop()
+        self.player.close()

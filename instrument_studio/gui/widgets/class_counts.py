@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..theme import is_dark
+from .timeline import restyle_label
 
 SPLIT_NAMES = (("train", "training"), ("val", "validation"), ("test", "test"))
 
@@ -14,6 +15,18 @@ def split_colors() -> dict[str, str]:
     if is_dark():
         return {"train": "#6cb6ff", "val": "#ffb74d", "test": "#81c784"}
     return {"train": "#1f5fbf", "val": "#ef6c00", "test": "#2e7d32"}
+
+
+def restyle_plot(plot: pg.PlotWidget) -> None:
+    """Apply pyqtgraph's current background/foreground (set by the theme) to an existing plot
+    (a plain PlotWidget; TimelinePlot.recolor does the same for the time views)."""
+    fg = pg.getConfigOption("foreground")
+    plot.setBackground(pg.getConfigOption("background"))
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        restyle_label(axis, fg)
 
 
 class ClassCountsView(pg.PlotWidget):
@@ -36,6 +49,8 @@ class ClassCountsView(pg.PlotWidget):
         self._draw()
 
     def recolor(self) -> None:
+        """Follow a theme change: background, axes and bar colours."""
+        restyle_plot(self)
         self._draw()
 
     def totals(self) -> dict[str, int]:
@@ -51,7 +66,7 @@ class ClassCountsView(pg.PlotWidget):
         y = np.arange(n)[::-1].astype(float)  # first class at the top
         left = np.zeros(n)
         colors = split_colors()
-        for split, name in SPLIT_NAMES:
+        for split, _name in SPLIT_NAMES:
             width = np.array([self.counts.get(split, {}).get(c, 0) for c in self.classes], dtype=float)
             if not width.any():
                 continue
