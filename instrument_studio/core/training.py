@@ -203,7 +203,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
 
     Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
     TrainFinished. should_stop() is asked after every batch; a stop ends the run at once and keeps
-    the best weights so far. Raises Cancelled when stopped before the first batch.
+    the best weights so far. Raises Cancelled when stopped before the first epoch finished.
     """
     emit = on_event or (lambda event: None)
     stop = should_stop or (lambda: False)
@@ -275,6 +275,9 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
     epochs_run = len(keep.history["loss"])
+    if reason == USER_STOPPED and epochs_run == 0:
+        # No finished epoch: no validated weights worth keeping, and no curve to list.
+        raise Cancelled("training stopped before its first epoch finished")
     if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
     restored = bool(cfg.restore_best) and keep.restore()

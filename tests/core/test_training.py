@@ -92,9 +92,14 @@ def test_stop_mid_run_ends_within_a_batch_and_keeps_best_weights():
     assert max(result.history["val_accuracy"]) == result.history["val_accuracy"][result.best_epoch - 1]
 
 
-def test_stop_before_start_is_cancelled():
+def test_stop_before_start_or_within_the_first_epoch_is_cancelled():
     with pytest.raises(Cancelled):
         train(TrainConfig(epochs=1, **FAST), blobs(), should_stop=lambda: True)
+    events = []
+    with pytest.raises(Cancelled, match="first epoch"):
+        train(TrainConfig(epochs=3, **FAST), blobs(), on_event=events.append,
+              should_stop=lambda: any(isinstance(e, BatchEnd) for e in events))
+    assert sum(isinstance(e, BatchEnd) for e in events) == 1
 
 
 def test_validation_split_keeps_clips_whole_and_uses_dataset_val_when_present():

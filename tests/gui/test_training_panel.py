@@ -89,16 +89,18 @@ def test_a_second_run_cannot_start_while_one_runs(qtbot, panel):
         assert not panel.train_button.isEnabled()
         assert panel.start_training() is False
         assert "in progress" in panel.status_label.text()
+    qtbot.waitUntil(lambda: panel._last_epoch is not None, timeout=60000)
     with qtbot.waitSignal(panel.run_finished, timeout=60000):
         qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
     assert len(panel.runs) == 1
 
 
-def test_stop_before_the_first_batch_is_not_a_run(qtbot, panel):
+def test_stop_before_the_first_epoch_ends_is_not_a_run(qtbot, panel):
+    panel.form.batch_box.setValue(1)        # a long first epoch: the Stop lands inside it at the latest
     with qtbot.waitSignal(panel.run_failed, timeout=60000) as blocker:
         qtbot.mouseClick(panel.train_button, Qt.LeftButton)
         qtbot.mouseClick(panel.stop_button, Qt.LeftButton)    # while the run is still being prepared
-    assert "stopped before the first batch" in blocker.args[0] and panel.progress.text() == "stopped"
+    assert "stopped before its first epoch finished" in blocker.args[0] and panel.progress.text() == "stopped"
     qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
     assert panel.runs == [] and panel.curves.runs() == []
 

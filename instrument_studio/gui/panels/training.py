@@ -64,6 +64,7 @@ class TrainingPanel(QWidget):
         self._t_start = 0.0
         self._last_labels = 0.0
         self._features_memo: tuple | None = None    # (DatasetSource, FeatureConfig, FeatureSet)
+        self._closed = False
         self._build()
         ctx.dataset_changed.connect(self.use_panel_dataset)
         if getattr(ctx, "dataset", None) is not None:
@@ -229,6 +230,8 @@ class TrainingPanel(QWidget):
             self._status("Stopping after the current batch…")
 
     def _finished(self, run: TrainingRun) -> None:
+        if self._closed:
+            return
         self._drain()
         if self._live_id is not None:
             self.curves.set_history(run.id, run.history)
@@ -249,6 +252,8 @@ class TrainingPanel(QWidget):
         self.run_finished.emit(run)
 
     def _failed(self, exc: BaseException) -> None:
+        if self._closed:
+            return
         self._events.clear()
         if self._live_id is not None:
             self.curves.remove_run(self._live_id)
@@ -256,7 +261,7 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if isinstance(exc, Cancelled):
-            message = "Training stopped before the first batch."
+            message = "Training stopped before its first epoch finished: nothing to keep."
             self.progress.setFormat("stopped")
         else:
             message = f"Training failed: {exc}" if isinstance(exc, StudioError) else \
@@ -268,6 +273,8 @@ class TrainingPanel(QWidget):
 
     def _worker_done(self) -> None:
         self._worker = None
+        if self._closed:
+            return
         self._live_id = None
         self._update_buttons()
 
@@ -284,7 +291,7 @@ class TrainingPanel(QWidget):
         if self._live_id is not None:
             self._drain()
         self.curves.refresh(now)
-        if self._live_id is not None and now - self._last_labels >= 0.25:
+        if self._live_id is not None and now - self._last_labels >= 0.5:
             self._last_labels = now
             self._update_progress()
 
@@ -366,6 +373,8 @@ class TrainingPanel(QWidget):
                                     on_error=lambda exc: self.ctx.report_error("Cannot save the model", exc))
 
     def _bundle_saved(self, path: str) -> None:
+        if self._closed:
+            return
         self._status(f"Saved the model bundle {path}")
         self.bundle_saved.emit(path)
 
@@ -382,5 +391,7 @@ class TrainingPanel(QWidget):
         self.curves.theme_changed()
 
     def shutdown(self) -> None:
+        # A run still going ends at its next batch; its late results find a closed panel and are dropped.
+        self._closed = True
         self._stop.set()
         self.ctx.clock.unsubscribe(self._on_frame)

@@ -13,9 +13,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-
-from ..theme import is_dark
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 # Tableau 10, readable on light and dark backgrounds.
 RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
@@ -51,6 +50,7 @@ class _Series:
 
 
 SERIES = ("batch_loss", "loss", "val_loss", "accuracy", "val_accuracy")
+PLOTS = {"batch": ("batch_loss",), "loss": ("loss", "val_loss"), "accuracy": ("accuracy", "val_accuracy")}
 
 
 class _Run:
@@ -62,7 +62,7 @@ class _Run:
 
 
 class TrainingCurves(QWidget):
-    def __init__(self, parent: QWidget | None = None, *, max_fps: float = 10.0):
+    def __init__(self, parent: QWidget | None = None, *, max_fps: float = 5.0):
         super().__init__(parent)
         self.setObjectName("training_curves")
         self.min_interval = 1.0 / max_fps
@@ -70,6 +70,8 @@ class TrainingCurves(QWidget):
         self._runs: dict[object, _Run] = {}
         self.draws = 0   # redraws that changed something (tests and the benchmark read it)
         self._batch_right = None
+        self._batch_y: tuple[float, float] | None = None
+        self._pending: list[str] = []
 
         self.batch_plot = self._plot("Training loss per batch", "loss (running mean within the epoch)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
@@ -167,7 +169,7 @@ class TrainingCurves(QWidget):
     def set_visible_runs(self, keys) -> None:
         """Overlay: show exactly these runs."""
         keys = set(keys)
-        self._batch_right = None
+        self._batch_right = self._batch_y = None
         for key, run in self._runs.items():
             visible = key in keys
             if visible == run.visible:
@@ -181,6 +183,7 @@ class TrainingCurves(QWidget):
                     legend.addItem(item, item.name())
                 else:
                     legend.removeItem(item)
+        self._step_batch_ranges()
 
     def visible_runs(self) -> list:
         return [k for k, r in self._runs.items() if r.visible]
@@ -212,44 +215,83 @@ class TrainingCurves(QWidget):
 
     # --- drawing --------------------------------------------------------------------------------
     def refresh(self, now: float | None = None, *, force: bool = False) -> bool:
-        """Push changed series to their plot items, at most max_fps times a second. True if drawn."""
+        """Push changed series to their plot items, at most max_fps cycles a second, and in each
+        cycle one plot per call (the frame clock calls at 60 Hz): an epoch end that changes all three
+        plots is spread over three frames instead of stalling one. True if something was drawn."""
         now = time.monotonic() if now is None else now
-        if not force and now - self._last_draw < self.min_interval:
-            return False
+        if force:
+            drew = False
+            for plot in PLOTS:
+                drew |= self._draw_plot(plot)
+            self._pending.clear()
+        else:
+            if not self._pending:
+                if now - self._last_draw < self.min_interval:
+                    return False
+                self._pending = [plot for plot, names in PLOTS.items() if self._dirty(names)]
+                if not self._pending:
+                    return False
+                self._last_draw = now
+            drew = self._draw_plot(self._pending.pop(0))
+        if drew:
+            self.draws += 1
+        return drew
+
+    def _dirty(self, names) -> bool:
+        return any(run.series[n].dirty for run in self._runs.values() for n in names)
+
+    def _draw_plot(self, plot: str) -> bool:
         drew = False
+        log = self.log_box.isChecked()
         for run in self._runs.values():
-            for name, series in run.series.items():
+            for name in PLOTS[plot]:
+                series = run.series[name]
                 if series.dirty:
                     series.dirty = False
                     x, y = series.view()
-                    if name in ("loss", "val_loss", "batch_loss") and self.log_box.isChecked():
+                    if log and name != "accuracy" and name != "val_accuracy":
                         keep = y > 0   # log axis: a zero loss cannot be drawn
                         x, y = x[keep], y[keep]
                     run.items[name].setData(x, y)
                     drew = True
-        if drew:
-            self._last_draw = now
-            self.draws += 1
-            self._step_batch_x_range()
+        if drew and plot == "batch":
+            self._step_batch_ranges()
         return drew
 
-    def _step_batch_x_range(self) -> None:
-        """Batch plot x axis: 0 to the next whole epoch, so it re-lays out once per epoch rather
-        than on every redraw (axis layout is most of a redraw's cost)."""
-        ends = [r.series["batch_loss"].x[r.series["batch_loss"].n - 1] for r in self._runs.values()
-                if r.visible and r.series["batch_loss"].n]
-        if not ends:
-            self.batch_plot.enableAutoRange(x=True)
+    def _step_batch_ranges(self) -> None:
+        """Batch plot: x from 0 to the next whole epoch, y with some slack, both changed only when
+        the data outgrows them, so the axes re-lay out now and then rather than on every redraw
+        (axis layout is most of a redraw's cost)."""
+        xs, ys = [], []
+        for r in self._runs.values():
+            s = r.series["batch_loss"]
+            if r.visible and s.n:
+                x, y = s.view()
+                xs.append(x[-1])
+                ys.append(y)
+        y = np.concatenate(ys) if ys else np.empty(0)
+        if self.log_box.isChecked():
+            y = np.log10(y[y > 0])
+        if not xs or not len(y):
+            self.batch_plot.enableAutoRange()
+            self._batch_right = self._batch_y = None
             return
-        right = max(1.0, float(np.ceil(max(ends) - 1e-9)))
+        right = max(1.0, float(np.ceil(max(xs) - 1e-9)))
         if self._batch_right != right:
             self._batch_right = right
             self.batch_plot.setXRange(0.0, right, padding=0.02)
+        lo, hi = float(y.min()), float(y.max())
+        span = max(hi - lo, 1e-6)
+        current = self._batch_y
+        if current is None or lo < current[0] or hi > current[1] or span < 0.5 * (current[1] - current[0]):
+            self._batch_y = (lo - 0.08 * span, hi + 0.08 * span)
+            self.batch_plot.setYRange(*self._batch_y, padding=0)
 
     def set_log_loss(self, on: bool) -> None:
         if self.log_box.isChecked() != on:
             self.log_box.setChecked(on)   # re-enters through toggled
             return
+        self._batch_y = None
         for plot in (self.batch_plot, self.loss_plot):
             plot.setLogMode(y=on)
         for run in self._runs.values():
@@ -258,6 +300,16 @@ class TrainingCurves(QWidget):
         self.refresh(force=True)
 
     def theme_changed(self) -> None:
-        background = "#1e1f22" if is_dark() else "w"
+        """Follow the palette (theme.apply_theme sets pyqtgraph's defaults for new plots only)."""
+        palette = QApplication.instance().palette()
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground(background)
+            plot.setBackground(palette.color(QPalette.Base))
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(palette.color(QPalette.Text))
+                axis.setTextPen(palette.color(QPalette.Text))
+            plot.setTitle(plot.plotItem.titleLabel.text, color=palette.color(QPalette.Text))
+            legend = plot.plotItem.legend
+            legend.setLabelTextColor(palette.color(QPalette.Text))
+            for _sample, label in legend.items:
+                label.setText(label.text)   # setLabelTextColor only stores the colour

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit
@@ -60,6 +61,8 @@ class ModelSummaryView(QPlainTextEdit):
                              on_error=lambda exc: self._show(job, f"Cannot build this model: {exc}"))
 
     def _show(self, job: int, text: str) -> None:
+        if not shiboken6.isValid(self):   # the window closed while the model was being built
+            return
         if job == self._job:   # an older request finishing late must not overwrite a newer one
             self.setPlainText(text)
             self.ready.emit(text)

@@ -244,7 +244,7 @@ class TrainForm(QWidget):
         if own:
             text = f"The dataset has its own validation split ({n_val} rows); it is used instead."
         elif n_val is None:
-            text = "Imported datasets bring their own validation split; this fraction is for feature sets without one."
+            text = "Imported datasets use their own validation split instead."
         else:
             text = ""
         self.val_note.setText(text)
