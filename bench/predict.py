@@ -112,6 +112,7 @@ def bench_live(predictor, seconds: float) -> dict:
     check.start(100)
     loop.exec()
     check.stop()
+    app.processEvents()  # the last answers drawn
     view.shutdown()
     Ctx.clock.stop()
     shown = np.array(view.displayed_latency) * 1000

@@ -166,3 +166,33 @@ def test_a_run_from_the_training_panel_is_offered_and_evaluated(qtbot, window):
     assert r.n == 80 and r.labels == ("class0", "class1", "class2")
     assert r.accuracy == pytest.approx(run.metrics["test_accuracy"], abs=1e-6)
     assert evaluation.threshold_table.rowCount() == 3 + 2
+
+
+def test_bundle_and_data_set_clip_spectrogram_and_playback(qtbot, panel, synth_model, monkeypatch):
+    """A saved bundle on a data set folder; a clip of a cell is shown and played on the panel's
+    own player (the Audio panel's file stays loaded in ctx.player)."""
+    from instrument_studio.core.playback import Player
+    from tests.fakes import FakeStream
+
+    # This machine may have no output device: once the panel has looked, pretend it has one.
+    qtbot.waitUntil(lambda: panel._play_block != "checking the audio output…", timeout=10000)
+    panel._set_play_block(None)
+    panel.player = Player(stream_factory=lambda **kw: FakeStream(**kw))
+    bundle, dataset = synth_model
+    panel.set_bundle_and_dataset(str(bundle), str(dataset))
+    assert panel.evaluate_button.isEnabled()
+    with qtbot.waitSignal(panel.evaluated, timeout=60000):
+        qtbot.mouseClick(panel.evaluate_button, Qt.LeftButton)
+    r = panel.report
+    assert r.labels == ("buzz", "noise", "tone") and r.n == len(r.items)
+    t = int(np.argmax(np.bincount(r.y_true)))
+    panel.confusion.select_cell(t, t)
+    assert panel.clips.table.rowCount() == r.confusion[t, t]
+    panel.clips.select_row(0)
+    qtbot.waitUntil(lambda: panel.clips.play_button.isEnabled(), timeout=10000)
+    assert panel.clips.spectrogram.data is not None
+    assert r.labels[t] in panel.clips.verdict.text()
+    qtbot.mouseClick(panel.clips.play_button, Qt.LeftButton)
+    assert panel.player.playing and not panel.ctx.player.playing
+    panel.player.stop()
+    panel.player.close()

@@ -32,7 +32,7 @@ from ...core.evaluation import (
     write_comparison_csv,
 )
 from ...core.events import Progress
-from ...core.playback import output_unavailable_reason
+from ...core.playback import Player, output_unavailable_reason
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
@@ -63,6 +63,10 @@ class EvaluationPanel(QWidget):
         self._clip_job = 0
         self._play_block: str | None = "checking the audio output…"
         self._output_checked = False
+        # Its own player, as the Dataset panel's clip preview has: the Audio panel's file stays
+        # loaded in ctx.player while clips are auditioned here.
+        self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
+        ctx.output_device_changed.connect(lambda device: self.player.set_device(device or None))
         self._build()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -345,8 +349,10 @@ class EvaluationPanel(QWidget):
             return
         y, sr = self._clip_audio
         try:
-            self.ctx.player.set_audio(y, sr)
-            self.ctx.player.play()
+            if self.ctx.player.playing:  # one sound at a time: the Audio panel's file pauses
+                self.ctx.player.pause()
+            self.player.set_audio(y, sr)
+            self.player.play()
         except Exception as exc:  # noqa: BLE001 - shown to the user; the panel carries on
             self.ctx.report_error("Cannot play the clip", exc)
 
@@ -369,3 +375,4 @@ class EvaluationPanel(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+        self.player.close()
