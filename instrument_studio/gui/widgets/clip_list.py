@@ -57,6 +57,11 @@ class ClipList(QWidget):
         self.play_button.clicked.connect(lambda: self.current is not None and self.play_requested.emit(self.current))
         self.spectrogram = SpectrogramView()
         self.spectrogram.setMinimumHeight(160)
+        self.spectrogram.setVisible(False)
+        self.placeholder = QLabel("Select a clip to see its spectrogram and play it.")
+        self.placeholder.setObjectName("clip_placeholder")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setStyleSheet("QLabel { color: gray; }")
         row = QHBoxLayout()
         row.addWidget(self.verdict, 1)
         row.addWidget(self.play_button)
@@ -67,6 +72,7 @@ class ClipList(QWidget):
         layout.addWidget(self.table, 2)
         layout.addLayout(row)
         layout.addWidget(self.spectrogram, 3)
+        layout.addWidget(self.placeholder, 3)
 
     def show_cell(self, report: EvaluationReport, true_class: int, predicted_class: int) -> None:
         self.report = report
@@ -98,6 +104,8 @@ class ClipList(QWidget):
         self.verdict.setText("")
         self.play_button.setEnabled(False)
         self.spectrogram.clear_image()
+        self.spectrogram.setVisible(False)
+        self.placeholder.setVisible(True)
 
     def names(self) -> list[str]:
         return [self.table.item(r, 0).toolTip() for r in range(self.table.rowCount())]
@@ -124,6 +132,8 @@ class ClipList(QWidget):
         """The selected clip's spectrogram arrived (from a worker)."""
         if item != self.current:
             return
+        self.placeholder.setVisible(False)
+        self.spectrogram.setVisible(True)
         self.spectrogram.begin(db.shape[1], mel_cfg)
         self.spectrogram.add_frames(0, db)
         self.spectrogram.finish()
