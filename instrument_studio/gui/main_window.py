@@ -23,6 +23,7 @@ from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.dataset import DatasetPanel
 from .panels.live import LivePanel
+from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -30,7 +31,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel]
 
 
 class MainWindow(QMainWindow):
