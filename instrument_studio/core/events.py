@@ -57,3 +57,22 @@ class AudioReady:
     analysis_sr: int
     envelope: object             # core.envelope.EnvelopePyramid of `analysis`
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SweepRunStarted:
+    """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
+
+    index: int
+    total: int
+    value: object
+    repeat: int
+
+
+@dataclass(frozen=True)
+class SweepRunFinished:
+    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
+
+    index: int
+    total: int
+    run: object

@@ -1,0 +1,393 @@
+"""Hyper-parameter sweeps: the same model trained once per value (and repeat) of one parameter.
+
+The course assignment: learning rates 0.1 ... 0.0001 and batch sizes 64 ... 8192, first for a fixed
+number of epochs (compare the curves), then each trained to a target validation accuracy
+(compare time, energy, test accuracy and epochs). `run_sweep` is a generator that trains the runs
+one after another and yields each finished run at once, so a GUI table fills as the sweep goes
+and a cancelled sweep keeps everything already finished.
+
+Energy is measured around the training call only (not feature extraction, not the test
+evaluation); `energy_joules` is the GPU's, None with the reason in `energy_source` where there is
+no GPU, and CPU package energy (RAPL) is reported separately, labelled as such.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import FeatureConfig
+from .energy import CPU, GPU, EnergyMonitor, reading_of
+from .errors import Cancelled, ConfigError
+from .events import SweepRunFinished, SweepRunStarted
+from .featureset import FeatureSet
+
+MODES = ("fixed-epochs", "train-to-accuracy")
+LR_VALUES = (0.1, 0.01, 0.001, 0.0001)
+BATCH_SIZE_VALUES = tuple(2**k for k in range(6, 14))          # 64 ... 8192
+# The swept parameter's name as the user says it -> the TrainConfig field it sets.
+PARAM_FIELDS = {"lr": "learning_rate", "batch_size": "batch_size", "optimizer": "optimizer"}
+PARAM_LABELS = {"lr": "learning rate", "batch_size": "batch size", "optimizer": "optimizer"}
+
+
+def optimizer_values() -> tuple[str, ...]:
+    from .training import OPTIMIZERS
+
+    return tuple(OPTIMIZERS)
+
+
+def default_values(param: str) -> tuple:
+    if param == "lr":
+        return LR_VALUES
+    if param == "batch_size":
+        return BATCH_SIZE_VALUES
+    if param == "optimizer":
+        return optimizer_values()
+    return ()
+
+
+def train_config_class() -> type:
+    from .training import TrainConfig
+
+    return TrainConfig
+
+
+def param_field(param: str) -> str:
+    return PARAM_FIELDS.get(param, param)
+
+
+def param_label(param: str) -> str:
+    return PARAM_LABELS.get(param, param.replace("_", " "))
+
+
+def parse_values(param: str, text: str | Sequence[Any], *, base: Any) -> tuple:
+    """'0.1, 0.01' -> (0.1, 0.01), typed like the base configuration's current value."""
+    items = [s.strip() for s in text.replace(";", ",").split(",")] if isinstance(text, str) else list(text)
+    items = [s for s in items if not (isinstance(s, str) and s == "")]
+    if not items:
+        raise ConfigError(f"no values given for the {param_label(param)} sweep")
+    name = param_field(param)
+    if not hasattr(base, name):
+        known = ", ".join(sorted(PARAM_FIELDS) + [f.name for f in dataclasses.fields(base)])
+        raise ConfigError(f"cannot sweep {param!r}: not a training setting (one of {known})")
+    current = getattr(base, name)
+    kind = type(current) if isinstance(current, (bool, int, float, str)) else str
+    out = []
+    for item in items:
+        try:
+            if kind is bool:
+                value = item if isinstance(item, bool) else str(item).lower() in ("1", "true", "yes", "on")
+            elif kind is int:
+                number = float(item)
+                if number != int(number):
+                    raise ValueError("not a whole number")
+                value = int(number)
+            else:
+                value = kind(item)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{param_label(param)} value {item!r} is not a {kind.__name__} ({exc})") from exc
+        if value in out:
+            raise ConfigError(f"{param_label(param)} value {item!r} is listed twice")
+        out.append(value)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A sweep: the base training configuration, what varies, how many repeats, how each run stops."""
+
+    base: Any                                   # core.training.TrainConfig
+    param: str = "lr"
+    values: tuple = LR_VALUES
+    repeats: int = 1
+    mode: str = "fixed-epochs"
+    epochs: int = 20                            # fixed-epochs mode
+    target_accuracy: float = 0.98               # train-to-accuracy mode
+    patience: int = 3
+    max_epochs: int = 500
+    validation_split: float = 0.2               # of the training rows, for the stop rule
+    dataset: str = ""                           # where the features came from (for the record)
+    features: FeatureConfig = FeatureConfig()
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"sweep mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not self.values:
+            raise ConfigError("a sweep needs at least one value")
+        if self.repeats < 1:
+            raise ConfigError(f"repeats must be at least 1, got {self.repeats}")
+        if self.epochs < 1 or self.max_epochs < 1:
+            raise ConfigError("epochs must be at least 1")
+        if not 0.0 < self.target_accuracy <= 1.0:
+            raise ConfigError(f"target accuracy must be in (0, 1], got {self.target_accuracy}")
+        if self.patience < 1:
+            raise ConfigError(f"patience must be at least 1, got {self.patience}")
+        if not 0.0 < self.validation_split < 1.0:
+            raise ConfigError(f"validation split must be between 0 and 1, got {self.validation_split}")
+        if not hasattr(self.base, param_field(self.param)):
+            raise ConfigError(f"cannot sweep {self.param!r}: the training configuration has no such setting")
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.values) * self.repeats
+
+    def seed(self, repeat: int) -> int:
+        # Repeat r uses the same seed for every value, so values are compared on equal footing.
+        return int(self.base.seed) + repeat
+
+    def run_config(self, value: Any, repeat: int) -> Any:
+        """The TrainConfig of one run: the base with the swept value, the seed and the stop rule."""
+        changes = {param_field(self.param): value, "seed": self.seed(repeat)}
+        if self.mode == "fixed-epochs":
+            changes.update(epochs=self.epochs, stop="none")
+        else:
+            changes.update(epochs=self.max_epochs, stop="target-accuracy", target_accuracy=self.target_accuracy,
+                           patience=self.patience, validation_split=self.validation_split)
+        return dataclasses.replace(self.base, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base": self.base.to_dict(), "param": self.param, "values": list(self.values),
+            "repeats": self.repeats, "mode": self.mode, "epochs": self.epochs,
+            "target_accuracy": self.target_accuracy, "patience": self.patience,
+            "max_epochs": self.max_epochs, "validation_split": self.validation_split,
+            "dataset": self.dataset, "features": self.features.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, train_config: type | None = None) -> SweepConfig:
+        if not isinstance(data, dict):
+            raise ConfigError("sweep configuration: expected a JSON object")
+        data = dict(data)
+        try:
+            base = (train_config or train_config_class()).from_dict(data.pop("base"))
+            features = FeatureConfig.from_dict(data.pop("features", {}))
+            data["values"] = tuple(data.get("values", ()))
+            return cls(base=base, features=features, **data)
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"sweep configuration: {exc}") from exc
+
+
+@dataclass
+class RunResult:
+    """One finished training run of a sweep."""
+
+    value: Any
+    repeat: int
+    seed: int
+    epochs: int
+    train_seconds: float                 # training wall time only
+    energy_joules: float | None          # GPU energy over the training window; None: unmeasurable
+    energy_source: str
+    test_accuracy: float
+    cpu_energy_joules: float | None = None
+    cpu_energy_source: str = ""
+    reached_target: bool | None = None   # train-to-accuracy: did validation accuracy reach it
+    final_loss: float | None = None
+    final_val_loss: float | None = None
+    final_accuracy: float | None = None
+    final_val_accuracy: float | None = None
+    device: str = ""
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    SUMMARY_FIELDS = ("value", "repeat", "seed", "epochs", "train_seconds", "energy_joules", "energy_source",
+                      "cpu_energy_joules", "cpu_energy_source", "test_accuracy", "reached_target",
+                      "final_loss", "final_val_loss", "final_accuracy", "final_val_accuracy", "device")
+
+    def summary(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.SUMMARY_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "history": self.history}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        known = {f.name for f in dataclasses.fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            raise ConfigError(f"sweep run: {exc}") from exc
+
+
+TrainFn = Callable[..., Any]
+EvaluateFn = Callable[[Any, FeatureSet], float]
+
+
+def _last(history: dict[str, list[float]], key: str) -> float | None:
+    values = history.get(key) or []
+    return float(values[-1]) if values else None
+
+
+def _clean_history(history: dict[str, Sequence[float]]) -> dict[str, list[float]]:
+    return {str(k): [float(v) for v in vs] for k, vs in history.items()}
+
+
+def evaluate_test_accuracy(result: Any, features: FeatureSet) -> float:
+    """Accuracy of the trained model on the test split, computed once after training."""
+    from .training import evaluate_accuracy
+
+    return float(evaluate_accuracy(result, features, split="test"))
+
+
+def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | None = None,
+              evaluate_fn: EvaluateFn | None = None, monitor: EnergyMonitor | None = None,
+              should_stop: Callable[[], bool] | None = None,
+              stop_after_run: Callable[[], bool] | None = None,
+              on_event: Callable[[object], None] | None = None) -> Iterator[object]:
+    """Train every (value, repeat) in turn; yield SweepRunStarted, then SweepRunFinished per run.
+
+    should_stop(): stop now (the current run is abandoned, finished runs are kept).
+    stop_after_run(): let the current run finish, then stop.
+    on_event: training's own events (epoch ends...), called from this thread.
+    Raises Cancelled after the last kept run when stopped by should_stop.
+    """
+    if train_fn is None:
+        from .training import train as train_fn
+    evaluate_fn = evaluate_fn or evaluate_test_accuracy
+    monitor = monitor if monitor is not None else EnergyMonitor()
+    should_stop = should_stop or (lambda: False)
+    stop_after_run = stop_after_run or (lambda: False)
+    if features.n("test") == 0:
+        raise ConfigError("the feature set has no test split: a sweep reports test accuracy")
+    total = sweep.n_runs
+    index = 0
+    for repeat in range(sweep.repeats):
+        for value in sweep.values:
+            if should_stop():
+                raise Cancelled(f"sweep cancelled after {index} of {total} runs")
+            if index and stop_after_run():
+                return
+            cfg = sweep.run_config(value, repeat)
+            yield SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
+            window = _TrainingWindow(monitor, on_event)
+            t0 = time.perf_counter()
+            try:
+                result = train_fn(cfg, features, on_event=window.on_event, should_stop=should_stop)
+            except Cancelled:
+                window.close()
+                raise Cancelled(f"sweep cancelled during run {index + 1} of {total}") from None
+            except BaseException:
+                window.close()
+                raise
+            readings = window.close()
+            wall = time.perf_counter() - t0
+            if should_stop():
+                raise Cancelled(f"sweep cancelled during run {index + 1} of {total}")
+            run = _run_result(sweep, value=value, repeat=repeat, cfg=cfg, result=result, wall=wall,
+                              readings=readings, test_accuracy=evaluate_fn(result, features))
+            yield SweepRunFinished(index=index, total=total, run=run)
+            index += 1
+
+
+class _TrainingWindow:
+    """Energy over exactly the training window: the meters restart when training reports
+    TrainStarted (after TensorFlow's import and the model build) and stop at TrainFinished;
+    a trainer that reports neither is measured around its whole call."""
+
+    def __init__(self, monitor: EnergyMonitor, forward: Callable[[object], None] | None):
+        self.monitor = monitor
+        self.forward = forward
+        self.readings: list | None = None
+        monitor.start()
+
+    def on_event(self, event: object) -> None:
+        name = type(event).__name__
+        if name == "TrainStarted" and self.readings is None:
+            self.monitor.stop()
+            self.monitor.start()
+        elif name == "TrainFinished" and self.readings is None:
+            self.readings = self.monitor.stop()
+        if self.forward is not None:
+            self.forward(event)
+
+    def close(self) -> list:
+        if self.readings is None:
+            self.readings = self.monitor.stop()
+        return self.readings
+
+
+def reached_target(val_accuracy: Sequence[float], *, threshold: float, patience: int) -> bool:
+    """TrainToAccuracy's condition: validation accuracy above the threshold `patience` epochs in a row."""
+    in_a_row = 0
+    for acc in val_accuracy:
+        in_a_row = in_a_row + 1 if acc > threshold else 0
+        if in_a_row >= patience:
+            return True
+    return False
+
+
+def _run_result(sweep: SweepConfig, *, value: Any, repeat: int, cfg: Any, result: Any, wall: float,
+                readings: Sequence[Any], test_accuracy: float) -> RunResult:
+    history = _clean_history(getattr(result, "history", {}) or {})
+    gpu, cpu = reading_of(readings, GPU), reading_of(readings, CPU)
+    seconds = getattr(result, "train_seconds", None)
+    val_acc = _last(history, "val_accuracy")
+    reached = None
+    if sweep.mode == "train-to-accuracy":
+        reached = reached_target(history.get("val_accuracy", []), threshold=sweep.target_accuracy,
+                                 patience=sweep.patience)
+    return RunResult(
+        value=value, repeat=repeat, seed=int(cfg.seed),
+        epochs=int(getattr(result, "epochs_run", len(history.get("loss", [])))),
+        train_seconds=float(seconds if seconds is not None else wall),
+        energy_joules=gpu.joules, energy_source=gpu.source,
+        cpu_energy_joules=cpu.joules, cpu_energy_source=cpu.source,
+        test_accuracy=float(test_accuracy), reached_target=reached,
+        final_loss=_last(history, "loss"), final_val_loss=_last(history, "val_loss"),
+        final_accuracy=_last(history, "accuracy"), final_val_accuracy=val_acc,
+        device=str(getattr(result, "device", "") or ""), history=history,
+    )
+
+
+@dataclass(frozen=True)
+class ValueSummary:
+    """Mean and spread (sample standard deviation; 0 with one run) of a value's repeats."""
+
+    value: Any
+    n: int
+    train_seconds: tuple[float, float]
+    energy_joules: tuple[float, float] | None     # None when any run's energy is unavailable
+    cpu_energy_joules: tuple[float, float] | None
+    test_accuracy: tuple[float, float]
+    epochs: tuple[float, float]
+    reached: int                                   # runs that reached the target
+
+
+def _mean_std(xs: Sequence[float]) -> tuple[float, float]:
+    arr = np.asarray(xs, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def _mean_std_or_none(xs: Sequence[float | None]) -> tuple[float, float] | None:
+    if not xs or any(x is None or (isinstance(x, float) and math.isnan(x)) for x in xs):
+        return None
+    return _mean_std([float(x) for x in xs])  # type: ignore[arg-type]
+
+
+def aggregate(runs: Sequence[RunResult], values: Sequence[Any] | None = None) -> list[ValueSummary]:
+    """One summary per swept value (in sweep order), over that value's finished repeats."""
+    order = list(values) if values is not None else []
+    for r in runs:
+        if r.value not in order:
+            order.append(r.value)
+    out = []
+    for value in order:
+        rs = [r for r in runs if r.value == value]
+        if not rs:
+            continue
+        out.append(ValueSummary(
+            value=value, n=len(rs),
+            train_seconds=_mean_std([r.train_seconds for r in rs]),
+            energy_joules=_mean_std_or_none([r.energy_joules for r in rs]),
+            cpu_energy_joules=_mean_std_or_none([r.cpu_energy_joules for r in rs]),
+            test_accuracy=_mean_std([r.test_accuracy for r in rs]),
+            epochs=_mean_std([r.epochs for r in rs]),
+            reached=sum(1 for r in rs if r.reached_target),
+        ))
+    return out
