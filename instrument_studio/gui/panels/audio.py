@@ -1,0 +1,492 @@
+"""The Audio panel: open a recording, hear it, see its waveform and mel spectrogram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+    QSplitter, QStackedWidget, QStyle, QVBoxLayout, QWidget,
+)
+
+from ...core.analysis import analyse_file, recompute_mel
+from ...core.audio_io import format_duration
+from ...core.config import MelConfig
+from ...core.errors import ConfigError, StudioError
+from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
+from ...core.playback import output_unavailable_reason
+from .. import workers
+from ..widgets.spectrogram_view import SpectrogramView
+from ..widgets.waveform_view import WaveformView
+
+SEEK_STEP_S = 5.0
+
+
+class AudioPanel(QWidget):
+    title = "Audio"
+    loaded = Signal(str)            # path, once the whole file is decoded and playable
+    load_failed = Signal(str, str)  # path, message
+    spectrogram_done = Signal()
+
+    def __init__(self, ctx):
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("audio_panel")
+        self.path: str | None = None
+        self.ready: AudioReady | None = None
+        self.info_text = ""
+        self._pending_info = None
+        self._worker = None
+        self._job = 0
+        self._play_block_reason: str | None = "checking the audio output…"
+        self.mel_cfg = self._saved_mel_config()
+        self._build()
+        ctx.player.on_finished = None
+        ctx.clock.subscribe(self._on_frame)
+        ctx.output_device_changed.connect(lambda _d: self._check_output())
+        self._check_output()
+
+    # --- construction -------------------------------------------------------------------------
+    def _build(self) -> None:
+        style = self.style()
+        self.open_button = QPushButton(style.standardIcon(QStyle.SP_DialogOpenButton), "Open…")
+        self.open_button.setToolTip("Open an audio file (Ctrl+O)")
+        self.play_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Play")
+        self.play_button.setObjectName("play_button")
+        self.play_button.setEnabled(False)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
+        self.stop_button.setObjectName("stop_button")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop and return to the start (Shift+Space)")
+        self.stop_button.clicked.connect(self.stop)
+        self.time_label = QLabel("–:–– / –:––")
+        self.time_label.setObjectName("time_label")
+        self.time_label.setMinimumWidth(150)
+        self.time_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.follow_box = QCheckBox("Follow playhead")
+        self.follow_box.setChecked(True)
+        self.fit_button = QPushButton("Zoom to fit")
+        self.fit_button.setToolTip("Show the whole file (Ctrl+0)")
+        self.fit_button.clicked.connect(self.zoom_to_fit)
+        self.fit_button.setEnabled(False)
+
+        bar = QHBoxLayout()
+        for w in (self.open_button, self.play_button, self.stop_button):
+            bar.addWidget(w)
+        bar.addWidget(self.time_label)
+        bar.addSpacing(12)
+        bar.addWidget(self.follow_box)
+        bar.addWidget(self.fit_button)
+        bar.addStretch(1)
+
+        self.info_label = QLabel("")
+        self.info_label.setObjectName("info_label")
+        self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("load_progress")
+        self.progress.setRange(0, 1000)
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_load)
+        prow = QHBoxLayout()
+        prow.addWidget(self.progress_label)
+        prow.addWidget(self.progress, 1)
+        prow.addWidget(self.cancel_button)
+        self.progress_row = QWidget()
+        self.progress_row.setLayout(prow)
+        self.progress_row.setVisible(False)
+
+        self.warning_label = QLabel()
+        self.warning_label.setObjectName("warning_label")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet(
+            "QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c36c; padding: 6px; border-radius: 4px; }")
+        self.warning_label.setVisible(False)
+
+        self.waveform = WaveformView()
+        self.spectrogram = SpectrogramView()
+        self.spectrogram.setXLink(self.waveform)
+        # Keep the two plots' left edges aligned so time lines up vertically.
+        self.waveform.getAxis("left").setWidth(70)
+        self.spectrogram.getAxis("left").setWidth(70)
+        # The colour bar takes width on the spectrogram's right; an equal empty axis on the waveform
+        # keeps one time on one vertical line in both views.
+        self.waveform.showAxis("right")
+        self.waveform.getAxis("right").setStyle(showValues=False)
+        self.waveform.getAxis("right").setPen(None)
+        self.spectrogram.plotItem.vb.sigResized.connect(self._align_views)
+        self.waveform.plotItem.vb.sigResized.connect(self._align_views)
+        self.waveform.seek_requested.connect(self.seek)
+        self.spectrogram.seek_requested.connect(self.seek)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.waveform)
+        splitter.addWidget(self.spectrogram)
+        splitter.setSizes([220, 480])
+
+        self.empty_label = QLabel(
+            "<div style='font-size:15pt'>Drop an audio file here</div>"
+            "<div style='margin-top:8px'>or press <b>Ctrl+O</b> to open one. "
+            "WAV, AIFF, FLAC, OGG and MP3, at any sample rate.</div>")
+        self.empty_label.setObjectName("empty_state")
+        self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label.setFrameShape(QFrame.StyledPanel)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(splitter)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.info_label)
+        layout.addWidget(self.progress_row)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(self._build_settings_row())
+
+    def _build_settings_row(self) -> QHBoxLayout:
+        cfg = self.mel_cfg
+        self.nfft_combo = QComboBox()
+        self.nfft_combo.setObjectName("n_fft")
+        for n in (256, 512, 1024, 2048, 4096, 8192):
+            self.nfft_combo.addItem(str(n), n)
+        self.nfft_combo.setCurrentIndex(max(0, self.nfft_combo.findData(cfg.n_fft)))
+        self.hop_spin = QSpinBox()
+        self.hop_spin.setObjectName("hop")
+        self.hop_spin.setRange(32, 8192)
+        self.hop_spin.setSingleStep(64)
+        self.hop_spin.setValue(cfg.hop_length)
+        self.mels_spin = QSpinBox()
+        self.mels_spin.setObjectName("n_mels")
+        self.mels_spin.setRange(8, 256)
+        self.mels_spin.setValue(cfg.n_mels)
+        self.fmax_spin = QSpinBox()
+        self.fmax_spin.setObjectName("fmax")
+        self.fmax_spin.setRange(500, cfg.sr // 2)
+        self.fmax_spin.setSingleStep(500)
+        self.fmax_spin.setSuffix(" Hz")
+        self.fmax_spin.setValue(int(cfg.fmax))
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setObjectName("apply_settings")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply_settings)
+        self.reset_button = QPushButton("Defaults")
+        self.reset_button.setToolTip("128 mel bands up to 8000 Hz, n_fft 2048, hop 512 (the course labs' settings)")
+        self.reset_button.clicked.connect(self._reset_settings)
+        for w in (self.nfft_combo,):
+            w.currentIndexChanged.connect(self._settings_edited)
+        for w in (self.hop_spin, self.mels_spin, self.fmax_spin):
+            w.valueChanged.connect(self._settings_edited)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Spectrogram:"))
+        for label, w in (("n_fft", self.nfft_combo), ("hop", self.hop_spin), ("mel bands", self.mels_spin),
+                         ("fmax", self.fmax_spin)):
+            row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addWidget(self.apply_button)
+        row.addWidget(self.reset_button)
+        row.addStretch(1)
+        self.settings_note = QLabel(f"analysis at {cfg.sr:,} Hz")
+        row.addWidget(self.settings_note)
+        return row
+
+    def install_menus(self, window) -> None:
+        menu = window.playback_menu
+        self.play_action = QAction("Play / Pause", self, shortcut=QKeySequence(Qt.Key_Space))
+        self.play_action.triggered.connect(self.toggle_play)
+        self.stop_action = QAction("Stop", self, shortcut=QKeySequence("Shift+Space"))
+        self.stop_action.triggered.connect(self.stop)
+        back = QAction(f"Back {SEEK_STEP_S:g} s", self, shortcut=QKeySequence(Qt.Key_Left))
+        back.triggered.connect(lambda: self.seek(self.ctx.player.position() - SEEK_STEP_S))
+        fwd = QAction(f"Forward {SEEK_STEP_S:g} s", self, shortcut=QKeySequence(Qt.Key_Right))
+        fwd.triggered.connect(lambda: self.seek(self.ctx.player.position() + SEEK_STEP_S))
+        home = QAction("Go to Start", self, shortcut=QKeySequence(Qt.Key_Home))
+        home.triggered.connect(lambda: self.seek(0.0))
+        for act in (self.play_action, self.stop_action, back, fwd, home):
+            menu.addAction(act)
+        window.view_menu.addSeparator()
+        for text, keys, fn in (("Zoom In", QKeySequence.ZoomIn, lambda: self.zoom(0.5)),
+                               ("Zoom Out", QKeySequence.ZoomOut, lambda: self.zoom(2.0)),
+                               ("Zoom to Fit", QKeySequence("Ctrl+0"), self.zoom_to_fit)):
+            act = QAction(text, self, shortcut=keys)
+            act.triggered.connect(fn)
+            window.view_menu.addAction(act)
+        self.open_button.clicked.connect(window.open_dialog)
+        self._update_transport()
+
+    # --- opening ------------------------------------------------------------------------------
+    def open_file(self, path: str) -> None:
+        self.cancel_load()
+        self._job += 1
+        job = self._job
+        self._pending_info = None
+        self._show_progress(f"Opening {Path(path).name}…", 0.0)
+        self._worker = workers.start_worker(
+            analyse_file, path, self.mel_cfg,
+            on_yield=lambda ev: self._on_event(job, path, ev),
+            on_error=lambda exc: self._on_error(job, path, exc),
+            on_finish=lambda: self._on_finish(job))
+
+    def cancel_load(self) -> None:
+        if self._worker is not None:
+            self._worker.quit()
+            self._worker = None
+            self._job += 1
+            self.progress_row.setVisible(False)
+            if self.ready is None and self.path is None:
+                self.stack.setCurrentIndex(0)
+
+    def _on_event(self, job: int, path: str, ev) -> None:
+        if job != self._job:
+            return
+        if isinstance(ev, AudioOpened):
+            self._start_new_file(path, ev)
+        elif isinstance(ev, MelFrames):
+            self.spectrogram.add_frames(ev.first, ev.db)
+        elif isinstance(ev, Progress):
+            stage = "Decoding" if ev.stage == "decoding" else ev.stage.capitalize()
+            self._show_progress(f"{stage} {Path(path).name}: {ev.message}", ev.fraction)
+        elif isinstance(ev, AudioReady):
+            self._audio_ready(path, ev)
+
+    def _start_new_file(self, path: str, ev: AudioOpened) -> None:
+        self.ctx.player.stop()
+        self.ctx.player.set_audio(self._silence(), 44100)
+        self.ready = None
+        self.path = path
+        self.warning_label.setVisible(False)
+        self.waveform.clear_audio()
+        self.spectrogram.begin(ev.total_frames, self.mel_cfg)
+        self.stack.setCurrentIndex(1)
+        self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
+        self.info_label.setText(self.info_text)
+        self.info_label.setToolTip(path)
+        self._update_transport()
+        self.ctx.file_opened.emit(path)
+
+    def _audio_ready(self, path: str, ev: AudioReady) -> None:
+        self.ready = ev
+        self.ctx.player.set_audio(ev.samples, ev.info.samplerate)
+        self.waveform.set_envelope(ev.envelope, ev.analysis_sr)
+        self.spectrogram.finish()
+        self.zoom_to_fit()
+        self._draw_playhead()
+        self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
+        self.info_label.setText(self.info_text)
+        if ev.warnings:
+            self.warning_label.setText("⚠ " + "; ".join(ev.warnings))
+            self.warning_label.setVisible(True)
+            self.ctx.status.emit(f"{Path(path).name}: {ev.warnings[0]}", 15000)
+        else:
+            self.ctx.status.emit(f"Opened {Path(path).name} ({format_duration(ev.info.duration)})", 5000)
+        self._update_transport()
+        self.loaded.emit(path)
+
+    def _on_error(self, job: int, path: str, exc: BaseException) -> None:
+        if job != self._job:
+            return
+        self.progress_row.setVisible(False)
+        if self.ready is None and self.path == path:
+            # The header was read but nothing playable came out: do not leave a half-open file.
+            self.path = None
+            self.stack.setCurrentIndex(0)
+            self.info_label.setText("")
+        self.ctx.report_error("Cannot open audio file", exc)
+        self.load_failed.emit(path, str(exc))
+
+    def _on_finish(self, job: int) -> None:
+        if job == self._job:
+            self._worker = None
+            self.progress_row.setVisible(False)
+
+    def _show_progress(self, text: str, fraction: float | None) -> None:
+        self.progress_row.setVisible(True)
+        self.progress_label.setText(text)
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(fraction * 1000))
+
+    @staticmethod
+    def _silence():
+        import numpy as np
+
+        return np.zeros((0, 1), dtype=np.float32)
+
+    # --- spectrogram settings -------------------------------------------------------------------
+    def _saved_mel_config(self) -> MelConfig:
+        data = self.ctx.settings.get("audio/mel_config", "")
+        if data:
+            try:
+                return MelConfig.from_json(data)
+            except StudioError:
+                pass
+        return MelConfig()
+
+    def _settings_from_controls(self) -> MelConfig:
+        return MelConfig(sr=self.mel_cfg.sr, n_fft=int(self.nfft_combo.currentData()),
+                         hop_length=self.hop_spin.value(), n_mels=self.mels_spin.value(),
+                         fmax=float(self.fmax_spin.value()))
+
+    def _settings_edited(self, *_) -> None:
+        try:
+            cfg = self._settings_from_controls()
+        except ConfigError as exc:
+            self.apply_button.setEnabled(False)
+            self.apply_button.setToolTip(str(exc))
+            self.settings_note.setText(f"<span style='color:#c62828'>{exc.reason}</span>")
+            return
+        self.apply_button.setToolTip("Recompute the spectrogram with these settings")
+        self.settings_note.setText(f"analysis at {cfg.sr:,} Hz")
+        self.apply_button.setEnabled(cfg != self.mel_cfg)
+
+    def _reset_settings(self) -> None:
+        d = MelConfig()
+        self.nfft_combo.setCurrentIndex(self.nfft_combo.findData(d.n_fft))
+        self.hop_spin.setValue(d.hop_length)
+        self.mels_spin.setValue(d.n_mels)
+        self.fmax_spin.setValue(int(d.fmax))
+        self.apply_settings()
+
+    def apply_settings(self) -> None:
+        try:
+            cfg = self._settings_from_controls()
+        except ConfigError as exc:
+            self.ctx.report_error("Spectrogram settings", exc)
+            return
+        self.mel_cfg = cfg
+        self.ctx.settings.set("audio/mel_config", cfg.to_json())
+        self.apply_button.setEnabled(False)
+        if self.ready is None:
+            return
+        if self._worker is not None:
+            self._worker.quit()
+        self._job += 1
+        job = self._job
+        total = 1 + len(self.ready.analysis) // cfg.hop_length
+        self.spectrogram.begin(total, cfg)
+        self._worker = workers.start_worker(
+            recompute_mel, self.ready.analysis, cfg,
+            on_yield=lambda ev: self._on_recompute_event(job, ev),
+            on_error=lambda exc: self._on_error(job, self.path or "", exc),
+            on_finish=lambda: self._on_recompute_finish(job))
+
+    def _on_recompute_event(self, job: int, ev) -> None:
+        if job != self._job:
+            return
+        if isinstance(ev, MelFrames):
+            self.spectrogram.add_frames(ev.first, ev.db)
+        elif isinstance(ev, Progress):
+            self._show_progress("Computing spectrogram…", ev.fraction)
+
+    def _on_recompute_finish(self, job: int) -> None:
+        if job == self._job:
+            self._worker = None
+            self.progress_row.setVisible(False)
+            self.spectrogram.finish()
+            self.spectrogram_done.emit()
+
+    # --- transport ------------------------------------------------------------------------------
+    def _check_output(self) -> None:
+        def done(reason):
+            self._play_block_reason = reason
+            self._update_transport()
+
+        workers.start_worker(output_unavailable_reason, on_return=done)
+
+    def _update_transport(self) -> None:
+        has_audio = self.ready is not None
+        can_play = has_audio and self._play_block_reason is None
+        self.play_button.setEnabled(can_play)
+        self.stop_button.setEnabled(can_play)
+        self.fit_button.setEnabled(has_audio)
+        if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
+            tip = f"Playback unavailable: {self._play_block_reason}"
+        elif not has_audio:
+            tip = "Open a file to play it"
+        else:
+            tip = "Play / pause (Space)"
+        self.play_button.setToolTip(tip)
+        for name in ("play_action", "stop_action"):
+            if hasattr(self, name):
+                getattr(self, name).setEnabled(can_play)
+        playing = self.ctx.player.playing
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
+
+    def toggle_play(self) -> None:
+        if self.ready is None or self._play_block_reason is not None:
+            return
+        try:
+            self.ctx.player.toggle()
+        except StudioError as exc:
+            self.ctx.report_error("Cannot play", exc)
+        self._update_transport()
+
+    def stop(self) -> None:
+        self.ctx.player.stop()
+        self._update_transport()
+        self._draw_playhead()
+
+    def seek(self, seconds: float) -> None:
+        if self.ready is None:
+            return
+        self.ctx.player.seek(max(0.0, min(seconds, self.ready.info.duration)))
+        self._draw_playhead()
+
+    def _on_frame(self, _now: float) -> None:
+        self.spectrogram.refresh()
+        if self.ready is None:
+            return
+        player = self.ctx.player
+        if player.playing or self.play_button.text() == "Pause":
+            self._draw_playhead()
+            if not player.playing:
+                self._update_transport()  # reached the end
+
+    def _draw_playhead(self) -> None:
+        if self.ready is None:
+            return
+        pos = self.ctx.player.position()
+        self.waveform.set_playhead(pos)
+        self.spectrogram.set_playhead(pos)
+        self.time_label.setText(f"{format_duration(pos)} / {format_duration(self.ready.info.duration)}")
+        if self.ctx.player.playing and self.follow_box.isChecked():
+            (x0, x1), _ = self.waveform.plotItem.vb.viewRange()
+            if not x0 <= pos <= x1:
+                width = x1 - x0
+                self.waveform.setXRange(pos, pos + width, padding=0)
+
+    def _align_views(self, *_) -> None:
+        right_axis = self.waveform.getAxis("right")
+        extra = (self.waveform.plotItem.vb.sceneBoundingRect().right()
+                 - self.spectrogram.plotItem.vb.sceneBoundingRect().right())
+        width = max(0, int(round(right_axis.width() + extra)))
+        if abs(width - right_axis.width()) >= 1:
+            right_axis.setWidth(width)
+
+    # --- zoom ---------------------------------------------------------------------------------
+    def zoom_to_fit(self) -> None:
+        if self.waveform.duration > 0:
+            self.waveform.setXRange(0, self.waveform.duration, padding=0)
+
+    def zoom(self, factor: float) -> None:
+        if self.waveform.duration <= 0:
+            return
+        (x0, x1), _ = self.waveform.plotItem.vb.viewRange()
+        centre = self.ctx.player.position() if self.ctx.player.playing else (x0 + x1) / 2
+        half = (x1 - x0) * factor / 2
+        self.waveform.setXRange(max(0, centre - half), min(self.waveform.duration, centre + half), padding=0)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def theme_changed(self) -> None:
+        self.waveform.recolor()
+        self.spectrogram.recolor()
+
+    def shutdown(self) -> None:
+        self.ctx.clock.unsubscribe(self._on_frame)
+        self.cancel_load()
+        self.ctx.player.stop()

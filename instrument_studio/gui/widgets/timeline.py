@@ -1,0 +1,49 @@
+"""What the waveform and spectrogram views share: a time axis in seconds, a playhead, click-to-seek."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from ..theme import plot_colors
+
+
+class TimelinePlot(pg.PlotWidget):
+    """A PlotWidget whose x axis is time in seconds, zoomed and panned horizontally only."""
+
+    seek_requested = Signal(float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent)
+        self.plotItem.setMenuEnabled(False)
+        self.plotItem.hideButtons()
+        self.setMouseEnabled(x=True, y=False)
+        self.setLabel("bottom", "Time", units="s")
+        self.getAxis("bottom").enableAutoSIPrefix(False)
+        self.duration = 0.0
+        self.playhead = pg.InfiniteLine(pos=0, angle=90, movable=False,
+                                        pen=pg.mkPen(plot_colors()["playhead"], width=2))
+        self.playhead.setZValue(100)
+        self.playhead.setVisible(False)
+        self.addItem(self.playhead, ignoreBounds=True)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_duration(self, seconds: float) -> None:
+        self.duration = max(seconds, 1e-3)
+        self.setLimits(xMin=0, xMax=self.duration, minXRange=min(0.01, self.duration))
+        self.playhead.setVisible(True)
+
+    def set_playhead(self, seconds: float) -> None:
+        self.playhead.setPos(seconds)
+
+    def recolor(self) -> None:
+        self.playhead.setPen(pg.mkPen(plot_colors()["playhead"], width=2))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.LeftButton or self.duration <= 0 or event.double():
+            return
+        vb = self.plotItem.vb
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        x = vb.mapSceneToView(event.scenePos()).x()
+        self.seek_requested.emit(float(min(max(x, 0.0), self.duration)))
