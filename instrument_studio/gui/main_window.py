@@ -15,6 +15,7 @@ from ..core.audio_io import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
+from .panels.experiments import ExperimentsPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -22,7 +23,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel]
+PANEL_CLASSES = [AudioPanel, ExperimentsPanel]
 
 
 class MainWindow(QMainWindow):
