@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.errors import Cancelled
 from instrument_studio.core.featureset import FeatureSet
-from instrument_studio.core.config import FeatureConfig
 
 
 @dataclass

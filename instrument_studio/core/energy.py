@@ -137,9 +137,9 @@ class NvmlMeter(Meter):
         now = time.perf_counter()
         with self._lock:
             self._start_mj = [float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) if c else 0.0
-                              for h, c in zip(self._handles, self._counter)]
+                              for h, c in zip(self._handles, self._counter, strict=False)]
             self._power_t = now
-            self._power_last = [self._power_w(h) if not c else 0.0 for h, c in zip(self._handles, self._counter)]
+            self._power_last = [self._power_w(h) if not c else 0.0 for h, c in zip(self._handles, self._counter, strict=False)]
             self._power_j = [0.0] * len(self._handles)
 
     def _power_w(self, handle: Any) -> float:
@@ -151,7 +151,7 @@ class NvmlMeter(Meter):
         now = time.perf_counter()
         with self._lock:
             dt = now - self._power_t
-            for i, (h, c) in enumerate(zip(self._handles, self._counter)):
+            for i, (h, c) in enumerate(zip(self._handles, self._counter, strict=False)):
                 if c:
                     continue
                 p = self._power_w(h)
@@ -164,7 +164,7 @@ class NvmlMeter(Meter):
         nvml = self._nvml
         total = 0.0
         with self._lock:
-            for i, (h, c) in enumerate(zip(self._handles, self._counter)):
+            for i, (h, c) in enumerate(zip(self._handles, self._counter, strict=False)):
                 if c:
                     total += (float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) - self._start_mj[i]) / 1000.0
                 else:

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from instrument_studio.core.energy import (
-    CPU, GPU, EnergyMonitor, NvmlMeter, RaplMeter, reading_of,
+    CPU,
+    GPU,
+    EnergyMonitor,
+    NvmlMeter,
+    RaplMeter,
+    reading_of,
 )
 
 
@@ -129,7 +134,7 @@ def test_monitor_reports_both_kinds_separately(tmp_path):
     for spent in (1.0, 3.0):  # a monitor serves one window per run
         monitor.start()
         nvml.energy_mj += spent * 1000
-        (zone / "energy_uj").write_text(str(int((int((zone / "energy_uj").read_text()) + spent * 2e6))))
+        (zone / "energy_uj").write_text(str(int(int((zone / "energy_uj").read_text()) + spent * 2e6)))
         readings = monitor.stop()
         assert reading_of(readings, GPU).joules == pytest.approx(spent)
         assert reading_of(readings, CPU).joules == pytest.approx(2 * spent)

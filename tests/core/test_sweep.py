@@ -12,7 +12,13 @@ from instrument_studio.core.energy import EnergyMonitor, NvmlMeter
 from instrument_studio.core.errors import Cancelled, ConfigError
 from instrument_studio.core.events import SweepRunFinished, SweepRunStarted
 from instrument_studio.core.sweep import (
-    BATCH_SIZE_VALUES, LR_VALUES, SweepConfig, aggregate, parse_values, reached_target, run_sweep,
+    BATCH_SIZE_VALUES,
+    LR_VALUES,
+    SweepConfig,
+    aggregate,
+    parse_values,
+    reached_target,
+    run_sweep,
 )
 from instrument_studio.core.sweep_io import SweepRecord
 from tests.sweep_fakes import FakeTrainer, TrainConfig, fake_evaluate, tiny_features

@@ -11,13 +11,21 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTabWidget,
-    QVBoxLayout, QWidget,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.errors import Cancelled, StudioError
 from ...core.events import SweepRunFinished, SweepRunStarted
-from ...core.sweep import SweepConfig, param_label, run_sweep
+from ...core.sweep import param_label, run_sweep
 from ...core.sweep_io import SweepRecord
 from .. import workers
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text

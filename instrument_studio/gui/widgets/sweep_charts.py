@@ -153,11 +153,11 @@ class _BarChart(pg.PlotWidget):
                                              bottom=np.asarray(self.errors), beam=0.2,
                                              pen=pg.mkPen("#dddddd" if is_dark() else "#222222", width=1.5)))
             if self.points:
-                px, py = zip(*self.points)
+                px, py = zip(*self.points, strict=False)
                 self.addItem(pg.ScatterPlotItem(x=px, y=py, size=6, brush=pg.mkBrush("#00000080"),
                                                 pen=pg.mkPen("#ffffff", width=0.5)))
             self.setXRange(-0.6, len(labels) - 0.4, padding=0)
-            top = max([m + s for m, s in zip(self.heights, self.errors)] + [y for _, y in self.points] + [0.0])
+            top = max([m + s for m, s in zip(self.heights, self.errors, strict=False)] + [y for _, y in self.points] + [0.0])
             top = top if top > 0 else 1.0
             self.setYRange(0.0, top * (1.2 if self.notes else 1.05), padding=0)
             for i, note in enumerate(self.notes):
