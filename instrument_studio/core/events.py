@@ -76,3 +76,63 @@ class SweepRunFinished:
     index: int
     total: int
     run: object
+
+# --- training (core/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
+@dataclass(frozen=True)
+class TrainStarted:
+    """A run begins: the sizes that progress and the epoch axis are computed from."""
+
+    model: str
+    n_train: int
+    n_val: int
+    batch_size: int
+    batches_per_epoch: int
+    epochs: int
+    device: str
+    n_params: int
+    config: dict = field(default_factory=dict)   # TrainConfig.to_dict()
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """After training step `step` (0-based, counted across epochs).
+
+    epoch_float = step * batch_size / n_train + (samples of this batch) / n_train, i.e. how many
+    epochs' worth of samples have been seen, the x axis the course lab plots batch loss on.
+    loss/accuracy are what Keras logs at a batch end: the running mean over the epoch so far.
+    """
+
+    step: int
+    epoch: int                   # 0-based epoch this batch belongs to
+    batch: int                   # 0-based batch within the epoch
+    epoch_float: float
+    loss: float
+    accuracy: float
+    samples_seen: int
+    elapsed: float               # seconds since training started
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """Epoch `epoch` (1-based) finished, with its validation scores."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float               # this epoch's duration (training and validation)
+    elapsed: float               # seconds since training started
+    best_epoch: int              # 1-based epoch with the best validation accuracy so far
+
+
+@dataclass(frozen=True)
+class TrainFinished:
+    """The run ended (finished, stopped by a rule, or stopped by the user)."""
+
+    epochs_run: int
+    stop_reason: str
+    best_epoch: int | None
+    train_seconds: float
+    device: str
+    history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
