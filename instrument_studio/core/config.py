@@ -132,6 +132,12 @@ class FeatureConfig(JsonConfig):
     patch_hop_seconds: float = 0.5
     hpss: bool = False
     multires: bool = False
+    # "sequence" frames: this many MFCC + spectral centroid + (contrast_bands + 1) contrast values
+    # (13 + 1 + 7 = 21 per frame, as in the Medley-solos-DB LSTM study).
+    sequence_n_mfcc: int = 13
+    contrast_bands: int = 6
+    # "multires": the log-mel at these three window lengths (same hop) as channels.
+    multires_n_ffts: tuple[int, ...] = (1024, 2048, 4096)
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -142,3 +148,39 @@ class FeatureConfig(JsonConfig):
             raise ConfigError("patch length and hop must be positive")
         if self.clip_seconds <= 0:
             raise ConfigError("clip length must be positive")
+        if self.sequence_n_mfcc < 1 or self.contrast_bands < 1:
+            raise ConfigError("sequence features need at least one MFCC and one contrast band")
+        if not self.multires_n_ffts or any(n < 16 or n & (n - 1) for n in self.multires_n_ffts):
+            raise ConfigError(f"multi-resolution window lengths must be powers of two, got {self.multires_n_ffts}")
+        unknown = set(self.mfcc_stats) - {"mean", "std", "delta_mean", "delta_std", "min", "max"}
+        if unknown or not self.mfcc_stats:
+            raise ConfigError(f"unknown MFCC statistic(s) {sorted(unknown)}; use mean, std, delta_mean, "
+                              "delta_std, min, max")
+
+    @property
+    def patch_frames(self) -> int:
+        """Spectrogram frames in one log-mel patch (1 s at 22,050 Hz / hop 512: 43)."""
+        return max(1, int(round(self.patch_seconds * self.mel.sr / self.mel.hop_length)))
+
+    @property
+    def patch_hop_frames(self) -> int:
+        return max(1, int(round(self.patch_hop_seconds * self.mel.sr / self.mel.hop_length)))
+
+    @property
+    def sequence_frames(self) -> int:
+        return 1 + int(round(self.clip_seconds * self.mel.sr)) // self.mel.hop_length
+
+    @property
+    def n_channels(self) -> int:
+        """Channels of a mel patch: 1 (no channel axis), 3 window lengths, +2 for HPSS."""
+        return (len(self.multires_n_ffts) if self.multires else 1) + (2 if self.hpss else 0)
+
+    @property
+    def row_shape(self) -> tuple[int, ...]:
+        """Shape of one row of clip_features() (what a model's input layer takes)."""
+        if self.kind == "mfcc":
+            return (self.n_mfcc * len(self.mfcc_stats),)
+        if self.kind == "sequence":
+            return (self.sequence_frames, self.sequence_n_mfcc + 1 + self.contrast_bands + 1)
+        base = (self.mel.n_mels, self.patch_frames)
+        return base if self.n_channels == 1 else (*base, self.n_channels)

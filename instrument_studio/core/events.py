@@ -136,3 +136,26 @@ class TrainFinished:
     train_seconds: float
     device: str
     history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
+
+class FeatureProgress(Progress):
+    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
+
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+    cached: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class FileSkipped:
+    """A file that could not be decoded or featurised: listed in the report, never fatal."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtractionFinished:
+    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
+
+    report: object

@@ -1,0 +1,326 @@
+"""Feature extraction over a dataset: parallel over files, cached per file, cancellable.
+
+Every clip goes through features.clip_features (the same function live prediction calls). Results
+are cached per file under the user cache folder, keyed by the file's content hash and the
+FeatureConfig, so a second run is instant and a config change recomputes. A file that fails to
+decode is reported and skipped; it never ends the run. Standardisation statistics are fitted on
+the training split only.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import FeatureConfig
+from .errors import Cancelled, FeatureError, StudioError
+from .events import ExtractionFinished, FeatureProgress, FileSkipped
+from .featureset import SPLITS, FeatureSet
+from .fileio import atomic_path
+
+# Bump when clip_features changes its output for the same config: old cache entries then miss.
+FEATURES_VERSION = 1
+# Below this many files to compute, starting worker processes costs more than it saves.
+_MIN_FILES_FOR_POOL = 6
+
+EventFn = Callable[[object], None]
+StopFn = Callable[[], bool]
+
+
+@dataclass
+class ExtractionReport:
+    """What a run did: files computed and reused, the failures (path, reason), timings."""
+
+    n_files: int = 0
+    n_computed: int = 0
+    n_cached: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    audio_seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = (f"{self.n_files} files: {self.n_computed} computed, {self.n_cached} from the cache, "
+                f"{len(self.failures)} failed; {self.audio_seconds:.0f} s of audio in {self.seconds:.1f} s")
+        return text
+
+
+@dataclass
+class Extraction:
+    features: FeatureSet
+    report: ExtractionReport
+
+
+def cache_root() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("instrument-studio")) / "features"
+
+
+def config_key(cfg: FeatureConfig) -> str:
+    text = json.dumps({"v": FEATURES_VERSION, "cfg": cfg.to_dict()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+_hash_memo: dict[tuple[str, int, int], str] = {}
+
+
+def content_hash(path: str | Path) -> str:
+    """BLAKE2b of the file's bytes (memoised per path, size and mtime within this process)."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    digest = _hash_memo.get(key)
+    if digest is None:
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:40]
+        _hash_memo[key] = digest
+    return digest
+
+
+def cache_file(cfg_key: str, digest: str, root: Path | None = None) -> Path:
+    return (root or cache_root()) / cfg_key / digest[:2] / f"{digest}.npz"
+
+
+def _read_cache(path: Path) -> tuple[np.ndarray, float] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["x"], float(data["duration"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return None  # missing or damaged: recompute
+
+
+def _write_cache(path: Path, x: np.ndarray, duration: float) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, suffix=".npz.part") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, x=x, duration=np.float64(duration))
+    except OSError:
+        pass  # a full or read-only cache only costs speed
+
+
+def file_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
+    """clip_features of one audio file (decoded and resampled by audio_io.load)."""
+    from .audio_io import load
+    from .features import clip_features
+
+    y, _ = load(path, sr=cfg.mel.sr)
+    return clip_features(y, cfg)
+
+
+def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray | None, float, str]:
+    """Worker: (path, rows or None, duration s, failure reason). Never raises for a bad file."""
+    from .audio_io import load
+    from .features import clip_features
+
+    cfg = FeatureConfig.from_json(cfg_json)
+    try:
+        y, sr = load(path, sr=cfg.mel.sr)
+        x = clip_features(y, cfg)
+    except StudioError as exc:
+        return path, None, 0.0, exc.reason
+    except Exception as exc:  # noqa: BLE001 - one odd file must not end a long run
+        return path, None, 0.0, f"{type(exc).__name__}: {exc}"
+    duration = len(y) / sr
+    if out:
+        _write_cache(Path(out), x, duration)
+    return path, x, duration, ""
+
+
+def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    # spawn, not fork: the GUI process has Qt and audio threads that a fork would copy half-alive.
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _audio_clips(dataset) -> list:
+    return [c for c in dataset.clips if c.label and c.split in SPLITS]
+
+
+def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, should_stop: StopFn | None = None,
+            workers: int | None = None, use_cache: bool = True, cache_dir: str | Path | None = None) -> Extraction:
+    """Features of every single-label clip of `dataset`, as a FeatureSet, plus the run's report."""
+    emit = on_event or (lambda _e: None)
+    stop = should_stop or (lambda: False)
+    if dataset.is_arrays:
+        return _from_arrays(dataset, cfg, emit)
+    t0 = time.perf_counter()
+    clips = _audio_clips(dataset)
+    if not clips:
+        raise FeatureError("the dataset has no labelled clips", path=dataset.folder or dataset.root)
+    report = ExtractionReport(n_files=len(clips))
+    key = config_key(cfg)
+    root = Path(cache_dir) if cache_dir else cache_root()
+    results: dict[str, np.ndarray] = {}
+    todo: list[tuple[str, str | None]] = []
+    last_emit = 0.0
+
+    def progress(force: bool = False) -> None:
+        nonlocal last_emit
+        now = time.perf_counter()
+        if not force and now - last_emit < 0.05:
+            return
+        last_emit = now
+        done = len(results) + len(report.failures)
+        elapsed = now - t0
+        computed = report.n_computed + len(report.failures)
+        left = len(clips) - done
+        eta = elapsed / computed * left if computed and left else (0.0 if not left else None)
+        eta_text = f", about {eta:.0f} s left" if eta else ""
+        emit(FeatureProgress(stage="features", done=done, total=len(clips), eta_s=eta, elapsed_s=elapsed,
+                             cached=report.n_cached, failed=len(report.failures),
+                             message=f"{done}/{len(clips)} files{eta_text}"))
+
+    def failed(path: str, reason: str) -> None:
+        report.failures.append((path, reason))
+        emit(FileSkipped(path=path, reason=reason))
+
+    for c in clips:
+        if stop():
+            raise Cancelled("feature extraction cancelled")
+        try:
+            digest = content_hash(c.path)
+        except OSError as exc:
+            failed(c.path, f"cannot read: {exc.strerror or exc}")
+            continue
+        out = cache_file(key, digest, root)
+        hit = _read_cache(out) if use_cache else None
+        if hit is not None:
+            results[c.path] = hit[0]
+            report.audio_seconds += hit[1]
+            report.n_cached += 1
+            progress()
+        else:
+            todo.append((c.path, str(out) if use_cache else None))
+    progress(force=True)
+
+    cfg_json = cfg.to_json()
+    workers = max(1, workers or os.cpu_count() or 1)
+
+    def take(result) -> None:
+        path, x, duration, reason = result
+        if x is None:
+            failed(path, reason)
+        else:
+            results[path] = x
+            report.audio_seconds += duration
+            report.n_computed += 1
+        progress()
+
+    if todo and (workers == 1 or len(todo) < _MIN_FILES_FOR_POOL):
+        for path, out in todo:
+            if stop():
+                raise Cancelled("feature extraction cancelled")
+            take(_compute(path, cfg_json, out))
+    elif todo:
+        pool = _pool(min(workers, len(todo)))
+        try:
+            pending = {pool.submit(_compute, path, cfg_json, out) for path, out in todo}
+            while pending:
+                if stop():
+                    raise Cancelled("feature extraction cancelled")
+                done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    take(fut.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    progress(force=True)
+
+    fs = assemble(dataset, cfg, results)
+    report.seconds = time.perf_counter() - t0
+    emit(ExtractionFinished(report=report))
+    return Extraction(features=fs, report=report)
+
+
+def assemble(dataset, cfg: FeatureConfig, rows_of: dict[str, np.ndarray]) -> FeatureSet:
+    """Stack per-clip rows into a FeatureSet; every row keeps the index of its clip (groups)."""
+    index = {label: i for i, label in enumerate(dataset.classes)}
+    xs, ys, gs, names = {}, {}, {}, {}
+    shape = None
+    for split in SPLITS:
+        parts, labels, groups, paths = [], [], [], []
+        for c in dataset.clips:
+            if c.split != split or not c.label or c.path not in rows_of:
+                continue
+            rows = rows_of[c.path]
+            shape = rows.shape[1:]
+            groups.append(np.full(len(rows), len(paths), dtype=np.int32))
+            labels.append(np.full(len(rows), index[c.label], dtype=np.int32))
+            parts.append(rows.astype(np.float32, copy=False))
+            paths.append(c.path)
+        xs[split], ys[split], gs[split], names[split] = parts, labels, groups, paths
+    if shape is None:
+        raise FeatureError("no clip could be featurised", path=dataset.folder or dataset.root)
+    def cat(arrs: list[np.ndarray], tail: tuple, dtype) -> np.ndarray:
+        return np.concatenate(arrs) if arrs else np.zeros((0, *tail), dtype=dtype)
+
+    fs = FeatureSet(labels=tuple(dataset.classes), config=cfg, x={}, y={}, groups={}, clips={})
+    for split in SPLITS:
+        fs.x[split] = cat(xs[split], shape, np.float32)
+        fs.y[split] = cat(ys[split], (), np.int32)
+        fs.groups[split] = cat(gs[split], (), np.int32)
+        fs.clips[split] = names[split]
+    if not len(fs.x["train"]):
+        raise FeatureError("the training split has no features (every training file failed?)",
+                           path=dataset.folder or dataset.root)
+    fs.fit_standardisation()
+    return fs
+
+
+def _from_arrays(dataset, cfg: FeatureConfig, emit: EventFn) -> Extraction:
+    """Course-lab .npy arrays are already features: gather their rows per split, no audio."""
+    from .datasets.npy import load_array
+
+    t0 = time.perf_counter()
+    arrays: dict[str, np.ndarray] = {}
+    rows_of: dict[str, np.ndarray] = {}
+    for c in dataset.clips:
+        file, _, row = c.path.rpartition("#")
+        if file not in arrays:
+            arrays[file] = load_array(Path(file))
+        rows_of[c.path] = np.asarray(arrays[file][int(row)], dtype=np.float32)[None, ...]
+    fs = assemble(dataset, cfg, rows_of)
+    report = ExtractionReport(n_files=len(rows_of), n_cached=len(rows_of), seconds=time.perf_counter() - t0)
+    emit(FeatureProgress(stage="features", done=len(rows_of), total=len(rows_of), message="read feature arrays"))
+    emit(ExtractionFinished(report=report))
+    return Extraction(features=fs, report=report)
+
+
+def extract_features(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None,
+                     should_stop: StopFn | None = None, workers: int | None = None) -> FeatureSet:
+    """The FeatureSet of `dataset` under `cfg` (the report arrives as an ExtractionFinished event)."""
+    return extract(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers).features
+
+
+def features_folder(dataset, cfg: FeatureConfig) -> Path:
+    """Where a dataset's FeatureSet for `cfg` is saved: <project>/features/<kind>-<config key>."""
+    base = Path(dataset.folder or dataset.root)
+    return base / "features" / f"{cfg.kind}-{config_key(cfg)[:10]}"
+
+
+def load_feature_set(dataset_dir, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
+                     should_stop: StopFn | None = None, workers: int | None = None,
+                     save: bool = True) -> FeatureSet:
+    """Load a dataset project (a folder, or a Dataset) and return its features under `cfg`.
+
+    Per-file results come from the cache when present; with save=True the FeatureSet is also
+    written beside the project (features/<kind>-<key>/) for other tools to open.
+    """
+    from .datasets import Dataset, load_dataset
+
+    cfg = cfg or FeatureConfig()
+    dataset = dataset_dir if isinstance(dataset_dir, Dataset) else load_dataset(dataset_dir)
+    fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
+    if save:
+        try:
+            fs.save(features_folder(dataset, cfg))
+        except OSError:
+            pass  # a read-only project folder: the per-file cache still makes the next run fast
+    return fs
