@@ -16,7 +16,9 @@ import numpy as np
 
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.errors import Cancelled
+from instrument_studio.core.events import EpochEnd
 from instrument_studio.core.featureset import FeatureSet
+from instrument_studio.core.training import TrainConfig  # noqa: F401  (re-exported for tests)
 
 
 @dataclass
@@ -57,9 +59,11 @@ class FakeTrainer:
             history["val_accuracy"].append(acc)
             history["loss"].append(-math.log(max(acc, 1e-3)) + 0.01)
             history["val_loss"].append(-math.log(max(acc, 1e-3)) + 0.02)
-            on_event(("epoch", epoch))
-            if cfg.stop == "target-accuracy":
-                above = above + 1 if acc > cfg.target_accuracy else 0
+            on_event(EpochEnd(epoch=epoch + 1, loss=history["loss"][-1], accuracy=history["accuracy"][-1],
+                              val_loss=history["val_loss"][-1], val_accuracy=acc, seconds=0.0,
+                              elapsed=time.perf_counter() - t0, best_epoch=epoch + 1))
+            if cfg.stop_rule == "target-accuracy":
+                above = above + 1 if acc > cfg.threshold else 0
                 if above >= cfg.patience:
                     break
         return FakeResult(history, len(history["loss"]), time.perf_counter() - t0, config=cfg)
@@ -83,22 +87,22 @@ def tiny_features(n_classes: int = 3, per_class: int = 20, dim: int = 8, seed: i
     return fs
 
 
-try:  # the real training configuration once issue 5 is merged
-    from instrument_studio.core.training import TrainConfig
-except ImportError:  # pragma: no cover - interim until core.training lands
-    from dataclasses import dataclass as _dc
 
-    from instrument_studio.core.config import JsonConfig
+def tiny_npy_dataset(folder, *, n_classes: int = 3, per_class: int = 30, dim: int = 12, seed: int = 0):
+    """A dataset project over the labs' array layout (<prefix>_train_data.npy ...): real importer,
+    no audio, so the real trainer can run a sweep in seconds."""
+    from pathlib import Path
 
-    @_dc(frozen=True)
-    class TrainConfig(JsonConfig):
-        model: str = "mlp"
-        optimizer: str = "adam"
-        learning_rate: float = 0.001
-        batch_size: int = 128
-        epochs: int = 10
-        validation_split: float = 0.0
-        seed: int = 0
-        stop: str = "none"
-        target_accuracy: float = 0.98
-        patience: int = 3
+    from instrument_studio.core.datasets import import_dataset
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, size=(n_classes, dim))
+    for split, n in (("train", per_class), ("test", per_class // 3)):
+        labels = np.repeat(np.arange(n_classes), n)
+        x = (centres[labels] + rng.normal(0, 1, size=(len(labels), dim))).astype(np.float32)
+        np.save(folder / f"tiny_{split}_data.npy", x)
+        np.save(folder / f"tiny_{split}_labels.npy", labels.astype(np.int64))
+    import_dataset(folder, layout="npy").save(folder)
+    return folder

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
-from . import audio_cmds
+from . import audio_cmds, sweep_cmd
 
 # Order is the order of `--help`.
-COMMAND_MODULES = [audio_cmds]
+COMMAND_MODULES = [audio_cmds, sweep_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,9 +145,9 @@ class SweepConfig:
         """The TrainConfig of one run: the base with the swept value, the seed and the stop rule."""
         changes = {param_field(self.param): value, "seed": self.seed(repeat)}
         if self.mode == "fixed-epochs":
-            changes.update(epochs=self.epochs, stop="none")
+            changes.update(epochs=self.epochs, stop_rule="none")
         else:
-            changes.update(epochs=self.max_epochs, stop="target-accuracy", target_accuracy=self.target_accuracy,
+            changes.update(epochs=self.max_epochs, stop_rule="target-accuracy", threshold=self.target_accuracy,
                            patience=self.patience, validation_split=self.validation_split)
         return dataclasses.replace(self.base, **changes)
 
@@ -230,9 +230,34 @@ def _clean_history(history: dict[str, Sequence[float]]) -> dict[str, list[float]
 
 def evaluate_test_accuracy(result: Any, features: FeatureSet) -> float:
     """Accuracy of the trained model on the test split, computed once after training."""
-    from .training import evaluate_accuracy
+    from .training import evaluate_split
 
-    return float(evaluate_accuracy(result, features, split="test"))
+    return float(evaluate_split(result, features, "test")["test_accuracy"])
+
+
+def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
+    """What the runs train on. Train-to-accuracy validates on `validation_split` of the training
+    data, as the assignment does, so a dataset's own "val" rows join the training rows first (the
+    trainer holds out whole clips, stratified); the test split is never touched."""
+    if sweep.mode != "train-to-accuracy" or features.n("val") == 0:
+        return features
+    x = np.concatenate([features.x["train"], features.x["val"]])
+    y = np.concatenate([np.asarray(features.y["train"]), np.asarray(features.y["val"])])
+    groups = {}
+    if "train" in features.groups and "val" in features.groups:
+        g_train, g_val = np.asarray(features.groups["train"]), np.asarray(features.groups["val"])
+        offset = int(g_train.max()) + 1 if len(g_train) else 0
+        groups["train"] = np.concatenate([g_train, g_val + offset])
+    for split in features.groups:
+        if split not in ("train", "val"):
+            groups[split] = features.groups[split]
+    xs = {k: v for k, v in features.x.items() if k != "val"}
+    ys = {k: v for k, v in features.y.items() if k != "val"}
+    xs["train"], ys["train"] = x, y
+    clips = {k: v for k, v in features.clips.items() if k not in ("train", "val")}
+    if "train" in features.clips and "val" in features.clips:
+        clips["train"] = list(features.clips["train"]) + list(features.clips["val"])
+    return FeatureSet(labels=features.labels, config=features.config, x=xs, y=ys, groups=groups, clips=clips)
 
 
 def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | None = None,
@@ -255,6 +280,7 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
     stop_after_run = stop_after_run or (lambda: False)
     if features.n("test") == 0:
         raise ConfigError("the feature set has no test split: a sweep reports test accuracy")
+    data = training_data(sweep, features)
     total = sweep.n_runs
     index = 0
     for repeat in range(sweep.repeats):
@@ -268,7 +294,7 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
             window = _TrainingWindow(monitor, on_event)
             t0 = time.perf_counter()
             try:
-                result = train_fn(cfg, features, on_event=window.on_event, should_stop=should_stop)
+                result = train_fn(cfg, data, on_event=window.on_event, should_stop=should_stop)
             except Cancelled:
                 window.close()
                 raise Cancelled(f"sweep cancelled during run {index + 1} of {total}") from None

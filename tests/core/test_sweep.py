@@ -73,7 +73,7 @@ def test_fixed_epochs_sweep_runs_every_value_and_repeat_in_order():
     assert [(r.value, r.repeat, r.seed) for r in runs] == [(0.1, 0, 7), (0.01, 0, 7), (0.1, 1, 8), (0.01, 1, 8)]
     # what the trainer was asked to do
     assert [c.learning_rate for c in trainer.calls] == [0.1, 0.01, 0.1, 0.01]
-    assert all(c.epochs == 5 and c.stop == "none" for c in trainer.calls)
+    assert all(c.epochs == 5 and c.stop_rule == "none" for c in trainer.calls)
     for run in runs:
         assert run.epochs == 5 and len(run.history["loss"]) == 5
         assert run.final_loss == run.history["loss"][-1]
@@ -89,7 +89,7 @@ def test_train_to_accuracy_uses_the_stop_rule_and_reports_time_and_epochs():
                         target_accuracy=0.9, patience=3, max_epochs=40)
     runs = finished_runs(run_sweep(sweep, tiny_features(), train_fn=trainer, evaluate_fn=fake_evaluate,
                                    monitor=no_gpu_monitor()))
-    assert all(c.stop == "target-accuracy" and c.target_accuracy == 0.9 and c.patience == 3
+    assert all(c.stop_rule == "target-accuracy" and c.threshold == 0.9 and c.patience == 3
                and c.epochs == 40 and c.validation_split == 0.2 for c in trainer.calls)
     small, huge = runs
     assert small.reached_target is True and small.epochs < 40          # fast learner stops early

@@ -18,7 +18,6 @@ from tests.sweep_fakes import FakeTrainer, TrainConfig, fake_evaluate, tiny_feat
 @pytest.fixture
 def panel(qtbot, monkeypatch, tmp_path):
     monkeypatch.setattr("instrument_studio.gui.panels.experiments.sweeps_dir", lambda: tmp_path / "sweeps")
-    monkeypatch.setattr("instrument_studio.core.sweep.train_config_class", lambda: TrainConfig)
     ctx = AppContext()
     errors = []
     ctx.error.connect(lambda title, text: errors.append((title, text)))
@@ -90,7 +89,7 @@ def test_train_to_accuracy_bars_match_the_runs(qtbot, panel):
         qtbot.mouseClick(panel.run_button, Qt.LeftButton)
     runs = panel.record.runs
     assert len(runs) == 4 and panel.table.rowCount() == 4
-    assert all(c.stop == "target-accuracy" and c.epochs == 60 for c in panel.train_fn.calls)
+    assert all(c.stop_rule == "target-accuracy" and c.epochs == 60 for c in panel.train_fn.calls)
     qtbot.waitUntil(lambda: len(panel.bars.epochs.heights) == 2, timeout=3000)
     for i, value in enumerate((64, 1024)):
         mine = [r for r in runs if r.value == value]
@@ -162,3 +161,22 @@ def test_reopening_a_broken_file_says_why(qtbot, panel, tmp_path):
         panel.open_sweep(bad)
     assert "not valid JSON" in sig.args[1]
     assert SweepRecord is not None
+
+
+def test_real_trainer_sweep_in_the_worker(qtbot, panel, tmp_path):
+    """The real core.training.train (TensorFlow) inside the panel's worker, on tiny arrays."""
+    from instrument_studio.core.extraction import load_feature_set
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    features = load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False)
+    panel.train_fn = panel.evaluate_fn = None          # the real ones
+    panel.set_base(TrainConfig(model="mlp", batch_size=32), features, dataset="tiny arrays")
+    _type(qtbot, panel.form.values_edit, "0.01, 0.001")
+    panel.form.epochs_spin.setValue(3)
+    with qtbot.waitSignal(panel.sweep_done, timeout=120000) as done:
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert done.args == ["finished"], panel.errors
+    assert [r.value for r in panel.record.runs] == [0.01, 0.001]
+    assert all(r.epochs == 3 and r.device for r in panel.record.runs)
+    assert panel.table.rowCount() == 2
+    assert panel.table.cell_text(0, "device") == panel.record.runs[0].device
