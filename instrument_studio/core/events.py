@@ -60,22 +60,29 @@ class AudioReady:
 
 
 @dataclass(frozen=True)
-class SweepRunStarted:
-    """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
+class FeatureProgress(Progress):
+    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
 
-    index: int
-    total: int
-    value: object
-    repeat: int
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+    cached: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True)
-class SweepRunFinished:
-    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
+class FileSkipped:
+    """A file that could not be decoded or featurised: listed in the report, never fatal."""
 
-    index: int
-    total: int
-    run: object
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtractionFinished:
+    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
+
+    report: object
+
 
 # --- training (core/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
 @dataclass(frozen=True)
@@ -137,25 +144,22 @@ class TrainFinished:
     device: str
     history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
 
-class FeatureProgress(Progress):
-    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
 
-    eta_s: float | None = None
-    elapsed_s: float = 0.0
-    cached: int = 0
-    failed: int = 0
+# --- sweeps (core/sweep.py's run_sweep yields these) ---
+@dataclass(frozen=True)
+class SweepRunStarted:
+    """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
+
+    index: int
+    total: int
+    value: object
+    repeat: int
 
 
 @dataclass(frozen=True)
-class FileSkipped:
-    """A file that could not be decoded or featurised: listed in the report, never fatal."""
+class SweepRunFinished:
+    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
 
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ExtractionFinished:
-    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
-
-    report: object
+    index: int
+    total: int
+    run: object
