@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import _info_of, _open, format_duration, to_mono
+from .audio_io import _info_of, _open, format_duration, to_mono, truncation_warning
 from .config import MelConfig
 from .envelope import EnvelopePyramid
 from .errors import AudioFormatError, Cancelled
@@ -91,6 +91,8 @@ def analyse_file(path: str | Path, cfg: MelConfig, *, should_stop: Callable[[], 
                 if event is not None:
                     yield event
             info = type(info)(**{**info.to_dict(), "frames": got, "duration": got / info.samplerate})
+        elif (warning := truncation_warning(path, info)) is not None:
+            warnings.append(warning)
         event = emit_mel(mel.finish())
         if event is not None:
             yield event

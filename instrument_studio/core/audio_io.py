@@ -140,6 +140,41 @@ def _info_of(path: Path, f: sf.SoundFile) -> AudioInfo:
     )
 
 
+def _declared_frames(path: Path, info: AudioInfo) -> int | None:
+    """Frames the WAV/AIFF header promises. libsndfile quietly shortens a truncated file to what
+    is there; comparing with the header is how a cut-off download or copy is noticed."""
+    depth = _BIT_DEPTHS.get(info.subtype)
+    if info.format not in ("WAV", "WAVEX", "AIFF") or not depth:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    big = info.format == "AIFF"
+    tag = b"SSND" if big else b"data"
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "big" if big else "little")
+        if cid == b"COMM" and big and pos + 14 <= len(head):
+            return int.from_bytes(head[pos + 10:pos + 14], "big")
+        if cid == tag and not big:
+            if size in (0, 0xFFFFFFFF):  # streaming writers leave it unset
+                return None
+            return size // (info.channels * depth // 8)
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def truncation_warning(path: Path, info: AudioInfo, decoded_frames: int | None = None) -> str | None:
+    declared = _declared_frames(path, info)
+    have = info.frames if decoded_frames is None else decoded_frames
+    if declared is None or declared <= have:
+        return None
+    return (f"the file is truncated: its header promises {format_duration(declared / info.samplerate)}, "
+            f"only {format_duration(have / info.samplerate)} could be decoded")
+
+
 def probe(path: str | Path) -> AudioInfo:
     """Read the header only: rate, channels, frames, duration, format, subtype."""
     path = Path(path)
@@ -189,6 +224,8 @@ def read_audio(path: str | Path, *, progress: ProgressFn | None = None, should_s
             f"only {format_duration(got / info.samplerate)} could be decoded")
         out = out[:got]
         info = AudioInfo(**{**info.to_dict(), "frames": got, "duration": got / info.samplerate})
+    elif (warning := truncation_warning(path, info)) is not None:
+        warnings.append(warning)
     return DecodedAudio(info=info, samples=out, warnings=warnings)
 
 

@@ -144,7 +144,7 @@ def mel_axis_ticks(cfg: MelConfig) -> list[tuple[float, str]]:
         if not cfg.fmin <= hz <= cfg.fmax:
             continue
         pos = float(mel_axis_position(hz, cfg))
-        if pos < 0 or pos - last < min_gap:
+        if pos < 0 or pos > cfg.n_mels or pos - last < min_gap:
             continue
         ticks.append((pos, f"{hz // 1000:g}k" if hz >= 1000 and hz % 1000 == 0 else
                       (f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}")))

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from instrument_studio.core import audio_io
+from instrument_studio.core.audio_io import load, probe, read_audio, save_wav, to_mono
+from instrument_studio.core.errors import AudioFormatError
+from tests.audio_factory import FORMATS, make_bad_files, make_format_file, tone
+
+
+@pytest.mark.parametrize("name,fmt,subtype,sr,channels", FORMATS)
+def test_every_format_decodes_with_its_facts(tmp_path, name, fmt, subtype, sr, channels):
+    path = make_format_file(tmp_path, name, fmt, subtype, sr, channels, freq=1000.0, seconds=1.0)
+    info = probe(path)
+    assert info.samplerate == sr
+    assert info.channels == channels
+    assert info.format == fmt
+    assert info.subtype == subtype
+    assert abs(info.duration - 1.0) < 0.06  # MP3 frames pad a little
+    decoded = read_audio(path)
+    assert decoded.samples.shape[1] == channels
+    assert decoded.samples.dtype == np.float32
+    y, out_sr = load(path, sr=22050)
+    assert out_sr == 22050 and y.ndim == 1
+    # The tone survives decoding, mix-down and resampling: spectral peak at 1 kHz.
+    spec = np.abs(np.fft.rfft(y[2000:20000] * np.hanning(18000)))
+    peak_hz = np.argmax(spec) * 22050 / 18000
+    assert abs(peak_hz - 1000) < 5
+
+
+def test_bit_depths_reported(tmp_path):
+    assert probe(make_format_file(tmp_path, "a.wav", "WAV", "PCM_24", 48000, 2)).bit_depth == 24
+    assert probe(make_format_file(tmp_path, "b.wav", "WAV", "FLOAT", 48000, 1)).bit_depth == 32
+    assert probe(make_format_file(tmp_path, "c.mp3", "MP3", "MPEG_LAYER_III", 44100, 1)).bit_depth is None
+
+
+def test_mono_mixdown_is_the_channel_mean():
+    stereo = tone(440, 0.1, 8000, channels=2)
+    assert np.allclose(to_mono(stereo), stereo.mean(axis=1))
+
+
+@pytest.mark.parametrize("kind,reason", [
+    ("empty", "empty"),
+    ("text", "not an audio file"),
+    ("header_only", "no audio"),
+    ("corrupt", ""),
+    ("missing", "not found"),
+    ("folder", "folder"),
+])
+def test_bad_input_names_file_and_reason(tmp_path, kind, reason):
+    path = make_bad_files(tmp_path / "bad")[kind]
+    with pytest.raises(AudioFormatError) as info:
+        read_audio(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert reason in message
+
+
+def test_truncated_file_keeps_what_decodes_with_a_warning(tmp_path):
+    path = make_bad_files(tmp_path)["truncated"]
+    decoded = read_audio(path)
+    assert 0.4 < decoded.info.duration < 0.6
+    assert decoded.warnings and "truncated" in decoded.warnings[0]
+
+
+def test_unreadable_file_is_explained(tmp_path, monkeypatch):
+    path = make_format_file(tmp_path, "locked.wav", "WAV", "PCM_16", 8000, 1)
+    if os.geteuid() == 0:
+        # root reads everything; make the permission check see what a normal user would.
+        real_access = os.access
+        monkeypatch.setattr(audio_io.os, "access", lambda p, mode: False if str(p) == str(path) else real_access(p, mode))
+    else:
+        path.chmod(0)
+    with pytest.raises(AudioFormatError, match="no permission"):
+        probe(path)
+
+
+def test_save_wav_is_atomic_and_round_trips(tmp_path):
+    y = tone(440, 0.5, 16000)
+    out = save_wav(tmp_path / "sub" / "take.wav", y, 16000)
+    back, sr = load(out, sr=None)
+    assert sr == 16000 and np.allclose(back, y, atol=1e-4)
+    assert not list((tmp_path / "sub").glob("*.part"))
