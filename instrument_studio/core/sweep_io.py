@@ -17,7 +17,8 @@ from typing import Any
 
 from .errors import ConfigError
 from .fileio import atomic_write_text
-from .sweep import RunResult, SweepConfig, aggregate
+from .sweep import SweepConfig
+from .sweep_results import RunResult, aggregate
 
 FORMAT = "instrument-studio-sweep"
 VERSION = 1

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
 
-from ...core.sweep import ValueSummary, aggregate
+from ...core.sweep_results import ValueSummary, aggregate
 from ..theme import is_dark
 
 # A qualitative palette (matplotlib's tab10) that stays readable on light and dark backgrounds.
