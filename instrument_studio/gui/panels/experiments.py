@@ -189,17 +189,20 @@ class ExperimentsPanel(QWidget):
             self.base_label.setText("No base configuration yet: load a dataset and choose a model in the Training "
                                     "panel, then press <b>Use Training panel settings</b>.")
             return
-        b = self.base
+        self.base_label.setText(" · ".join(self._describe(self.base, self.features, self.dataset_label)))
+
+    @staticmethod
+    def _describe(b, features, dataset: str) -> list[str]:
         parts = [f"model <b>{getattr(b, 'model', '?')}</b>", f"optimizer <b>{getattr(b, 'optimizer', '?')}</b>",
                  f"learning rate <b>{value_text(getattr(b, 'learning_rate', '?'))}</b>",
                  f"batch size <b>{getattr(b, 'batch_size', '?')}</b>", f"seed <b>{getattr(b, 'seed', '?')}</b>"]
-        if self.features is not None:
-            fs = self.features
+        if features is not None:
+            fs = features
             parts.append(f"features <b>{fs.config.kind}</b> {fs.input_shape}, {fs.n_classes} classes, "
                          f"{fs.n('train')} train / {fs.n('val')} val / {fs.n('test')} test rows")
-        if self.dataset_label:
-            parts.insert(0, f"dataset <b>{self.dataset_label}</b>")
-        self.base_label.setText(" · ".join(parts))
+        if dataset:
+            parts.insert(0, f"dataset <b>{dataset}</b>")
+        return parts
 
     # --- running ----------------------------------------------------------------------------------
     @property
@@ -319,6 +322,9 @@ class ExperimentsPanel(QWidget):
         self.progress.setValue(len(record.runs))
         self.views.setCurrentWidget(self.bars if record.config.mode == "train-to-accuracy" else self.curves)
         self._dirty = True
+        if self.base is None:  # show what the reopened runs were trained with
+            self.base_label.setText("Reopened sweep: " + " · ".join(
+                self._describe(record.config.base, None, record.config.dataset)))
         self._set_status(f"Opened {Path(path).name}: {record.status}, {len(record.runs)} of "
                          f"{record.config.n_runs} runs (dataset {record.config.dataset or 'not recorded'})")
         self._update_buttons()

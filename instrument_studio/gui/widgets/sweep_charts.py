@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.sweep_results import ValueSummary, aggregate
 from ..theme import is_dark
@@ -53,19 +53,25 @@ class SweepCurves(QWidget):
         self.val_acc = _plot("Validation accuracy", "accuracy")
         for p in (self.train_acc, self.val_acc):
             p.setYRange(0.0, 1.0, padding=0.02)
-        self.legend = self.loss.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        # The legend is a row above the plots: inside a plot it covers the curves it explains.
+        self.legend = QLabel()
+        self.legend.setObjectName("sweep_legend")
+        self.legend.setTextFormat(Qt.RichText)
         self.live_items: list[pg.PlotDataItem] = []
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        plots = QHBoxLayout()
         for p in (self.loss, self.train_acc, self.val_acc):
-            layout.addWidget(p)
+            plots.addWidget(p)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.legend)
+        layout.addLayout(plots, 1)
         self.legend_labels: list[str] = []
 
     def show_runs(self, runs: Sequence, values: Sequence, *, param_label: str) -> None:
         for p in (self.loss, self.train_acc, self.val_acc):
             p.clear()
-        self.legend.clear()
         self.legend_labels = []
+        swatches = []
         self.live_items = []
         order = list(values)
         for run in runs:
@@ -84,10 +90,14 @@ class SweepCurves(QWidget):
                 labelled.add(run.value)
                 name = f"{param_label} {value_text(run.value)}"
                 self.legend_labels.append(name)
+                swatches.append(f"<span style='color:{color}; font-size:14pt'>&#9632;</span>&nbsp;{name}")
             self._curve(self.loss, h.get("loss"), solid, name)
             self._curve(self.loss, h.get("val_loss"), dashed, None)
             self._curve(self.train_acc, h.get("accuracy"), solid, None)
             self._curve(self.val_acc, h.get("val_accuracy"), solid, None)
+        repeats = " · thick: first repeat, thin: the others" if any(r.repeat for r in runs) else ""
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(swatches) + (f"<span style='color:gray'>{repeats}</span>"
+                                                                 if swatches else ""))
 
     @staticmethod
     def _curve(plot: pg.PlotWidget, ys, pen, name) -> None:
