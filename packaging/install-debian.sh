@@ -20,6 +20,10 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
   libxcb-shape0 libxkbcommon-x11-0 xvfb xauth x11-utils \
   pulseaudio pulseaudio-utils
+# FluidR3_GM.sf2 (MIT): the best SoundFont the starter set is rendered from; without it the
+# small TimGM6mb.sf2 from the pretty-midi wheel is used.
+$SUDO apt-get install -y -q --no-install-recommends fluid-soundfont-gm || \
+  echo "fluid-soundfont-gm not installed: the starter set will use TimGM6mb.sf2"
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import _info_of, _open, format_duration, to_mono, truncation_warning
+from .audio_io import _info_of, _open, format_duration, shortfall_warning, to_mono, truncation_warning
 from .config import MelConfig
 from .envelope import EnvelopePyramid
 from .errors import AudioFormatError, Cancelled
@@ -79,9 +79,8 @@ def analyse_file(path: str | Path, cfg: MelConfig, *, should_stop: Callable[[], 
         if got == 0:
             raise AudioFormatError("no audio could be decoded (the file is truncated or corrupt)", path=path)
         if got < info.frames:
-            warnings.append(
-                f"the file is truncated: its header promises {format_duration(info.duration)}, "
-                f"only {format_duration(got / info.samplerate)} could be decoded")
+            if (warning := shortfall_warning(info, got)) is not None:
+                warnings.append(warning)
             samples = samples[:got]
             if resampler is not None:
                 tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)

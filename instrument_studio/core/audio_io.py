@@ -129,6 +129,22 @@ def _open(path: Path) -> sf.SoundFile:
         raise AudioFormatError(f"cannot open: {exc.strerror or exc}", path=path) from exc
 
 
+# Compressed formats whose frame count in the header is an estimate (VBR MP3 especially): a
+# shortfall of a few percent is normal there, not truncation.
+_ESTIMATED_LENGTH = ("MP3", "OGG")
+
+
+def shortfall_warning(info: AudioInfo, got: int) -> str | None:
+    """A warning if decoding gave clearly fewer frames than the header promised."""
+    missing = info.frames - got
+    if missing <= 0:
+        return None
+    if info.format in _ESTIMATED_LENGTH and missing < max(0.05 * info.frames, 0.5 * info.samplerate):
+        return None
+    return (f"the file is truncated: its header promises {format_duration(info.frames / info.samplerate)}, "
+            f"only {format_duration(got / info.samplerate)} could be decoded")
+
+
 def _info_of(path: Path, f: sf.SoundFile) -> AudioInfo:
     frames = int(f.frames)
     return AudioInfo(
@@ -219,9 +235,8 @@ def read_audio(path: str | Path, *, progress: ProgressFn | None = None, should_s
     if got == 0:
         raise AudioFormatError("no audio could be decoded (the file is truncated or corrupt)", path=path)
     if got < expected:
-        warnings.append(
-            f"the file is truncated: its header promises {format_duration(expected / info.samplerate)}, "
-            f"only {format_duration(got / info.samplerate)} could be decoded")
+        if (warning := shortfall_warning(info, got)) is not None:
+            warnings.append(warning)
         out = out[:got]
         info = AudioInfo(**{**info.to_dict(), "frames": got, "duration": got / info.samplerate})
     elif (warning := truncation_warning(path, info)) is not None:

@@ -21,6 +21,8 @@ _AMIN = 1e-10
 # Display floor and ceiling in dB re full scale (a full-scale 1 kHz sine peaks at about 0 dB).
 DB_FLOOR = -90.0
 DB_CEIL = 0.0
+# STFT frames transformed per block in mel_power_frames.
+_FRAME_BLOCK = 256
 
 
 @lru_cache(maxsize=16)
@@ -48,14 +50,21 @@ def mel_power_frames(padded: np.ndarray, cfg: MelConfig) -> np.ndarray:
 
     Window k covers padded[k*hop : k*hop + n_fft]: librosa's STFT with center=False, a Hann
     window and power 2, then the Slaney mel filterbank: numerically librosa.feature.melspectrogram.
+    Frames are transformed in blocks so temporaries stay in cache and float32 throughout.
     """
+    import scipy.fft
+
     padded = np.ascontiguousarray(padded, dtype=np.float32)
     if len(padded) < cfg.n_fft:
         return np.zeros((cfg.n_mels, 0), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(padded, cfg.n_fft)[:: cfg.hop_length]
-    spec = np.fft.rfft(frames * _window(cfg.n_fft), axis=1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    return mel_basis(cfg) @ power.T
+    window, basis = _window(cfg.n_fft), mel_basis(cfg)
+    out = np.empty((cfg.n_mels, len(frames)), dtype=np.float32)
+    for i in range(0, len(frames), _FRAME_BLOCK):
+        spec = scipy.fft.rfft(frames[i:i + _FRAME_BLOCK] * window, axis=1)
+        power = spec.real ** 2 + spec.imag ** 2
+        out[:, i:i + _FRAME_BLOCK] = basis @ power.T
+    return out
 
 
 def mel_power(y: np.ndarray, cfg: MelConfig) -> np.ndarray:

@@ -25,6 +25,9 @@ class ModelSpec:
 
 
 def _keras():
+    from .training import import_tensorflow
+
+    import_tensorflow()   # quiet C++ logs, whichever of TF or Keras is imported first
     import keras
 
     return keras

@@ -121,8 +121,10 @@ class TrainResult:
 
 
 def import_tensorflow():
-    """Import TensorFlow quietly (its C++ start-up log is noise for users)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
+    lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
+    ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
     return tf
@@ -273,7 +275,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
     epochs_run = len(keep.history["loss"])
-    if reason == COMPLETED and rule is not None and epochs_run < cfg.epochs:
+    if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
     restored = bool(cfg.restore_best) and keep.restore()
     result = TrainResult(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},

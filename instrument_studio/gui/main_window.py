@@ -16,6 +16,7 @@ from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.experiments import ExperimentsPanel
+from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
 
@@ -23,7 +24,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, ExperimentsPanel]
+PANEL_CLASSES = [AudioPanel, TrainingPanel, ExperimentsPanel]
 
 
 class MainWindow(QMainWindow):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QCoreApplication, QThreadPool
 from superqt.utils import WorkerBase, create_worker
 
 _active: set[WorkerBase] = set()
@@ -18,7 +19,8 @@ def start_worker(fn: Callable, *args, on_yield: Callable | None = None, on_retur
                  on_error: Callable[[BaseException], None] | None = None,
                  on_finish: Callable[[], None] | None = None, **kwargs) -> WorkerBase:
     """Run fn(*args, **kwargs) in the thread pool; callbacks run in the GUI thread."""
-    worker = create_worker(fn, *args, _start_thread=False, **kwargs)
+    # With on_error given, the error is handled; superqt would otherwise re-raise it in this thread.
+    worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=on_error is not None, **kwargs)
     if on_yield is not None and hasattr(worker, "yielded"):
         worker.yielded.connect(on_yield)
     if on_return is not None:
@@ -45,4 +47,7 @@ def stop_all(timeout_ms: int = 5000) -> bool:
     """Ask every running job to stop and wait for them; True if all stopped in time."""
     for worker in list(_active):
         worker.quit()
-    return WorkerBase.await_workers(msecs=timeout_ms)
+    done = QThreadPool.globalInstance().waitForDone(timeout_ms)
+    # Their `finished` signals are queued to this thread: deliver them so the set empties.
+    QCoreApplication.processEvents()
+    return done

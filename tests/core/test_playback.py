@@ -1,49 +1,11 @@
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
 
 from instrument_studio.core.playback import Player
-
-
-class FakeStream:
-    """Calls the player's callback at real-time pace from its own thread, like PortAudio."""
-
-    latency = 0.0
-
-    def __init__(self, *, samplerate, channels, callback, device):
-        self.sr, self.channels, self.callback = samplerate, channels, callback
-        self.blocks: list[np.ndarray] = []
-        self._run = threading.Event()
-        self._thread = None
-
-    def start(self):
-        self._run.set()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self):
-        frames = 256
-        while self._run.is_set():
-            out = np.zeros((frames, self.channels), dtype=np.float32)
-            try:
-                self.callback(out, frames, None, None)
-            except Exception:  # CallbackStop: PortAudio still plays this last block
-                self.blocks.append(out.copy())
-                self._run.clear()
-                return
-            self.blocks.append(out.copy())
-            time.sleep(frames / self.sr)
-
-    def stop(self):
-        self._run.clear()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(1)
-
-    def close(self):
-        self.stop()
+from tests.fakes import FakeStream
 
 
 def make_player():

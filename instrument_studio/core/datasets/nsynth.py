@@ -58,7 +58,7 @@ def import_dataset(root: Path, *, seed: int = 0, **split_kw) -> Dataset:
     if not clips:
         raise LayoutMismatch(f"examples.json lists notes but none of their audio/<note_str>.wav exist "
                              f"({missing} missing)", path=root)
-    official = "test" in splits_seen and None not in splits_seen
+    official = {"train", "test"} <= splits_seen and None not in splits_seen
     notes = [f"{missing} note(s) listed without an audio file were left out"] if missing else []
     if not official:
         notes.append("not all official split folders present: split here, grouped by instrument")

@@ -38,14 +38,22 @@ def _grouped_holdout(clips: list[Clip], fraction: float, seed: int) -> set[int]:
         return set()
     labels = np.array([clips[i].label for i in eligible])
     groups = np.array([clips[i].group or clips[i].path for i in eligible])
-    n_splits = max(2, min(int(round(1.0 / fraction)), len(set(groups))))
-    sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    largest = max(np.unique(labels, return_counts=True)[1])
+    n_splits = max(2, min(int(round(1.0 / fraction)), len(set(groups)), int(largest)))
     import warnings
 
-    with warnings.catch_warnings():
-        # "The least populated class has only N members": expected for small classes.
-        warnings.simplefilter("ignore", UserWarning)
-        _, held = next(sgkf.split(np.zeros(len(eligible)), labels, groups))
+    try:
+        with warnings.catch_warnings():
+            # "The least populated class has only N members": expected for small classes.
+            warnings.simplefilter("ignore", UserWarning)
+            sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+            _, held = next(sgkf.split(np.zeros(len(eligible)), labels, groups))
+    except ValueError:
+        # Too few clips to stratify: a plain grouped hold-out still keeps recordings together.
+        from sklearn.model_selection import GroupShuffleSplit
+
+        gss = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        _, held = next(gss.split(np.zeros(len(eligible)), labels, groups))
     return {eligible[i] for i in held}
 
 

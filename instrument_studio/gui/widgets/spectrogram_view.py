@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF
 
 from ...core.config import MelConfig
 from ...core.features import DB_FLOOR, mel_axis_ticks
-from .timeline import TimelinePlot
+from .timeline import TimelinePlot, restyle_label
 
 DYNAMIC_RANGE_DB = 80.0
 REFRESH_INTERVAL_S = 0.2  # while columns are still arriving
@@ -65,7 +65,14 @@ class SpectrogramView(TimelinePlot):
         self._dirty = True
 
     def finish(self) -> None:
-        """All columns are in: draw now."""
+        """All columns are in: drop columns a length estimate (MP3) reserved but never came, draw."""
+        if self.data is not None and self.cfg is not None and 0 < self.filled < len(self.data):
+            self.data = self.data[: self.filled]
+            seconds = self.filled * self.cfg.hop_length / self.cfg.sr
+            self.image.setImage(self.data, autoLevels=False, levels=self._levels())
+            self.image.setRect(QRectF(0, 0, seconds, self.cfg.n_mels))
+            self.set_duration(seconds)
+        self._dirty = True
         self.refresh(force=True)
 
     def refresh(self, *, force: bool = False) -> bool:
@@ -85,6 +92,15 @@ class SpectrogramView(TimelinePlot):
         self.data = None
         self.image.clear()
         self.playhead.setVisible(False)
+
+    def recolor(self) -> None:
+        super().recolor()
+        fg = pg.getConfigOption("foreground")
+        for name in ("left", "right"):
+            axis = self.colorbar.getAxis(name)
+            axis.setTextPen(fg)
+            axis.setPen(fg)
+            restyle_label(axis, fg)
 
     def _levels(self) -> tuple[float, float]:
         # The loudest bin, rounded up to 10 dB, down to 80 dB below it: librosa's top_db convention.

@@ -8,6 +8,14 @@ from PySide6.QtCore import Qt, Signal
 from ..theme import plot_colors
 
 
+def restyle_label(axis: pg.AxisItem, colour) -> None:
+    """Re-render an axis label in a new colour (its CSS colour is fixed when the label is set)."""
+    if axis.labelText or axis.labelUnits:
+        style = dict(axis.labelStyle)
+        style["color"] = pg.mkColor(colour).name()
+        axis.setLabel(axis.labelText, units=axis.labelUnits or None, **style)
+
+
 class TimelinePlot(pg.PlotWidget):
     """A PlotWidget whose x axis is time in seconds, zoomed and panned horizontally only."""
 
@@ -37,6 +45,15 @@ class TimelinePlot(pg.PlotWidget):
         self.playhead.setPos(seconds)
 
     def recolor(self) -> None:
+        """Follow a theme change: pyqtgraph's config colours only reach widgets made later."""
+        self.setBackground(pg.getConfigOption("background"))
+        fg = pg.getConfigOption("foreground")
+        for name in ("left", "bottom", "right"):
+            axis = self.getAxis(name)
+            axis.setTextPen(fg)
+            if name != "right":
+                axis.setPen(fg)
+            restyle_label(axis, fg)
         self.playhead.setPen(pg.mkPen(plot_colors()["playhead"], width=2))
 
     def _clicked(self, event) -> None:

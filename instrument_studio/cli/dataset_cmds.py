@@ -1,0 +1,164 @@
+"""`dataset import|stats|features` and `starter`: datasets from the command line, on the same core."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..core.config import FEATURE_KINDS, FeatureConfig
+from ..core.datasets import LAYOUTS, import_dataset, load_dataset
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("dataset", help="import a dataset, show its statistics, extract its features")
+    dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+
+    q = dsub.add_parser("import", help="read a dataset folder as it is and write its project file")
+    q.add_argument("source", metavar="SOURCE", help="the dataset's folder (nothing in it is changed)")
+    q.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="how the folder is organised (default: auto-detect)")
+    q.add_argument("--out", metavar="DATASET_DIR",
+                   help="where to write instrument-studio.json and clips.csv (default: SOURCE)")
+    q.add_argument("--seed", type=int, default=0, help="seed of the stratified, grouped split (default 0)")
+    q.add_argument("--val-fraction", type=float, default=0.15, help="validation share (default %(default)s)")
+    q.add_argument("--test-fraction", type=float, default=0.2,
+                   help="test share where the dataset has no official split (default %(default)s)")
+    q.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
+    q.set_defaults(run=run_import)
+
+    q = dsub.add_parser("stats", help="classes and clip counts per split and class")
+    q.add_argument("dataset", metavar="DATASET_DIR")
+    q.add_argument("--json", action="store_true",
+                   help="one JSON object: classes, counts (split -> class -> n), n_train, n_val, n_test")
+    q.set_defaults(run=run_stats)
+
+    q = dsub.add_parser("features", help="extract features (parallel, cached per file) into DATASET_DIR/features/")
+    q.add_argument("dataset", metavar="DATASET_DIR")
+    add_feature_arguments(q)
+    q.add_argument("--workers", type=int, default=None, help="processes (default: one per CPU core)")
+    q.add_argument("--no-cache", action="store_true", help="recompute every file (the cache is not read)")
+    q.add_argument("--out", metavar="FOLDER", help="where to save the feature set (default: DATASET_DIR/features/...)")
+    q.set_defaults(run=run_features)
+
+    p = sub.add_parser("starter", help="render the embedded starter set (SoundFont instruments) into a folder")
+    p.add_argument("--out", required=True, metavar="DATASET_DIR", help="folder to write the audio and project into")
+    p.set_defaults(run=run_starter)
+
+
+def add_feature_arguments(q) -> None:
+    d = FeatureConfig()
+    q.add_argument("--kind", choices=FEATURE_KINDS, default=d.kind, help="feature kind (default %(default)s)")
+    q.add_argument("--n-mfcc", type=int, default=d.n_mfcc, help="MFCC coefficients for --kind mfcc (default %(default)s)")
+    q.add_argument("--clip-seconds", type=float, default=d.clip_seconds,
+                   help="clip length for --kind sequence (default %(default)s)")
+    q.add_argument("--patch-seconds", type=float, default=d.patch_seconds, help="mel patch length (default %(default)s)")
+    q.add_argument("--patch-hop", type=float, default=d.patch_hop_seconds,
+                   help="seconds between patch starts; below --patch-seconds they overlap (default %(default)s)")
+    q.add_argument("--hpss", action="store_true", help="add harmonic and percussive log-mel channels")
+    q.add_argument("--multires", action="store_true", help="log-mel at three window lengths as channels")
+
+
+def feature_config(args) -> FeatureConfig:
+    return FeatureConfig(kind=args.kind, n_mfcc=args.n_mfcc, clip_seconds=args.clip_seconds,
+                         patch_seconds=args.patch_seconds, patch_hop_seconds=args.patch_hop,
+                         hpss=args.hpss, multires=args.multires)
+
+
+def print_stats(stats: dict, *, as_json: bool) -> None:
+    if as_json:
+        keys = ("classes", "counts", "n_train", "n_val", "n_test", "n_clips", "layout", "name")
+        print(json.dumps({k: stats[k] for k in keys}, indent=1))
+        return
+    print(f"{stats['name']} ({stats['layout']}): {len(stats['classes'])} classes, {stats['n_clips']} clips; "
+          f"train {stats['n_train']}, validation {stats['n_val']}, test {stats['n_test']}")
+    width = max((len(c) for c in stats["classes"]), default=5)
+    print(f"  {'class':<{width}}  {'train':>6} {'val':>6} {'test':>6}")
+    for cls in stats["classes"]:
+        row = [stats["counts"][s].get(cls, 0) for s in ("train", "val", "test")]
+        print(f"  {cls:<{width}}  {row[0]:>6} {row[1]:>6} {row[2]:>6}")
+    if stats.get("n_unlabelled"):
+        print(f"  ({stats['n_unlabelled']} multi-label clip(s) without a single label)")
+
+
+def run_import(args) -> int:
+    ds = import_dataset(args.source, layout=args.layout, seed=args.seed, val_fraction=args.val_fraction,
+                        test_fraction=args.test_fraction)
+    project = ds.save(args.out or args.source)
+    print_stats(ds.stats(), as_json=args.json)
+    if not args.json:
+        for note in ds.notes:
+            print(f"  note: {note}")
+        print(f"wrote {project}")
+    return 0
+
+
+def run_stats(args) -> int:
+    print_stats(load_dataset(args.dataset).stats(), as_json=args.json)
+    return 0
+
+
+class ProgressBar:
+    """A one-line bar with ETA on a terminal; silent when stderr is not one (logs, pipes)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.failures: list[tuple[str, str]] = []
+
+    def __call__(self, event) -> None:
+        from ..core.events import FeatureProgress, FileSkipped
+
+        if isinstance(event, FileSkipped):
+            self.failures.append((event.path, event.reason))
+        elif isinstance(event, FeatureProgress) and self.live and event.total:
+            frac = event.fraction or 0.0
+            bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
+            eta = "" if event.eta_s is None else f"  ETA {_clock(event.eta_s)}"
+            self.stream.write(f"\r[{bar}] {int(event.done)}/{int(event.total)} files{eta}"
+                              f"  ({event.cached} cached, {event.failed} failed)   ")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+def run_features(args) -> int:
+    from ..core.extraction import extract, features_folder
+
+    cfg = feature_config(args)
+    ds = load_dataset(args.dataset)
+    bar = ProgressBar()
+    try:
+        result = extract(ds, cfg, on_event=bar, workers=args.workers, use_cache=not args.no_cache)
+    finally:
+        bar.close()
+    fs, report = result.features, result.report
+    out = fs.save(Path(args.out) if args.out else features_folder(ds, cfg))
+    print(report.summary())
+    shapes = ", ".join(f"{s} {fs.x[s].shape}" for s in fs.x)
+    print(f"features: {cfg.kind}, {fs.input_shape} per row; {shapes}")
+    if report.failures:
+        print(f"{len(report.failures)} file(s) skipped:")
+        for path, reason in report.failures:
+            print(f"  {path}: {reason}")
+    print(f"wrote {out}")
+    return 0
+
+
+def run_starter(args) -> int:
+    from ..core.starter import find_soundfont, generate_starter
+
+    sf = find_soundfont()
+    print(f"rendering the starter set from {sf.name} with tinysoundfont ...", file=sys.stderr)
+    ds = generate_starter(args.out)
+    print_stats(ds.stats(), as_json=False)
+    print(f"wrote {Path(args.out) / 'instrument-studio.json'}")
+    return 0

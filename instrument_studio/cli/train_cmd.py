@@ -1,0 +1,184 @@
+"""`train`: train a registry model on a dataset and save a model bundle.
+
+    instrument-studio train --dataset DATASET_DIR --model mlp --epochs 10 --out my-model
+
+DATASET_DIR is a dataset project (`instrument-studio dataset import`), a saved feature set
+(features.json + features.npz), a source folder in a layout the importers recognise (imported in
+memory), or `starter` (the built-in starter set, rendered on first use). Features are extracted (and cached) with the model's feature kind unless --features says
+otherwise. A progress bar goes to a terminal's stderr; --json prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+from ..core.config import FeatureConfig
+from ..core.errors import ConfigError
+from ..core.events import BatchEnd, EpochEnd, Progress, TrainStarted
+from ..core.models import MODEL_NAMES, MODELS
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a model on a dataset and save it as a model bundle",
+                       description="Train a model on a dataset's training split and save a model bundle.")
+    p.add_argument("--dataset", required=True, metavar="DATASET_DIR",
+                   help="dataset project, saved feature set, a source folder (imported on the fly), "
+                        "or 'starter' for the built-in starter set")
+    p.add_argument("--model", required=True, choices=MODEL_NAMES)
+    p.add_argument("--features", choices=("mfcc", "sequence", "mel-patches"),
+                   help="feature kind (default: the model's own: mlp mfcc, lstm sequence, others mel-patches)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="model hyper-parameter, e.g. --param units=128 --param dropout=0.2 (repeatable)")
+    p.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "adadelta", "rmsprop"),
+                   help="sgd uses Nesterov momentum 0.9 (default %(default)s)")
+    p.add_argument("--lr", type=float, default=0.001, help="learning rate (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=128, help="default %(default)s")
+    p.add_argument("--epochs", type=int, default=10, help="maximum epochs (default %(default)s)")
+    p.add_argument("--validation-split", type=float, default=0.2,
+                   help="fraction of training clips held out when the dataset has no validation split "
+                        "(default %(default)s)")
+    p.add_argument("--class-weights", action="store_true", help="balanced class weights")
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--target-accuracy", type=float, metavar="ACC",
+                      help="stop once validation accuracy is above ACC for --patience epochs in a row")
+    stop.add_argument("--early-stopping", type=int, metavar="N",
+                      help="stop when validation accuracy has not improved for N epochs")
+    p.add_argument("--patience", type=int, default=3, help="epochs in a row for --target-accuracy (default %(default)s)")
+    p.add_argument("--last-weights", action="store_true",
+                   help="keep the last epoch's weights (default: the best epoch's by validation accuracy)")
+    p.add_argument("--seed", type=int, default=0, help="same seed and options, same curves (default %(default)s)")
+    p.add_argument("--workers", type=int, default=None, help="feature extraction processes (default: all cores)")
+    p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(run=run)
+
+
+def parse_params(items: list[str]) -> dict:
+    """--param NAME=VALUE: VALUE as JSON where it parses (numbers, true, [64, 32]), else a string."""
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--param needs NAME=VALUE, got {item!r}")
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
+    return params
+
+
+def train_config_from_args(args):
+    from ..core.training import TrainConfig
+
+    stop_rule, threshold, patience = "none", 0.98, args.patience
+    if args.target_accuracy is not None:
+        stop_rule, threshold = "target-accuracy", args.target_accuracy
+    elif args.early_stopping is not None:
+        stop_rule, patience = "early-stopping", args.early_stopping
+    return TrainConfig(model=args.model, model_params=parse_params(args.param), optimizer=args.optimizer,
+                       learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
+                       validation_split=args.validation_split, class_weights=args.class_weights, seed=args.seed,
+                       stop_rule=stop_rule, threshold=threshold, patience=patience,
+                       restore_best=not args.last_weights)
+
+
+class ProgressPrinter:
+    """Training progress on stderr: a redrawn bar on a terminal (10 Hz at most), else one line per epoch."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started: TrainStarted | None = None
+        self.last_draw = 0.0
+        self.t0 = time.perf_counter()
+
+    def __call__(self, event) -> None:
+        if isinstance(event, Progress):
+            if self.tty and event.message:
+                self._line(f"{event.message}…")
+            return
+        if isinstance(event, TrainStarted):
+            self.started = event
+            self._end_line()
+            print(f"training {event.model} ({event.n_params:,} parameters) on {event.device}: {event.n_train} "
+                  f"training rows, {event.n_val} validation rows, {event.batches_per_epoch} batches per epoch",
+                  file=self.stream, flush=True)
+        elif isinstance(event, BatchEnd) and self.tty and self.started is not None:
+            now = time.perf_counter()
+            if now - self.last_draw >= 0.1:
+                self.last_draw = now
+                self._line(self._bar(event))
+        elif isinstance(event, EpochEnd) and self.started is not None:
+            self._end_line()
+            val = "" if math.isnan(event.val_accuracy) else (
+                f"  val_loss {event.val_loss:.4f}  val_accuracy {event.val_accuracy:.4f}")
+            print(f"epoch {event.epoch}/{self.started.epochs}  loss {event.loss:.4f}  accuracy {event.accuracy:.4f}"
+                  f"{val}  ({event.seconds:.1f} s)", file=self.stream, flush=True)
+
+    def _bar(self, e: BatchEnd) -> str:
+        s = self.started
+        done = (e.batch + 1) / s.batches_per_epoch
+        width = 24
+        filled = int(done * width)
+        rate = e.samples_seen / e.elapsed if e.elapsed > 0 else 0.0
+        left = (s.epochs * s.n_train - e.samples_seen) / rate if rate else float("nan")
+        eta = "" if math.isnan(left) else f"  ~{left:.0f} s left (at most)"
+        return (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                f"{e.batch + 1}/{s.batches_per_epoch}  loss {e.loss:.4f}  acc {e.accuracy:.3f}  "
+                f"{rate:,.0f} samples/s{eta}")
+
+    def _line(self, text: str) -> None:
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+
+    def _end_line(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def run(args) -> int:
+    from ..core.bundle import save_bundle
+    from ..core.runs import load_features
+    from ..core.training import evaluate_split, train
+
+    cfg = train_config_from_args(args)
+    kind = args.features or MODELS[cfg.model].feature_kind
+    printer = ProgressPrinter()
+    data = load_features(args.dataset, FeatureConfig(kind=kind), on_event=printer, workers=args.workers)
+    printer._end_line()
+    result = train(cfg, data, on_event=printer)
+    metrics = {**result.final_metrics(), **evaluate_split(result, data, "test"),
+               "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
+               "stop_reason": result.stop_reason, "device": result.device}
+    out = save_bundle(args.out, model=result.model, labels=result.labels, feature_config=result.feature_config,
+                      mean=result.mean, std=result.std, train_config=cfg, history=result.history, metrics=metrics)
+    if args.json:
+        print(json.dumps({
+            "epochs_run": result.epochs_run, "history": _nulls(result.history),
+            "train_seconds": round(result.train_seconds, 3), "device": result.device, "bundle": str(out),
+            "stop_reason": result.stop_reason, "best_epoch": result.best_epoch,
+            "metrics": _nulls({k: v for k, v in metrics.items() if isinstance(v, float)}),
+        }))
+    else:
+        test = metrics.get("test_accuracy")
+        test_text = f", test accuracy {test:.3f}" if test is not None else ""
+        best = f", best epoch {result.best_epoch}" if result.best_epoch else ""
+        print(f"{result.stop_reason} after {result.epochs_run} epoch(s) in {result.train_seconds:.1f} s on "
+              f"{result.device}{best}{test_text}")
+        print(f"saved {out}")
+    return 0
+
+
+def _nulls(value):
+    """JSON has no NaN: missing validation figures become null."""
+    if isinstance(value, dict):
+        return {k: _nulls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nulls(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,437 @@
+"""The Training panel: choose a dataset, features, model and training settings; Train and watch the
+curves live; Stop; keep every run in a run list, overlay runs, save a run's model bundle.
+
+The run happens off the GUI thread, on the process's one TensorFlow thread (core.tfthread; TensorFlow
+is imported there, never at start-up). It reports
+through core.events appended to a deque; the frame clock drains the deque and draws. Finished runs
+are announced by `run_finished(TrainingRun)` for the evaluation and experiment panels.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea,
+    QSplitter, QVBoxLayout, QWidget,
+)
+
+from ...core.audio_io import format_duration
+from ...core.config import FeatureConfig
+from ...core.errors import Cancelled, ConfigError, StudioError
+from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
+from ...core.runs import STARTER, TrainingRun, describe_model, save_run, training_run
+from ...core.tfthread import run_in_tf_thread
+from ...core.training import TrainConfig
+from .. import workers
+from ..widgets.curves import TrainingCurves
+from ..widgets.run_table import RunTable
+from ..widgets.train_form import TrainForm
+
+
+@dataclass
+class DatasetSource:
+    """What to train on: a folder (or "starter"), or a FeatureSet already in memory."""
+
+    label: str
+    path: str | None = None
+    features: object = None          # FeatureSet
+
+
+class TrainingPanel(QWidget):
+    title = "Training"
+    run_started = Signal(object)       # TrainStarted
+    run_finished = Signal(object)      # TrainingRun, also appended to `runs`
+    run_failed = Signal(str)           # message (stopped before it began, or an error)
+    bundle_saved = Signal(str)         # path
+    summary_ready = Signal(str)
+
+    def __init__(self, ctx):
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("training_panel")
+        self.runs: list[TrainingRun] = []
+        self._sources: list[DatasetSource] = []
+        self._events: deque = deque()
+        self._stop = threading.Event()
+        self._worker = None
+        self._live_id: int | None = None
+        self._started: TrainStarted | None = None
+        self._last_batch: BatchEnd | None = None
+        self._last_epoch: EpochEnd | None = None
+        self._t_start = 0.0
+        self._last_labels = 0.0
+        self._features_memo: tuple | None = None    # (source key, FeatureConfig, FeatureSet)
+        self._summary_job = 0
+        self._summary_wanted = False
+        self._build()
+        self.add_source(DatasetSource("Starter set (built in)", path=STARTER))
+        self._restore_config()
+        self._summary_timer = QTimer(self, singleShot=True, interval=300)
+        self._summary_timer.timeout.connect(self._start_summary)
+        self.form.changed.connect(self._schedule_summary)
+        ctx.clock.subscribe(self._on_frame)
+
+    # --- construction ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.source_box = QComboBox()
+        self.source_box.setObjectName("dataset_box")
+        self.source_box.setMinimumContentsLength(28)
+        self.source_box.currentIndexChanged.connect(self._source_picked)
+        self.open_button = QPushButton("Open dataset folder…")
+        self.open_button.setToolTip("a dataset project, a saved feature set, or a folder of recordings in a "
+                                    "layout Instrument Studio recognises")
+        self.open_button.clicked.connect(self._open_folder)
+        self.form = TrainForm()
+        self.form.setObjectName("train_form")
+        self.summary_view = QPlainTextEdit()
+        self.summary_view.setObjectName("model_summary")
+        self.summary_view.setReadOnly(True)
+        self.summary_view.setLineWrapMode(QPlainTextEdit.NoWrap)
+        self.summary_view.setFont(QFont("monospace", 8))
+        self.summary_view.setPlaceholderText("The model's layers, output shapes and parameter counts appear here.")
+        self.summary_view.setMinimumHeight(160)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.form)
+        lv.addWidget(QLabel("Model summary"))
+        lv.addWidget(self.summary_view, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(360)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("train_button")
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.start_training)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop_train_button")
+        self.stop_button.setToolTip("end the run after the current batch, keeping the best weights so far")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop_training)
+        self.save_button = QPushButton("Save model…")
+        self.save_button.setObjectName("save_bundle_button")
+        self.save_button.setToolTip("save the selected run (or the latest) as a model bundle")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self._save_dialog)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("train_progress")
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        self.status_label = QLabel("Choose a dataset and a model, then press Train.")
+        self.status_label.setObjectName("train_status")
+        self.status_label.setWordWrap(True)
+        self.device_label = QLabel("")
+        self.device_label.setObjectName("device_label")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Dataset"))
+        top.addWidget(self.source_box, 1)
+        top.addWidget(self.open_button)
+        top.addSpacing(16)
+        for w in (self.train_button, self.stop_button, self.save_button):
+            top.addWidget(w)
+        self.curves = TrainingCurves()
+        self.table = RunTable()
+        self.table.shown_changed.connect(self.curves.set_visible_runs)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        right = QSplitter(Qt.Vertical)
+        progress_box = QWidget()
+        pv = QVBoxLayout(progress_box)
+        pv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.device_label)
+        pv.addLayout(row)
+        pv.addWidget(self.status_label)
+        pv.addWidget(self.curves, 1)
+        right.addWidget(progress_box)
+        right.addWidget(self.table)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        body = QSplitter(Qt.Horizontal)
+        body.addWidget(scroll)
+        body.addWidget(right)
+        body.setStretchFactor(1, 1)
+        body.setSizes([390, 1000])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(body, 1)
+
+    # --- datasets --------------------------------------------------------------------------------
+    def add_source(self, source: DatasetSource, *, select: bool = True) -> None:
+        self._sources.append(source)
+        self.source_box.addItem(source.label)
+        if select:
+            self.source_box.setCurrentIndex(self.source_box.count() - 1)
+
+    def use_feature_set(self, features, name: str) -> None:
+        """Train on a FeatureSet already in memory (e.g. from the Dataset panel, or a test)."""
+        self.add_source(DatasetSource(name, features=features))
+
+    def use_dataset_folder(self, path: str, name: str | None = None) -> None:
+        for i, s in enumerate(self._sources):
+            if s.path == str(path):
+                self.source_box.setCurrentIndex(i)
+                return
+        self.add_source(DatasetSource(name or str(path), path=str(path)))
+
+    def source(self) -> DatasetSource:
+        return self._sources[self.source_box.currentIndex()]
+
+    def _source_picked(self, _index: int) -> None:
+        src = self.source()
+        if src.features is not None:
+            self.form.set_feature_kind(src.features.config.kind, fixed=True)
+            self.form.set_dataset_validation(src.features.n("val"))
+        else:
+            self.form.set_feature_kind(self.form.feature_kind(), fixed=False)
+            self.form.set_dataset_validation(None)
+        self._schedule_summary()
+
+    def _open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder")
+        if folder:
+            self.use_dataset_folder(folder)
+
+    def feature_config(self) -> FeatureConfig:
+        src = self.source()
+        if src.features is not None:
+            return src.features.config
+        return FeatureConfig(kind=self.form.feature_kind())
+
+    # --- running ---------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    def start_training(self) -> bool:
+        """Start a run with the current settings; False (and a status line) if one is running."""
+        if self.is_running():
+            self._status("A run is in progress: stop it first, or wait for it to finish.")
+            return False
+        try:
+            cfg = self.form.config()
+        except ConfigError as exc:
+            self._status(f"Cannot train: {exc}")
+            return False
+        self.ctx.settings.set("training/config", cfg.to_json())
+        src, fcfg = self.source(), self.feature_config()
+        memo = self._features_memo
+        cached = src.features
+        if cached is None and memo is not None and memo[0] == src.path and memo[1] == fcfg:
+            cached = memo[2]
+        run_id = len(self.runs) + 1
+        self._stop.clear()
+        self._events.clear()
+        self._live_id, self._started, self._last_batch, self._last_epoch = run_id, None, None, None
+        self._t_start = time.monotonic()
+        self.table.set_shown([])
+        self.curves.add_run(run_id, f"run {run_id}")
+        self.curves.set_visible_runs([run_id])
+        self._batch_x: list[float] = []
+        self._batch_y: list[float] = []
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("preparing…")
+        self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
+        self._worker = workers.start_worker(
+            run_in_tf_thread, training_run, run_id=run_id, source=src.path, label=src.label, features=cached, feature_config=fcfg,
+            config=cfg, emit=self._events.append, should_stop=self._stop.is_set,
+            on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
+        self._update_buttons()
+        return True
+
+    def stop_training(self) -> None:
+        if self.is_running():
+            self._stop.set()
+            self.stop_button.setEnabled(False)
+            self._status("Stopping after the current batch…")
+
+    def _finished(self, run: TrainingRun) -> None:
+        self._drain()
+        if self._live_id is not None:
+            self.curves.set_history(run.id, run.history)
+            self.curves.refresh(force=True)
+        if run.data is not None and self.source().features is None:
+            self._features_memo = (self.source().path, run.feature_config, run.data)
+        self.runs.append(run)
+        self.table.add_run(run, self.curves.colour(run.id), shown=True)
+        self.table.selectRow(self.table.rowCount() - 1)
+        m = run.metrics
+        test = f", test accuracy {100 * m['test_accuracy']:.1f} %" if "test_accuracy" in m else ""
+        best = f", best epoch {run.best_epoch}" if run.best_epoch else ""
+        self._status(f"Run {run.id} {run.stop_reason} after {run.epochs_run} epoch(s) in "
+                     f"{format_duration(run.duration)} on {run.device}{best}{test}.")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(f"run {run.id}: {run.stop_reason}")
+        self.run_finished.emit(run)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._events.clear()
+        if self._live_id is not None:
+            self.curves.remove_run(self._live_id)
+            self.curves.set_visible_runs(self.table.shown_ids())
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if isinstance(exc, Cancelled):
+            message = "Training stopped before the first batch."
+            self.progress.setFormat("stopped")
+        else:
+            message = f"Training failed: {exc}" if isinstance(exc, StudioError) else \
+                f"Training failed ({type(exc).__name__}: {exc})"
+            self.progress.setFormat("failed")
+            self.ctx.report_error("Training failed", exc)
+        self._status(message)
+        self.run_failed.emit(message)
+
+    def _worker_done(self) -> None:
+        self._worker = None
+        self._live_id = None
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.train_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and not self._stop.is_set())
+        self.open_button.setEnabled(not running)
+        self.source_box.setEnabled(not running)
+        self.form.set_running(running)
+        self.save_button.setEnabled(self._run_to_save() is not None and not running)
+
+    # --- live drawing (frame clock) ----------------------------------------------------------------
+    def _on_frame(self, now: float) -> None:
+        if self._live_id is not None:
+            self._drain()
+        self.curves.refresh(now)
+        if self._live_id is not None and now - self._last_labels >= 0.1:
+            self._last_labels = now
+            self._update_progress()
+
+    def _drain(self) -> None:
+        events, xs, ys = self._events, self._batch_x, self._batch_y
+        key = self._live_id
+        while events:
+            ev = events.popleft()
+            if isinstance(ev, BatchEnd):
+                xs.append(ev.epoch_float)
+                ys.append(ev.loss)
+                self._last_batch = ev
+            elif isinstance(ev, EpochEnd):
+                self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
+                                      val_accuracy=ev.val_accuracy)
+                self._last_epoch = ev
+            elif isinstance(ev, TrainStarted):
+                self._started = ev
+                self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
+                self.device_label.setText(f"Device: {ev.device}")
+                self.run_started.emit(ev)
+            elif isinstance(ev, Progress):
+                if ev.fraction is not None:
+                    self.progress.setRange(0, 1000)
+                    self.progress.setValue(int(1000 * ev.fraction))
+                self.progress.setFormat(ev.message or ev.stage)
+        if xs and key is not None:
+            self.curves.add_batches(key, np.asarray(xs), np.asarray(ys))
+            xs.clear()
+            ys.clear()
+
+    def _update_progress(self) -> None:
+        s, b = self._started, self._last_batch
+        if s is None or b is None:
+            return
+        self.progress.setValue(b.step + 1)
+        self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
+        rate = b.samples_seen / b.elapsed if b.elapsed > 0 else 0.0
+        left = (s.epochs * s.n_train - b.samples_seen) / rate if rate else None
+        e = self._last_epoch
+        last = (f" · last epoch: loss {e.loss:.3f}, val accuracy {100 * e.val_accuracy:.1f} %"
+                if e is not None and e.val_accuracy == e.val_accuracy else "")
+        remaining = f"at most {format_duration(left)} left" if left is not None else ""
+        self._status(f"Run {self._live_id}: {rate:,.0f} samples/s · elapsed {format_duration(b.elapsed)} · "
+                     f"{remaining}{last}")
+
+    def _status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    # --- model summary -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._summary_wanted:   # TensorFlow only once someone looks at this panel
+            self._summary_wanted = True
+            self._schedule_summary()
+
+    def _schedule_summary(self) -> None:
+        if self._summary_wanted:
+            self._summary_timer.start()
+
+    def _start_summary(self) -> None:
+        try:
+            params = self.form.params.values()
+        except ConfigError as exc:
+            self.summary_view.setPlainText(str(exc))
+            return
+        self._summary_job += 1
+        job = self._summary_job
+        src = self.source()
+        shape = src.features.input_shape if src.features is not None else None
+        n_classes = src.features.n_classes if src.features is not None else 10
+        self.summary_view.setPlainText("building the model…")
+        workers.start_worker(run_in_tf_thread, describe_model, name=self.form.model(), feature_config=self.feature_config(),
+                             input_shape=shape, n_classes=n_classes, params=params,
+                             on_return=lambda text: self._show_summary(job, text),
+                             on_error=lambda exc: self._show_summary(job, f"Cannot build this model: {exc}"))
+
+    def _show_summary(self, job: int, text: str) -> None:
+        if job == self._summary_job:
+            self.summary_view.setPlainText(text)
+            self.summary_ready.emit(text)
+
+    # --- bundles -----------------------------------------------------------------------------------
+    def _run_to_save(self) -> TrainingRun | None:
+        rid = self.table.selected_run_id()
+        run = next((r for r in self.runs if r.id == rid), None) or (self.runs[-1] if self.runs else None)
+        return run if run is not None and run.result is not None else None
+
+    def _save_dialog(self) -> None:
+        run = self._run_to_save()
+        if run is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the model bundle (a folder)",
+                                              f"{run.config.model}-run{run.id}", "Model bundle (folder)")
+        if path:
+            self.save_run_bundle(run, path)
+
+    def save_run_bundle(self, run: TrainingRun, path: str):
+        self._status(f"Saving run {run.id} to {path}…")
+        return workers.start_worker(run_in_tf_thread, save_run, run, path, on_return=self._bundle_saved,
+                                    on_error=lambda exc: self.ctx.report_error("Cannot save the model", exc))
+
+    def _bundle_saved(self, path: str) -> None:
+        self._status(f"Saved the model bundle {path}")
+        self.bundle_saved.emit(path)
+
+    # --- settings, theme, shutdown -----------------------------------------------------------------
+    def _restore_config(self) -> None:
+        text = self.ctx.settings.get("training/config", "")
+        if text:
+            try:
+                self.form.set_config(TrainConfig.from_json(str(text)))
+            except StudioError:
+                pass   # an old or damaged saved config: keep the defaults
+
+    def theme_changed(self) -> None:
+        self.curves.theme_changed()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self.ctx.clock.unsubscribe(self._on_frame)

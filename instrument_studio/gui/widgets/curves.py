@@ -1,0 +1,238 @@
+"""Training curves: batch loss (x in epochs), epoch loss (train/val, optional log scale) and accuracy.
+
+Points are appended into growable numpy arrays from the GUI thread (the Training panel drains the
+run's events on the frame clock) and drawn by `refresh()`, at most `max_fps` times a second, only
+for series that changed. Several runs can be shown at once on the same axes (one colour per run;
+training solid, validation dashed).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..theme import is_dark
+
+# Tableau 10, readable on light and dark backgrounds.
+RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
+               "#9c755f", "#bab0ac")
+
+
+class _Series:
+    """x/y arrays that grow by doubling; `view()` hands pyqtgraph the filled part without copying."""
+
+    def __init__(self, capacity: int = 256):
+        self.x = np.empty(capacity, dtype=np.float64)
+        self.y = np.empty(capacity, dtype=np.float64)
+        self.n = 0
+        self.dirty = False
+
+    def extend(self, x, y) -> None:
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = np.asarray(y, dtype=np.float64).ravel()
+        need = self.n + len(x)
+        if need > len(self.x):
+            size = max(need, 2 * len(self.x))
+            self.x = np.resize(self.x, size)
+            self.y = np.resize(self.y, size)
+        self.x[self.n:need] = x
+        self.y[self.n:need] = y
+        self.n = need
+        self.dirty = True
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.x[: self.n], self.y[: self.n]
+        ok = np.isfinite(y)   # no validation data: NaN, not drawn
+        return (x, y) if ok.all() else (x[ok], y[ok])
+
+
+SERIES = ("batch_loss", "loss", "val_loss", "accuracy", "val_accuracy")
+
+
+class _Run:
+    def __init__(self, key, label: str, colour: str):
+        self.key, self.label, self.colour = key, label, colour
+        self.series = {name: _Series() for name in SERIES}
+        self.items: dict[str, pg.PlotDataItem] = {}
+        self.visible = True
+
+
+class TrainingCurves(QWidget):
+    def __init__(self, parent: QWidget | None = None, *, max_fps: float = 15.0):
+        super().__init__(parent)
+        self.setObjectName("training_curves")
+        self.min_interval = 1.0 / max_fps
+        self._last_draw = 0.0
+        self._runs: dict[object, _Run] = {}
+        self.draws = 0   # redraws that changed something (tests and the benchmark read it)
+
+        self.batch_plot = self._plot("Training loss per batch", "loss (running mean within the epoch)")
+        self.loss_plot = self._plot("Loss per epoch", "loss")
+        self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
+        self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        # Accuracy rises towards the top: its legend goes bottom right, out of the curves' way.
+        self.acc_plot.plotItem.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
+        self.log_box = QCheckBox("Log-scale loss")
+        self.log_box.setObjectName("log_loss_box")
+        self.log_box.setToolTip("Plot the loss on a logarithmic axis (semilogy), as the assignment asks")
+        self.log_box.toggled.connect(self.set_log_loss)
+        hint = QLabel("Solid: training · dashed: validation · one colour per run")
+        hint.setObjectName("curves_hint")
+
+        top = QHBoxLayout()
+        top.addWidget(hint)
+        top.addStretch(1)
+        top.addWidget(self.log_box)
+        plots = QHBoxLayout()
+        plots.addWidget(self.batch_plot, 1)
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.acc_plot, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(plots, 1)
+
+    def _plot(self, title: str, ylabel: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget()
+        plot.setTitle(title)
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", ylabel)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        plot.setMenuEnabled(False)
+        plot.setMinimumHeight(180)
+        return plot
+
+    # --- runs -----------------------------------------------------------------------------------
+    def add_run(self, key, label: str) -> str:
+        """Start curves for run `key`; returns its colour."""
+        if key in self._runs:
+            self.remove_run(key)
+        colour = RUN_COLOURS[len(self._runs) % len(RUN_COLOURS)] if not self._runs else self._free_colour()
+        run = _Run(key, label, colour)
+        self._runs[key] = run
+        dash = Qt.DashLine
+        specs = {
+            "batch_loss": (self.batch_plot, f"{label}", Qt.SolidLine, 1),
+            "loss": (self.loss_plot, f"{label}: training", Qt.SolidLine, 2),
+            "val_loss": (self.loss_plot, f"{label}: validation", dash, 2),
+            "accuracy": (self.acc_plot, f"{label}: training", Qt.SolidLine, 2),
+            "val_accuracy": (self.acc_plot, f"{label}: validation", dash, 2),
+        }
+        for name, (plot, name_text, style, width) in specs.items():
+            symbol = None if name == "batch_loss" else "o"
+            item = plot.plot([], [], name=name_text, pen=pg.mkPen(colour, width=width, style=style),
+                             symbol=symbol, symbolSize=5, symbolBrush=colour, symbolPen=None)
+            if name == "batch_loss":
+                # Thousands of batch points: draw what is on screen, decimated to the pixel width.
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
+            run.items[name] = item
+        return colour
+
+    def _free_colour(self) -> str:
+        used = {r.colour for r in self._runs.values()}
+        return next((c for c in RUN_COLOURS if c not in used), RUN_COLOURS[len(self._runs) % len(RUN_COLOURS)])
+
+    def remove_run(self, key) -> None:
+        run = self._runs.pop(key, None)
+        if run is None:
+            return
+        for name, item in run.items.items():
+            plot = self._plot_of(name)
+            plot.removeItem(item)
+            if plot.plotItem.legend is not None:
+                plot.plotItem.legend.removeItem(item)
+
+    def clear(self) -> None:
+        for key in list(self._runs):
+            self.remove_run(key)
+
+    def runs(self) -> list:
+        return list(self._runs)
+
+    def colour(self, key) -> str | None:
+        run = self._runs.get(key)
+        return run.colour if run else None
+
+    def _plot_of(self, name: str) -> pg.PlotWidget:
+        return {"batch_loss": self.batch_plot, "loss": self.loss_plot, "val_loss": self.loss_plot,
+                "accuracy": self.acc_plot, "val_accuracy": self.acc_plot}[name]
+
+    def set_visible_runs(self, keys) -> None:
+        """Overlay: show exactly these runs."""
+        keys = set(keys)
+        for key, run in self._runs.items():
+            run.visible = key in keys
+            for item in run.items.values():
+                item.setVisible(run.visible)
+
+    def visible_runs(self) -> list:
+        return [k for k, r in self._runs.items() if r.visible]
+
+    # --- data -----------------------------------------------------------------------------------
+    def add_batches(self, key, epochs: np.ndarray, losses: np.ndarray) -> None:
+        self._runs[key].series["batch_loss"].extend(epochs, losses)
+
+    def add_epoch(self, key, epoch: int, *, loss: float, accuracy: float, val_loss: float,
+                  val_accuracy: float) -> None:
+        s = self._runs[key].series
+        for name, value in (("loss", loss), ("accuracy", accuracy), ("val_loss", val_loss),
+                            ("val_accuracy", val_accuracy)):
+            s[name].extend([epoch], [value])
+
+    def set_history(self, key, history: dict) -> None:
+        """Epoch curves of a finished run at once (e.g. a run loaded from a bundle)."""
+        s = self._runs[key].series
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            values = [np.nan if v is None else v for v in history.get(name, [])]
+            s[name].n = 0
+            s[name].extend(np.arange(1, len(values) + 1), values)
+
+    def point_counts(self, key) -> dict[str, int]:
+        """Points drawn per series of run `key` (what is on screen, not merely stored)."""
+        run = self._runs[key]
+        return {name: len(item.getOriginalDataset()[0] if item.getOriginalDataset()[0] is not None else ())
+                for name, item in run.items.items()}
+
+    # --- drawing --------------------------------------------------------------------------------
+    def refresh(self, now: float | None = None, *, force: bool = False) -> bool:
+        """Push changed series to their plot items, at most max_fps times a second. True if drawn."""
+        now = time.monotonic() if now is None else now
+        if not force and now - self._last_draw < self.min_interval:
+            return False
+        drew = False
+        for run in self._runs.values():
+            for name, series in run.series.items():
+                if series.dirty:
+                    series.dirty = False
+                    x, y = series.view()
+                    if name in ("loss", "val_loss", "batch_loss") and self.log_box.isChecked():
+                        keep = y > 0   # log axis: a zero loss cannot be drawn
+                        x, y = x[keep], y[keep]
+                    run.items[name].setData(x, y)
+                    drew = True
+        if drew:
+            self._last_draw = now
+            self.draws += 1
+        return drew
+
+    def set_log_loss(self, on: bool) -> None:
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)   # re-enters through toggled
+            return
+        for plot in (self.batch_plot, self.loss_plot):
+            plot.setLogMode(y=on)
+        for run in self._runs.values():
+            for name in ("batch_loss", "loss", "val_loss"):
+                run.series[name].dirty = True
+        self.refresh(force=True)
+
+    def theme_changed(self) -> None:
+        background = "#1e1f22" if is_dark() else "w"
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+            plot.setBackground(background)

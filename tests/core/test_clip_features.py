@@ -1,0 +1,108 @@
+"""clip_features: the one feature path (shapes, agreement with librosa, patches, channels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instrument_studio.core.config import FeatureConfig
+from instrument_studio.core.errors import ConfigError, FeatureError
+from instrument_studio.core.features import clip_features, log_mel, mel_power, power_to_db
+
+SR = 22050
+
+
+def _signal(seconds=3.0, freq=440.0, noise=0.02):
+    t = np.arange(int(seconds * SR)) / SR
+    rng = np.random.default_rng(0)
+    return (0.4 * np.sin(2 * np.pi * freq * t) + noise * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def test_mfcc_summary_is_120_values_matching_librosa():
+    import librosa
+
+    y = _signal()
+    cfg = FeatureConfig(kind="mfcc")
+    rows = clip_features(y, cfg)
+    assert rows.shape == (1, 120) == (1, *cfg.row_shape)
+    db = log_mel(y, cfg.mel)
+    m = librosa.feature.mfcc(S=db, n_mfcc=40)
+    expected = np.concatenate([m.mean(1), m.std(1), librosa.feature.delta(m).mean(1)])
+    np.testing.assert_allclose(rows[0], expected, rtol=1e-4, atol=1e-3)
+
+
+def test_sequence_is_frames_by_21():
+    cfg = FeatureConfig(kind="sequence")
+    short, long = clip_features(_signal(1.0, noise=0), cfg), clip_features(_signal(5.0, noise=0), cfg)
+    assert short.shape == long.shape == (1, 130, 21) == (1, *cfg.row_shape)
+    # columns 13 (centroid, Hz) sit near the tone's frequency where the tone plays
+    assert 300 < np.median(long[0, 5:-5, 13]) < 700
+    # the 1 s clip is zero-padded: its centroid is 0 over the padding
+    assert np.all(short[0, 60:, 13] == 0)
+
+
+def test_mel_patches_overlap_and_count():
+    y = _signal(3.0)
+    half = FeatureConfig(kind="mel-patches", patch_hop_seconds=0.5)
+    none = FeatureConfig(kind="mel-patches", patch_hop_seconds=1.0)
+    a, b = clip_features(y, half), clip_features(y, none)
+    assert a.shape[1:] == (128, 43) == half.row_shape
+    frames = log_mel(y, half.mel).shape[1]
+    assert a.shape[0] == (frames - 43) // half.patch_hop_frames + 1
+    assert b.shape[0] == (frames - 43) // 43 + 1 < a.shape[0]
+    # patch k starts at k * hop frames of the clip's log-mel: the same numbers as the whole image
+    np.testing.assert_array_equal(a[1], log_mel(y, half.mel)[:, 22:65])
+
+
+def test_short_clip_gives_one_padded_patch():
+    rows = clip_features(_signal(0.2), FeatureConfig(kind="mel-patches"))
+    assert rows.shape == (1, 128, 43)
+
+
+@pytest.mark.parametrize("hpss,multires,channels", [(True, False, 3), (False, True, 3), (True, True, 5)])
+def test_channels(hpss, multires, channels):
+    cfg = FeatureConfig(kind="mel-patches", hpss=hpss, multires=multires)
+    rows = clip_features(_signal(1.5), cfg)
+    assert rows.shape[1:] == (128, 43, channels) == cfg.row_shape
+    assert np.isfinite(rows).all()
+    if multires and not hpss:
+        # channel 1 is the 2048-sample window: the plain log-mel
+        np.testing.assert_allclose(rows[0, :, :, 1], clip_features(_signal(1.5), FeatureConfig(kind="mel-patches"))[0],
+                                   atol=1e-4)
+    if hpss:
+        # a steady tone is harmonic: the harmonic channel carries more energy than the percussive one
+        base = 1 if not multires else 3
+        assert rows[..., base].mean() > rows[..., base + 1].mean()
+
+
+def test_patch_of_live_buffer_equals_patch_of_file():
+    """Live prediction feeds 1 s buffers; its patch equals the file's first patch (same code path)."""
+    y = _signal(3.0)
+    cfg = FeatureConfig(kind="mel-patches")
+    live = clip_features(y[: (cfg.patch_frames - 1) * cfg.mel.hop_length], cfg)
+    whole = clip_features(y, cfg)
+    # Only the last frames differ: their windows reach past the end of the live buffer.
+    np.testing.assert_allclose(live[0, :, :-3], whole[0, :, :-3], atol=1e-4)
+
+
+def test_empty_and_non_finite_input():
+    with pytest.raises(FeatureError):
+        clip_features(np.zeros(0, np.float32), FeatureConfig())
+    y = _signal(1.0)
+    y[100] = np.nan
+    assert np.isfinite(clip_features(y, FeatureConfig())).all()
+
+
+def test_config_round_trip_and_validation():
+    cfg = FeatureConfig(kind="mel-patches", hpss=True, multires_n_ffts=(512, 1024, 2048))
+    assert FeatureConfig.from_json(cfg.to_json()) == cfg
+    with pytest.raises(ConfigError):
+        FeatureConfig(multires_n_ffts=(1000,))
+    with pytest.raises(ConfigError):
+        FeatureConfig(mfcc_stats=("median",))
+
+
+def test_existing_log_mel_unchanged():
+    y = _signal(1.0)
+    cfg = FeatureConfig().mel
+    np.testing.assert_array_equal(log_mel(y, cfg), power_to_db(mel_power(y, cfg), cfg))
