@@ -219,6 +219,22 @@ def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
     return FeatureSet(labels=features.labels, config=features.config, x=xs, y=ys, groups=groups, clips=clips)
 
 
+def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: str | None = None,
+              should_stop: Callable[[], bool] | None = None, on_event: Callable[[object], None] | None = None,
+              **kwargs: Any) -> Iterator[object]:
+    """run_sweep on `features`, or on the features of `source` (a dataset folder, a saved feature
+    set, or "starter"; extracted with the sweep's FeatureConfig, Progress through on_event)."""
+    if features is None:
+        if not source:
+            raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")
+        from .runs import load_features
+
+        features = load_features(source, sweep.features, on_event=on_event, should_stop=should_stop)
+        if should_stop is not None and should_stop():
+            raise Cancelled("sweep cancelled while preparing the features")
+    yield from run_sweep(sweep, features, should_stop=should_stop, on_event=on_event, **kwargs)
+
+
 def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | None = None,
               evaluate_fn: EvaluateFn | None = None, monitor: EnergyMonitor | None = None,
               should_stop: Callable[[], bool] | None = None,

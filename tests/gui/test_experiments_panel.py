@@ -104,7 +104,7 @@ def test_train_to_accuracy_bars_match_the_runs(qtbot, panel):
 
 
 def test_cancel_keeps_finished_runs_and_reopen_round_trips(qtbot, panel):
-    trainer = FakeTrainer(seconds_per_epoch=0.05)
+    trainer = FakeTrainer(hold_call=3)
     panel.train_fn = trainer
     panel.form.epochs_spin.setValue(4)
     finished = []
@@ -180,3 +180,30 @@ def test_real_trainer_sweep_in_the_worker(qtbot, panel, tmp_path):
     assert all(r.epochs == 3 and r.device for r in panel.record.runs)
     assert panel.table.rowCount() == 2
     assert panel.table.cell_text(0, "device") == panel.record.runs[0].device
+
+
+def test_base_configuration_comes_from_the_training_panel(qtbot, monkeypatch, tmp_path):
+    from instrument_studio.gui.main_window import MainWindow
+
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.sweeps_dir", lambda: tmp_path / "sweeps")
+    ctx = AppContext()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    training, experiments = window.panels["TrainingPanel"], window.panels["ExperimentsPanel"]
+    training.use_feature_set(tiny_features(), "tiny set")
+    training.form.batch_box.setValue(48)
+    training.form.lr_box.setValue(0.005)
+    qtbot.mouseClick(experiments.refresh_button, Qt.LeftButton)
+    assert experiments.base.batch_size == 48 and experiments.base.learning_rate == pytest.approx(0.005)
+    assert experiments.features is training.source().features
+    assert "tiny set" in experiments.base_label.text() and "batch size <b>48</b>" in experiments.base_label.text()
+    assert experiments.run_button.isEnabled()
+    # the sweep changes only the swept setting: the batch size stays the Training panel's
+    experiments.train_fn, experiments.evaluate_fn = FakeTrainer(), fake_evaluate
+    _type(qtbot, experiments.form.values_edit, "0.01")
+    experiments.form.epochs_spin.setValue(2)
+    with qtbot.waitSignal(experiments.sweep_done, timeout=20000):
+        qtbot.mouseClick(experiments.run_button, Qt.LeftButton)
+    (cfg,) = experiments.train_fn.calls
+    assert (cfg.batch_size, cfg.learning_rate, cfg.epochs) == (48, 0.01, 2)
+    window.close()

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import Cancelled, StudioError
-from ...core.events import SweepRunFinished, SweepRunStarted
-from ...core.sweep import param_label, run_sweep
+from ...core.events import Progress, SweepRunFinished, SweepRunStarted
+from ...core.sweep import evaluate_test_accuracy, param_label, sweep_job
 from ...core.sweep_io import SweepRecord
+from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
@@ -43,14 +44,21 @@ class LiveRun:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._history: dict[str, list[float]] = {}
+        self._progress: Progress | None = None
         self._version = 0
 
     def reset(self) -> None:
         with self._lock:
             self._history = {}
+            self._progress = None
             self._version += 1
 
     def push(self, event: object) -> None:
+        if isinstance(event, Progress):
+            with self._lock:
+                self._progress = event
+                self._version += 1
+            return
         if type(event).__name__ != "EpochEnd":
             return
         with self._lock:
@@ -60,9 +68,9 @@ class LiveRun:
                     self._history.setdefault(key, []).append(float(value))
             self._version += 1
 
-    def snapshot(self) -> tuple[int, dict[str, list[float]]]:
+    def snapshot(self) -> tuple[int, dict[str, list[float]], Progress | None]:
         with self._lock:
-            return self._version, {k: list(v) for k, v in self._history.items()}
+            return self._version, {k: list(v) for k, v in self._history.items()}, self._progress
 
 
 class ExperimentsPanel(QWidget):
@@ -78,7 +86,9 @@ class ExperimentsPanel(QWidget):
         self.record: SweepRecord | None = None
         self.saved_path: Path | None = None
         self.base = None                  # TrainConfig the sweep starts from
-        self.features = None              # FeatureSet it trains on
+        self.features = None              # FeatureSet it trains on, or None: extracted from `source`
+        self.source: str | None = None    # dataset folder / "starter" when features are not in memory
+        self.feature_config = None        # FeatureConfig for `source`
         self.dataset_label = ""
         # Injectable for tests; None: core.training.train and its test-split evaluation.
         self.train_fn = None
@@ -164,32 +174,41 @@ class ExperimentsPanel(QWidget):
         self._show_base()
 
     # --- the base configuration -------------------------------------------------------------------
-    def set_base(self, train_config, features, *, dataset: str = "") -> None:
-        """The configuration every run starts from and the feature set it trains on."""
+    def set_base(self, train_config, features=None, *, dataset: str = "", source: str | None = None,
+                 feature_config=None) -> None:
+        """The configuration every run starts from, and what it trains on: a FeatureSet in memory,
+        or a dataset `source` whose features (under `feature_config`) the sweep's worker extracts."""
         self.base, self.features, self.dataset_label = train_config, features, dataset
+        self.source = source
+        self.feature_config = features.config if features is not None else feature_config
         self._show_base()
         self._update_buttons()
 
     def refresh_base(self) -> None:
-        """Take the Training panel's current configuration and features."""
-        window = self.window()
-        training = getattr(window, "panels", {}).get("TrainingPanel")
-        if training is None or not hasattr(training, "sweep_base"):
-            self.ctx.status.emit("The Training panel is not available in this window.", 8000)
+        """Take the Training panel's current settings and dataset."""
+        training = getattr(self.window(), "panels", {}).get("TrainingPanel")
+        if training is None:
+            self.ctx.status.emit("There is no Training panel in this window.", 8000)
             return
         try:
-            cfg, features, dataset = training.sweep_base()
-        except StudioError as exc:
-            self.ctx.report_error("Experiments", exc)
+            cfg = training.form.config()
+            src = training.source()
+            fcfg = training.feature_config()
+        except (StudioError, IndexError) as exc:
+            self.ctx.report_error("Experiments: the Training panel's settings", exc)
             return
-        self.set_base(cfg, features, dataset=dataset)
+        self.set_base(cfg, src.features, dataset=src.label, source=src.path, feature_config=fcfg)
+        self.ctx.status.emit("Sweep base taken from the Training panel.", 5000)
 
     def _show_base(self) -> None:
         if self.base is None:
             self.base_label.setText("No base configuration yet: load a dataset and choose a model in the Training "
                                     "panel, then press <b>Use Training panel settings</b>.")
             return
-        self.base_label.setText(" · ".join(self._describe(self.base, self.features, self.dataset_label)))
+        parts = self._describe(self.base, self.features, self.dataset_label)
+        if self.features is None and self.feature_config is not None:
+            parts.append(f"features <b>{self.feature_config.kind}</b> (extracted when the sweep starts)")
+        self.base_label.setText(" · ".join(parts))
 
     @staticmethod
     def _describe(b, features, dataset: str) -> list[str]:
@@ -212,17 +231,18 @@ class ExperimentsPanel(QWidget):
     def start_sweep(self) -> None:
         if self.running:
             return
-        if self.base is None or self.features is None:
+        if not self._has_base():
             self.ctx.report_error("Experiments", StudioError(
-                "no base configuration: load a dataset in the Training panel and press Use Training panel settings"))
+                "no base configuration: choose a dataset in the Training panel and press Use Training panel settings"))
             return
         try:
-            sweep = self.form.sweep_config(self.base, dataset=self.dataset_label, features=self.features.config)
+            sweep = self.form.sweep_config(self.base, dataset=self.dataset_label, features=self.feature_config)
         except StudioError as exc:
             self.ctx.report_error("Sweep settings", exc)
             return
         self.record = SweepRecord(config=sweep)
         self.saved_path = None
+        self._current = ""
         self._cancel.clear()
         self._after_run.clear()
         self._live.reset()
@@ -232,11 +252,15 @@ class ExperimentsPanel(QWidget):
         self.progress.setValue(0)
         self._set_status(f"Starting {sweep.n_runs} runs…")
         self._dirty = True
+        # TensorFlow work goes to the process's one TF thread (core.tfthread explains why); this
+        # worker only orders the runs, reads the energy meters and waits.
+        train_fn = self.train_fn or _on_tf_thread(_real_train)
+        evaluate_fn = self.evaluate_fn or _on_tf_thread(evaluate_test_accuracy)
         self._worker = workers.start_worker(
-            run_sweep, sweep, self.features, train_fn=self.train_fn, evaluate_fn=self.evaluate_fn,
-            monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
+            sweep_job, sweep, features=self.features, source=self.source, train_fn=train_fn,
+            evaluate_fn=evaluate_fn, monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
             on_event=self._live.push,
-            on_yield=self._on_event, on_error=self._on_error, on_finish=self._on_finish, _ignore_errors=True)
+            on_yield=self._on_event, on_error=self._on_error, on_finish=self._on_finish)
         self._update_buttons()
 
     def stop_after_run(self) -> None:
@@ -287,7 +311,7 @@ class ExperimentsPanel(QWidget):
             self._set_status(done + "; saving…")
             workers.start_worker(record.save, path, on_return=lambda p: self._saved(p, done),
                                  on_error=lambda e: self.ctx.report_error("Saving the sweep", e),
-                                 on_finish=lambda: self.sweep_done.emit(record.status), _ignore_errors=True)
+                                 on_finish=lambda: self.sweep_done.emit(record.status))
         else:
             self._set_status(done + ".")
             self.sweep_done.emit(record.status)
@@ -310,7 +334,7 @@ class ExperimentsPanel(QWidget):
             self.ctx.status.emit("A sweep is running: cancel it before opening another.", 8000)
             return
         workers.start_worker(SweepRecord.load, path, on_return=lambda rec: self._show_record(rec, path),
-                             on_error=lambda e: self.ctx.report_error("Opening a sweep", e), _ignore_errors=True)
+                             on_error=lambda e: self.ctx.report_error("Opening a sweep", e))
 
     def _show_record(self, record: SweepRecord, path) -> None:
         self.record = record
@@ -342,7 +366,7 @@ class ExperimentsPanel(QWidget):
     def export(self, path: str | Path, kind: str) -> None:
         fn = self.record.export_csv if kind == "csv" else self.record.export_json
         workers.start_worker(fn, path, on_return=lambda _t: self.ctx.status.emit(f"Exported {path}", 8000),
-                             on_error=lambda e: self.ctx.report_error("Export", e), _ignore_errors=True)
+                             on_error=lambda e: self.ctx.report_error("Export", e))
 
     # --- drawing (frame clock) ---------------------------------------------------------------------
     def _on_frame(self, _now: float) -> None:
@@ -356,19 +380,22 @@ class ExperimentsPanel(QWidget):
             self.bars.show_runs(self.record.runs, cfg.values, param_label=label,
                                 to_accuracy=cfg.mode == "train-to-accuracy")
             self._live_version = -1
-        version, history = self._live.snapshot()
+        version, history, progress = self._live.snapshot()
         if version != self._live_version:
             self._live_version = version
             self.curves.show_live(history)
             if self.running and history.get("loss"):
                 self._set_status(f"{self._current} — epoch {len(history['loss'])}")
+            elif self.running and progress is not None and not self._current:
+                done = f"{progress.done:g}/{progress.total:g} " if progress.total else ""
+                self._set_status(f"Preparing: {progress.stage} {done}{progress.message}".rstrip())
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
 
     def _update_buttons(self) -> None:
         running = self.running
-        self.run_button.setEnabled(not running and self.base is not None and self.features is not None)
+        self.run_button.setEnabled(not running and self._has_base())
         self.after_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
@@ -377,6 +404,22 @@ class ExperimentsPanel(QWidget):
         self.csv_button.setEnabled(has_runs)
         self.json_button.setEnabled(has_runs)
 
+    def _has_base(self) -> bool:
+        return self.base is not None and (self.features is not None or bool(self.source))
+
     def shutdown(self) -> None:
         self._cancel.set()
         self.ctx.clock.unsubscribe(self._on_frame)
+
+
+def _real_train(cfg, data, **kwargs):
+    from ...core.training import train
+
+    return train(cfg, data, **kwargs)
+
+
+def _on_tf_thread(fn):
+    def call(*args, **kwargs):
+        return run_in_tf_thread(fn, *args, **kwargs)
+
+    return call
