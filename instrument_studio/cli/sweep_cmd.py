@@ -18,7 +18,9 @@ def add_parser(sub) -> None:
         description="Train the same model once per value (and repeat) of one training setting, one run after "
                     "another, and report epochs, training time, GPU energy (null where unmeasurable), "
                     "and test accuracy per run.")
-    p.add_argument("--dataset", required=True, metavar="DATASET_DIR", help="a dataset project folder")
+    p.add_argument("--dataset", required=True, metavar="DATASET_DIR",
+                   help="a dataset project folder, a source folder in a known layout, a saved feature set, "
+                        "or 'starter'")
     p.add_argument("--model", default="mlp", metavar="NAME", help="model (default %(default)s)")
     p.add_argument("--features", default="mfcc", choices=("mfcc", "sequence", "mel-patches"),
                    help="feature kind (default %(default)s)")
@@ -46,7 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.extraction import load_feature_set
+    from ..core.runs import load_features
     from ..core.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
     from ..core.sweep_io import SweepRecord
     from ..core.training import TrainConfig
@@ -63,12 +65,13 @@ def run(args) -> int:
     features_cfg = FeatureConfig(kind=args.features)
     sweep = SweepConfig(base=base, param=args.param, values=values, repeats=args.repeats, patience=args.patience,
                         max_epochs=args.max_epochs, validation_split=args.validation_split,
-                        dataset=str(Path(args.dataset).resolve()), features=features_cfg, **mode)
+                        dataset=args.dataset if args.dataset == "starter" else str(Path(args.dataset).resolve()),
+                        features=features_cfg, **mode)
     out = Path(args.out) if args.out else None
     log = sys.stderr
 
     print(f"features: {features_cfg.kind} of {args.dataset} …", file=log, flush=True)
-    features = load_feature_set(args.dataset, features_cfg)
+    features = load_features(args.dataset, features_cfg)
     label = param_label(sweep.param)
     print(f"sweep: {label} over {', '.join(map(str, values))}, {args.repeats} repeat(s), {sweep.mode}; "
           f"{features.n('train')} train / {features.n('val')} val / {features.n('test')} test rows",

@@ -59,4 +59,4 @@ def test_bad_values_are_one_line_errors(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("instrument-studio: error: batch size value 'big'")
     proc = _cli("sweep", "--dataset", str(tmp_path / "nowhere"), "--param", "lr", "--epochs", "1")
-    assert proc.returncode == 1 and "no dataset project here" in proc.stderr
+    assert proc.returncode == 1 and "no such dataset folder" in proc.stderr
