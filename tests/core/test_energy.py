@@ -152,3 +152,14 @@ def test_this_machine_without_gpu_reports_none_not_zero():
     assert gpu.joules is None
     assert gpu.joules != 0
     assert gpu.source.startswith("unavailable:")
+
+
+def test_missing_binding_says_which_package(monkeypatch):
+    import instrument_studio.core.energy as energy
+
+    def no_pynvml():
+        raise ImportError("No module named 'pynvml'")
+
+    monkeypatch.setattr(energy, "_load_nvml", no_pynvml)
+    meter = NvmlMeter()
+    assert not meter.available and "nvidia-ml-py" in meter.reason
