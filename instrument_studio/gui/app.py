@@ -15,6 +15,14 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName(ORG)
     QCoreApplication.setApplicationName(APP)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    from PySide6.QtGui import QIcon
+
+    from ..core.resources import resource_path
+
+    icon = resource_path("icons", "instrument-studio.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName("instrument-studio")
     return app
 
 

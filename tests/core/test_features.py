@@ -70,3 +70,10 @@ def test_axis_ticks_are_increasing_and_inside():
 def test_bad_mel_settings_are_refused(kwargs):
     with pytest.raises(ConfigError):
         MelConfig(**kwargs)
+
+
+def test_mel_scale_matches_librosa():
+    hz = np.array([0.0, 50.0, 440.0, 999.0, 1000.0, 1001.0, 4000.0, 8000.0, 11025.0])
+    assert np.allclose(F.hz_to_mel(hz), librosa.hz_to_mel(hz))
+    mel = np.linspace(0, 45, 50)
+    assert np.allclose(F.mel_to_hz(mel), librosa.mel_to_hz(mel))

@@ -7,8 +7,19 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-    QSplitter, QStackedWidget, QStyle, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.analysis import analyse_file, recompute_mel
@@ -259,6 +270,7 @@ class AudioPanel(QWidget):
         self.warning_label.setVisible(False)
         self.waveform.clear_audio()
         self.spectrogram.begin(ev.total_frames, self.mel_cfg)
+        self.spectrogram.setXRange(0, self.spectrogram.duration, padding=0)
         self.stack.setCurrentIndex(1)
         self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
         self.info_label.setText(self.info_text)
@@ -270,8 +282,8 @@ class AudioPanel(QWidget):
         self.ready = ev
         self.ctx.player.set_audio(ev.samples, ev.info.samplerate)
         self.waveform.set_envelope(ev.envelope, ev.analysis_sr)
-        self.spectrogram.finish()
         self.zoom_to_fit()
+        self.spectrogram.finish()
         self._draw_playhead()
         self.info_text = f"<b>{Path(path).name}</b> — {ev.info.describe()}"
         self.info_label.setText(self.info_text)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from instrument_studio.core.devices import DeviceInfo
+from instrument_studio.core.errors import AudioDeviceError
+from instrument_studio.gui import preferences
+
+
+def fake_devices():
+    return [DeviceInfo(0, "Speakers", "ALSA", 0, 2, 48000.0, True),
+            DeviceInfo(3, "USB Headphones", "ALSA", 0, 2, 44100.0, False)]
+
+
+def test_output_device_choice_is_applied_and_remembered(qtbot, window, monkeypatch):
+    monkeypatch.setattr(preferences, "output_devices", fake_devices)
+    dialog = preferences.PreferencesDialog(current_device="", current_theme="system", parent=window)
+    qtbot.addWidget(dialog)
+    labels = [dialog.output_combo.itemText(i) for i in range(dialog.output_combo.count())]
+    assert labels[0] == "System default" and "Speakers (ALSA)  (default)" in labels
+    dialog.output_combo.setCurrentIndex(2)
+    assert dialog.output_device() == "USB Headphones"
+    window.apply_preferences(output_device=dialog.output_device(), theme=dialog.theme())
+    assert window.ctx.settings.get("audio/output_device") == "USB Headphones"
+    assert window.ctx.player._device == "USB Headphones"
+    again = preferences.PreferencesDialog(current_device="USB Headphones", current_theme="system")
+    qtbot.addWidget(again)
+    assert again.output_device() == "USB Headphones"
+
+
+def test_no_devices_is_explained(qtbot, monkeypatch):
+    def broken():
+        raise AudioDeviceError("audio is unavailable: PortAudio library not found")
+
+    monkeypatch.setattr(preferences, "output_devices", broken)
+    dialog = preferences.PreferencesDialog(current_device="", current_theme="system")
+    qtbot.addWidget(dialog)
+    assert "PortAudio" in dialog.device_note.text()
+
+
+def test_dark_and_light_themes_are_readable(qtbot, window):
+    app = QApplication.instance()
+    for theme, dark in (("dark", True), ("light", False)):
+        window.apply_preferences(output_device="", theme=theme)
+        pal = app.palette()
+        window_l = pal.color(QPalette.Window).lightness()
+        text_l = pal.color(QPalette.WindowText).lightness()
+        assert (window_l < 128) == dark
+        assert abs(window_l - text_l) > 120  # text stands out from its background
+        bg = window.audio_panel.waveform.backgroundBrush().color().lightness()
+        assert (bg < 128) == dark
+    window.apply_preferences(output_device="", theme="system")
