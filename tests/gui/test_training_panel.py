@@ -1,0 +1,137 @@
+"""The Training panel, driven like a user would: a short run in the worker, live curves, Stop,
+overlaying runs, the model summary, saving a bundle, refusing a second run, reporting failures."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from instrument_studio.core.bundle import load_bundle
+from instrument_studio.core.tfthread import run_in_tf_thread
+from tests.training_data import blobs
+
+
+@pytest.fixture
+def panel(window, qtbot):
+    p = window.panels["TrainingPanel"]
+    window.tabs.setCurrentWidget(p)
+    p.use_feature_set(blobs(n_train=240, n_classes=3, dim=12), "tiny generated set")
+    p.form.lr_box.setValue(0.01)
+    p.form.batch_box.setValue(16)
+    p.form.epochs_box.setValue(2)
+    return p
+
+
+def train_and_wait(qtbot, panel, timeout=90000):
+    with qtbot.waitSignal(panel.run_finished, timeout=timeout) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=10000)
+    return blocker.args[0]
+
+
+def test_short_training_draws_curves_and_lists_the_run(qtbot, panel):
+    run = train_and_wait(qtbot, panel)
+    batches = int(np.ceil(192 / 16))            # 240 rows, 20 % held out for validation
+    assert run.epochs_run == 2 and run.stop_reason == "completed"
+    counts = panel.curves.point_counts(run.id)
+    assert counts == {"batch_loss": 2 * batches, "loss": 2, "val_loss": 2, "accuracy": 2, "val_accuracy": 2}
+    assert panel.runs == [run] and panel.table.rowCount() == 1
+    assert panel.table.item(0, 2).text() == "mlp" and panel.table.item(0, 7).text() == "2/2"
+    assert panel.table.item(0, 9).text().endswith("%")          # test accuracy shown
+    assert "completed after 2 epoch(s)" in panel.status_label.text()
+    assert panel.device_label.text() == "Device: CPU"
+    assert panel.progress.text() == "run 1: completed"
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    # axes and series are labelled
+    assert panel.curves.batch_plot.plotItem.getAxis("bottom").labelText == "epoch"
+    legend = [label.text for _, label in panel.curves.loss_plot.plotItem.legend.items]
+    assert legend == ["run 1: training", "run 1: validation"]
+
+
+class RecordingEvent(threading.Event):
+    """Counts how often the training thread asks should_stop() after Stop was pressed."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked_after_set = 0
+
+    def is_set(self) -> bool:
+        answer = super().is_set()
+        if threading.current_thread() is not threading.main_thread():
+            self.asked_after_set += answer
+        return answer
+
+
+def test_stop_mid_run_ends_within_one_batch_and_keeps_the_best_weights(qtbot, panel):
+    panel.form.epochs_box.setValue(500)
+    panel.form.batch_box.setValue(8)
+    panel._stop = RecordingEvent()
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel._last_epoch is not None and panel._last_epoch.epoch >= 2, timeout=90000)
+    assert panel.stop_button.isEnabled()
+    with qtbot.waitSignal(panel.run_finished, timeout=30000) as blocker:
+        qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
+    run = blocker.args[0]
+    assert run.stop_reason == "stopped by user" and 2 <= run.epochs_run < 500
+    assert panel._stop.asked_after_set == 1          # the very next batch end stopped it
+    assert run.result.restored_best and 1 <= run.best_epoch <= run.epochs_run
+    assert "stopped by user" in panel.table.item(0, 12).text()
+    qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
+
+
+def test_a_second_run_cannot_start_while_one_runs(qtbot, panel):
+    panel.form.epochs_box.setValue(500)
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    assert not panel.train_button.isEnabled()
+    assert panel.start_training() is False
+    assert "in progress" in panel.status_label.text()
+    with qtbot.waitSignal(panel.run_finished, timeout=60000):
+        qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
+    assert len(panel.runs) == 1
+
+
+def test_two_runs_overlay_on_the_same_axes(qtbot, panel):
+    first = train_and_wait(qtbot, panel)
+    panel.form.optimizer_box.setCurrentIndex(panel.form.optimizer_box.findData("sgd"))
+    second = train_and_wait(qtbot, panel)
+    assert second.config.optimizer == "sgd" and first.config.optimizer == "adam"
+    assert panel.curves.visible_runs() == [second.id]        # a new run starts on a clean view
+    panel.table.item(0, 0).setCheckState(Qt.Checked)
+    assert panel.curves.visible_runs() == [first.id, second.id]
+    assert panel.curves.colour(first.id) != panel.curves.colour(second.id)
+    legend = [label.text for _, label in panel.curves.acc_plot.plotItem.legend.items]
+    assert "run 1: validation" in legend and "run 2: validation" in legend
+    panel.table.item(1, 0).setCheckState(Qt.Unchecked)
+    assert panel.curves.visible_runs() == [first.id]
+
+
+def test_model_summary_follows_the_chosen_model(qtbot, panel):
+    with qtbot.waitSignal(panel.summary_ready, timeout=60000):
+        panel.form.params.editors["units"][0].setValue(64)
+    text = panel.summary_view.toPlainText()
+    assert "input (12,)" in text and "dense_1" in text
+    assert f"total {12 * 64 + 64 + 64 * 3 + 3:,} parameters" in text
+
+
+def test_saved_bundle_predicts_like_the_run(qtbot, panel, tmp_path):
+    run = train_and_wait(qtbot, panel)
+    with qtbot.waitSignal(panel.bundle_saved, timeout=30000) as blocker:
+        panel.save_run_bundle(run, str(tmp_path / "bundle"))
+    assert blocker.args[0] == str(tmp_path / "bundle") and "Saved" in panel.status_label.text()
+    x = run.data.x["test"]
+    reloaded = run_in_tf_thread(lambda: load_bundle(tmp_path / "bundle").predict_proba(x))
+    original = run_in_tf_thread(run.result.predict_proba, x)
+    np.testing.assert_array_equal(reloaded, original)
+
+
+def test_a_failing_run_is_reported_and_the_panel_carries_on(qtbot, panel, window):
+    panel.form.model_box.setCurrentIndex(panel.form.model_box.findData("lstm"))   # needs sequences
+    with qtbot.waitSignal(panel.run_failed, timeout=60000) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    assert "lstm needs frame sequences" in blocker.args[0]
+    assert window.last_error[0] == "Training failed"
+    qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
+    assert panel.curves.runs() == [] and panel.runs == []
