@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -116,12 +117,17 @@ def file_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
     return clip_features(y, cfg)
 
 
+@lru_cache(maxsize=8)
+def _config(cfg_json: str) -> FeatureConfig:
+    return FeatureConfig.from_json(cfg_json)
+
+
 def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray | None, float, str]:
     """Worker: (path, rows or None, duration s, failure reason). Never raises for a bad file."""
     from .audio_io import load
     from .features import clip_features
 
-    cfg = FeatureConfig.from_json(cfg_json)
+    cfg = _config(cfg_json)
     try:
         y, sr = load(path, sr=cfg.mel.sr)
         x = clip_features(y, cfg)
@@ -135,9 +141,47 @@ def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray
     return path, x, duration, ""
 
 
+# Worker processes are started once and reused by later runs (a GUI session extracts again and
+# again). forkserver, not fork: the GUI process has Qt and audio threads that a fork would copy
+# half-alive; the server preloads the feature code so each worker starts in milliseconds rather
+# than re-importing numpy, scipy and soundfile as spawn would.
+_PRELOAD = ["instrument_studio.core.extraction", "soxr", "instrument_studio.core.feature_warmup"]
+_pool_state: dict = {"pool": None, "workers": 0}
+
+
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    # spawn, not fork: the GUI process has Qt and audio threads that a fork would copy half-alive.
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = _pool_state["pool"]
+    if pool is not None and _pool_state["workers"] == workers and not getattr(pool, "_broken", False):
+        return pool
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    _pool_state.update(pool=pool, workers=workers)
+    return pool
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+def start_workers(workers: int | None = None) -> int:
+    """Start the worker processes now (the first extraction of a session otherwise pays for it);
+    returns how many answered."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    pool = _pool(workers)
+    return len({f.result() for f in [pool.submit(_ping) for _ in range(workers * 2)]})
+
+
+def shutdown_workers() -> None:
+    """Stop the reused worker processes (they also end with the program)."""
+    pool = _pool_state["pool"]
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _pool_state.update(pool=None, workers=0)
 
 
 def _audio_clips(dataset) -> list:
@@ -220,17 +264,22 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
                 raise Cancelled("feature extraction cancelled")
             take(_compute(path, cfg_json, out))
     elif todo:
-        pool = _pool(min(workers, len(todo)))
+        pool = _pool(workers)
+        pending = {pool.submit(_compute, path, cfg_json, out) for path, out in todo}
         try:
-            pending = {pool.submit(_compute, path, cfg_json, out) for path, out in todo}
             while pending:
                 if stop():
                     raise Cancelled("feature extraction cancelled")
                 done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
-                    take(fut.result())
+                    try:
+                        take(fut.result())
+                    except cf.process.BrokenProcessPool as exc:
+                        raise FeatureError("a feature worker process died (out of memory?)") from exc
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Queued files are dropped; the few already running finish in the background.
+            for fut in pending:
+                fut.cancel()
     progress(force=True)
 
     fs = assemble(dataset, cfg, results)

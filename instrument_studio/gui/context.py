@@ -15,6 +15,10 @@ class AppContext(QObject):
     error = Signal(str, str)           # title, message the user can act on
     file_opened = Signal(str)          # path of the audio file now open in the Audio panel
     output_device_changed = Signal(object)
+    # The dataset open in the Dataset panel (core.datasets.Dataset), for Training and Evaluation.
+    dataset_changed = Signal(object)
+    # A panel put its own audio into the shared player (the sender): others must set theirs again.
+    player_claimed = Signal(object)
 
     def __init__(self, settings: Settings | None = None, *, player: Player | None = None,
                  parent: QObject | None = None):
@@ -23,6 +27,11 @@ class AppContext(QObject):
         self.clock = FrameClock(fps=60.0, parent=self)
         device = self.settings.get("audio/output_device", None) or None
         self.player = player or Player(device=device)
+        self.dataset = None
+
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.dataset_changed.emit(dataset)
 
     def report_error(self, title: str, exc: BaseException) -> None:
         """Show an error the user can act on; anything else is a bug and says so."""

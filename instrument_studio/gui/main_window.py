@@ -21,6 +21,7 @@ from ..core.audio_io import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
+from .panels.dataset import DatasetPanel
 from .panels.experiments import ExperimentsPanel
 from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
@@ -30,7 +31,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, TrainingPanel, ExperimentsPanel]
+PANEL_CLASSES = [AudioPanel, DatasetPanel, TrainingPanel, ExperimentsPanel]
 
 
 class MainWindow(QMainWindow):

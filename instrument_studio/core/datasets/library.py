@@ -1,0 +1,90 @@
+"""What the app needs around datasets: where it keeps projects, open-or-import, a clip's preview.
+
+The app never writes into a user's data folder: projects it imports live in the user data folder
+(one per source folder), pointing at the data where it lies. The CLI writes where --out says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import MelConfig
+from ..errors import DatasetError
+from .detect import import_dataset
+from .model import Dataset, is_dataset_folder, load_dataset
+
+
+def projects_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("instrument-studio")) / "datasets"
+
+
+def project_folder_for(source: str | Path, layout: str, base: Path | None = None) -> Path:
+    source = Path(source).resolve()
+    key = hashlib.sha1(f"{source}|{layout}".encode()).hexdigest()[:10]
+    return (base or projects_dir()) / f"{source.name}-{key}"
+
+
+def open_or_import(source: str | Path, *, layout: str = "auto", seed: int = 0, reimport: bool = False,
+                   base: Path | None = None) -> Dataset:
+    """A folder holding a project is opened; any other folder is imported once and its project
+    kept in the user data folder (opened again next time, unless reimport)."""
+    source = Path(source)
+    if is_dataset_folder(source):
+        return load_dataset(source)
+    folder = project_folder_for(source, layout, base)
+    if not reimport and is_dataset_folder(folder):
+        try:
+            return load_dataset(folder)
+        except DatasetError:
+            pass  # a damaged project: import afresh
+    ds = import_dataset(source, layout=layout, seed=seed)
+    ds.save(folder)
+    return ds
+
+
+def rescan(dataset: Dataset) -> Dataset:
+    """Import the dataset's folder again (new takes recorded into it, files removed) with the same
+    layout and seed, and overwrite its project. Splits are made afresh, still grouped."""
+    if dataset.layout == "starter":
+        raise DatasetError("the starter set is generated, not read from a folder: nothing to rescan")
+    fresh = import_dataset(dataset.root, layout=dataset.layout, seed=int(dataset.split_info.get("seed", 0)))
+    fresh.save(dataset.folder or dataset.root)
+    return fresh
+
+
+def feature_shape(dataset: Dataset) -> tuple[int, ...] | None:
+    """Row shape of a feature-array dataset (None for audio datasets)."""
+    if not dataset.is_arrays or not dataset.clips:
+        return None
+    from .npy import load_array
+
+    file = dataset.clips[0].path.rpartition("#")[0]
+    return tuple(load_array(Path(file)).shape[1:])
+
+
+@dataclass(frozen=True)
+class ClipPreview:
+    path: str
+    samples: np.ndarray     # (frames, channels) float32 at samplerate: what is played
+    samplerate: int
+    db: np.ndarray          # log-mel (n_mels, frames) of the analysis signal
+    mel: MelConfig
+    duration: float
+
+
+def clip_preview(path: str, mel: MelConfig | None = None) -> ClipPreview:
+    """Decode a clip once: samples to play and its log-mel to show (the Dataset panel's click)."""
+    from ..audio_io import read_audio, resample
+    from ..features import log_mel
+
+    mel = mel or MelConfig()
+    decoded = read_audio(path)
+    y = resample(decoded.mono(), decoded.samplerate, mel.sr)
+    return ClipPreview(path=str(path), samples=decoded.samples, samplerate=decoded.samplerate,
+                       db=log_mel(y, mel), mel=mel, duration=decoded.info.duration)

@@ -1,0 +1,67 @@
+"""Clips per class as horizontal stacked bars (train / validation / test), one row per class."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from ..theme import is_dark
+
+SPLIT_NAMES = (("train", "training"), ("val", "validation"), ("test", "test"))
+
+
+def split_colors() -> dict[str, str]:
+    if is_dark():
+        return {"train": "#6cb6ff", "val": "#ffb74d", "test": "#81c784"}
+    return {"train": "#1f5fbf", "val": "#ef6c00", "test": "#2e7d32"}
+
+
+class ClassCountsView(pg.PlotWidget):
+    """counts: {split: {class: n}}; classes top to bottom in the dataset's order."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent)
+        self.setObjectName("class_counts")
+        self.plotItem.setMenuEnabled(False)
+        self.plotItem.hideButtons()
+        self.setMouseEnabled(x=False, y=False)
+        self.setLabel("bottom", "Clips")
+        self.getAxis("left").setStyle(tickLength=0)
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        self.classes: tuple[str, ...] = ()
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def set_counts(self, classes, counts: dict[str, dict[str, int]]) -> None:
+        self.classes, self.counts = tuple(classes), counts
+        self._draw()
+
+    def recolor(self) -> None:
+        self._draw()
+
+    def totals(self) -> dict[str, int]:
+        return {c: sum(self.counts.get(s, {}).get(c, 0) for s, _ in SPLIT_NAMES) for c in self.classes}
+
+    def _draw(self) -> None:
+        for item in self.bars.values():
+            self.removeItem(item)
+        self.bars.clear()
+        n = len(self.classes)
+        if not n:
+            return
+        y = np.arange(n)[::-1].astype(float)  # first class at the top
+        left = np.zeros(n)
+        colors = split_colors()
+        for split, name in SPLIT_NAMES:
+            width = np.array([self.counts.get(split, {}).get(c, 0) for c in self.classes], dtype=float)
+            if not width.any():
+                continue
+            bar = pg.BarGraphItem(x0=left.copy(), y=y, width=width, height=0.7, brush=colors[split], pen=None)
+            self.addItem(bar)
+            self.bars[split] = bar
+            left += width
+        # The key as the title: a legend inside the plot would cover the top bars.
+        self.setTitle("&nbsp;&nbsp;".join(f"<span style='color:{colors[s]}'>■</span> {name}"
+                                          for s, name in SPLIT_NAMES if s in self.bars), size="9pt")
+        self.getAxis("left").setTicks([[(float(y[i]), c) for i, c in enumerate(self.classes)]])
+        self.setYRange(-0.6, n - 0.4, padding=0)
+        self.setXRange(0, max(1.0, float(left.max())) * 1.05, padding=0)
