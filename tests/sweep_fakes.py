@@ -35,6 +35,7 @@ class FakeResult:
 class FakeTrainer:
     seconds_per_epoch: float = 0.0
     hold_call: int | None = None      # this call (1-based) trains until should_stop(), like a long run
+    hold_epoch: int = 0               # ... after reporting this many epochs
     calls: list = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
 
@@ -49,10 +50,10 @@ class FakeTrainer:
         t0 = time.perf_counter()
         history = {"loss": [], "val_loss": [], "accuracy": [], "val_accuracy": []}
         above = 0
-        if len(self.calls) == self.hold_call:
-            while not should_stop():
-                time.sleep(0.01)
         for epoch in range(cfg.epochs):
+            if len(self.calls) == self.hold_call and epoch == self.hold_epoch:
+                while not should_stop():
+                    time.sleep(0.01)
             if should_stop():
                 raise Cancelled("training stopped")
             if self.seconds_per_epoch:

@@ -244,7 +244,7 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
 
     should_stop(): stop now (the current run is abandoned, finished runs are kept).
     stop_after_run(): let the current run finish, then stop.
-    on_event: training's own events (epoch ends...), called from this thread.
+    on_event: SweepRunStarted and then training's own events (epoch ends...), called from this thread.
     Raises Cancelled after the last kept run when stopped by should_stop.
     """
     if train_fn is None:
@@ -265,7 +265,10 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
             if index and stop_after_run():
                 return
             cfg = sweep.run_config(value, repeat)
-            yield SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
+            started = SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
+            if on_event is not None:  # in this thread, so listeners see it before the run's epochs
+                on_event(started)
+            yield started
             window = _TrainingWindow(monitor, on_event)
             t0 = time.perf_counter()
             try:

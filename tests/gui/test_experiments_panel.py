@@ -207,3 +207,19 @@ def test_base_configuration_comes_from_the_training_panel(qtbot, monkeypatch, tm
     (cfg,) = experiments.train_fn.calls
     assert (cfg.batch_size, cfg.learning_rate, cfg.epochs) == (48, 0.01, 2)
     window.close()
+
+
+def test_the_run_in_progress_is_drawn_live(qtbot, panel):
+    panel.train_fn = FakeTrainer(hold_call=2, hold_epoch=4)
+    _type(qtbot, panel.form.values_edit, "0.1, 0.003")
+    panel.form.epochs_spin.setValue(10)
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.curves.live_items) == 3
+                    and all(len(item.xData) == 4 for _, item in panel.curves.live_items)
+                    and panel.curves.legend_labels == ["learning rate 0.1"], timeout=10000)
+    assert "running: learning rate 0.003" in panel.curves.legend.text()
+    assert "Run 2 of 2: learning rate 0.003, repeat 1 — epoch 4" in panel.status_label.text()
+    with qtbot.waitSignal(panel.sweep_done, timeout=10000):
+        qtbot.mouseClick(panel.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.curves.live_items, timeout=3000)    # the abandoned run is not kept
+    assert [r.value for r in panel.record.runs] == [0.1]

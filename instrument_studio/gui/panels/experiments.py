@@ -45,15 +45,22 @@ class LiveRun:
         self._lock = threading.Lock()
         self._history: dict[str, list[float]] = {}
         self._progress: Progress | None = None
+        self._run: SweepRunStarted | None = None
         self._version = 0
 
     def reset(self) -> None:
         with self._lock:
             self._history = {}
             self._progress = None
+            self._run = None
             self._version += 1
 
     def push(self, event: object) -> None:
+        if isinstance(event, SweepRunStarted):  # from the sweep's thread, before the run's epochs
+            self.reset()
+            with self._lock:
+                self._run = event
+            return
         if isinstance(event, Progress):
             with self._lock:
                 self._progress = event
@@ -68,9 +75,9 @@ class LiveRun:
                     self._history.setdefault(key, []).append(float(value))
             self._version += 1
 
-    def snapshot(self) -> tuple[int, dict[str, list[float]], Progress | None]:
+    def snapshot(self) -> tuple[int, dict[str, list[float]], Progress | None, SweepRunStarted | None]:
         with self._lock:
-            return self._version, {k: list(v) for k, v in self._history.items()}, self._progress
+            return self._version, {k: list(v) for k, v in self._history.items()}, self._progress, self._run
 
 
 class ExperimentsPanel(QWidget):
@@ -275,10 +282,7 @@ class ExperimentsPanel(QWidget):
 
     def _on_event(self, event) -> None:
         if isinstance(event, SweepRunStarted):
-            self._live.reset()
-            label = param_label(self.record.config.param)
-            self._current = (f"Run {event.index + 1} of {event.total}: {label} {value_text(event.value)}, "
-                             f"repeat {event.repeat + 1}")
+            self._current = self._run_text(event)
             self._set_status(self._current + "…")
         elif isinstance(event, SweepRunFinished):
             self.record.runs.append(event.run)
@@ -286,6 +290,10 @@ class ExperimentsPanel(QWidget):
             self.progress.setValue(len(self.record.runs))
             self._dirty = True
             self.run_finished.emit(event.run)
+
+    def _run_text(self, run: SweepRunStarted, *, short: bool = False) -> str:
+        value = f"{param_label(self.record.config.param)} {value_text(run.value)}"
+        return value if short else f"Run {run.index + 1} of {run.total}: {value}, repeat {run.repeat + 1}"
 
     def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
@@ -380,12 +388,12 @@ class ExperimentsPanel(QWidget):
             self.bars.show_runs(self.record.runs, cfg.values, param_label=label,
                                 to_accuracy=cfg.mode == "train-to-accuracy")
             self._live_version = -1
-        version, history, progress = self._live.snapshot()
+        version, history, progress, run = self._live.snapshot()
         if version != self._live_version:
             self._live_version = version
-            self.curves.show_live(history)
-            if self.running and history.get("loss"):
-                self._set_status(f"{self._current} — epoch {len(history['loss'])}")
+            self.curves.show_live(history, self._run_text(run, short=True) if run is not None else "")
+            if self.running and run is not None and history.get("loss"):
+                self._set_status(f"{self._run_text(run)} — epoch {len(history['loss'])}")
             elif self.running and progress is not None and not self._current:
                 done = f"{progress.done:g}/{progress.total:g} " if progress.total else ""
                 self._set_status(f"Preparing: {progress.stage} {done}{progress.message}".rstrip())

@@ -57,7 +57,7 @@ class SweepCurves(QWidget):
         self.legend = QLabel()
         self.legend.setObjectName("sweep_legend")
         self.legend.setTextFormat(Qt.RichText)
-        self.live_items: list[pg.PlotDataItem] = []
+        self.live_items: list[tuple[pg.PlotWidget, pg.PlotDataItem]] = []
         plots = QHBoxLayout()
         for p in (self.loss, self.train_acc, self.val_acc):
             plots.addWidget(p)
@@ -66,6 +66,7 @@ class SweepCurves(QWidget):
         layout.addWidget(self.legend)
         layout.addLayout(plots, 1)
         self.legend_labels: list[str] = []
+        self._legend_html = ""
 
     def show_runs(self, runs: Sequence, values: Sequence, *, param_label: str) -> None:
         for p in (self.loss, self.train_acc, self.val_acc):
@@ -96,8 +97,9 @@ class SweepCurves(QWidget):
             self._curve(self.train_acc, h.get("accuracy"), solid, None)
             self._curve(self.val_acc, h.get("val_accuracy"), solid, None)
         repeats = " · thick: first repeat, thin: the others" if any(r.repeat for r in runs) else ""
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(swatches) + (f"<span style='color:gray'>{repeats}</span>"
-                                                                 if swatches else ""))
+        self._legend_html = "&nbsp;&nbsp;&nbsp;".join(swatches) + (
+            f"<span style='color:gray'>{repeats}</span>" if swatches else "")
+        self.legend.setText(self._legend_html)
 
     @staticmethod
     def _curve(plot: pg.PlotWidget, ys, pen, name) -> None:
@@ -108,10 +110,13 @@ class SweepCurves(QWidget):
             y = np.where(y > 0, y, np.nan)  # a log axis cannot show 0
         plot.plot(np.arange(1, len(y) + 1), y, pen=pen, name=name, connect="finite")
 
-    def show_live(self, history: dict[str, list[float]]) -> None:
+    def show_live(self, history: dict[str, list[float]], label: str = "") -> None:
         """The run in progress, drawn grey and dotted over the finished ones."""
-        for item in self.live_items:
-            item.getViewBox() and item.getViewBox().removeItem(item)
+        running = (f"&nbsp;&nbsp;&nbsp;<span style='color:gray'>&#8943; running: {label}</span>"
+                   if label and history.get("loss") else "")
+        self.legend.setText(self._legend_html + running)
+        for plot, item in self.live_items:
+            plot.removeItem(item)
         self.live_items = []
         pen = pg.mkPen("#888888" if not is_dark() else "#bbbbbb", width=2, style=Qt.DotLine)
         for plot, key in ((self.loss, "loss"), (self.train_acc, "accuracy"), (self.val_acc, "val_accuracy")):
@@ -120,7 +125,7 @@ class SweepCurves(QWidget):
                 y = np.asarray(ys, dtype=float)
                 if plot is self.loss:
                     y = np.where(y > 0, y, np.nan)
-                self.live_items.append(plot.plot(np.arange(1, len(y) + 1), y, pen=pen, connect="finite"))
+                self.live_items.append((plot, plot.plot(np.arange(1, len(y) + 1), y, pen=pen, connect="finite")))
 
 
 class _BarChart(pg.PlotWidget):
