@@ -223,3 +223,31 @@ def test_the_run_in_progress_is_drawn_live(qtbot, panel):
         qtbot.mouseClick(panel.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not panel.curves.live_items, timeout=3000)    # the abandoned run is not kept
     assert [r.value for r in panel.record.runs] == [0.1]
+
+
+def test_features_are_extracted_in_the_worker_when_only_a_folder_is_known(qtbot, panel, tmp_path):
+    from instrument_studio.core.config import FeatureConfig
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    folder = tiny_npy_dataset(tmp_path / "arrays")
+    panel.set_base(TrainConfig(), None, dataset="arrays", source=str(folder), feature_config=FeatureConfig())
+    assert "extracted when the sweep starts" in panel.base_label.text()
+    assert panel.run_button.isEnabled()
+    _type(qtbot, panel.form.values_edit, "0.01")
+    panel.form.epochs_spin.setValue(2)
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000) as done:
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert done.args == ["finished"], panel.errors
+    (cfg,) = panel.train_fn.calls
+    assert panel.record.runs[0].epochs == 2 and cfg.learning_rate == 0.01
+
+
+def test_a_missing_dataset_folder_is_reported(qtbot, panel, tmp_path):
+    from instrument_studio.core.config import FeatureConfig
+
+    panel.set_base(TrainConfig(), None, dataset="gone", source=str(tmp_path / "gone"), feature_config=FeatureConfig())
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000) as done:
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert done.args == ["failed"]
+    assert panel.errors and "no such dataset folder" in panel.errors[-1][1]
+    assert panel.run_button.isEnabled()
