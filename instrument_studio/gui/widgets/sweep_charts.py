@@ -96,6 +96,13 @@ class SweepCurves(QWidget):
             self._curve(self.loss, h.get("val_loss"), dashed, None)
             self._curve(self.train_acc, h.get("accuracy"), solid, None)
             self._curve(self.val_acc, h.get("val_accuracy"), solid, None)
+        longest = max((len(r.history.get("loss") or []) for r in runs), default=0)
+        for p in (self.loss, self.train_acc, self.val_acc):
+            axis = p.getAxis("bottom")
+            if 0 < longest <= 12:      # whole epochs only: no "epoch 2.5" ticks on short runs
+                axis.setTickSpacing(major=1, minor=1)
+            else:
+                axis.setTickSpacing()
         repeats = " · thick: first repeat, thin: the others" if any(r.repeat for r in runs) else ""
         self._legend_html = "&nbsp;&nbsp;&nbsp;".join(swatches) + (
             f"<span style='color:gray'>{repeats}</span>" if swatches else "")
