@@ -313,7 +313,7 @@ class TrainingPanel(QWidget):
         if self._live_id is not None:
             self._drain()
         self.curves.refresh(now)
-        if self._live_id is not None and now - self._last_labels >= 0.1:
+        if self._live_id is not None and now - self._last_labels >= 0.25:
             self._last_labels = now
             self._update_progress()
 

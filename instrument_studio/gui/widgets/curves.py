@@ -62,13 +62,14 @@ class _Run:
 
 
 class TrainingCurves(QWidget):
-    def __init__(self, parent: QWidget | None = None, *, max_fps: float = 15.0):
+    def __init__(self, parent: QWidget | None = None, *, max_fps: float = 10.0):
         super().__init__(parent)
         self.setObjectName("training_curves")
         self.min_interval = 1.0 / max_fps
         self._last_draw = 0.0
         self._runs: dict[object, _Run] = {}
         self.draws = 0   # redraws that changed something (tests and the benchmark read it)
+        self._batch_right = None
 
         self.batch_plot = self._plot("Training loss per batch", "loss (running mean within the epoch)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
@@ -166,6 +167,7 @@ class TrainingCurves(QWidget):
     def set_visible_runs(self, keys) -> None:
         """Overlay: show exactly these runs."""
         keys = set(keys)
+        self._batch_right = None
         for key, run in self._runs.items():
             run.visible = key in keys
             for item in run.items.values():
@@ -219,7 +221,21 @@ class TrainingCurves(QWidget):
         if drew:
             self._last_draw = now
             self.draws += 1
+            self._step_batch_x_range()
         return drew
+
+    def _step_batch_x_range(self) -> None:
+        """Batch plot x axis: 0 to the next whole epoch, so it re-lays out once per epoch rather
+        than on every redraw (axis layout is most of a redraw's cost)."""
+        ends = [r.series["batch_loss"].x[r.series["batch_loss"].n - 1] for r in self._runs.values()
+                if r.visible and r.series["batch_loss"].n]
+        if not ends:
+            self.batch_plot.enableAutoRange(x=True)
+            return
+        right = max(1.0, float(np.ceil(max(ends) - 1e-9)))
+        if self._batch_right != right:
+            self._batch_right = right
+            self.batch_plot.setXRange(0.0, right, padding=0.02)
 
     def set_log_loss(self, on: bool) -> None:
         if self.log_box.isChecked() != on:
