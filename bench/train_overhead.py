@@ -125,10 +125,8 @@ def bare_fit_with_gui_idle(app, probe, cfg, data):
 
 
 def app_fit(window, app, panel, data, cfg, probe) -> dict:
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtTest import QTest
-
-    from PySide6.QtCore import QEventLoop
 
     panel.form.set_config(cfg)
     done = []

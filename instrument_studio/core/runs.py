@@ -68,15 +68,19 @@ class TrainingRun:
 STARTER = "starter"
 
 
-def load_features(source: str | Path, cfg: FeatureConfig, *, on_event: Callable | None = None,
+def load_features(source, cfg: FeatureConfig, *, on_event: Callable | None = None,
                   should_stop: Callable[[], bool] | None = None, workers: int | None = None):
-    """A FeatureSet to train on, from: "starter" (the built-in starter set), a saved feature set
-    (features.json), a dataset project folder, or a source folder in a layout the importers know
-    (imported in memory, nothing written beside it). Features come from issue 4's cached extraction."""
-    from .datasets import import_dataset, is_dataset_folder
+    """A FeatureSet to train on, from: a Dataset object (e.g. the Dataset panel's), "starter" (the
+    built-in starter set), a saved feature set (features.json), a dataset project folder, or a source
+    folder in a layout the importers know (imported in memory, nothing written beside it). Features
+    come from the datasets' cached extraction (core.extraction)."""
+    from .datasets import Dataset, import_dataset, is_dataset_folder
     from .extraction import load_feature_set
     from .featureset import FeatureSet
 
+    if isinstance(source, Dataset):
+        return load_feature_set(source, cfg, on_event=on_event, should_stop=should_stop, workers=workers,
+                                save=False)
     if str(source) == STARTER:
         from .starter import starter_dataset
 
@@ -114,7 +118,7 @@ def describe_model(*, name: str, feature_config: FeatureConfig, input_shape=None
     return f"input {shape}, {n_classes} classes\n{summary.as_text()}"
 
 
-def training_run(*, run_id: int, source: str | None, label: str, features, feature_config: FeatureConfig,
+def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
                  config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> TrainingRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
     test metrics. Returns the TrainingRun for the run list."""

@@ -84,13 +84,23 @@ def test_stop_mid_run_ends_within_one_batch_and_keeps_the_best_weights(qtbot, pa
 
 def test_a_second_run_cannot_start_while_one_runs(qtbot, panel):
     panel.form.epochs_box.setValue(500)
-    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
-    assert not panel.train_button.isEnabled()
-    assert panel.start_training() is False
-    assert "in progress" in panel.status_label.text()
+    with qtbot.waitSignal(panel.run_started, timeout=60000):
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+        assert not panel.train_button.isEnabled()
+        assert panel.start_training() is False
+        assert "in progress" in panel.status_label.text()
     with qtbot.waitSignal(panel.run_finished, timeout=60000):
         qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
     assert len(panel.runs) == 1
+
+
+def test_stop_before_the_first_batch_is_not_a_run(qtbot, panel):
+    with qtbot.waitSignal(panel.run_failed, timeout=60000) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+        qtbot.mouseClick(panel.stop_button, Qt.LeftButton)    # while the run is still being prepared
+    assert "stopped before the first batch" in blocker.args[0] and panel.progress.text() == "stopped"
+    qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
+    assert panel.runs == [] and panel.curves.runs() == []
 
 
 def test_two_runs_overlay_on_the_same_axes(qtbot, panel):

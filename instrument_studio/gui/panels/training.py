@@ -12,36 +12,34 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea,
-    QSplitter, QVBoxLayout, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.audio_io import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.runs import STARTER, TrainingRun, describe_model, save_run, training_run
+from ...core.runs import TrainingRun, save_run, training_run
 from ...core.tfthread import run_in_tf_thread
 from ...core.training import TrainConfig
 from .. import workers
 from ..widgets.curves import TrainingCurves
+from ..widgets.dataset_picker import DatasetPicker, DatasetSource
+from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
-
-
-@dataclass
-class DatasetSource:
-    """What to train on: a folder (or "starter"), or a FeatureSet already in memory."""
-
-    label: str
-    path: str | None = None
-    features: object = None          # FeatureSet
 
 
 class TrainingPanel(QWidget):
@@ -50,14 +48,12 @@ class TrainingPanel(QWidget):
     run_finished = Signal(object)      # TrainingRun, also appended to `runs`
     run_failed = Signal(str)           # message (stopped before it began, or an error)
     bundle_saved = Signal(str)         # path
-    summary_ready = Signal(str)
 
     def __init__(self, ctx):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("training_panel")
         self.runs: list[TrainingRun] = []
-        self._sources: list[DatasetSource] = []
         self._events: deque = deque()
         self._stop = threading.Event()
         self._worker = None
@@ -67,36 +63,24 @@ class TrainingPanel(QWidget):
         self._last_epoch: EpochEnd | None = None
         self._t_start = 0.0
         self._last_labels = 0.0
-        self._features_memo: tuple | None = None    # (source key, FeatureConfig, FeatureSet)
-        self._summary_job = 0
-        self._summary_wanted = False
+        self._features_memo: tuple | None = None    # (DatasetSource, FeatureConfig, FeatureSet)
         self._build()
-        self.add_source(DatasetSource("Starter set (built in)", path=STARTER))
+        ctx.dataset_changed.connect(self.use_panel_dataset)
+        if getattr(ctx, "dataset", None) is not None:
+            self.use_panel_dataset(ctx.dataset)
         self._restore_config()
-        self._summary_timer = QTimer(self, singleShot=True, interval=300)
-        self._summary_timer.timeout.connect(self._start_summary)
-        self.form.changed.connect(self._schedule_summary)
+        self.form.changed.connect(self.summary_view.schedule)
         ctx.clock.subscribe(self._on_frame)
 
     # --- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.source_box = QComboBox()
-        self.source_box.setObjectName("dataset_box")
-        self.source_box.setMinimumContentsLength(28)
-        self.source_box.currentIndexChanged.connect(self._source_picked)
-        self.open_button = QPushButton("Open dataset folder…")
-        self.open_button.setToolTip("a dataset project, a saved feature set, or a folder of recordings in a "
-                                    "layout Instrument Studio recognises")
-        self.open_button.clicked.connect(self._open_folder)
+        self.picker = DatasetPicker()
+        self.picker.changed.connect(self._source_picked)
+        self.source_box, self.open_button = self.picker.box, self.picker.open_button
         self.form = TrainForm()
         self.form.setObjectName("train_form")
-        self.summary_view = QPlainTextEdit()
-        self.summary_view.setObjectName("model_summary")
-        self.summary_view.setReadOnly(True)
-        self.summary_view.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.summary_view.setFont(QFont("monospace", 8))
-        self.summary_view.setPlaceholderText("The model's layers, output shapes and parameter counts appear here.")
-        self.summary_view.setMinimumHeight(160)
+        self.summary_view = ModelSummaryView(self._summary_arguments)
+        self.summary_ready = self.summary_view.ready
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -134,9 +118,7 @@ class TrainingPanel(QWidget):
         self.device_label.setObjectName("device_label")
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Dataset"))
-        top.addWidget(self.source_box, 1)
-        top.addWidget(self.open_button)
+        top.addWidget(self.picker, 1)
         top.addSpacing(16)
         for w in (self.train_button, self.stop_button, self.save_button):
             top.addWidget(w)
@@ -169,40 +151,30 @@ class TrainingPanel(QWidget):
         layout.addWidget(body, 1)
 
     # --- datasets --------------------------------------------------------------------------------
-    def add_source(self, source: DatasetSource, *, select: bool = True) -> None:
-        self._sources.append(source)
-        self.source_box.addItem(source.label)
-        if select:
-            self.source_box.setCurrentIndex(self.source_box.count() - 1)
-
     def use_feature_set(self, features, name: str) -> None:
-        """Train on a FeatureSet already in memory (e.g. from the Dataset panel, or a test)."""
-        self.add_source(DatasetSource(name, features=features))
+        """Train on a FeatureSet already in memory (e.g. features computed elsewhere, or a test's)."""
+        self.picker.use_feature_set(features, name)
 
     def use_dataset_folder(self, path: str, name: str | None = None) -> None:
-        for i, s in enumerate(self._sources):
-            if s.path == str(path):
-                self.source_box.setCurrentIndex(i)
-                return
-        self.add_source(DatasetSource(name or str(path), path=str(path)))
+        self.picker.use_folder(path, name)
+
+    def use_panel_dataset(self, dataset) -> None:
+        """Follow the Dataset panel's dataset (not while a run uses the current one)."""
+        if dataset is not None and not self.is_running():
+            self._features_memo = None
+            self.picker.use_panel_dataset(dataset)
 
     def source(self) -> DatasetSource:
-        return self._sources[self.source_box.currentIndex()]
+        return self.picker.current()
 
-    def _source_picked(self, _index: int) -> None:
-        src = self.source()
+    def _source_picked(self, src: DatasetSource) -> None:
         if src.features is not None:
             self.form.set_feature_kind(src.features.config.kind, fixed=True)
             self.form.set_dataset_validation(src.features.n("val"))
         else:
             self.form.set_feature_kind(self.form.feature_kind(), fixed=False)
             self.form.set_dataset_validation(None)
-        self._schedule_summary()
-
-    def _open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder")
-        if folder:
-            self.use_dataset_folder(folder)
+        self.summary_view.schedule()
 
     def feature_config(self) -> FeatureConfig:
         src = self.source()
@@ -228,7 +200,7 @@ class TrainingPanel(QWidget):
         src, fcfg = self.source(), self.feature_config()
         memo = self._features_memo
         cached = src.features
-        if cached is None and memo is not None and memo[0] == src.path and memo[1] == fcfg:
+        if cached is None and memo is not None and memo[0] is src and memo[1] == fcfg:
             cached = memo[2]
         run_id = len(self.runs) + 1
         self._stop.clear()
@@ -244,7 +216,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing…")
         self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
         self._worker = workers.start_worker(
-            run_in_tf_thread, training_run, run_id=run_id, source=src.path, label=src.label, features=cached, feature_config=fcfg,
+            run_in_tf_thread, training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
             config=cfg, emit=self._events.append, should_stop=self._stop.is_set,
             on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
         self._update_buttons()
@@ -262,7 +234,7 @@ class TrainingPanel(QWidget):
             self.curves.set_history(run.id, run.history)
             self.curves.refresh(force=True)
         if run.data is not None and self.source().features is None:
-            self._features_memo = (self.source().path, run.feature_config, run.data)
+            self._features_memo = (self.source(), run.feature_config, run.data)
         self.runs.append(run)
         self.table.add_run(run, self.curves.colour(run.id), shown=True)
         self.table.selectRow(self.table.rowCount() - 1)
@@ -303,8 +275,7 @@ class TrainingPanel(QWidget):
         running = self.is_running()
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running and not self._stop.is_set())
-        self.open_button.setEnabled(not running)
-        self.source_box.setEnabled(not running)
+        self.picker.setEnabled(not running)
         self.form.set_running(running)
         self.save_button.setEnabled(self._run_to_save() is not None and not running)
 
@@ -364,37 +335,15 @@ class TrainingPanel(QWidget):
         self.status_label.setText(text)
 
     # --- model summary -----------------------------------------------------------------------------
-    def showEvent(self, event) -> None:
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if not self._summary_wanted:   # TensorFlow only once someone looks at this panel
-            self._summary_wanted = True
-            self._schedule_summary()
+        self.summary_view.activate()   # TensorFlow only once someone looks at this panel
 
-    def _schedule_summary(self) -> None:
-        if self._summary_wanted:
-            self._summary_timer.start()
-
-    def _start_summary(self) -> None:
-        try:
-            params = self.form.params.values()
-        except ConfigError as exc:
-            self.summary_view.setPlainText(str(exc))
-            return
-        self._summary_job += 1
-        job = self._summary_job
+    def _summary_arguments(self) -> dict:
         src = self.source()
-        shape = src.features.input_shape if src.features is not None else None
-        n_classes = src.features.n_classes if src.features is not None else 10
-        self.summary_view.setPlainText("building the model…")
-        workers.start_worker(run_in_tf_thread, describe_model, name=self.form.model(), feature_config=self.feature_config(),
-                             input_shape=shape, n_classes=n_classes, params=params,
-                             on_return=lambda text: self._show_summary(job, text),
-                             on_error=lambda exc: self._show_summary(job, f"Cannot build this model: {exc}"))
-
-    def _show_summary(self, job: int, text: str) -> None:
-        if job == self._summary_job:
-            self.summary_view.setPlainText(text)
-            self.summary_ready.emit(text)
+        return {"name": self.form.model(), "feature_config": self.feature_config(), "params": self.form.params.values(),
+                "input_shape": src.features.input_shape if src.features is not None else None,
+                "n_classes": src.features.n_classes if src.features is not None else 10}
 
     # --- bundles -----------------------------------------------------------------------------------
     def _run_to_save(self) -> TrainingRun | None:
