@@ -217,3 +217,23 @@ class TrainFinished:
     train_seconds: float
     device: str
     history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
+
+
+# --- sweeps (core/sweep.py's run_sweep yields these) ---
+@dataclass(frozen=True)
+class SweepRunStarted:
+    """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
+
+    index: int
+    total: int
+    value: object
+    repeat: int
+
+
+@dataclass(frozen=True)
+class SweepRunFinished:
+    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
+
+    index: int
+    total: int
+    run: object

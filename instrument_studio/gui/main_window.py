@@ -22,6 +22,7 @@ from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.dataset import DatasetPanel
+from .panels.experiments import ExperimentsPanel
 from .panels.live import LivePanel
 from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
@@ -31,7 +32,7 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel, ExperimentsPanel]
 
 
 class MainWindow(QMainWindow):
