@@ -206,6 +206,8 @@ def main(argv=None) -> int:
     print(f"longest GUI stall during app training: {max(r['stall_max'] for r in app_runs):.1f} ms (aim < 50 ms); "
           f"p99 {max(r['stall_p99'] for r in app_runs):.1f} ms; during a bare fit with an idle GUI: "
           f"{max(bare_stalls):.1f} ms")
+    print(f"median over runs of each run's longest GUI stall: app {statistics.median(r['stall_max'] for r in app_runs):.1f} ms, "
+          f"bare fit {statistics.median(bare_stalls):.1f} ms (one-off hiccups of this shared machine show in the max)")
     print(f"curves: {app_runs[-1]['points']} points in the last run; same curves as bare fit: {'yes' if same else 'NO'}")
     print(f"device in use: {app_runs[-1]['device']}")
     window.close()

@@ -1,6 +1,6 @@
 """Screenshots of the app as a user sees it, for the README and for review.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots.py OUT_DIR [FILE]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots_audio.py OUT_DIR [FILE]
 
 Opens FILE (default: a generated test tone) in the Audio panel and saves the window in the light
 and dark themes, plus the empty state and an error state.

@@ -59,129 +59,6 @@ class AudioReady:
     warnings: list[str] = field(default_factory=list)
 
 
-# --- training (core/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
-@dataclass(frozen=True)
-class TrainStarted:
-    """A run begins: the sizes that progress and the epoch axis are computed from."""
-
-    model: str
-    n_train: int
-    n_val: int
-    batch_size: int
-    batches_per_epoch: int
-    epochs: int
-    device: str
-    n_params: int
-    config: dict = field(default_factory=dict)   # TrainConfig.to_dict()
-
-
-@dataclass(frozen=True)
-class BatchEnd:
-    """After training step `step` (0-based, counted across epochs).
-
-    epoch_float = step * batch_size / n_train + (samples of this batch) / n_train, i.e. how many
-    epochs' worth of samples have been seen, the x axis the course lab plots batch loss on.
-    loss/accuracy are what Keras logs at a batch end: the running mean over the epoch so far.
-    """
-
-    step: int
-    epoch: int                   # 0-based epoch this batch belongs to
-    batch: int                   # 0-based batch within the epoch
-    epoch_float: float
-    loss: float
-    accuracy: float
-    samples_seen: int
-    elapsed: float               # seconds since training started
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    """Epoch `epoch` (1-based) finished, with its validation scores."""
-
-    epoch: int
-    loss: float
-    accuracy: float
-    val_loss: float
-    val_accuracy: float
-    seconds: float               # this epoch's duration (training and validation)
-    elapsed: float               # seconds since training started
-    best_epoch: int              # 1-based epoch with the best validation accuracy so far
-
-
-@dataclass(frozen=True)
-class TrainFinished:
-    """The run ended (finished, stopped by a rule, or stopped by the user)."""
-
-    epochs_run: int
-    stop_reason: str
-    best_epoch: int | None
-    train_seconds: float
-    device: str
-    history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
-
-
-# --- prediction (core/live_predict.py) --------------------------------------------------------
-@dataclass(frozen=True)
-class LivePrediction:
-    """What the model says about the most recent live window.
-
-    state is "confident" or "uncertain" (reason: silent input, clipping, low confidence);
-    probabilities is None when the window was silent and not sent to the model. window_time is
-    the time.monotonic() at which the window's newest sample reached the predictor, result_time
-    when the answer was ready: drawing time minus window_time is the latency a user sees.
-    """
-
-    labels: tuple[str, ...]
-    probabilities: np.ndarray | None
-    state: str
-    reason: str
-    level_db: float
-    window_time: float
-    result_time: float
-    window_seconds: float
-
-    @property
-    def latency(self) -> float:
-        return self.result_time - self.window_time
-
-    def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
-        if self.probabilities is None:
-            return []
-        order = np.argsort(-self.probabilities, kind="stable")[:k]
-        return [(self.labels[i], float(self.probabilities[i])) for i in order]
-
-
-@dataclass(frozen=True)
-class LivePredictionFailed:
-    """A live window could not be predicted; the predictor carries on with the next one."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class FeatureProgress(Progress):
-    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
-
-    eta_s: float | None = None
-    elapsed_s: float = 0.0
-    cached: int = 0
-    failed: int = 0
-
-
-@dataclass(frozen=True)
-class FileSkipped:
-    """A file that could not be decoded or featurised: listed in the report, never fatal."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ExtractionFinished:
-    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
-
-    report: object
-
 # --- live input (core/live.py) ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -250,5 +127,151 @@ class TakeFailed:
 @dataclass(frozen=True)
 class LiveError:
     """Something in live analysis failed but the pipeline goes on (e.g. a listener was removed)."""
+
+    message: str
+
+
+# --- feature extraction (core/extraction.py) ------------------------------------------------
+
+@dataclass(frozen=True)
+class FeatureProgress(Progress):
+    """Feature extraction advancing, file by file: a Progress with an ETA and what was reused."""
+
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+    cached: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class FileSkipped:
+    """A file that could not be decoded or featurised: listed in the report, never fatal."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtractionFinished:
+    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
+
+    report: object
+
+
+# --- training (core/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
+@dataclass(frozen=True)
+class TrainStarted:
+    """A run begins: the sizes that progress and the epoch axis are computed from."""
+
+    model: str
+    n_train: int
+    n_val: int
+    batch_size: int
+    batches_per_epoch: int
+    epochs: int
+    device: str
+    n_params: int
+    config: dict = field(default_factory=dict)   # TrainConfig.to_dict()
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """After training step `step` (0-based, counted across epochs).
+
+    epoch_float = step * batch_size / n_train + (samples of this batch) / n_train, i.e. how many
+    epochs' worth of samples have been seen, the x axis the course lab plots batch loss on.
+    loss/accuracy are what Keras logs at a batch end: the running mean over the epoch so far.
+    """
+
+    step: int
+    epoch: int                   # 0-based epoch this batch belongs to
+    batch: int                   # 0-based batch within the epoch
+    epoch_float: float
+    loss: float
+    accuracy: float
+    samples_seen: int
+    elapsed: float               # seconds since training started
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """Epoch `epoch` (1-based) finished, with its validation scores."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float               # this epoch's duration (training and validation)
+    elapsed: float               # seconds since training started
+    best_epoch: int              # 1-based epoch with the best validation accuracy so far
+
+
+@dataclass(frozen=True)
+class TrainFinished:
+    """The run ended (finished, stopped by a rule, or stopped by the user)."""
+
+    epochs_run: int
+    stop_reason: str
+    best_epoch: int | None
+    train_seconds: float
+    device: str
+    history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
+
+
+# --- sweeps (core/sweep.py's run_sweep yields these) ---
+@dataclass(frozen=True)
+class SweepRunStarted:
+    """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
+
+    index: int
+    total: int
+    value: object
+    repeat: int
+
+
+@dataclass(frozen=True)
+class SweepRunFinished:
+    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
+
+    index: int
+    total: int
+    run: object
+
+
+# --- prediction (core/live_predict.py) --------------------------------------------------------
+@dataclass(frozen=True)
+class LivePrediction:
+    """What the model says about the most recent live window.
+
+    state is "confident" or "uncertain" (reason: silent input, clipping, low confidence);
+    probabilities is None when the window was silent and not sent to the model. window_time is
+    the time.monotonic() at which the window's newest sample reached the predictor, result_time
+    when the answer was ready: drawing time minus window_time is the latency a user sees.
+    """
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray | None
+    state: str
+    reason: str
+    level_db: float
+    window_time: float
+    result_time: float
+    window_seconds: float
+
+    @property
+    def latency(self) -> float:
+        return self.result_time - self.window_time
+
+    def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
+        if self.probabilities is None:
+            return []
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class LivePredictionFailed:
+    """A live window could not be predicted; the predictor carries on with the next one."""
 
     message: str

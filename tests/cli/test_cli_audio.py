@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
+    # The test session's isolated XDG folders (conftest) go along; HOME too, so matplotlib's
+    # font cache lands there and not in the repository.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": os.environ["XDG_CACHE_HOME"]}
     return subprocess.run([sys.executable, "-m", "instrument_studio", *args], cwd=REPO, capture_output=True,
-                          text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(REPO)},
-                          timeout=120)
+                          text=True, env=env, timeout=120)
 
 
 def test_parse_args_routes_files_to_the_gui_and_commands_to_the_cli():

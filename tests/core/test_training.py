@@ -151,3 +151,19 @@ def test_gpu_is_named_when_tensorflow_sees_one(monkeypatch):
     assert training.detect_device() == "GPU: NVIDIA H100 80GB HBM3"
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda dev: {})
     assert training.detect_device() == "GPU: /physical_device:GPU:0"
+
+
+@pytest.mark.parametrize("model, params", [
+    ("lstm", {"units": [8, 4], "dense_units": 4}),
+    ("han2017-leaky", {"filters": 2, "dense_units": 8}),
+    ("han2017", {"filters": 2, "dense_units": 8}),
+])
+def test_every_model_trains_on_its_kind_of_features(model, params):
+    from instrument_studio.core.config import FeatureConfig
+
+    data = patches(shape=(12, 21) if model == "lstm" else (16, 8))
+    if model == "lstm":
+        data.config = FeatureConfig(kind="sequence")
+    result = train(TrainConfig(model=model, model_params=params, epochs=1, batch_size=8), data)
+    assert result.epochs_run == 1 and np.isfinite(result.history["loss"][0])
+    assert result.predict_proba(data.x["test"]).shape == (data.n("test"), 3)

@@ -147,3 +147,21 @@ def test_a_failing_run_is_reported_and_the_panel_carries_on(qtbot, panel, window
     assert window.last_error[0] == "Training failed"
     qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
     assert panel.curves.runs() == [] and panel.runs == []
+
+
+def test_follows_the_dataset_panels_dataset(qtbot, window):
+    from pathlib import Path
+
+    from instrument_studio.core.datasets import Dataset
+
+    panel = window.panels["TrainingPanel"]
+    assert panel.source_box.currentText() == "Starter set (built in)"     # the default
+    count = panel.source_box.count()
+    window.ctx.set_dataset(Dataset(name="my takes", layout="folders", root=Path("/tmp"), classes=("a", "b"), clips=[]))
+    assert panel.source_box.currentText() == "Dataset panel: my takes"
+    assert panel.source().dataset.name == "my takes"
+    panel.source_box.setCurrentIndex(0)
+    window.ctx.set_dataset(Dataset(name="other", layout="folders", root=Path("/tmp"), classes=("a", "b"), clips=[]))
+    assert panel.source_box.count() == count + 1                           # one entry that follows the panel
+    assert panel.source_box.currentText() == "Dataset panel: other"
+    assert "own validation split" in panel.form.val_note.text()

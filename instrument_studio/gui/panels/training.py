@@ -348,9 +348,12 @@ class TrainingPanel(QWidget):
 
     def _summary_arguments(self) -> dict:
         src = self.source()
+        if src.features is not None:
+            shape, n_classes = src.features.input_shape, src.features.n_classes
+        else:   # features not computed yet: the shape follows from the feature config
+            shape, n_classes = None, len(src.dataset.classes) if src.dataset is not None else 10
         return {"name": self.form.model(), "feature_config": self.feature_config(), "params": self.form.params.values(),
-                "input_shape": src.features.input_shape if src.features is not None else None,
-                "n_classes": src.features.n_classes if src.features is not None else 10}
+                "input_shape": shape, "n_classes": max(2, n_classes)}
 
     # --- bundles -----------------------------------------------------------------------------------
     def _run_to_save(self) -> TrainingRun | None:

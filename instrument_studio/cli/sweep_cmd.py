@@ -1,0 +1,106 @@
+"""`sweep`: train one model per value of a training setting; time, energy, test accuracy per run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..core.config import FeatureConfig
+from ..core.errors import Cancelled, ConfigError
+
+PARAM_CHOICES = ("lr", "batch_size", "optimizer")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="train once per value of the learning rate, batch size or optimizer and compare",
+        description="Train the same model once per value (and repeat) of one training setting, one run after "
+                    "another, and report epochs, training time, GPU energy (null where unmeasurable), "
+                    "and test accuracy per run.")
+    p.add_argument("--dataset", required=True, metavar="DATASET_DIR",
+                   help="a dataset project folder, a source folder in a known layout, a saved feature set, "
+                        "or 'starter'")
+    p.add_argument("--model", default="mlp", metavar="NAME", help="model (default %(default)s)")
+    p.add_argument("--features", default="mfcc", choices=("mfcc", "sequence", "mel-patches"),
+                   help="feature kind (default %(default)s)")
+    p.add_argument("--param", required=True, metavar="|".join(PARAM_CHOICES),
+                   help="the setting to sweep: lr, batch_size, optimizer, or another training setting's name")
+    p.add_argument("--values", metavar="V1,V2,...",
+                   help="values to try (default: lr 0.1,0.01,0.001,0.0001; batch_size 64,...,8192; every optimizer)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--epochs", type=int, metavar="N", help="fixed-epochs mode: train N epochs (default 20)")
+    mode.add_argument("--target-accuracy", type=float, metavar="ACC",
+                      help="train-to-accuracy mode: stop once validation accuracy is above ACC for --patience "
+                           "epochs in a row (validation: --validation-split of the training data)")
+    p.add_argument("--patience", type=int, default=3, help="epochs in a row above the target (default %(default)s)")
+    p.add_argument("--max-epochs", type=int, default=500, help="train-to-accuracy cap (default %(default)s)")
+    p.add_argument("--validation-split", type=float, default=0.2,
+                   help="train-to-accuracy: fraction of the training data held out (default %(default)s)")
+    p.add_argument("--repeats", type=int, default=1, help="runs per value, seeds seed..seed+R-1 (default 1)")
+    p.add_argument("--optimizer", default="adam", help="base optimizer (default %(default)s)")
+    p.add_argument("--lr", type=float, default=0.001, help="base learning rate (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=128, help="base batch size (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first repeat (default %(default)s)")
+    p.add_argument("--out", metavar="DIR", help="write sweep.json (reopens in the app), runs.csv and runs.json here")
+    p.add_argument("--json", action="store_true", help="print the runs as one JSON list on stdout")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..core.runs import load_features
+    from ..core.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
+    from ..core.sweep_io import SweepRecord
+    from ..core.training import TrainConfig
+
+    base = TrainConfig(model=args.model, optimizer=args.optimizer, learning_rate=args.lr,
+                       batch_size=args.batch_size, seed=args.seed)
+    values = parse_values(args.param, args.values, base=base) if args.values else default_values(args.param)
+    if not values:
+        raise ConfigError(f"give --values for {args.param!r} (it has no default values)")
+    if args.target_accuracy is not None:
+        mode = {"mode": "train-to-accuracy", "target_accuracy": args.target_accuracy}
+    else:
+        mode = {"mode": "fixed-epochs", "epochs": args.epochs or 20}
+    features_cfg = FeatureConfig(kind=args.features)
+    sweep = SweepConfig(base=base, param=args.param, values=values, repeats=args.repeats, patience=args.patience,
+                        max_epochs=args.max_epochs, validation_split=args.validation_split,
+                        dataset=args.dataset if args.dataset == "starter" else str(Path(args.dataset).resolve()),
+                        features=features_cfg, **mode)
+    out = Path(args.out) if args.out else None
+    log = sys.stderr
+
+    print(f"features: {features_cfg.kind} of {args.dataset} …", file=log, flush=True)
+    features = load_features(args.dataset, features_cfg)
+    label = param_label(sweep.param)
+    print(f"sweep: {label} over {', '.join(map(str, values))}, {args.repeats} repeat(s), {sweep.mode}; "
+          f"{features.n('train')} train / {features.n('val')} val / {features.n('test')} test rows",
+          file=log, flush=True)
+    record = SweepRecord(config=sweep)
+    code = 0
+    try:
+        for event in run_sweep(sweep, features):
+            run_ = getattr(event, "run", None)
+            if run_ is None:
+                continue
+            record.runs.append(run_)
+            energy = "unavailable" if run_.energy_joules is None else f"{run_.energy_joules:.1f} J"
+            reached = "" if run_.reached_target is None else ("  reached" if run_.reached_target else "  NOT reached")
+            print(f"run {event.index + 1}/{event.total}  {label} {run_.value}  repeat {run_.repeat + 1}: "
+                  f"{run_.epochs} epochs, {run_.train_seconds:.2f} s, test accuracy {run_.test_accuracy:.4f}, "
+                  f"GPU energy {energy}{reached}", file=log, flush=True)
+        record.status = "finished"
+    except (Cancelled, KeyboardInterrupt) as exc:
+        record.status = "cancelled"
+        record.message = str(exc) or "interrupted"
+        code = 130
+        print(f"sweep stopped: kept {len(record.runs)} finished run(s)", file=log)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        record.save(out / "sweep.json")
+        record.export_csv(out / "runs.csv")
+        record.export_json(out / "runs.json")
+        print(f"saved {out / 'sweep.json'}, runs.csv, runs.json ({time.strftime('%H:%M:%S')})", file=log)
+    if args.json:
+        print(record.export_json())
+    return code

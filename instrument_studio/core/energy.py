@@ -1,0 +1,316 @@
+"""Energy meters read over a training window: GPU energy through NVML, CPU package energy
+through the Linux RAPL powercap counters.
+
+A meter that cannot measure says so: its reading is None with the reason
+("unavailable: no NVIDIA GPU / NVML library not found"), never zero or an estimate. The
+course question is "how many joules did reaching 98 % cost", and a fabricated number there
+would be worse than none.
+
+GPU: where the driver supports it (Volta and newer), nvmlDeviceGetTotalEnergyConsumption is a
+millijoule counter since driver load, so the window's energy is the difference of two reads.
+Older GPUs only report instantaneous power (nvmlDeviceGetPowerUsage, milliwatts); those are
+sampled in a background thread and integrated with the trapezoidal rule.
+
+CPU: /sys/class/powercap/intel-rapl:N/energy_uj (AMD Zen exposes the same interface) is a
+microjoule counter that wraps at max_energy_range_uj; it is polled in the same thread so at
+most one wrap happens between two reads, and each wrap is added back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GPU = "gpu"
+CPU = "cpu"
+RAPL_ROOT = Path("/sys/class/powercap")
+
+
+@dataclass(frozen=True)
+class EnergyReading:
+    """Energy of one kind (GPU or CPU package) over a window; joules None when unmeasurable."""
+
+    kind: str
+    joules: float | None
+    source: str          # what measured it, or "unavailable: <reason>"
+    seconds: float = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.joules is not None
+
+
+class Meter:
+    """One energy source. `available` and `reason` are settled by the constructor."""
+
+    kind = ""
+    available = False
+    reason = ""
+    label = ""
+
+    def start(self) -> None: ...
+
+    def poll(self) -> None:
+        """Called periodically from the sampling thread."""
+
+    def stop(self) -> float: ...
+
+    def unavailable(self) -> EnergyReading:
+        return EnergyReading(self.kind, None, f"unavailable: {self.reason}")
+
+
+def _load_nvml() -> Any:
+    """The pynvml module from nvidia-ml-py, or an ImportError naming the package."""
+    import pynvml  # noqa: PLC0415  (nvidia-ml-py; pure Python, loads libnvidia-ml only on nvmlInit)
+
+    return pynvml
+
+
+class NvmlMeter(Meter):
+    """GPU energy of every visible NVIDIA GPU (summed), via NVML.
+
+    `nvml` is the pynvml module (injectable so tests can run without a GPU); `device_indices`
+    restricts the devices (default: all).
+    """
+
+    kind = GPU
+
+    def __init__(self, *, nvml: Any = None, device_indices: Sequence[int] | None = None):
+        self._nvml = nvml
+        self._handles: list[Any] = []
+        self._counter: list[bool] = []      # per device: total-energy counter supported
+        self._start_mj: list[float] = []
+        self._power_t: float | None = None
+        self._power_last: list[float] = []
+        self._power_j: list[float] = []
+        self._lock = threading.Lock()
+        self._open(device_indices)
+
+    def _open(self, device_indices: Sequence[int] | None) -> None:
+        if self._nvml is None:
+            try:
+                self._nvml = _load_nvml()
+            except ImportError:
+                self.reason = "NVML Python binding missing (pip install nvidia-ml-py)"
+                return
+        nvml = self._nvml
+        try:
+            nvml.nvmlInit()
+        except Exception as exc:  # NVMLError_LibraryNotFound, _DriverNotLoaded, ...
+            self.reason = f"no NVIDIA GPU / NVML not usable ({exc})"
+            return
+        try:
+            count = nvml.nvmlDeviceGetCount()
+            indices = list(range(count)) if device_indices is None else [i for i in device_indices if i < count]
+            if not indices:
+                self.reason = "no NVIDIA GPU found by NVML"
+                return
+            names = []
+            for i in indices:
+                handle = nvml.nvmlDeviceGetHandleByIndex(i)
+                self._handles.append(handle)
+                self._counter.append(self._supports_counter(handle))
+                name = nvml.nvmlDeviceGetName(handle)
+                names.append(name.decode() if isinstance(name, bytes) else str(name))
+        except Exception as exc:
+            self._handles.clear()
+            self.reason = f"NVML could not list the GPUs ({exc})"
+            return
+        how = ("total-energy counter" if all(self._counter) else
+               "power sampling" if not any(self._counter) else "energy counter + power sampling")
+        self.available = True
+        self.label = f"GPU (NVML {how}: {', '.join(names)})"
+
+    def _supports_counter(self, handle: Any) -> bool:
+        try:
+            self._nvml.nvmlDeviceGetTotalEnergyConsumption(handle)
+            return True
+        except Exception:  # NVMLError_NotSupported on pre-Volta GPUs
+            return False
+
+    def start(self) -> None:
+        nvml = self._nvml
+        now = time.perf_counter()
+        with self._lock:
+            self._start_mj = [float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) if c else 0.0
+                              for h, c in zip(self._handles, self._counter, strict=False)]
+            self._power_t = now
+            self._power_last = [self._power_w(h) if not c else 0.0 for h, c in zip(self._handles, self._counter, strict=False)]
+            self._power_j = [0.0] * len(self._handles)
+
+    def _power_w(self, handle: Any) -> float:
+        return float(self._nvml.nvmlDeviceGetPowerUsage(handle)) / 1000.0
+
+    def poll(self) -> None:
+        if not self.available or self._power_t is None or all(self._counter):
+            return
+        now = time.perf_counter()
+        with self._lock:
+            dt = now - self._power_t
+            for i, (h, c) in enumerate(zip(self._handles, self._counter, strict=False)):
+                if c:
+                    continue
+                p = self._power_w(h)
+                self._power_j[i] += 0.5 * (p + self._power_last[i]) * dt
+                self._power_last[i] = p
+            self._power_t = now
+
+    def stop(self) -> float:
+        self.poll()
+        nvml = self._nvml
+        total = 0.0
+        with self._lock:
+            for i, (h, c) in enumerate(zip(self._handles, self._counter, strict=False)):
+                if c:
+                    total += (float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) - self._start_mj[i]) / 1000.0
+                else:
+                    total += self._power_j[i]
+            self._power_t = None
+        return total
+
+
+@dataclass
+class _RaplDomain:
+    path: Path
+    name: str
+    max_range_uj: int
+    last_uj: int = 0
+    total_uj: int = 0
+
+
+class RaplMeter(Meter):
+    """CPU package energy summed over the RAPL package domains (intel-rapl:N, not their
+    core/uncore/dram sub-domains, which the package already contains)."""
+
+    kind = CPU
+
+    def __init__(self, *, root: str | Path = RAPL_ROOT):
+        self._domains: list[_RaplDomain] = []
+        self._lock = threading.Lock()
+        root = Path(root)
+        if not root.is_dir():
+            self.reason = f"no RAPL energy counters ({root} absent)"
+            return
+        zones = sorted(p for p in root.glob("intel-rapl:*") if p.name.count(":") == 1)
+        if not zones:
+            self.reason = f"no RAPL package domains under {root}"
+            return
+        problems = []
+        for zone in zones:
+            try:
+                now = int((zone / "energy_uj").read_text().strip())
+                max_range = int((zone / "max_energy_range_uj").read_text().strip())
+                name = (zone / "name").read_text().strip() if (zone / "name").exists() else zone.name
+            except (OSError, ValueError) as exc:
+                # Since Linux 5.10 energy_uj is root-only (CVE-2020-8694).
+                problems.append(f"{zone / 'energy_uj'}: {getattr(exc, 'strerror', None) or exc}")
+                continue
+            self._domains.append(_RaplDomain(zone, name, max_range, now))
+        if not self._domains:
+            self.reason = "RAPL counters not readable (" + "; ".join(problems) + ")"
+            return
+        self.available = True
+        self.label = "CPU package (RAPL: " + ", ".join(d.name for d in self._domains) + ")"
+
+    @staticmethod
+    def _read(domain: _RaplDomain) -> int:
+        return int((domain.path / "energy_uj").read_text().strip())
+
+    def start(self) -> None:
+        with self._lock:
+            for d in self._domains:
+                d.last_uj = self._read(d)
+                d.total_uj = 0
+
+    def poll(self) -> None:
+        with self._lock:
+            for d in self._domains:
+                now = self._read(d)
+                delta = now - d.last_uj
+                if delta < 0:  # the counter wrapped at max_energy_range_uj
+                    delta += d.max_range_uj + 1
+                d.total_uj += delta
+                d.last_uj = now
+
+    def stop(self) -> float:
+        self.poll()
+        return sum(d.total_uj for d in self._domains) / 1e6
+
+
+def default_meters() -> list[Meter]:
+    """One GPU meter (NVML) and one CPU meter (RAPL); either may be unavailable."""
+    return [NvmlMeter(), RaplMeter()]
+
+
+class EnergyMonitor:
+    """Measures every meter over a window: start() ... stop() -> one EnergyReading per kind.
+
+    A thread polls the meters every `interval_s` (power integration, RAPL wrap-around); the
+    monitor may be started and stopped many times (one window per training run).
+    """
+
+    def __init__(self, meters: Sequence[Meter] | None = None, *, interval_s: float = 0.1,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.meters = list(default_meters() if meters is None else meters)
+        self.interval_s = interval_s
+        self._clock = clock
+        self._thread: threading.Thread | None = None
+        self._halt = threading.Event()
+        self._t0 = 0.0
+        self._failed: dict[int, str] = {}
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("energy monitor already running")
+        self._failed.clear()
+        for i, m in enumerate(self.meters):
+            if m.available:
+                try:
+                    m.start()
+                except Exception as exc:
+                    self._failed[i] = f"reading failed at start ({exc})"
+        self._t0 = self._clock()
+        if any(m.available for m in self.meters):
+            self._halt.clear()
+            self._thread = threading.Thread(target=self._run, name="energy-monitor", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._halt.wait(self.interval_s):
+            for i, m in enumerate(self.meters):
+                if m.available and i not in self._failed:
+                    try:
+                        m.poll()
+                    except Exception as exc:
+                        self._failed[i] = f"reading failed ({exc})"
+
+    def stop(self) -> list[EnergyReading]:
+        seconds = self._clock() - self._t0
+        if self._thread is not None:
+            self._halt.set()
+            self._thread.join()
+            self._thread = None
+        readings = []
+        for i, m in enumerate(self.meters):
+            if not m.available:
+                readings.append(m.unavailable())
+                continue
+            if i not in self._failed:
+                try:
+                    readings.append(EnergyReading(m.kind, m.stop(), m.label, seconds))
+                    continue
+                except Exception as exc:
+                    self._failed[i] = f"reading failed at stop ({exc})"
+            readings.append(EnergyReading(m.kind, None, f"unavailable: {m.label}: {self._failed[i]}"))
+        return readings
+
+
+def reading_of(readings: Sequence[EnergyReading], kind: str) -> EnergyReading:
+    for r in readings:
+        if r.kind == kind:
+            return r
+    return EnergyReading(kind, None, f"unavailable: no {kind.upper()} meter")

@@ -1,0 +1,62 @@
+"""`instrument-studio sweep` end to end: the real importer, feature loader and trainer on tiny arrays."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from instrument_studio.cli import parse_args
+from instrument_studio.core.sweep_io import SweepRecord
+from tests.conftest import REPO
+from tests.sweep_fakes import tiny_npy_dataset
+
+
+def test_parse_args_modes():
+    args = parse_args(["sweep", "--dataset", "d", "--param", "lr", "--values", "0.1,0.01", "--epochs", "5"])
+    assert (args.command, args.param, args.values, args.epochs, args.target_accuracy) == ("sweep", "lr", "0.1,0.01", 5, None)
+    args = parse_args(["sweep", "--dataset", "d", "--param", "batch_size", "--target-accuracy", "0.98",
+                       "--patience", "3", "--max-epochs", "500", "--repeats", "2"])
+    assert (args.target_accuracy, args.patience, args.max_epochs, args.repeats) == (0.98, 3, 500, 2)
+
+
+def _cli(*argv, timeout=240):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "instrument_studio", *argv], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_tiny_train_to_accuracy_sweep_prints_runs_and_writes_files(tmp_path):
+    data = tiny_npy_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    proc = _cli("sweep", "--dataset", str(data), "--model", "mlp", "--param", "batch_size", "--values", "16,64",
+                "--target-accuracy", "0.9", "--patience", "2", "--max-epochs", "12", "--lr", "0.01",
+                "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = json.loads(proc.stdout)
+    assert [r["value"] for r in runs] == [16, 64]
+    for r in runs:
+        assert {"value", "repeat", "epochs", "train_seconds", "energy_joules", "energy_source",
+                "test_accuracy"} <= set(r)
+        assert 1 <= r["epochs"] <= 12 and r["train_seconds"] > 0 and 0.0 <= r["test_accuracy"] <= 1.0
+        if r["reached_target"]:       # TrainToAccuracy fired: the last epoch was above the target
+            assert r["final_val_accuracy"] > 0.9
+        else:                          # it never did: the run went to --max-epochs
+            assert r["epochs"] == 12
+        if r["energy_joules"] is None:                # no GPU here: null with the reason, never 0
+            assert r["energy_source"].startswith("unavailable:")
+    assert "run 2/2" in proc.stderr
+    record = SweepRecord.load(out / "sweep.json")
+    assert record.status == "finished" and record.config.mode == "train-to-accuracy"
+    assert [r.epochs for r in record.runs] == [r["epochs"] for r in runs]
+    assert (out / "runs.csv").read_text().startswith("batch_size,repeat,seed,epochs,train_seconds,energy_joules")
+
+
+def test_bad_values_are_one_line_errors(tmp_path):
+    data = tiny_npy_dataset(tmp_path / "data")
+    proc = _cli("sweep", "--dataset", str(data), "--param", "batch_size", "--values", "64,big", "--epochs", "1")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("instrument-studio: error: batch size value 'big'")
+    proc = _cli("sweep", "--dataset", str(tmp_path / "nowhere"), "--param", "lr", "--epochs", "1")
+    assert proc.returncode == 1 and "no such dataset folder" in proc.stderr

@@ -1,0 +1,165 @@
+"""Energy meters: fake NVML and RAPL sources, wrap-around, and 'unavailable' (never 0) without a GPU."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from instrument_studio.core.energy import (
+    CPU,
+    GPU,
+    EnergyMonitor,
+    NvmlMeter,
+    RaplMeter,
+    reading_of,
+)
+
+
+class NVMLError(Exception):
+    pass
+
+
+class FakeNvml:
+    """Stands in for the pynvml module: one GPU whose counter/power the test drives."""
+
+    def __init__(self, *, counter: bool = True, power_w: float = 200.0, init_error: Exception | None = None):
+        self.counter = counter
+        self.energy_mj = 1_000_000.0
+        self.power_w = power_w
+        self.init_error = init_error
+
+    def nvmlInit(self):
+        if self.init_error:
+            raise self.init_error
+
+    def nvmlDeviceGetCount(self):
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return ("gpu", i)
+
+    def nvmlDeviceGetName(self, handle):
+        return b"Fake H100"
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        if not self.counter:
+            raise NVMLError("Not Supported")
+        return self.energy_mj
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        return self.power_w * 1000.0
+
+
+def test_nvml_counter_difference_is_the_window_energy():
+    nvml = FakeNvml(counter=True)
+    meter = NvmlMeter(nvml=nvml)
+    assert meter.available and "total-energy counter" in meter.label and "Fake H100" in meter.label
+    meter.start()
+    nvml.energy_mj += 12_345.0     # 12.345 J spent in the window
+    assert meter.stop() == pytest.approx(12.345)
+
+
+def test_nvml_power_sampling_integrates_watts_over_time():
+    nvml = FakeNvml(counter=False, power_w=100.0)
+    monitor = EnergyMonitor([NvmlMeter(nvml=nvml)], interval_s=0.01)
+    monitor.start()
+    time.sleep(0.3)
+    gpu = reading_of(monitor.stop(), GPU)
+    assert gpu.available and "power sampling" in gpu.source
+    # 100 W for ~0.3 s (the monitor's own window) ~ 30 J
+    assert gpu.joules == pytest.approx(100.0 * gpu.seconds, rel=0.1)
+    assert 25.0 < gpu.joules < 60.0
+
+
+def test_nvml_missing_library_is_unavailable_with_the_reason_not_zero():
+    meter = NvmlMeter(nvml=FakeNvml(init_error=NVMLError("NVML Shared Library Not Found")))
+    assert not meter.available
+    monitor = EnergyMonitor([meter])
+    monitor.start()
+    gpu = reading_of(monitor.stop(), GPU)
+    assert gpu.joules is None
+    assert gpu.source.startswith("unavailable:") and "NVML Shared Library Not Found" in gpu.source
+
+
+def _rapl_zone(root: Path, name: str, energy: int, max_range: int, label: str = "package-0") -> Path:
+    zone = root / name
+    zone.mkdir(parents=True)
+    (zone / "energy_uj").write_text(f"{energy}\n")
+    (zone / "max_energy_range_uj").write_text(f"{max_range}\n")
+    (zone / "name").write_text(label + "\n")
+    return zone
+
+
+def test_rapl_sums_packages_and_ignores_subdomains(tmp_path):
+    p0 = _rapl_zone(tmp_path, "intel-rapl:0", 1_000_000, 10**9)
+    p1 = _rapl_zone(tmp_path, "intel-rapl:1", 5_000_000, 10**9, "package-1")
+    sub = _rapl_zone(tmp_path, "intel-rapl:0:0", 0, 10**9, "core")
+    meter = RaplMeter(root=tmp_path)
+    assert meter.available and meter.label.startswith("CPU package")
+    meter.start()
+    (p0 / "energy_uj").write_text("3000000")     # +2 J
+    (p1 / "energy_uj").write_text("5500000")     # +0.5 J
+    (sub / "energy_uj").write_text("900000000")  # contained in the package: not counted again
+    assert meter.stop() == pytest.approx(2.5)
+
+
+def test_rapl_wrap_around_adds_the_range_back(tmp_path):
+    max_range = 262_143_328_850
+    zone = _rapl_zone(tmp_path, "intel-rapl:0", max_range - 1_000_000, max_range)
+    meter = RaplMeter(root=tmp_path)
+    meter.start()
+    (zone / "energy_uj").write_text(str(max_range - 10))   # +0.99999 J
+    meter.poll()
+    (zone / "energy_uj").write_text("2000000")            # wrapped: +10 uJ + 1 + 2 J
+    meter.poll()
+    (zone / "energy_uj").write_text("4000000")            # +2 J
+    assert meter.stop() == pytest.approx((1_000_000 - 10 + 10 + 1 + 2_000_000 + 2_000_000) / 1e6)
+
+
+def test_rapl_unreadable_or_absent_says_why(tmp_path):
+    assert "absent" in RaplMeter(root=tmp_path / "nope").reason
+    zone = tmp_path / "intel-rapl:0"
+    zone.mkdir()
+    (zone / "max_energy_range_uj").write_text("100")   # energy_uj missing, as if unreadable
+    meter = RaplMeter(root=tmp_path)
+    assert not meter.available and "not readable" in meter.reason
+
+
+def test_monitor_reports_both_kinds_separately(tmp_path):
+    zone = _rapl_zone(tmp_path, "intel-rapl:0", 0, 10**12)
+    nvml = FakeNvml(counter=True)
+    monitor = EnergyMonitor([NvmlMeter(nvml=nvml), RaplMeter(root=tmp_path)], interval_s=0.01)
+    for spent in (1.0, 3.0):  # a monitor serves one window per run
+        monitor.start()
+        nvml.energy_mj += spent * 1000
+        (zone / "energy_uj").write_text(str(int(int((zone / "energy_uj").read_text()) + spent * 2e6)))
+        readings = monitor.stop()
+        assert reading_of(readings, GPU).joules == pytest.approx(spent)
+        assert reading_of(readings, CPU).joules == pytest.approx(2 * spent)
+        assert reading_of(readings, CPU).source.startswith("CPU package")
+
+
+def test_this_machine_without_gpu_reports_none_not_zero():
+    """On the development machine there is no NVIDIA GPU: the default GPU meter must say so."""
+    meter = NvmlMeter()
+    if meter.available:
+        pytest.skip(f"this machine has an NVIDIA GPU ({meter.label})")
+    monitor = EnergyMonitor()
+    monitor.start()
+    gpu = reading_of(monitor.stop(), GPU)
+    assert gpu.joules is None
+    assert gpu.joules != 0
+    assert gpu.source.startswith("unavailable:")
+
+
+def test_missing_binding_says_which_package(monkeypatch):
+    import instrument_studio.core.energy as energy
+
+    def no_pynvml():
+        raise ImportError("No module named 'pynvml'")
+
+    monkeypatch.setattr(energy, "_load_nvml", no_pynvml)
+    meter = NvmlMeter()
+    assert not meter.available and "nvidia-ml-py" in meter.reason
