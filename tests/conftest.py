@@ -36,3 +36,14 @@ def python_exe() -> str:
 
 # The virtual PulseAudio microphone (session-scoped; skips where PulseAudio is missing).
 from tests.mic import known_wav, virtual_mic  # noqa: E402,F401
+
+
+@pytest.fixture(scope="session")
+def synth_model(tmp_path_factory):
+    """(bundle folder, data set folder): a real MLP bundle trained on tests/synth_instruments.py's
+    three made-up instruments (about 10 s, once per session)."""
+    from tests.synth_instruments import train_bundle, write_dataset
+
+    base = tmp_path_factory.mktemp("synth")
+    dataset = write_dataset(base / "dataset")
+    return train_bundle(dataset, base / "bundle"), dataset

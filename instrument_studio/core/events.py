@@ -237,3 +237,41 @@ class SweepRunFinished:
     index: int
     total: int
     run: object
+
+
+# --- prediction (core/live_predict.py) --------------------------------------------------------
+@dataclass(frozen=True)
+class LivePrediction:
+    """What the model says about the most recent live window.
+
+    state is "confident" or "uncertain" (reason: silent input, clipping, low confidence);
+    probabilities is None when the window was silent and not sent to the model. window_time is
+    the time.monotonic() at which the window's newest sample reached the predictor, result_time
+    when the answer was ready: drawing time minus window_time is the latency a user sees.
+    """
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray | None
+    state: str
+    reason: str
+    level_db: float
+    window_time: float
+    result_time: float
+    window_seconds: float
+
+    @property
+    def latency(self) -> float:
+        return self.result_time - self.window_time
+
+    def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
+        if self.probabilities is None:
+            return []
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class LivePredictionFailed:
+    """A live window could not be predicted; the predictor carries on with the next one."""
+
+    message: str

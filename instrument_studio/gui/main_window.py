@@ -22,8 +22,10 @@ from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.dataset import DatasetPanel
+from .panels.evaluation import EvaluationPanel
 from .panels.experiments import ExperimentsPanel
 from .panels.live import LivePanel
+from .panels.predict import PredictPanel
 from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
 from .theme import apply_theme
@@ -32,7 +34,8 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel, ExperimentsPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel, ExperimentsPanel, EvaluationPanel,
+                 PredictPanel]
 
 
 class MainWindow(QMainWindow):

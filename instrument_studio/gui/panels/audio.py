@@ -137,6 +137,7 @@ class AudioPanel(QWidget):
         splitter.addWidget(self.waveform)
         splitter.addWidget(self.spectrogram)
         splitter.setSizes([220, 480])
+        self.views = splitter
 
         self.empty_label = QLabel(
             "<div style='font-size:15pt'>Drop an audio file here</div>"
@@ -479,6 +480,12 @@ class AudioPanel(QWidget):
         width = max(0, int(round(right_axis.width() + extra)))
         if abs(width - right_axis.width()) >= 1:
             right_axis.setWidth(width)
+
+    def host_view(self, widget: QWidget) -> None:
+        """Show another panel's view under the spectrogram, at the same width (e.g. the
+        prediction timeline); it keeps itself in step with the waveform's time axis."""
+        self.views.addWidget(widget)
+        self.views.setSizes([200, 420, 160])
 
     # --- zoom ---------------------------------------------------------------------------------
     def zoom_to_fit(self) -> None:

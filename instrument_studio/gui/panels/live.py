@@ -150,6 +150,7 @@ class LivePanel(QWidget):
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.takes)
+        self.views = splitter
         splitter.setSizes([520, 220])
 
         layout = QVBoxLayout(self)
@@ -365,6 +366,10 @@ class LivePanel(QWidget):
             self.takes.on_event(ev)
         elif isinstance(ev, LiveError):
             self.ctx.status.emit(ev.message, 8000)
+
+    def host_view(self, widget: QWidget) -> None:
+        """Show another panel's view of the live input under the spectrogram (e.g. live prediction)."""
+        self.views.insertWidget(1, widget)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def theme_changed(self) -> None:

@@ -1,0 +1,49 @@
+"""`predict`: which instrument plays in files or folders, with a per-second timeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("predict", help="name the instrument in audio files or folders (default model: the "
+                                       "one shipped with the app)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files and/or folders (searched recursively)")
+    p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder (default: the app's default model)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print a JSON list: path, label, probability, "
+                                                         "probabilities, timeline")
+    out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
+    p.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per file (default %(default)s)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..core.errors import StudioError
+    from ..core.inference import audio_files, load_predictor, predict_files, write_predictions_csv
+
+    files = audio_files(args.paths)
+    if not files:
+        raise StudioError("no audio files found in " + ", ".join(args.paths))
+    predictor = load_predictor(args.model)
+    results = []
+    for r in predict_files(predictor, files):
+        results.append(r)
+        if args.json or args.csv:
+            if not r.ok:
+                print(f"instrument-studio: {r.path}: {r.error}", file=sys.stderr)
+            continue
+        if r.ok:
+            top = ", ".join(f"{label} {p:.0%}" for label, p in r.top(args.top))
+            print(f"{r.path}: {r.prediction.label} ({r.prediction.probability:.0%})   [{top}]", flush=True)
+        else:
+            print(f"{r.path}: error: {r.error}", flush=True)
+    if args.json:
+        print(json.dumps([r.prediction.to_dict(r.path) if r.ok else {"path": r.path, "error": r.error}
+                          for r in results], indent=1))
+    elif args.csv:
+        write_predictions_csv(args.csv, results)
+        print(f"{sum(r.ok for r in results)} of {len(results)} files predicted; wrote {args.csv}", file=sys.stderr)
+    # Scripts must notice files that could not be predicted.
+    return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,305 @@
+"""The Predict panel: which model names instruments (the default one or a saved bundle), and a
+folder of recordings predicted file by file into a table that fills in as it goes.
+
+It also owns the model the Audio panel's prediction timeline and the Live panel's bars use: the
+model loads once, in a worker, the first time anything asks for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
+from ...core.tfthread import run_in_tf_thread
+from .. import workers
+from ..widgets.file_prediction import FilePredictionView
+from ..widgets.live_prediction import LivePredictionView
+
+COLUMNS = ["file", "top class", "probability", "top 3"]
+
+
+class PredictPanel(QWidget):
+    title = "Predict"
+    predictor_changed = Signal(object)
+    folder_done = Signal(int, int)     # files predicted, files that failed
+
+    def __init__(self, ctx):
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("predict_panel")
+        self.model_path: str | None = ctx.settings.get("predict/model", "") or None
+        self.predictor = None
+        self._loading = None
+        self._waiting: list = []
+        self.results = []
+        self._roots: list[Path] = []
+        self._worker = None
+        self.file_view: FilePredictionView | None = None
+        self.live_view: LivePredictionView | None = None
+        self._build()
+
+    @property
+    def model_name(self) -> str:
+        return Path(self.model_path).name if self.model_path else "default model"
+
+    # --- construction -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.model_label = QLabel()
+        self.model_label.setObjectName("model_label")
+        self.model_label.setTextFormat(Qt.RichText)
+        self.model_label.setWordWrap(True)
+        self.choose_button = QPushButton("Choose model…")
+        self.choose_button.clicked.connect(self._choose_model)
+        self.default_button = QPushButton("Use default model")
+        self.default_button.clicked.connect(lambda: self.set_model(None))
+        top = QHBoxLayout()
+        top.addWidget(self.model_label, 1)
+        top.addWidget(self.choose_button)
+        top.addWidget(self.default_button)
+
+        self.folder_button = QPushButton("Predict folder…")
+        self.folder_button.setObjectName("predict_folder")
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.files_button = QPushButton("Predict files…")
+        self.files_button.clicked.connect(self._choose_files)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel_predict")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setObjectName("export_predictions")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self._export)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("predict_progress")
+        self.progress.setFormat("%v of %m files")
+        self.progress.setValue(0)
+        self.status = QLabel("Choose a folder of recordings to name the instrument in each.")
+        self.status.setObjectName("predict_status")
+        row = QHBoxLayout()
+        for w in (self.folder_button, self.files_button, self.cancel_button):
+            row.addWidget(w)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.export_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("predict_table")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, 380)
+        self.table.setWordWrap(False)
+        self.table.doubleClicked.connect(self._open_row)
+        self.table.setToolTip("Double-click a file to open it in the Audio panel")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        self._show_model()
+
+    def install_menus(self, window) -> None:
+        """Put the file timeline under the Audio panel's spectrogram and the bars in the Live panel."""
+        self.window = window
+        audio = window.panels.get("AudioPanel")
+        if audio is not None and hasattr(audio, "host_view"):
+            self.file_view = FilePredictionView(self.ctx, audio, self)
+            audio.host_view(self.file_view)
+        live = window.panels.get("LivePanel")
+        if live is not None and hasattr(live, "host_view"):
+            self.live_view = LivePredictionView(self.ctx, live, self)
+            live.host_view(self.live_view)
+        menu = window.menuBar().addMenu("&Predict")
+        for text, fn in (("Choose Model…", self._choose_model), ("Use Default Model", lambda: self.set_model(None)),
+                         ("Predict Folder…", self._choose_folder)):
+            act = QAction(text, self)
+            act.triggered.connect(fn)
+            menu.addAction(act)
+
+    # --- the model ------------------------------------------------------------------------------
+    def _show_model(self) -> None:
+        where = self.model_path or str(DEFAULT_MODEL)
+        state = "loaded" if self.predictor is not None else "loads when first needed"
+        labels = f" — {len(self.predictor.labels)} classes: {', '.join(self.predictor.labels)}" if self.predictor else ""
+        self.model_label.setText(f"Model: <b>{self.model_name}</b> ({state}){labels}")
+        self.model_label.setToolTip(where)
+        self.default_button.setEnabled(self.model_path is not None)
+
+    def set_model(self, path: str | None) -> None:
+        self.model_path = str(path) if path else None
+        self.ctx.settings.set("predict/model", self.model_path or "")
+        self.predictor = None
+        self._loading = None
+        self._show_model()
+        self.with_predictor(self.predictor_changed.emit)
+
+    def _choose_model(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a model bundle folder", self.model_path or "")
+        if path:
+            self.set_model(path)
+
+    def with_predictor(self, fn, *, on_error=None) -> None:
+        """Call fn(predictor) in the GUI thread once the model is loaded (loading it if needed)."""
+        if self.predictor is not None:
+            fn(self.predictor)
+            return
+        self._waiting.append((fn, on_error))
+        if self._loading is not None:
+            return
+        path = self.model_path
+        self._loading = path or "default"
+        self.model_label.setText(f"Model: <b>{self.model_name}</b> (loading…)")
+        workers.start_worker(run_in_tf_thread, load_predictor, path, on_return=lambda p: self._loaded(path, p),
+                             on_error=lambda exc: self._load_failed(path, exc))
+
+    def _loaded(self, path, predictor) -> None:
+        if path != self.model_path:
+            return  # another model was chosen meanwhile
+        predictor.runner = run_in_tf_thread
+        self.predictor = predictor
+        self._loading = None
+        self._show_model()
+        waiting, self._waiting = self._waiting, []
+        for fn, _ in waiting:
+            fn(predictor)
+
+    def _load_failed(self, path, exc: BaseException) -> None:
+        self._loading = None
+        self._show_model()
+        waiting, self._waiting = self._waiting, []
+        self.ctx.report_error("Cannot load the model", exc)
+        for _, on_error in waiting:
+            if on_error is not None:
+                on_error(exc)
+
+    # --- folders ---------------------------------------------------------------------------------
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Predict every recording in a folder",
+                                                self.ctx.settings.get("last_dir", "") or "")
+        if path:
+            self.predict_paths([path])
+
+    def _choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Predict recordings", self.ctx.settings.get("last_dir", "") or "")
+        if paths:
+            self.predict_paths(paths)
+
+    def predict_paths(self, paths: list[str]) -> None:
+        self.cancel()
+        self.results = []
+        self._roots = [Path(p) for p in paths if Path(p).is_dir()]
+        self.table.setRowCount(0)
+        self.progress.setRange(0, 0)
+        self.status.setText("Loading the model…" if self.predictor is None else "Predicting…")
+        self.cancel_button.setEnabled(True)
+        self.export_button.setEnabled(False)
+        self.with_predictor(lambda predictor: self._start(predictor, paths),
+                            on_error=lambda exc: self._finished())
+
+    def _start(self, predictor, paths) -> None:
+        self.status.setText("Predicting…")
+        self._worker = workers.start_worker(predict_files, predictor, paths, on_yield=self._add_row,
+                                            on_error=self._failed, on_finish=self._finished)
+
+    def _add_row(self, r) -> None:
+        self.results.append(r)
+        self.progress.setRange(0, r.total)
+        self.progress.setValue(r.index + 1)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        name = QTableWidgetItem(self._shown_path(r.path))
+        name.setToolTip(r.path)
+        self.table.setItem(row, 0, name)
+        if r.ok:
+            self.table.setItem(row, 1, QTableWidgetItem(r.prediction.label))
+            prob = QTableWidgetItem(f"{r.prediction.probability:.1%}")
+            prob.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.table.setItem(row, 2, prob)
+            self.table.setItem(row, 3, QTableWidgetItem(", ".join(f"{label} {p:.0%}" for label, p in r.top(3))))
+        else:
+            err = QTableWidgetItem(f"error: {r.error}")
+            err.setForeground(Qt.red)
+            err.setToolTip(r.error)
+            self.table.setItem(row, 1, err)
+            self.table.setSpan(row, 1, 1, 3)
+        self.table.scrollToBottom()
+
+    def _shown_path(self, path: str) -> str:
+        """The path below the folder that was chosen (the full path is in the tooltip)."""
+        for root in self._roots:
+            try:
+                return str(Path(path).relative_to(root))
+            except ValueError:
+                continue
+        return path
+
+    def _failed(self, exc: BaseException) -> None:
+        from ...core.errors import Cancelled
+
+        if not isinstance(exc, Cancelled):
+            self.ctx.report_error("Folder prediction stopped", exc)
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.quit()
+            self._worker = None
+            self._cancelled = True
+            self.status.setText(f"Cancelled after {len(self.results)} files.")
+
+    def _finished(self) -> None:
+        cancelled, self._cancelled = getattr(self, "_cancelled", False), False
+        self._worker = None
+        self.cancel_button.setEnabled(False)
+        ok = sum(r.ok for r in self.results)
+        failed = len(self.results) - ok
+        if not self.results:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+        if not cancelled:
+            self.status.setText(f"{ok} files predicted ({self.model_name})"
+                                + (f"; {failed} could not be read." if failed else "."))
+        self.export_button.setEnabled(bool(self.results))
+        self.folder_done.emit(ok, failed)
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str) -> None:
+        try:
+            write_predictions_csv(path, self.results)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.ctx.report_error("Cannot export the predictions", exc)
+        else:
+            self.ctx.status.emit(f"Wrote {len(self.results)} rows to {path}", 5000)
+
+    def _open_row(self, index) -> None:
+        if 0 <= index.row() < len(self.results) and hasattr(self, "window"):
+            self.window.open_file(self.results[index.row()].path)
+
+    def shutdown(self) -> None:
+        self.cancel()
+        for view in (self.file_view, self.live_view):
+            if view is not None:
+                view.shutdown()

@@ -1,0 +1,151 @@
+"""Live prediction in the Live panel: top-k bars from the most recent window, several times a
+second, the measured latency, and an honest "uncertain" state."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ...core.events import LivePrediction, LivePredictionFailed
+from ...core.live_predict import LivePredictor
+
+TOP_K = 5
+# Seconds without a new answer after which the bars are shown as stale.
+STALE_S = 1.0
+NO_AUDIO = "uncertain: no live audio"
+CONFIDENT_STYLE = "QLabel { color: white; background: #2e7d32; border-radius: 4px; padding: 2px 8px; }"
+UNCERTAIN_STYLE = "QLabel { color: #3e2c00; background: #ffca28; border-radius: 4px; padding: 2px 8px; }"
+IDLE_STYLE = "QLabel { color: palette(text); border: 1px solid palette(mid); border-radius: 4px; padding: 2px 8px; }"
+
+
+class LivePredictionView(QWidget):
+    shown = Signal(object)           # the LivePrediction just drawn
+
+    def __init__(self, ctx, live_panel, models, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("live_prediction")
+        self.ctx = ctx
+        self.live_panel = live_panel
+        self.models = models
+        self.live: LivePredictor | None = None
+        self.latest: LivePrediction | None = None
+        self.displayed_latency: deque[float] = deque(maxlen=200)
+        self.shown_times: deque[float] = deque(maxlen=200)
+
+        self.title = QLabel("Instrument")
+        self.title.setStyleSheet("font-weight: bold;")
+        self.state_label = QLabel("waiting for the live input")
+        self.state_label.setObjectName("live_state")
+        self.state_label.setStyleSheet(IDLE_STYLE)
+        self.latency_label = QLabel("")
+        self.latency_label.setObjectName("live_latency")
+        self.latency_label.setToolTip("From the newest sample of the analysed window reaching the predictor to "
+                                      "the bars on screen (median of the last answers)")
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addWidget(self.state_label)
+        head.addStretch(1)
+        head.addWidget(self.latency_label)
+        grid = QGridLayout()
+        self.names, self.bars, self.values = [], [], []
+        for i in range(TOP_K):
+            name, bar, value = QLabel(""), QProgressBar(), QLabel("")
+            name.setMinimumWidth(120)
+            bar.setRange(0, 1000)
+            bar.setTextVisible(False)
+            bar.setMaximumHeight(14)
+            value.setMinimumWidth(44)
+            value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            grid.addWidget(name, i, 0)
+            grid.addWidget(bar, i, 1)
+            grid.addWidget(value, i, 2)
+            self.names.append(name)
+            self.bars.append(bar)
+            self.values.append(value)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(head)
+        layout.addLayout(grid)
+
+        live_panel.started.connect(self._live_started)
+        live_panel.stopped.connect(lambda _msg: self._set_state("live input stopped", IDLE_STYLE))
+        models.predictor_changed.connect(self._predictor_changed)
+        ctx.clock.subscribe(self._on_frame)
+
+    # --- wiring ------------------------------------------------------------------------------
+    def _live_started(self) -> None:
+        if self.live is None:
+            self._set_state(f"loading {self.models.model_name}…", IDLE_STYLE)
+            self.models.with_predictor(self._attach, on_error=lambda exc: self._set_state(
+                f"no model: {exc}", UNCERTAIN_STYLE))
+
+    def _predictor_changed(self, predictor) -> None:
+        if self.live is not None:
+            self._attach(predictor)
+
+    def _attach(self, predictor) -> None:
+        if self.live is not None:
+            self.live.detach()
+        self.live = LivePredictor(predictor)
+        self.live.attach(self.live_panel.pipeline)
+        self.title.setText(f"Instrument ({self.models.model_name})")
+        self._set_state("listening…", IDLE_STYLE)
+
+    def _set_state(self, text: str, style: str) -> None:
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(style)
+
+    # --- drawing (frame clock) --------------------------------------------------------------
+    def _on_frame(self, _now: float) -> None:
+        if self.live is None:
+            return
+        newest = None
+        for ev in self.live.poll():
+            if isinstance(ev, LivePrediction):
+                newest = ev
+            elif isinstance(ev, LivePredictionFailed):
+                self._set_state(ev.message, UNCERTAIN_STYLE)
+        if newest is not None:
+            self.show_prediction(newest)
+        elif self.latest is not None and time.monotonic() - self.latest.result_time > STALE_S \
+                and self.state_label.text() != NO_AUDIO:
+            # No new audio (playback paused, input stopped): the bars are old news; say so.
+            self._set_state(NO_AUDIO, UNCERTAIN_STYLE)
+            for bar in self.bars:
+                bar.setEnabled(False)
+
+    def show_prediction(self, p: LivePrediction) -> None:
+        self.latest = p
+        ranked = p.ranked(TOP_K)
+        for i in range(TOP_K):
+            label, prob = ranked[i] if i < len(ranked) else ("", 0.0)
+            self.names[i].setText(label)
+            self.bars[i].setValue(int(prob * 1000))
+            self.values[i].setText(f"{prob:.0%}" if label else "")
+            self.bars[i].setEnabled(p.state == "confident")
+        if p.state == "confident":
+            self._set_state(f"{ranked[0][0]}", CONFIDENT_STYLE)
+        else:
+            self._set_state(f"uncertain: {p.reason}", UNCERTAIN_STYLE)
+        now = time.monotonic()
+        self.displayed_latency.append(now - p.window_time)
+        self.shown_times.append(now)
+        self.latency_label.setText(f"latency {np.median(self.displayed_latency) * 1000:.0f} ms · "
+                                   f"{self.rate():.1f} answers/s")
+        self.shown.emit(p)
+
+    def rate(self) -> float:
+        times = [t for t in self.shown_times if t > self.shown_times[-1] - 3.0] if self.shown_times else []
+        if len(times) < 2:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def shutdown(self) -> None:
+        self.ctx.clock.unsubscribe(self._on_frame)
+        if self.live is not None:
+            self.live.detach()

@@ -1,0 +1,103 @@
+"""File, folder and window prediction with a real bundle trained in the session."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from instrument_studio.core.errors import Cancelled
+from instrument_studio.core.inference import (
+    Predictor,
+    judge_window,
+    load_predictor,
+    predict_files,
+    write_predictions_csv,
+)
+from tests.synth_instruments import LABELS, SR, note
+
+
+@pytest.fixture(scope="module")
+def predictor(synth_model) -> Predictor:
+    return load_predictor(synth_model[0])
+
+
+def test_whole_file_and_timeline(predictor, synth_model):
+    from instrument_studio.core.audio_io import load
+    from instrument_studio.core.features import clip_features
+
+    path = synth_model[1] / "tone" / "tone_06.wav"  # 1.2 s
+    y, sr = load(path)
+    pred = predictor.predict_file(path)
+    assert pred.label == "tone" and pred.probability > 0.8
+    assert [label for label, _ in pred.ranked()] [0] == "tone"
+    assert pred.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    # The whole-file answer is the bundle's model on clip_features with the bundle's statistics.
+    ref = predictor.bundle.predict_proba(clip_features(y, predictor.config)).mean(axis=0)
+    np.testing.assert_allclose(pred.probabilities, ref, atol=1e-5)
+    # 1.2 s -> two one-second steps, the second one short.
+    assert pred.timeline.shape == (2, 3)
+    assert pred.times.tolist() == [0.0, 1.0]
+    d = pred.to_dict(str(path))
+    assert set(d) == {"path", "label", "probability", "probabilities", "timeline"}
+    assert d["timeline"][1]["end"] == pytest.approx(1.2, abs=1e-3)
+
+
+def test_resamples_to_the_bundle_rate(predictor):
+    import soxr
+
+    y = note("buzz", seconds=2.0, freq=330.0, seed=3)
+    at_48k = soxr.resample(y, SR, 48000)
+    a = predictor.predict(y, SR)
+    b = predictor.predict(at_48k, 48000)
+    assert a.label == b.label
+    np.testing.assert_allclose(a.probabilities, b.probabilities, atol=0.05)
+
+
+def test_timeline_follows_a_change_of_instrument(predictor):
+    y = np.concatenate([note("tone", seconds=2.0, freq=440.0), note("noise", seconds=2.0, seed=4)])
+    pred = predictor.predict(y, SR)
+    top = [pred.labels[i] for i in pred.timeline.argmax(axis=1)]
+    assert top[:2].count("tone") >= 1 and top[2:] == ["noise", "noise"], top
+
+
+def test_folder_with_a_corrupt_file(predictor, synth_model, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    import shutil
+
+    for label in LABELS:
+        shutil.copy(synth_model[1] / label / f"{label}_07.wav", folder / f"{label}.wav")
+    (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    (folder / "notes.txt").write_text("not audio, not listed")
+    results = list(predict_files(predictor, [folder]))
+    assert [r.index for r in results] == [0, 1, 2, 3] and all(r.total == 4 for r in results)
+    by_name = {r.path.rsplit("/", 1)[1]: r for r in results}
+    assert not by_name["broken.wav"].ok and "broken.wav" not in by_name["broken.wav"].error
+    assert by_name["broken.wav"].error
+    for label in LABELS:
+        assert by_name[f"{label}.wav"].ok and by_name[f"{label}.wav"].prediction.label == label
+    out = write_predictions_csv(tmp_path / "p.csv", results)
+    rows = {r["path"].rsplit("/", 1)[1]: r for r in csv.DictReader(out.open())}
+    assert rows["broken.wav"]["error"] and not rows["broken.wav"]["label"]
+    assert rows["tone.wav"]["label"] == "tone" and rows["tone.wav"]["top3"].startswith("tone:")
+
+
+def test_folder_prediction_can_be_cancelled(predictor, synth_model):
+    seen = []
+    with pytest.raises(Cancelled):
+        for r in predict_files(predictor, [synth_model[1]], should_stop=lambda: len(seen) >= 2):
+            seen.append(r)
+    assert len(seen) == 2
+
+
+def test_window_verdicts_are_honest(predictor):
+    silent = judge_window(predictor, np.zeros(SR, dtype=np.float32))
+    assert silent.state == "uncertain" and "silent" in silent.reason and silent.probabilities is None
+    clipping = judge_window(predictor, np.clip(note("tone", seconds=1.0) * 10, -1, 1))
+    assert clipping.state == "uncertain" and "clips" in clipping.reason
+    clear = judge_window(predictor, note("tone", seconds=1.0, freq=440.0))
+    assert clear.state == "confident" and predictor.labels[int(np.argmax(clear.probabilities))] == "tone"
+    doubtful = judge_window(predictor, note("tone", seconds=1.0, freq=440.0), confident=1.01)
+    assert doubtful.state == "uncertain" and "low confidence" in doubtful.reason

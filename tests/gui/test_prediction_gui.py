@@ -1,0 +1,149 @@
+"""Prediction in the GUI: a folder table that fills in (with an error row for a corrupt file),
+Cancel and CSV; the Audio panel's timeline under the spectrogram; the Live panel's bars naming
+the instrument of a file played through the live input."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from instrument_studio.core.audio_io import save_wav
+from instrument_studio.core.devices import DeviceInfo
+from instrument_studio.core.playback import Player
+from tests.fakes import FakeStream
+from tests.synth_instruments import SR, note
+
+MIC = DeviceInfo(index=0, name="Test Mic", hostapi="ALSA", max_input_channels=1, max_output_channels=0,
+                 default_samplerate=48000.0, is_default=True)
+
+
+@pytest.fixture
+def app_window(qtbot, monkeypatch, synth_model, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from instrument_studio.gui.context import AppContext
+    from instrument_studio.gui.main_window import MainWindow
+    from instrument_studio.gui.panels import audio as audio_panel
+    from instrument_studio.gui.settings import Settings
+
+    monkeypatch.setattr(audio_panel, "output_unavailable_reason", lambda: None)
+    monkeypatch.setattr("instrument_studio.gui.panels.live.input_devices", lambda: [MIC])
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    ctx = AppContext(settings, player=Player(stream_factory=lambda **kw: FakeStream(**kw)))
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    panel = win.panels["PredictPanel"]
+    with qtbot.waitSignal(panel.predictor_changed, timeout=60000):
+        panel.set_model(str(synth_model[0]))
+    yield win, panel
+    win.close()
+    ctx.player.close()
+
+
+def test_folder_table_with_a_corrupt_file_and_csv(qtbot, app_window, synth_model, tmp_path):
+    win, panel = app_window
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for label in ("buzz", "noise", "tone"):
+        shutil.copy(synth_model[1] / label / f"{label}_04.wav", folder / f"{label}.wav")
+    (folder / "corrupt.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    win.tabs.setCurrentWidget(panel)
+    with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
+        panel.predict_paths([str(folder)])
+    assert done.args == [3, 1]
+    table = panel.table
+    assert table.rowCount() == 4
+    rows = {table.item(r, 0).text(): r for r in range(4)}
+    assert table.item(rows["corrupt.wav"], 1).text().startswith("error:")
+    for label in ("buzz", "noise", "tone"):
+        r = rows[f"{label}.wav"]
+        assert table.item(r, 1).text() == label
+        assert table.item(r, 3).text().startswith(label)
+    assert panel.progress.value() == panel.progress.maximum() == 4
+    assert panel.status.text().startswith("3 files predicted") and "1 could not be read" in panel.status.text()
+    assert panel.export_button.isEnabled()
+    out = tmp_path / "out.csv"
+    panel.export_csv(str(out))
+    assert len(list(csv.DictReader(out.open()))) == 4
+
+
+def test_cancel_stops_a_folder(qtbot, app_window, synth_model):
+    win, panel = app_window
+    panel.predict_paths([str(synth_model[1])])  # 60 files
+    qtbot.waitUntil(lambda: panel.table.rowCount() >= 2, timeout=30000)
+    qtbot.mouseClick(panel.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.cancel_button.isEnabled(), timeout=10000)
+    assert panel.table.rowCount() < 60
+    assert panel.status.text().startswith("Cancelled after")
+
+
+def test_audio_panel_timeline_under_the_spectrogram(qtbot, app_window, tmp_path):
+    win, panel = app_window
+    y = np.concatenate([note("tone", seconds=3.0, freq=440.0), note("noise", seconds=3.0, seed=2)])
+    wav = save_wav(tmp_path / "two.wav", y, SR)
+    view = panel.file_view
+    with qtbot.waitSignal(view.predicted, timeout=30000):  # a model is in use: files are predicted at once
+        win.open_file(str(wav))
+    assert view.isVisible()
+    assert "Whole file" in view.summary.text()
+    tl = view.timeline
+    assert tl.timeline.shape == (6, 3)
+    top = [tl.labels[i] for i in tl.timeline.argmax(axis=1)]
+    first, last = top[:3], top[3:]
+    assert first.count("tone") >= 2 and last.count("noise") >= 2, top
+    # The timeline shares the waveform's time axis and follows the playhead.
+    assert tl.plotItem.vb.viewRange()[0] == pytest.approx(win.audio_panel.waveform.plotItem.vb.viewRange()[0])
+    win.audio_panel.seek(4.5)
+    qtbot.waitUntil(lambda: view.now_label.text().startswith("at 4.50 s"), timeout=3000)
+    assert tl.at(4.5)[0][0] in view.now_label.text()
+    assert tl.playhead.value() == pytest.approx(4.5, abs=0.05)
+
+
+def test_without_a_model_loaded_the_audio_panel_offers_a_button(qtbot, window, synth_model, tmp_path):
+    panel = window.panels["PredictPanel"]
+    window.ctx.settings.set("predict/model", "")
+    wav = save_wav(tmp_path / "one.wav", note("noise", seconds=2.0), SR)
+    with qtbot.waitSignal(window.audio_panel.loaded, timeout=30000):
+        window.open_file(str(wav))
+    view = panel.file_view
+    assert panel.predictor is None  # opening a file does not load a model (nor TensorFlow)
+    assert view.predict_button.isVisible() and not view.timeline.isVisible()
+    panel.model_path = str(synth_model[0])
+    button = view.predict_button
+    qtbot.waitUntil(lambda: button.isVisible() and button.height() > 10 and view.height() >= button.height())
+    with qtbot.waitSignal(view.predicted, timeout=60000):
+        qtbot.mouseClick(button, Qt.LeftButton)
+    assert view.timeline.isVisible() and not view.predict_button.isVisible()
+    assert view.prediction.label == "noise"
+
+
+def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_window):
+    win, panel = app_window
+    live = win.panels["LivePanel"]
+    view = panel.live_view
+    win.tabs.setCurrentWidget(live)
+    live.source_combo.setCurrentIndex(live.source_combo.findData("playback"))
+    qtbot.mouseClick(live.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: live.pipeline.running and view.live is not None, timeout=30000)
+    player = win.ctx.player
+    buzz_then_silence = np.concatenate([note("buzz", seconds=4.0, freq=300.0, seed=7), np.zeros(3 * SR, np.float32)])
+    shown = []
+    view.shown.connect(lambda p: shown.append((p.state, p.ranked(1)[0][0] if p.probabilities is not None else "")))
+    player.set_audio(buzz_then_silence, SR)
+    player.play()
+    qtbot.waitUntil(lambda: len([s for s in shown if s[0] == "confident"]) >= 8, timeout=20000)
+    heard = [label for state, label in shown if state == "confident"]
+    assert max(set(heard), key=heard.count) == "buzz", heard
+    assert "latency" in view.latency_label.text() and view.rate() >= 4.0
+    qtbot.waitUntil(lambda: view.latest.state == "uncertain" and "silent" in view.latest.reason, timeout=10000)
+    assert view.state_label.text() == "uncertain: silent input"
+    player.stop()
+    qtbot.waitUntil(lambda: view.state_label.text() == "uncertain: no live audio", timeout=5000)
+    qtbot.mouseClick(live.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not live.pipeline.running, timeout=10000)
