@@ -224,3 +224,11 @@ def starter_dataset(*, on_event: Callable[[object], None] | None = None):
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return load_dataset(folder)
+
+
+def example_clip(label: str = "violin") -> Path:
+    """A melodic phrase from the starter set (rendered on first use): something to open at once."""
+    dataset = starter_dataset()
+    clips = [c for c in dataset.clips if c.label == label] or list(dataset.clips)
+    phrases = [c for c in clips if "/phrase/" in (c.group or "")]
+    return Path((phrases or clips)[0].path)

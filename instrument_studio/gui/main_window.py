@@ -34,8 +34,8 @@ APP_NAME = "Instrument Studio"
 
 # Each panel: a QWidget subclass taking (ctx) with `title`, optional `install_menus(window)`,
 # `shutdown()`. Only panels that work are listed (no placeholder tabs).
-PANEL_CLASSES = [AudioPanel, LivePanel, DatasetPanel, TrainingPanel, ExperimentsPanel, EvaluationPanel,
-                 PredictPanel]
+PANEL_CLASSES = [AudioPanel, LivePanel, PredictPanel, DatasetPanel, TrainingPanel, EvaluationPanel,
+                 ExperimentsPanel]
 
 
 class MainWindow(QMainWindow):

@@ -48,7 +48,7 @@ def test_window_title_info_and_spectrogram_of_a_tone(qtbot, window, tmp_path):
 
 def test_empty_state_before_anything_is_open(window):
     panel = window.audio_panel
-    assert panel.stack.currentWidget() is panel.empty_label
+    assert panel.stack.currentWidget() is panel.empty_page
     assert "Ctrl+O" in panel.empty_label.text()
     assert not panel.play_button.isEnabled()
     assert window.windowTitle() == "Instrument Studio"
@@ -227,3 +227,11 @@ def test_an_hour_long_file_opens_and_can_be_navigated(qtbot, window, tmp_path):
     # Minute 45 plays 1100 Hz: the spectrogram there says so.
     band = int(np.argmax(panel.spectrogram.column_at(2730.0)))
     assert abs(mel_axis_position(1100.0, MelConfig()) - (band + 0.5)) < 1.5
+
+
+def test_example_opens_a_starter_phrase(qtbot, window):
+    panel = window.audio_panel
+    with qtbot.waitSignal(panel.loaded, timeout=120000):
+        qtbot.mouseClick(panel.example_button, Qt.LeftButton)
+    assert "violin" in window.windowTitle() and "phrase" in window.windowTitle()
+    assert panel.ready.info.duration > 1.0

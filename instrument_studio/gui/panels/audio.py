@@ -145,9 +145,21 @@ class AudioPanel(QWidget):
             "WAV, AIFF, FLAC, OGG and MP3, at any sample rate.</div>")
         self.empty_label.setObjectName("empty_state")
         self.empty_label.setAlignment(Qt.AlignCenter)
-        self.empty_label.setFrameShape(QFrame.StyledPanel)
+        self.example_button = QPushButton("Open an example: a violin phrase from the starter set")
+        self.example_button.setObjectName("open_example")
+        self.example_button.setToolTip("Rendered on this computer from a General MIDI SoundFont the first time "
+                                       "(a few seconds), then kept")
+        self.example_button.clicked.connect(self.open_example)
+        empty = QFrame()
+        empty.setFrameShape(QFrame.StyledPanel)
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(self.example_button, 0, Qt.AlignHCenter)
+        empty_layout.addStretch(1)
+        self.empty_page = empty
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(empty)
         self.stack.addWidget(splitter)
 
         layout = QVBoxLayout(self)
@@ -240,6 +252,23 @@ class AudioPanel(QWidget):
             on_yield=lambda ev: self._on_event(job, path, ev),
             on_error=lambda exc: self._on_error(job, path, exc),
             on_finish=lambda: self._on_finish(job))
+
+    def open_example(self) -> None:
+        from ...core.starter import example_clip
+
+        self.example_button.setEnabled(False)
+        self._show_progress("Preparing the starter set (first time only)…", None)
+
+        def done(path) -> None:
+            self.example_button.setEnabled(True)
+            self.open_file(str(path))
+
+        def failed(exc) -> None:
+            self.example_button.setEnabled(True)
+            self.progress_row.setVisible(False)
+            self.ctx.report_error("Cannot open the example", exc)
+
+        workers.start_worker(example_clip, on_return=done, on_error=failed)
 
     def cancel_load(self) -> None:
         if self._worker is not None:

@@ -170,12 +170,26 @@ class EvaluationPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addLayout(second)
         layout.addWidget(body, 1)
+        # Before the first evaluation, say what to do instead of showing empty, unlabelled axes.
+        self.body = body
+        self.placeholder = QLabel(
+            "<div style='font-size:14pt'>No evaluation yet</div>"
+            "<div style='margin-top:8px'>Choose a finished run from the Training panel, or a saved model "
+            "and a data set, then press <b>Evaluate</b>.<br>The confusion matrix, per-class accuracy and "
+            "precision / recall / F1 appear here; click a cell to hear the clips it confused.</div>")
+        self.placeholder.setObjectName("evaluation_placeholder")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        layout.addWidget(self.placeholder, 1)
         self._source_changed()
         self._set_results_visible(False)
 
     def _set_results_visible(self, visible: bool) -> None:
         for w in (self.confusion, self.clips, self.tabs):
             w.setEnabled(visible)
+        if visible or self.evaluation is None:
+            self.body.setVisible(visible)
+            self.placeholder.setVisible(not visible)
         patch = visible and self.evaluation is not None and self.evaluation.is_patch
         self.aggregation_label.setVisible(patch)
         self.aggregation_combo.setVisible(patch)

@@ -88,7 +88,9 @@ class PredictPanel(QWidget):
         self.export_button.clicked.connect(self._export)
         self.progress = QProgressBar()
         self.progress.setObjectName("predict_progress")
-        self.progress.setFormat("%v of %m files")
+        # Empty until a run starts: "0 of 100 files" at rest would read as a stalled job.
+        self.progress.setFormat("")
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status = QLabel("Choose a folder of recordings to name the instrument in each.")
         self.status.setObjectName("predict_status")
@@ -223,6 +225,7 @@ class PredictPanel(QWidget):
 
     def _add_row(self, r) -> None:
         self.results.append(r)
+        self.progress.setFormat("%v of %m files")
         self.progress.setRange(0, r.total)
         self.progress.setValue(r.index + 1)
         row = self.table.rowCount()
@@ -273,6 +276,7 @@ class PredictPanel(QWidget):
         ok = sum(r.ok for r in self.results)
         failed = len(self.results) - ok
         if not self.results:
+            self.progress.setFormat("")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
         if not cancelled:
