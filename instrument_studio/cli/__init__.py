@@ -7,6 +7,7 @@ Errors the user can act on (StudioError) print one line and exit non-zero, never
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,6 +57,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # TensorFlow reads this when it is first imported (lazily, later): without it every command
+    # that touches a model starts with lines of oneDNN/absl notices. A user's own setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
     if args.command is None:
         from ..gui.app import main as gui_main
@@ -74,7 +78,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # `instrument-studio ... | head`: the reader has gone; stop quietly like other Unix tools.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .devices import DeviceInfo, find_device, sounddevice
+from .devices import DeviceInfo, find_device, sounddevice, unavailable_reason
 from .errors import AudioDeviceError
 from .ringbuffer import RingBuffer
 
@@ -196,11 +196,7 @@ class Capture:
 
 def input_unavailable_reason() -> str | None:
     """None if some input device exists; otherwise why not, in words the panel can show."""
-    try:
-        find_device(None, "input")
-    except AudioDeviceError as exc:
-        return str(exc)
-    return None
+    return unavailable_reason("input")
 
 
 def rescan_input_devices():

@@ -89,3 +89,13 @@ def find_device(name_or_index: str | int | None, kind: str) -> DeviceInfo:
     if not part:
         raise AudioDeviceError(f"no {kind} device called {name_or_index!r}", hint=f"available: {names}")
     raise AudioDeviceError(f"{name_or_index!r} matches several {kind} devices", hint=f"available: {names}")
+
+
+def unavailable_reason(kind: str) -> str | None:
+    """None if some `kind` ("input" or "output") device exists; otherwise why not, in words a
+    panel can show or put in a tooltip."""
+    try:
+        find_device(None, kind)
+    except AudioDeviceError as exc:
+        return str(exc)
+    return None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .devices import find_device, sounddevice
+from .devices import find_device, sounddevice, unavailable_reason
 from .errors import AudioDeviceError
 
 Tap = Callable[[np.ndarray, int], None]  # (block (frames, channels) float32, samplerate)
@@ -196,8 +196,4 @@ class Player:
 
 def output_unavailable_reason() -> str | None:
     """None if audio can be played; otherwise why not, in words for a tooltip."""
-    try:
-        find_device(None, "output")
-    except AudioDeviceError as exc:
-        return str(exc)
-    return None
+    return unavailable_reason("output")
