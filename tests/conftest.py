@@ -47,3 +47,24 @@ def synth_model(tmp_path_factory):
     base = tmp_path_factory.mktemp("synth")
     dataset = write_dataset(base / "dataset")
     return train_bundle(dataset, base / "bundle"), dataset
+
+
+@pytest.fixture
+def read_only_folder(monkeypatch):
+    """make(target): creating anything under `target` fails as on a read-only mount.
+
+    Simulated because root (the CI user) may write anywhere whatever the permissions say.
+    """
+    import errno
+
+    def make(target: Path) -> None:
+        real_mkdir = Path.mkdir
+
+        def refuse(self, *args, **kwargs):
+            if str(self).startswith(str(target)):
+                raise OSError(errno.EROFS, "Read-only file system", str(self))
+            return real_mkdir(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "mkdir", refuse)
+
+    return make

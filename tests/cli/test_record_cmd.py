@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import subprocess
 import sys
@@ -78,20 +77,14 @@ def test_record_command_saves_what_the_microphone_heard(virtual_mic, known_wav, 
 
 
 @pytest.mark.mic
-def test_record_into_a_read_only_folder_says_so_and_writes_nothing(virtual_mic, tmp_path, monkeypatch, capsys):
+def test_record_into_a_read_only_folder_says_so_and_writes_nothing(virtual_mic, tmp_path, read_only_folder,
+                                                                   capsys):
     target = tmp_path / "ro"
     target.mkdir()
     if os.geteuid() != 0:
         target.chmod(0o500)
     else:  # root writes anywhere: make the folder refuse as a read-only mount would
-        real_mkdir = Path.mkdir
-
-        def refuse(self, *a, **k):
-            if str(self).startswith(str(target)):
-                raise OSError(errno.EROFS, "Read-only file system", str(self))
-            return real_mkdir(self, *a, **k)
-
-        monkeypatch.setattr(Path, "mkdir", refuse)
+        read_only_folder(target)
     try:
         code = main(["record", "--seconds", "1", "--label", "tone", "--dataset", str(target),
                      "--device", virtual_mic.device])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import time
 from pathlib import Path
 
@@ -215,16 +214,9 @@ def test_takes_can_be_played_relabelled_deleted_and_restored(make_window, qtbot,
 
 
 def test_a_read_only_dataset_folder_gives_a_clear_error_and_nothing_is_lost(make_window, qtbot, tmp_path,
-                                                                             monkeypatch):
+                                                                             read_only_folder):
     target = tmp_path / "ro"
-    real_mkdir = Path.mkdir
-
-    def refuse(self, *a, **k):
-        if str(self).startswith(str(target)):
-            raise OSError(errno.EROFS, "Read-only file system", str(self))
-        return real_mkdir(self, *a, **k)
-
-    monkeypatch.setattr(Path, "mkdir", refuse)
+    read_only_folder(target)
     player = fake_player()
     w, panel = make_window(player=player, devices=[MIC])
     panel.source_combo.setCurrentIndex(panel.source_combo.findData("playback"))
