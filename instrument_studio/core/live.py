@@ -14,7 +14,7 @@ them with `poll()` on its frame clock; nothing here knows about Qt.
 Subscribing to the live audio (for live prediction and other consumers):
 
 - ``pipeline.add_listener(fn)``: ``fn(block, sr, first)`` is called in the pipeline's thread for
-  every new piece of analysis-rate audio (mono float32 ``block``, ``sr`` = analysis rate,
+  every new piece of analysis-rate audio (resampled exactly as training files are) (mono float32 ``block``, ``sr`` = analysis rate,
   ``first`` = index of its first sample since Start). Keep it quick (copy, hand over to your
   own worker); if it raises, it is removed and a ``LiveError`` event says so.
 - ``pipeline.latest_audio(seconds)``: a copy of the newest ``seconds`` of analysis-rate audio
@@ -55,10 +55,14 @@ __all__ = ["LivePipeline", "MicSource", "PlaybackSource", "dbfs"]
 
 CLIP_LEVEL = 0.999           # |sample| at or above this counts as clipping (float full scale is 1.0)
 SILENCE_DBFS = -120.0
-# Quality of the streaming resampler. "LQ" delays by ~11 ms where "HQ" delays ~21 ms; both are
-# flat far beyond the mel filterbank's fmax (8 kHz), and the difference sits below the -90 dB
-# display floor, so the features match the file path (soxr HQ in audio_io.load).
+# Quality of the streaming resampler feeding the live DISPLAY. "LQ" delays by ~11 ms where "HQ"
+# delays ~21 ms; both are flat far beyond the mel filterbank's fmax (8 kHz) and differ below the
+# display floor, so the picture keeps the lower latency.
 RESAMPLE_QUALITY = "LQ"
+# What listeners and latest_audio() get (the audio a live predictor turns into model input) is
+# resampled exactly as core.audio_io.load resamples files for training: soxr "HQ" (its streaming
+# form gives the same samples as the one-shot call), so live features cannot drift from training.
+MODEL_RESAMPLE_QUALITY = "HQ"
 
 Listener = Callable[[np.ndarray, int, int], None]
 
@@ -137,7 +141,8 @@ class LivePipeline:
         if self._source is not None:
             self._source.stop()
         self._finish_take(note="stopped with the live input")
-        self._resampler = None  # release the C resampler now rather than at interpreter exit
+        # Release the C resamplers now rather than at interpreter exit.
+        self._resampler = self._model_resampler = None
         if was_running:
             self._push_control(LiveStopped())
 
@@ -214,12 +219,15 @@ class LivePipeline:
 
     def _reset_analysis(self, rate: int) -> None:
         self._in_rate = int(rate)
-        self._resampler = None
+        self._resampler = self._model_resampler = None
         if self._in_rate != self.sr:
             import soxr
 
             self._resampler = soxr.ResampleStream(self._in_rate, self.sr, 1, dtype="float32",
                                                   quality=RESAMPLE_QUALITY)
+            self._model_resampler = soxr.ResampleStream(self._in_rate, self.sr, 1, dtype="float32",
+                                                        quality=MODEL_RESAMPLE_QUALITY)
+        self._model_total = 0      # model-path samples handed to listeners since Start
         self._mel = StreamingMel(self.mel)
         self._out_total = 0        # analysis samples produced since Start
         self._in_offset = 0        # device frames skipped (overruns, rate changes)
@@ -248,18 +256,11 @@ class LivePipeline:
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         self._record(mono)
         self._level(mono)
+        self._feed_listeners(mono)
         y = self._resampler.resample_chunk(mono) if self._resampler is not None else mono
         if len(y) == 0:
             return
-        first = self._out_total
         self._out_total += len(y)
-        self.history.write(y)
-        for fn in list(self._listeners):
-            try:
-                fn(y, self.sr, first)
-            except Exception as exc:
-                self.remove_listener(fn)
-                self._push_control(LiveError(message=f"a live listener failed and was removed: {exc}"))
         db = self._mel.push(y)
         if db.shape[1]:
             f0 = self._mel.frames_out - db.shape[1]
@@ -268,6 +269,20 @@ class LivePipeline:
             self._display.append(event)
             for fn in list(self._frame_listeners):
                 fn(event)
+
+    def _feed_listeners(self, mono: np.ndarray) -> None:
+        y = self._model_resampler.resample_chunk(mono) if self._model_resampler is not None else mono
+        if len(y) == 0:
+            return
+        first = self._model_total
+        self._model_total += len(y)
+        self.history.write(y)
+        for fn in list(self._listeners):
+            try:
+                fn(y, self.sr, first)
+            except Exception as exc:
+                self.remove_listener(fn)
+                self._push_control(LiveError(message=f"a live listener failed and was removed: {exc}"))
 
     def _arrival(self, first: int, n: int) -> np.ndarray:
         """When the newest sample of each column reached the audio callback."""

@@ -154,6 +154,31 @@ def test_listeners_and_latest_audio_get_the_analysis_rate_signal(pipe):
     np.testing.assert_array_equal(pipe.latest_audio(0.5), y[-cfg.sr // 2:])
 
 
+def test_listeners_get_audio_resampled_exactly_as_training_files_are(pipe):
+    """From a 48 kHz device, what a live predictor receives equals core.audio_io.resample of the
+    same samples: the resampling that made the training features (the display may differ)."""
+    from instrument_studio.core.audio_io import resample
+
+    cfg = MelConfig()
+    src = FakeSource(48000)
+    got = []
+    y = tone(440, 1.0, 48000)
+    expected = resample(y, 48000, cfg.sr)
+    done = threading.Event()
+
+    def listener(block, sr, first):
+        got.append(block.copy())
+        if first + len(block) >= len(expected) // 2:
+            done.set()
+
+    pipe.add_listener(listener)
+    pipe.start(src)
+    src.feed(y)
+    assert done.wait(5)
+    live = np.concatenate(got)
+    np.testing.assert_array_equal(live, expected[: len(live)])
+
+
 def test_a_failing_listener_is_removed_and_reported(pipe):
     src = FakeSource(22050)
     pipe.add_listener(lambda *a: 1 / 0)
