@@ -8,13 +8,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -25,10 +23,11 @@ from PySide6.QtWidgets import (
 from ...core.analysis import analyse_file, recompute_mel
 from ...core.audio_io import format_duration
 from ...core.config import MelConfig
-from ...core.errors import ConfigError, StudioError
+from ...core.errors import StudioError
 from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
 from ...core.playback import output_unavailable_reason
 from .. import workers
+from ..widgets.mel_settings import MelSettingsRow
 from ..widgets.spectrogram_view import SpectrogramView
 from ..widgets.waveform_view import WaveformView
 
@@ -168,53 +167,13 @@ class AudioPanel(QWidget):
         layout.addWidget(self.progress_row)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.stack, 1)
-        layout.addLayout(self._build_settings_row())
-
-    def _build_settings_row(self) -> QHBoxLayout:
-        cfg = self.mel_cfg
-        self.nfft_combo = QComboBox()
-        self.nfft_combo.setObjectName("n_fft")
-        for n in (256, 512, 1024, 2048, 4096, 8192):
-            self.nfft_combo.addItem(str(n), n)
-        self.nfft_combo.setCurrentIndex(max(0, self.nfft_combo.findData(cfg.n_fft)))
-        self.hop_spin = QSpinBox()
-        self.hop_spin.setObjectName("hop")
-        self.hop_spin.setRange(32, 8192)
-        self.hop_spin.setSingleStep(64)
-        self.hop_spin.setValue(cfg.hop_length)
-        self.mels_spin = QSpinBox()
-        self.mels_spin.setObjectName("n_mels")
-        self.mels_spin.setRange(8, 256)
-        self.mels_spin.setValue(cfg.n_mels)
-        self.fmax_spin = QSpinBox()
-        self.fmax_spin.setObjectName("fmax")
-        self.fmax_spin.setRange(500, cfg.sr // 2)
-        self.fmax_spin.setSingleStep(500)
-        self.fmax_spin.setSuffix(" Hz")
-        self.fmax_spin.setValue(int(cfg.fmax))
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setObjectName("apply_settings")
-        self.apply_button.setEnabled(False)
-        self.apply_button.clicked.connect(self.apply_settings)
-        self.reset_button = QPushButton("Defaults")
-        self.reset_button.setToolTip("128 mel bands up to 8000 Hz, n_fft 2048, hop 512 (the course labs' settings)")
-        self.reset_button.clicked.connect(self._reset_settings)
-        for w in (self.nfft_combo,):
-            w.currentIndexChanged.connect(self._settings_edited)
-        for w in (self.hop_spin, self.mels_spin, self.fmax_spin):
-            w.valueChanged.connect(self._settings_edited)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Spectrogram:"))
-        for label, w in (("n_fft", self.nfft_combo), ("hop", self.hop_spin), ("mel bands", self.mels_spin),
-                         ("fmax", self.fmax_spin)):
-            row.addWidget(QLabel(label))
-            row.addWidget(w)
-        row.addWidget(self.apply_button)
-        row.addWidget(self.reset_button)
-        row.addStretch(1)
-        self.settings_note = QLabel(f"analysis at {cfg.sr:,} Hz")
-        row.addWidget(self.settings_note)
-        return row
+        self.mel_settings = MelSettingsRow(self.mel_cfg)
+        self.mel_settings.applied.connect(self.apply_settings)
+        # The controls, for keyboard focus chains and tests.
+        self.nfft_combo, self.hop_spin = self.mel_settings.nfft_combo, self.mel_settings.hop_spin
+        self.mels_spin, self.fmax_spin = self.mel_settings.mels_spin, self.mel_settings.fmax_spin
+        self.apply_button = self.mel_settings.apply_button
+        layout.addWidget(self.mel_settings)
 
     def install_menus(self, window) -> None:
         menu = window.playback_menu
@@ -368,40 +327,10 @@ class AudioPanel(QWidget):
                 pass
         return MelConfig()
 
-    def _settings_from_controls(self) -> MelConfig:
-        return MelConfig(sr=self.mel_cfg.sr, n_fft=int(self.nfft_combo.currentData()),
-                         hop_length=self.hop_spin.value(), n_mels=self.mels_spin.value(),
-                         fmax=float(self.fmax_spin.value()))
-
-    def _settings_edited(self, *_) -> None:
-        try:
-            cfg = self._settings_from_controls()
-        except ConfigError as exc:
-            self.apply_button.setEnabled(False)
-            self.apply_button.setToolTip(str(exc))
-            self.settings_note.setText(f"<span style='color:#c62828'>{exc.reason}</span>")
-            return
-        self.apply_button.setToolTip("Recompute the spectrogram with these settings")
-        self.settings_note.setText(f"analysis at {cfg.sr:,} Hz")
-        self.apply_button.setEnabled(cfg != self.mel_cfg)
-
-    def _reset_settings(self) -> None:
-        d = MelConfig()
-        self.nfft_combo.setCurrentIndex(self.nfft_combo.findData(d.n_fft))
-        self.hop_spin.setValue(d.hop_length)
-        self.mels_spin.setValue(d.n_mels)
-        self.fmax_spin.setValue(int(d.fmax))
-        self.apply_settings()
-
-    def apply_settings(self) -> None:
-        try:
-            cfg = self._settings_from_controls()
-        except ConfigError as exc:
-            self.ctx.report_error("Spectrogram settings", exc)
-            return
+    def apply_settings(self, cfg: MelConfig) -> None:
+        """Recompute the spectrogram of the open file with `cfg` (and remember it)."""
         self.mel_cfg = cfg
         self.ctx.settings.set("audio/mel_config", cfg.to_json())
-        self.apply_button.setEnabled(False)
         if self.ready is None:
             return
         if self._worker is not None:
