@@ -30,6 +30,7 @@ import numpy as np
 
 from .config import FeatureConfig
 from .errors import ConfigError, ModelError, StudioError
+from .featureset import standardise
 
 FORMAT = "instrument-studio-bundle"
 FORMAT_VERSION = 1
@@ -154,10 +155,7 @@ class Bundle:
         return tuple(int(d) for d in self.model.input_shape[1:])
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        if self.mean is None or self.std is None:
-            return x
-        return ((x - self.mean) / self.std).astype(np.float32)
+        return standardise(x, self.mean, self.std)
 
     def predict_proba(self, x_features: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities (rows x classes) for raw features, standardised as in training."""

@@ -19,6 +19,15 @@ from .fileio import atomic_path, atomic_write_text
 SPLITS = ("train", "val", "test")
 
 
+def standardise(x: np.ndarray, mean: np.ndarray | None, std: np.ndarray | None) -> np.ndarray:
+    """(x - mean) / std as float32 with statistics fitted on training rows; unchanged without them.
+    The one place features are standardised: for training, for a saved bundle and for a run."""
+    x = np.asarray(x, dtype=np.float32)
+    if mean is None or std is None:
+        return x
+    return ((x - mean) / std).astype(np.float32)
+
+
 @dataclass
 class FeatureSet:
     """x[split]: (rows, ...) float32 model input; y[split]: (rows,) int class indices.
@@ -60,9 +69,7 @@ class FeatureSet:
         self.std = np.where(std < 1e-8, 1.0, std).astype(np.float32)
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
-        if self.mean is None or self.std is None:
-            return np.asarray(x, dtype=np.float32)
-        return ((x - self.mean) / self.std).astype(np.float32)
+        return standardise(x, self.mean, self.std)
 
     # --- files --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

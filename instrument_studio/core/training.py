@@ -19,7 +19,7 @@ import numpy as np
 from .config import FeatureConfig, JsonConfig
 from .errors import Cancelled, ConfigError, ModelError
 from .events import Progress, TrainFinished, TrainStarted
-from .featureset import FeatureSet
+from .featureset import FeatureSet, standardise
 from .models import MODELS, build_model
 
 OPTIMIZERS = ("adam", "sgd", "adadelta", "rmsprop")
@@ -104,10 +104,7 @@ class TrainResult:
     restored_best: bool = False
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        if self.mean is None or self.std is None:
-            return x
-        return ((x - self.mean) / self.std).astype(np.float32)
+        return standardise(x, self.mean, self.std)
 
     def predict_proba(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
