@@ -39,6 +39,13 @@ class AppContext(QObject):
             text = f"Unexpected error ({type(exc).__name__}): {exc}"
         self.error.emit(title, text)
 
+    def make_player(self) -> Player:
+        """A player of a panel's own (auditioning a clip without unloading the Audio panel's
+        file), on the chosen output device and following later changes of it."""
+        player = Player(device=self.settings.get("audio/output_device", "") or None)
+        self.output_device_changed.connect(lambda device: player.set_device(device or None))
+        return player
+
     def set_output_device(self, device: str | None) -> None:
         self.settings.set("audio/output_device", device or "")
         self.player.set_device(device or None)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.datasets.library import clip_preview
-from ...core.playback import Player, output_unavailable_reason
+from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
 from ..widgets.spectrogram_view import SpectrogramView
@@ -24,9 +24,8 @@ class ClipPreviewBox(QWidget):
         self._play_block_reason: str | None = "checking the audio output…"
         # Its own player, as the Live panel's take list has: the Audio panel's file stays loaded
         # in ctx.player while clips are auditioned here.
-        self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
+        self.player = ctx.make_player()
         self._loaded = False  # whether self.player holds the shown clip
-        ctx.output_device_changed.connect(lambda device: self.player.set_device(device or None))
         self.clip_label = QLabel("Click a clip to hear it and see its spectrogram.")
         self.clip_label.setObjectName("clip_label")
         self.play_button = QPushButton("Play")

@@ -32,7 +32,7 @@ from ...core.evaluation import (
     write_comparison_csv,
 )
 from ...core.events import Progress
-from ...core.playback import Player, output_unavailable_reason
+from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
@@ -65,8 +65,7 @@ class EvaluationPanel(QWidget):
         self._output_checked = False
         # Its own player, as the Dataset panel's clip preview has: the Audio panel's file stays
         # loaded in ctx.player while clips are auditioned here.
-        self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
-        ctx.output_device_changed.connect(lambda device: self.player.set_device(device or None))
+        self.player = ctx.make_player()
         self._build()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from ...core.audio_io import read_audio
 from ...core.errors import DatasetError, StudioError
 from ...core.events import TakeFailed, TakeSaved, TakeStarted
-from ...core.playback import Player
 from ...core.takes import check_label, delete_take, empty_trash, prepare_dataset, rename_take, undo_delete
 from .. import workers
 
@@ -50,8 +49,7 @@ class TakesBox(QGroupBox):
         self._max_seconds: float | None = None
         self._deleted: list = []            # DeletedTake, newest last (for Undo)
         self._trash_datasets: set[str] = set()
-        self.player = Player(device=ctx.settings.get("audio/output_device", "") or None)
-        ctx.output_device_changed.connect(lambda d: self.player.set_device(d or None))
+        self.player = ctx.make_player()
         self._build()
         self.dataset_edit.setText(ctx.settings.get("live/dataset", "") or str(Path.home() / "instrument-dataset"))
         self._prepared = False
