@@ -109,7 +109,7 @@ class MelConfig(JsonConfig):
         return self.hop_length / self.sr
 
 
-FEATURE_KINDS = ("mfcc", "sequence", "mel-patches")
+FEATURE_KINDS = ("mfcc", "sequence", "mel-patches", "musicnn")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,9 @@ class FeatureConfig(JsonConfig):
     again, unchanged, by evaluation, file prediction and live prediction.
 
     kind: "mfcc" (one summary vector per clip), "sequence" (frames x 21: 13 MFCC + centroid +
-    7 contrast), "mel-patches" (n_mels x patch frames log-mel patches, several per clip).
+    7 contrast), "mel-patches" (n_mels x patch frames log-mel patches, several per clip),
+    "musicnn" (patch frames x n_mels windows of log10(1 + 10000 mel power), the input of the
+    musicnn embedding; see MUSICNN_FEATURES).
     """
 
     kind: str = "mfcc"
@@ -182,5 +184,14 @@ class FeatureConfig(JsonConfig):
             return (self.n_mfcc * len(self.mfcc_stats),)
         if self.kind == "sequence":
             return (self.sequence_frames, self.sequence_n_mfcc + 1 + self.contrast_bands + 1)
+        if self.kind == "musicnn":
+            return (self.patch_frames, self.mel.n_mels)
         base = (self.mel.n_mels, self.patch_frames)
         return base if self.n_channels == 1 else (*base, self.n_channels)
+
+
+# The musicnn checkpoints' input (musicnn/configuration.py): 16 kHz, 512-point FFT, hop 256, 96 mel
+# bands, 3 s windows of 187 frames (187 * 256 / 16000 = 2.992 s), here every 1.5 s.
+MUSICNN_FEATURES = FeatureConfig(kind="musicnn", mel=MelConfig(sr=16000, n_fft=512, hop_length=256, n_mels=96,
+                                                               fmax=8000.0),
+                                 patch_seconds=2.992, patch_hop_seconds=1.5)

@@ -346,11 +346,27 @@ def mel_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     return np.stack([img[:, s:s + width] for s in starts]).astype(np.float32)
 
 
+def musicnn_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """(windows, patch_frames, n_mels): log10(1 + 10000 * mel power), time first, as the musicnn
+    checkpoints were trained on, every patch_hop_seconds. A clip shorter than one window is padded
+    with silence (zeros) to one window, as musicnn's training clips were."""
+    img = np.log10(10000.0 * mel_power(y, cfg.mel) + 1.0, dtype=np.float32).T
+    width, hop = cfg.patch_frames, cfg.patch_hop_frames
+    if len(img) < width:
+        img = np.pad(img, ((0, width - len(img)), (0, 0)))
+    starts = list(range(0, len(img) - width + 1, hop))
+    # The last window ends at the clip's end, so no tail longer than a hop goes unheard.
+    if starts[-1] + width < len(img) and len(img) - width - starts[-1] > hop // 2:
+        starts.append(len(img) - width)
+    return np.stack([img[s:s + width] for s in starts]).astype(np.float32)
+
+
 def clip_features(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """Model input rows for one clip of mono float32 audio at cfg.mel.sr.
 
     mfcc: (1, n_mfcc * len(mfcc_stats)); sequence: (1, frames, 21);
-    mel-patches: (patches, n_mels, patch_frames[, channels]), one row per patch.
+    mel-patches: (patches, n_mels, patch_frames[, channels]), one row per patch;
+    musicnn: (windows, patch_frames, n_mels).
     """
     y = np.asarray(y, dtype=np.float32).reshape(-1)
     if not len(y):
@@ -361,4 +377,6 @@ def clip_features(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
         return mfcc_summary(y, cfg)[None, :]
     if cfg.kind == "sequence":
         return frame_sequence(y, cfg)[None, :, :]
+    if cfg.kind == "musicnn":
+        return musicnn_patches(y, cfg)
     return mel_patches(y, cfg)

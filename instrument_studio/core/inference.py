@@ -106,7 +106,7 @@ class Predictor:
     @property
     def window_seconds(self) -> float:
         """The shortest audio that gives the model a full input (one patch, or one second)."""
-        if self.config.kind == "mel-patches":
+        if self.config.kind in ("mel-patches", "musicnn"):
             return max(1.0, self.config.patch_seconds)
         return 1.0
 
