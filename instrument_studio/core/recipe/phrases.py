@@ -20,14 +20,20 @@ import shutil
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ._audio import load_mono, save_audio, trim_leading, trim_trailing
-from .sources import Item, cache_dir
+from .sources import BACKGROUND, Item, cache_dir
 
+# Instruments that cannot (or do not usually) bend a held note: no vibrato in their phrases.
+NO_VIBRATO = frozenset({"piano", "harp", "acoustic-guitar", "electric-guitar", "banjo", "mandolin", "organ",
+                        BACKGROUND})
+# Notes that are not one steady note (Philharmonia articulations): kept out of built phrases.
+UNFIT_FOR_PHRASES = re.compile(r"trill|tremolo|gliss|flutter|rhythm|roll|tonguing|effect|harmonic|col-legno|"
+                               r"slap|shaken|scraped", re.IGNORECASE)
 _NOTE = re.compile(r"^([a-g])(#|s|b)?(-?\d)$", re.IGNORECASE)
 _STEP = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 
@@ -118,7 +124,7 @@ def _pool(items: list[Item], sr: int, load: Callable[[str, int], np.ndarray]) ->
 
 
 def _key(notes: list[Item], spec: PhraseSpec, per_source: int, seed: int) -> str:
-    ident = {"spec": asdict(spec), "n": per_source, "seed": seed, "v": 1,
+    ident = {"spec": asdict(spec), "n": per_source, "seed": seed, "v": 2,
              "notes": sorted(f"{i.label}|{i.source}|{i.path}" for i in notes)}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -128,13 +134,17 @@ def build_phrases(notes: list[Item], *, per_source: int = 12, seed: int = 0, spe
                   load: Callable[[str, int], np.ndarray] | None = None) -> list[Item]:
     """`per_source` phrases for every (class, source) with at least `min_notes` notes (kind "note").
 
+    Trills, tremolos, glissandi and other non-steady articulations stay out; plucked, struck and
+    keyboard instruments (NO_VIBRATO) get no vibrato.
+
     Written as FLAC under out_root (default cache_dir()/"phrases") in a folder keyed by the inputs,
     with a manifest written last: the same inputs reuse the files.
     """
     load = load or (lambda p, sr: load_mono(p, sr)[0])
     pairs: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for it in notes:
-        if it.kind == "note" and (classes is None or it.label in classes):
+        if (it.kind == "note" and (classes is None or it.label in classes)
+                and not UNFIT_FOR_PHRASES.search(Path(it.path).stem)):
             pairs[(it.label, it.source)].append(it)
     pairs = {k: v for k, v in pairs.items() if len(v) >= min_notes}
     used = [i for v in pairs.values() for i in v]
@@ -151,8 +161,9 @@ def build_phrases(notes: list[Item], *, per_source: int = 12, seed: int = 0, spe
         if not pool:
             continue
         rng = np.random.default_rng([seed, zlib.crc32(label.encode()), zlib.crc32(source.encode())])
+        pspec = replace(spec, vibrato_p=0.0) if label in NO_VIBRATO else spec
         for i in range(per_source):
-            y = make_phrase(pool, spec.sr, rng, spec=spec)
+            y = make_phrase(pool, spec.sr, rng, spec=pspec)
             path = save_audio(folder / source / label / f"{label}_phrase{i:03d}.flac", y, spec.sr)
             items.append(Item(str(path), label, source, "notes-phrase", source, "notes-phrase"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ Folder decisions that are not obvious:
 
 `real-unverified/` is never part of `shared_items`; `unverified_items` returns it for validation.
 
-    python -m instrument_studio.core.recipe.sources ../shared/data   # class x source inventory
+    python -m instrument_studio.core.recipe.sources ../shared/data [--with-cache]   # class x source inventory
 """
 
 from __future__ import annotations
@@ -217,12 +217,20 @@ def inventory(items: list[Item]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0]) if argv else Path("../shared/data")
+    args = [a for a in argv if not a.startswith("--")]
+    root = Path(args[0]) if args else Path("../shared/data")
     if not root.is_dir():
         print(f"{root}: no such folder (give the shared data root, e.g. ../shared/data)", file=sys.stderr)
         return 2
     print("# training items (philharmonia/ + real/)")
     print(inventory(shared_items(root)))
+    if "--with-cache" in argv:  # what fetch/render/phrases put in the user cache (fetches missing packs)
+        from .fetch import npm_items
+        from .render import render_items
+
+        cached = npm_items() + render_items()
+        print("\n# npm packs and SoundFont renders (user cache)")
+        print(inventory(cached))
     print("\n# validation only (real-unverified/)")
     print(inventory(unverified_items(root)))
     return 0
