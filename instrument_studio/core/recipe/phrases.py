@@ -77,17 +77,21 @@ def vibrato(y: np.ndarray, sr: int, rng: np.random.Generator, *, cents: float | 
     return np.interp(pos, np.arange(len(y)), y).astype(np.float32)
 
 
-def make_phrase(notes: list[np.ndarray], sr: int, rng: np.random.Generator, *,
+def make_phrase(notes: list[np.ndarray] | list[list[np.ndarray]], sr: int, rng: np.random.Generator, *,
                 spec: PhraseSpec = PhraseSpec()) -> np.ndarray:
-    """One phrase from decoded notes (ordered low to high when pitches are known)."""
-    if not notes:
+    """One phrase from decoded notes ordered low to high; an entry may be a list of takes of one
+    pitch (dynamics, lengths), of which each visit picks one. The melody walks over the entries."""
+    slots = [n if isinstance(n, list) else [n] for n in notes]
+    slots = [s for s in slots if s]
+    if not slots:
         raise ValueError("make_phrase needs at least one note")
     target = int(rng.uniform(*spec.seconds) * sr)
     beat = 60.0 / float(rng.uniform(*spec.bpm))
     out = np.zeros(target + 4 * sr, dtype=np.float64)
-    pos, idx = 0, int(rng.integers(len(notes)))
+    pos, idx = 0, int(rng.integers(len(slots)))
     while pos < target:
-        note = notes[idx]
+        takes = slots[idx]
+        note = takes[int(rng.integers(len(takes)))]
         want = int(beat * float(rng.choice(spec.beats)) * sr)
         legato = rng.random() < spec.legato_p
         fade = int(sr * (rng.uniform(0.02, 0.08) if legato else rng.uniform(0.01, 0.03)))
@@ -104,7 +108,7 @@ def make_phrase(notes: list[np.ndarray], sr: int, rng: np.random.Generator, *,
         # the next note starts as this one fades out (legato) or after a short gap
         step = max(len(seg) - f, int(0.05 * sr)) if legato else len(seg) + gap
         pos += step
-        idx = int(np.clip(idx + rng.choice([-3, -2, -1, -1, 0, 1, 1, 2, 3]), 0, len(notes) - 1))
+        idx = int(np.clip(idx + rng.choice([-3, -2, -1, -1, 0, 1, 1, 2, 3]), 0, len(slots) - 1))
     y = out[:target]
     tail = min(int(0.05 * sr), len(y))
     y[len(y) - tail:] *= np.linspace(1, 0, tail)
@@ -112,19 +116,20 @@ def make_phrase(notes: list[np.ndarray], sr: int, rng: np.random.Generator, *,
     return (y * (0.9 / peak)).astype(np.float32)
 
 
-def _pool(items: list[Item], sr: int, load: Callable[[str, int], np.ndarray]) -> list[np.ndarray]:
-    """Decoded, trimmed notes, ordered by pitch (files without a pitch in the name keep their order)."""
-    keyed = sorted(items, key=lambda it: (parse_pitch(Path(it.path).stem) or 0, it.path))
-    out = []
-    for it in keyed:
+def _pool(items: list[Item], sr: int, load: Callable[[str, int], np.ndarray]) -> list[list[np.ndarray]]:
+    """Decoded, trimmed notes grouped by pitch and ordered low to high (a file without a pitch in
+    its name is a slot of its own, in name order)."""
+    slots: dict[tuple[int, str], list[np.ndarray]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.path):
+        pitch = parse_pitch(Path(it.path).stem)
         y = trim_trailing(trim_leading(load(it.path, sr), sr), sr)
         if len(y) > int(0.08 * sr):
-            out.append(y)
-    return out
+            slots[(pitch, "") if pitch is not None else (0, it.path)].append(y)
+    return [slots[k] for k in sorted(slots)]
 
 
 def _key(notes: list[Item], spec: PhraseSpec, per_source: int, seed: int) -> str:
-    ident = {"spec": asdict(spec), "n": per_source, "seed": seed, "v": 2,
+    ident = {"spec": asdict(spec), "n": per_source, "seed": seed, "v": 3,
              "notes": sorted(f"{i.label}|{i.source}|{i.path}" for i in notes)}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
 
