@@ -24,6 +24,10 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # small TimGM6mb.sf2 from the pretty-midi wheel is used.
 $SUDO apt-get install -y -q --no-install-recommends fluid-soundfont-gm || \
   echo "fluid-soundfont-gm not installed: the starter set will use TimGM6mb.sf2"
+# MuseScore General (MIT), small Ogg-compressed .sf3 that tinysoundfont reads: a second sample set
+# for the default-model recipe's renders (instrument_studio/core/recipe/render.py).
+$SUDO apt-get install -y -q --no-install-recommends musescore-general-soundfont-small || \
+  echo "musescore-general-soundfont-small not installed: the recipe renders from the other SoundFonts"
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -1,0 +1,74 @@
+"""Small audio helpers for the recipe: decode to mono float32 at a rate, write FLAC atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioFormatError
+
+
+def load_mono(path: str | Path, sr: int | None = None) -> tuple[np.ndarray, int]:
+    """Decode a file (WAV/FLAC/OGG/MP3/Opus through libsndfile) to mono float32, resampled to `sr`."""
+    import soundfile as sf
+
+    try:
+        y, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile raises LibsndfileError / RuntimeError
+        raise AudioFormatError(f"cannot decode ({exc})", path=path) from exc
+    y = y.mean(axis=1).astype(np.float32)
+    if sr is not None and sr != file_sr:
+        y = resample(y, file_sr, sr)
+        file_sr = sr
+    return y, int(file_sr)
+
+
+def resample(y: np.ndarray, sr_in: float, sr_out: float) -> np.ndarray:
+    """Band-limited resampling (soxr); rates may be fractional (used for small pitch shifts)."""
+    import soxr
+
+    if len(y) == 0 or sr_in == sr_out:
+        return np.asarray(y, dtype=np.float32)
+    return soxr.resample(np.asarray(y, dtype=np.float32), float(sr_in), float(sr_out)).astype(np.float32)
+
+
+def save_audio(path: str | Path, y: np.ndarray, sr: int) -> Path:
+    """Write mono audio (FLAC or WAV by suffix, 16-bit) via a temporary file and an atomic rename."""
+    import soundfile as sf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
+    y = np.clip(np.asarray(y, dtype=np.float32), -1.0, 1.0)
+    sf.write(str(tmp), y, int(sr), format=fmt, subtype="PCM_16")
+    os.replace(tmp, path)
+    return path
+
+
+def trim_leading(y: np.ndarray, sr: int, *, top_db: float = 40.0, keep_s: float = 0.01) -> np.ndarray:
+    """Drop leading silence: everything before the first 10 ms frame within `top_db` of the peak frame."""
+    hop = max(1, int(0.01 * sr))
+    n = len(y) // hop
+    if n == 0:
+        return y
+    rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(rms / rms.max())
+    first = int(np.argmax(db > -top_db))
+    start = max(0, first * hop - int(keep_s * sr))
+    return y[start:]
+
+
+def trim_trailing(y: np.ndarray, sr: int, *, top_db: float = 50.0) -> np.ndarray:
+    """Drop trailing silence (frames more than `top_db` below the peak frame)."""
+    hop = max(1, int(0.01 * sr))
+    n = len(y) // hop
+    if n == 0:
+        return y
+    rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(rms / rms.max())
+    loud = np.nonzero(db > -top_db)[0]
+    end = (int(loud[-1]) + 1) * hop if len(loud) else len(y)
+    return y[:end]
