@@ -26,9 +26,10 @@ MID_FILTERS = 64             # MTT_musicnn / MSD_musicnn mid end
 POOLED = 2 * (2 * FRONT_FILTERS + 3 * TEMPORAL_FILTERS + 3 * MID_FILTERS)   # 1506: max + mean of 753
 
 
-def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn"):
+def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn", tagger: bool = False):
     """Keras model: (n_frames, 96) log-mel -> 1506 pooled features (max over time of the 753
-    front/mid-end channels, then their mean). Layer names follow the checkpoint's variables."""
+    front/mid-end channels, then their mean). Layer names follow the checkpoint's variables.
+    tagger: also the tagging back end's outputs, [pooled, penultimate (200), tag probabilities (50)]."""
     import keras
     from keras import layers
 
@@ -68,7 +69,18 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn"):
         layers.GlobalMaxPooling1D(name=f"{name}_max")(feats),
         layers.GlobalAveragePooling1D(name=f"{name}_mean")(feats),
     ])
-    return keras.Model(inp, pooled, name=name)
+    if not tagger:
+        return keras.Model(inp, pooled, name=name)
+    h = layers.BatchNormalization(name="batch_normalization_9")(pooled)
+    h = layers.Dense(200, activation="relu", name="dense")(h)
+    penultimate = layers.BatchNormalization(name="batch_normalization_10")(h)
+    tags = layers.Dense(50, activation="sigmoid", name="dense_1")(penultimate)
+    return keras.Model(inp, [pooled, penultimate, tags], name=name)
+
+
+# The checkpoint flattens (753, [max, mean]) interleaved; build_embedding concatenates all maxima,
+# then all means. This index turns the checkpoint's order into ours.
+_POOLED_ORDER = np.concatenate([np.arange(0, POOLED, 2), np.arange(1, POOLED, 2)])
 
 
 def checkpoint_weights(folder) -> dict[str, np.ndarray]:
@@ -94,8 +106,11 @@ def load_weights(model, weights: dict[str, np.ndarray]) -> None:
     for layer in model.layers:
         n = layer.name
         if isinstance(layer, layers.BatchNormalization):
-            layer.set_weights([weights[f"{n}/gamma"], weights[f"{n}/beta"],
-                               weights[f"{n}/moving_mean"], weights[f"{n}/moving_variance"]])
+            order = _POOLED_ORDER if n == "batch_normalization_9" else slice(None)
+            layer.set_weights([weights[f"{n}/{v}"][order] for v in ("gamma", "beta", "moving_mean", "moving_variance")])
+        elif isinstance(layer, layers.Dense):
+            kernel = weights[f"{n}/kernel"]
+            layer.set_weights([kernel[_POOLED_ORDER] if n == "dense" else kernel, weights[f"{n}/bias"]])
         elif isinstance(layer, layers.Conv1D):
             # The mid end's 2-D kernels (7, width, 1, filters) span every channel: a 1-D convolution.
             layer.set_weights([weights[f"{n}/kernel"][:, :, 0, :], weights[f"{n}/bias"]])

@@ -1,0 +1,167 @@
+"""musicnn embeddings of recipe Items, window by window, cached on disk so a rerun resumes.
+
+Every window is computed by the code that serves prediction: `features.clip_features` with
+`config.MUSICNN_FEATURES`, then the musicnn layers of `learn.musicnn`. Isolated notes lose their
+leading silence first (a note's attack then falls in the first window, as it does when a musician
+plays one); windows quieter than SILENT_DB are left out of training (prediction marks them silent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DatasetError, StudioError
+from .sources import Item, cache_dir
+
+MUSICNN_WHEEL = "musicnn==0.1.0"
+# Windows of a recording quieter than this (RMS, dB re full scale) hold no playing worth learning.
+SILENT_DB = -50.0
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """One item's windows: embeddings (windows x 1506) and each window's RMS level in dB."""
+
+    item: Item
+    emb: np.ndarray
+    level_db: np.ndarray
+
+    @property
+    def playing(self) -> np.ndarray:
+        """Embeddings of the windows that are not silent (at least one window)."""
+        keep = self.level_db > SILENT_DB
+        return self.emb[keep] if keep.any() else self.emb[np.argmax(self.level_db)][None]
+
+
+def checkpoint_dir(name: str = "MSD_musicnn", *, root: Path | None = None) -> Path:
+    """The musicnn checkpoint folder `name`, unpacked from the PyPI wheel into the cache (the wheel
+    is downloaded with pip once; ISC licence)."""
+    root = Path(root) if root is not None else cache_dir() / "musicnn"
+    folder = root / name
+    if (folder / ".index").is_file():
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(root.glob("musicnn-*.whl"))
+    if not wheels:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+               "--dest", str(root), MUSICNN_WHEEL]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.SubprocessError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            raise DatasetError(f"cannot download {MUSICNN_WHEEL} from PyPI: {detail.strip().splitlines()[-1:]}",
+                               hint="the recipe needs PyPI once; later runs use the cache") from exc
+        wheels = sorted(root.glob("musicnn-*.whl"))
+    with zipfile.ZipFile(wheels[-1]) as whl:
+        members = [m for m in whl.namelist() if m.startswith(f"musicnn/{name}/")]
+        if not members:
+            raise DatasetError(f"the musicnn wheel has no checkpoint {name!r}", path=wheels[-1])
+        tmp = root / f".{name}.part"
+        tmp.mkdir(exist_ok=True)
+        for m in members:
+            target = tmp / Path(m).name
+            target.write_bytes(whl.read(m))
+        os.replace(tmp, folder)
+    return folder
+
+
+def embedding_model(name: str = "MSD_musicnn"):
+    """The musicnn embedding as a Keras model with the checkpoint's weights (needs TensorFlow to
+    read the TF1 checkpoint)."""
+    from ..learn.musicnn import build_embedding, checkpoint_weights, load_weights
+
+    model = build_embedding()
+    load_weights(model, checkpoint_weights(checkpoint_dir(name)))
+    return model
+
+
+def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(windows, frames, mels) musicnn input of one item and each window's level in dB; at most
+    `max_windows`, evenly spread over a long recording."""
+    from ..audio.decode import load
+    from ..config import MUSICNN_FEATURES
+    from ..features.clip import clip_features
+    from ._audio import trim_leading
+
+    cfg = MUSICNN_FEATURES
+    y, sr = load(item.path, sr=cfg.mel.sr)
+    if item.kind == "note":
+        y = trim_leading(y, sr)
+    x = clip_features(y, cfg)
+    hop = int(round(cfg.patch_hop_seconds * sr))
+    width = int(round(cfg.patch_seconds * sr))
+    if len(x) > max_windows:
+        x = x[np.linspace(0, len(x) - 1, max_windows).round().astype(int)]
+        starts = np.linspace(0, max(0, len(y) - width), max_windows).round().astype(int)
+    else:
+        starts = np.arange(len(x)) * hop
+    levels = np.array([20 * np.log10(np.sqrt(np.mean(np.square(y[s:s + width], dtype=np.float64))) + 1e-10)
+                       if len(y[s:s + width]) else -200.0 for s in starts], dtype=np.float32)
+    return x, levels
+
+
+def _key(item: Item, checkpoint: str, max_windows: int) -> str:
+    st = os.stat(item.path)
+    text = f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{checkpoint}|{max_windows}|{item.kind}"
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def embed_items(items: Iterable[Item], *, checkpoint: str = "MSD_musicnn", max_windows: int = 20,
+                root: Path | None = None, progress: Callable[[int, int, Item], None] | None = None,
+                batch: int = 32) -> list[Embedded]:
+    """Embeddings of every item (cached per file content and settings). An unreadable file is
+    reported through `progress`-less stderr and skipped: one bad file must not end an hour's run."""
+    items = list(items)
+    root = Path(root) if root is not None else cache_dir() / "embeddings"
+    root.mkdir(parents=True, exist_ok=True)
+    model, call = None, None
+    out: list[Embedded] = []
+    for i, item in enumerate(items):
+        if progress is not None:
+            progress(i, len(items), item)
+        try:
+            path = root / f"{_key(item, checkpoint, max_windows)}.npz"
+        except OSError as exc:
+            print(f"skipped {item.path}: {exc.strerror}", file=sys.stderr)
+            continue
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as z:
+                out.append(Embedded(item, z["emb"], z["level_db"]))
+            continue
+        try:
+            x, levels = item_windows(item, max_windows=max_windows)
+        except StudioError as exc:
+            print(f"skipped {item.path}: {exc.reason}", file=sys.stderr)
+            continue
+        if model is None:
+            model = embedding_model(checkpoint)
+            call = _compiled(model)
+        emb = np.concatenate([np.asarray(call(x[j:j + batch])) for j in range(0, len(x), batch)])
+        buf = io.BytesIO()
+        np.savez(buf, emb=emb.astype(np.float32), level_db=levels)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(buf.getvalue())
+        os.replace(tmp, path)
+        out.append(Embedded(item, emb.astype(np.float32), levels))
+    return out
+
+
+def _compiled(model):
+    """The model's forward pass compiled once for every batch size (a plain call retraces)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda a: model(a, training=False), reduce_retracing=True)
+    return lambda a: model(a, training=False)
