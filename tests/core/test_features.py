@@ -4,9 +4,9 @@ import librosa
 import numpy as np
 import pytest
 
-from instrument_studio.core import features as F
 from instrument_studio.core.config import MelConfig
 from instrument_studio.core.errors import ConfigError
+from instrument_studio.core.features import mel as F
 
 
 @pytest.fixture(scope="module")

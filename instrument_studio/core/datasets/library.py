@@ -58,7 +58,7 @@ def resolve_dataset(spec: str | Path | Dataset) -> Dataset:
     if isinstance(spec, Dataset):
         return spec
     if str(spec) == STARTER and not Path(STARTER).exists():
-        from ..starter import starter_dataset
+        from .starter import starter_dataset
 
         return starter_dataset()
     return open_or_import(spec)
@@ -96,8 +96,8 @@ class ClipPreview:
 
 def clip_preview(path: str, mel: MelConfig | None = None) -> ClipPreview:
     """Decode a clip once: samples to play and its log-mel to show (the Dataset panel's click)."""
-    from ..audio_io import read_audio, resample
-    from ..features import log_mel
+    from ..audio.audiofile import read_audio, resample
+    from ..features.mel import log_mel
 
     mel = mel or MelConfig()
     decoded = read_audio(path)
