@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .audio.audiofile import AudioInfo
+from .audio.info import AudioInfo
 
 
 @dataclass(frozen=True)

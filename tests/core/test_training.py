@@ -143,7 +143,9 @@ def test_config_round_trip_and_validation():
 
 
 def test_gpu_is_named_when_tensorflow_sees_one(monkeypatch):
-    tf = training.import_tensorflow()
+    from instrument_studio.core.learn.tfthread import import_tensorflow
+
+    tf = import_tensorflow()
     fake = [type("Dev", (), {"name": "/physical_device:GPU:0", "device_type": "GPU"})()]
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: fake if kind == "GPU" else [])
     monkeypatch.setattr(tf.config.experimental, "get_device_details",

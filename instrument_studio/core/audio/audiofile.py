@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,46 +18,13 @@ import soundfile as sf
 from ..config import ANALYSIS_SR
 from ..errors import AudioFormatError, Cancelled
 from ..fileio import atomic_path
+from .info import BIT_DEPTHS, AudioInfo, format_duration
 
 # File name endings offered in open dialogs; decoding itself is decided by content, not name.
 AUDIO_EXTENSIONS = (".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3")
 
-_BIT_DEPTHS = {
-    "PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
-    "FLOAT": 32, "DOUBLE": 64, "ALAW": 8, "ULAW": 8,
-}
-
 ProgressFn = Callable[[float], None]
 StopFn = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class AudioInfo:
-    """Facts about a file as it is on disk (before any mix-down or resampling)."""
-
-    path: str
-    samplerate: int
-    channels: int
-    frames: int
-    duration: float
-    format: str
-    subtype: str
-    format_info: str = ""
-    subtype_info: str = ""
-
-    @property
-    def bit_depth(self) -> int | None:
-        """Bits per sample for PCM/float subtypes; None for compressed ones (MP3, Vorbis)."""
-        return _BIT_DEPTHS.get(self.subtype)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def describe(self) -> str:
-        depth = f"{self.bit_depth}-bit " if self.bit_depth else ""
-        chans = {1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels")
-        return (f"{self.format_info or self.format}, {depth}{self.subtype_info or self.subtype}, "
-                f"{self.samplerate:,} Hz, {chans}, {format_duration(self.duration)}")
 
 
 @dataclass
@@ -74,17 +41,6 @@ class DecodedAudio:
 
     def mono(self) -> np.ndarray:
         return to_mono(self.samples)
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    m, s = divmod(seconds, 60)
-    if m < 60:
-        return f"{int(m)}:{s:05.2f}"
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:05.2f}"
 
 
 def _check_readable(path: Path) -> None:
@@ -159,7 +115,7 @@ def _info_of(path: Path, f: sf.SoundFile) -> AudioInfo:
 def _declared_frames(path: Path, info: AudioInfo) -> int | None:
     """Frames the WAV/AIFF header promises. libsndfile quietly shortens a truncated file to what
     is there; comparing with the header is how a cut-off download or copy is noticed."""
-    depth = _BIT_DEPTHS.get(info.subtype)
+    depth = BIT_DEPTHS.get(info.subtype)
     if info.format not in ("WAV", "WAVEX", "AIFF") or not depth:
         return None
     try:

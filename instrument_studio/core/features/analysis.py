@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.audiofile import _info_of, _open, format_duration, shortfall_warning, to_mono, truncation_warning
+from ..audio.audiofile import _info_of, _open, shortfall_warning, to_mono, truncation_warning
 from ..audio.envelope import EnvelopePyramid
+from ..audio.info import format_duration
 from ..config import MelConfig
 from ..errors import AudioFormatError, Cancelled
 from ..events import AudioOpened, AudioReady, MelFrames, Progress

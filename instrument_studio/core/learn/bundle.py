@@ -31,6 +31,7 @@ import numpy as np
 from ..config import FeatureConfig
 from ..errors import ConfigError, ModelError, StudioError
 from ..features.featureset import standardise
+from .tfthread import import_tensorflow
 
 FORMAT = "instrument-studio-bundle"
 FORMAT_VERSION = 1
@@ -249,8 +250,6 @@ def load_bundle(path: str | Path) -> Bundle:
 
 
 def _load_keras(model_path: Path, bundle: Path, *, saved_with: str | None):
-    from .training import import_tensorflow
-
     import_tensorflow()
     import keras
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelError
+from .tfthread import import_tensorflow
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,6 @@ class ModelSpec:
 
 
 def _keras():
-    from .training import import_tensorflow
-
     import_tensorflow()   # quiet C++ logs, whichever of TF or Keras is imported first
     import keras
 

@@ -1,4 +1,7 @@
-"""One long-lived thread for all TensorFlow work in a process with a GUI.
+"""TensorFlow in this process: imported quietly, and run on one long-lived thread when there is a GUI.
+
+models, training and bundle all import TensorFlow through import_tensorflow() here, so none of them
+needs another for it (models and training used to import each other for this one function).
 
 Why: TensorFlow keeps per-thread state both in C++ (thread_local) and in Python (threading.local).
 Qt's thread-pool threads outlive the Python thread state PySide attaches to each job, so a second
@@ -13,9 +16,21 @@ GUI code wraps TF jobs: `start_worker(run_in_tf_thread, fn, *args, ...)`; the po
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
+
+
+def import_tensorflow():
+    """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
+    lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
+    ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    return tf
+
 
 _lock = threading.Lock()
 _executor: cf.ThreadPoolExecutor | None = None

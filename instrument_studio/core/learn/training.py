@@ -8,7 +8,6 @@ imported inside the functions.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
 from .models import MODELS, build_model
+from .tfthread import import_tensorflow
 
 OPTIMIZERS = ("adam", "sgd", "adadelta", "rmsprop")
 STOP_RULES = ("none", "target-accuracy", "early-stopping")
@@ -115,16 +115,6 @@ class TrainResult:
         if self.best_epoch:
             out["best_val_accuracy"] = self.history["val_accuracy"][self.best_epoch - 1]
         return out
-
-
-def import_tensorflow():
-    """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
-    lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
-    ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
-
-    return tf
 
 
 def detect_device() -> str:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.audio.audiofile import format_duration
+from ...core.audio.info import format_duration
 from ...core.audio.playback import output_unavailable_reason
 from ...core.config import MelConfig
 from ...core.errors import StudioError

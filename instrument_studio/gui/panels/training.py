@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.audio.audiofile import format_duration
+from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
