@@ -82,7 +82,7 @@ def main() -> int:
     import librosa
 
     librosa.feature.spectral_contrast(y=np.random.default_rng(0).standard_normal(22050).astype(np.float32), sr=22050)
-    from instrument_studio.core.features.extraction import start_workers
+    from instrument_studio.core.features.workers import start_workers
 
     t = time.perf_counter()
     start_workers(args.workers)

@@ -10,9 +10,9 @@ from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.datasets import import_dataset
 from instrument_studio.core.errors import Cancelled
 from instrument_studio.core.events import ExtractionFinished, FeatureProgress, FileSkipped
+from instrument_studio.core.features.clip import clip_features
 from instrument_studio.core.features.extraction import extract, extract_features, load_feature_set
 from instrument_studio.core.features.featureset import FeatureSet
-from instrument_studio.core.features.mel import clip_features
 
 from . import dataset_fixtures as fx
 

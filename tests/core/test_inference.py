@@ -25,7 +25,7 @@ def predictor(synth_model) -> Predictor:
 
 def test_whole_file_and_timeline(predictor, synth_model):
     from instrument_studio.core.audio.audiofile import load
-    from instrument_studio.core.features.mel import clip_features
+    from instrument_studio.core.features.clip import clip_features
 
     path = synth_model[1] / "tone" / "tone_06.wav"  # 1.2 s
     y, sr = load(path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import MelConfig
-from ..features.mel import mel_axis_ticks
 from ..fileio import atomic_path
+from .mel_axis import mel_axis_ticks
 
 
 def mel_png(db: np.ndarray, cfg: MelConfig, out: str | Path, *, title: str = "",

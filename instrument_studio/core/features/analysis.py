@@ -1,10 +1,12 @@
 """Opening a file for display: decode, mix down, resample and compute the mel spectrogram in one
-streaming pass, so the first columns are on screen long before a long file is decoded.
+streaming pass, so the first columns are on screen long before a long file is decoded; and a
+short clip's preview (samples to play, log-mel to show) decoded at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,25 @@ def recompute_mel(y: np.ndarray, cfg: MelConfig, *, should_stop: Callable[[], bo
     for first, db in log_mel_chunks(y, cfg, chunk_frames=chunk_frames, should_stop=should_stop):
         yield MelFrames(first=first, db=db)
         yield Progress(stage="spectrogram", done=first + db.shape[1], total=total)
+
+
+@dataclass(frozen=True)
+class ClipPreview:
+    path: str
+    samples: np.ndarray     # (frames, channels) float32 at samplerate: what is played
+    samplerate: int
+    db: np.ndarray          # log-mel (n_mels, frames) of the analysis signal
+    mel: MelConfig
+    duration: float
+
+
+def clip_preview(path: str, mel: MelConfig | None = None) -> ClipPreview:
+    """Decode a clip once: samples to play and its log-mel to show (the Dataset panel's click)."""
+    from ..audio.audiofile import read_audio, resample
+    from .mel import log_mel
+
+    mel = mel or MelConfig()
+    decoded = read_audio(path)
+    y = resample(decoded.mono(), decoded.samplerate, mel.sr)
+    return ClipPreview(path=str(path), samples=decoded.samples, samplerate=decoded.samplerate,
+                       db=log_mel(y, mel), mel=mel, duration=decoded.info.duration)

@@ -1,8 +1,9 @@
 """Feature extraction over a dataset: parallel over files, cached per file, cancellable.
 
-Every clip goes through features.clip_features (the same function live prediction calls). Results
-are cached per file under the user cache folder, keyed by the file's content hash and the
-FeatureConfig, so a second run is instant and a config change recomputes. A file that fails to
+Every clip goes through features.clip.clip_features (the same function live prediction calls), in
+worker processes (features/workers.py). Results are cached per file under the user cache folder
+(features/cache.py), keyed by the file's content hash and the FeatureConfig, so a second run is
+instant and a config change recomputes. A file that fails to
 decode is reported and skipped; it never ends the run. Standardisation statistics are fitted on
 the training split only.
 """
@@ -10,27 +11,21 @@ the training split only.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
-import json
-import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..config import FeatureConfig
-from ..errors import Cancelled, FeatureError, StudioError
+from ..errors import Cancelled, FeatureError
 from ..events import ExtractionFinished, FeatureProgress, FileSkipped
-from ..fileio import atomic_path
+from .cache import cache_file, cache_root, config_key, content_hash, read_cache
 from .featureset import SPLITS, FeatureSet
+from .workers import compute, compute_many, shared_pool
 
-# Bump when clip_features changes its output for the same config: old cache entries then miss.
-FEATURES_VERSION = 2
 # Below this many files to compute, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_POOL = 6
 
@@ -59,140 +54,6 @@ class ExtractionReport:
 class Extraction:
     features: FeatureSet
     report: ExtractionReport
-
-
-def cache_root() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "features"
-
-
-def config_key(cfg: FeatureConfig) -> str:
-    text = json.dumps({"v": FEATURES_VERSION, "cfg": cfg.to_dict()}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-_hash_memo: dict[tuple[str, int, int], str] = {}
-
-
-def content_hash(path: str | Path) -> str:
-    """BLAKE2b of the file's bytes (memoised per path, size and mtime within this process)."""
-    st = os.stat(path)
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    digest = _hash_memo.get(key)
-    if digest is None:
-        with open(path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:40]
-        _hash_memo[key] = digest
-    return digest
-
-
-def cache_file(cfg_key: str, digest: str, root: Path | None = None) -> Path:
-    return (root or cache_root()) / cfg_key / digest[:2] / f"{digest}.npz"
-
-
-def _read_cache(path: Path) -> tuple[np.ndarray, float] | None:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return data["x"], float(data["duration"])
-    except (OSError, ValueError, KeyError, EOFError):
-        return None  # missing or damaged: recompute
-
-
-def _write_cache(path: Path, x: np.ndarray, duration: float) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path, suffix=".npz.part") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, x=x, duration=np.float64(duration))
-    except OSError:
-        pass  # a full or read-only cache only costs speed
-
-
-def file_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
-    """clip_features of one audio file (decoded and resampled by audio.audiofile.load)."""
-    from ..audio.audiofile import load
-    from .mel import clip_features
-
-    y, _ = load(path, sr=cfg.mel.sr)
-    return clip_features(y, cfg)
-
-
-@lru_cache(maxsize=8)
-def _config(cfg_json: str) -> FeatureConfig:
-    return FeatureConfig.from_json(cfg_json)
-
-
-def _compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray | None, float, str]:
-    """Worker: (path, rows or None, duration s, failure reason). Never raises for a bad file."""
-    from ..audio.audiofile import load
-    from .mel import clip_features
-
-    cfg = _config(cfg_json)
-    try:
-        y, sr = load(path, sr=cfg.mel.sr)
-        x = clip_features(y, cfg)
-    except StudioError as exc:
-        return path, None, 0.0, exc.reason
-    except Exception as exc:  # noqa: BLE001 - one odd file must not end a long run
-        return path, None, 0.0, f"{type(exc).__name__}: {exc}"
-    duration = len(y) / sr
-    if out:
-        _write_cache(Path(out), x, duration)
-    return path, x, duration, ""
-
-
-# Worker processes are started once and reused by later runs (a GUI session extracts again and
-# again). forkserver, not fork: the GUI process has Qt and audio threads that a fork would copy
-# half-alive; the server preloads the feature code so each worker starts in milliseconds rather
-# than re-importing numpy, scipy and soundfile as spawn would.
-_PRELOAD = ["instrument_studio.core.features.extraction", "soxr", "instrument_studio.core.features.warmup"]
-_pool_state: dict = {"pool": None, "workers": 0}
-_pool_lock = threading.Lock()
-
-
-def _compute_many(jobs: list[tuple[str, str | None]], cfg_json: str) -> list[tuple]:
-    """Worker: several files per task, so inter-process overhead is paid per batch, not per file."""
-    return [_compute(path, cfg_json, out) for path, out in jobs]
-
-
-def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    """The shared worker pool. A run asking for as many workers or fewer reuses it (two runs at
-    once, e.g. the GUI and a training job, share it rather than tearing it down under each other)."""
-    with _pool_lock:
-        pool = _pool_state["pool"]
-        if pool is not None and not getattr(pool, "_broken", False) and workers <= _pool_state["workers"]:
-            return pool
-        if pool is not None:
-            pool.shutdown(wait=False)  # running batches finish; its runs keep their futures
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        _pool_state.update(pool=pool, workers=workers)
-        return pool
-
-
-def _ping() -> int:
-    return os.getpid()
-
-
-def start_workers(workers: int | None = None) -> int:
-    """Start the worker processes now (the first extraction of a session otherwise pays for it);
-    returns how many answered."""
-    workers = max(1, workers or os.cpu_count() or 1)
-    pool = _pool(workers)
-    return len({f.result() for f in [pool.submit(_ping) for _ in range(workers * 2)]})
-
-
-def shutdown_workers() -> None:
-    """Stop the reused worker processes (they also end with the program)."""
-    with _pool_lock:
-        pool = _pool_state["pool"]
-        _pool_state.update(pool=None, workers=0)
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _audio_clips(dataset) -> list:
@@ -246,7 +107,7 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
             failed(c.path, f"cannot read: {exc.strerror or exc}")
             continue
         out = cache_file(key, digest, root)
-        hit = _read_cache(out) if use_cache else None
+        hit = read_cache(out) if use_cache else None
         if hit is not None:
             results[c.path] = hit[0]
             report.audio_seconds += hit[1]
@@ -277,12 +138,12 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
             for path, out in todo:
                 if stop():
                     raise Cancelled("feature extraction cancelled")
-                take(_compute(path, cfg_json, out))
+                take(compute(path, cfg_json, out))
     elif todo:
-        pool = _pool(workers)
+        pool = shared_pool(workers)
         # Batches small enough for smooth progress and prompt cancel, large enough to amortise IPC.
         size = max(1, min(16, len(todo) // (workers * 8)))
-        pending = {pool.submit(_compute_many, todo[i:i + size], cfg_json) for i in range(0, len(todo), size)}
+        pending = {pool.submit(compute_many, todo[i:i + size], cfg_json) for i in range(0, len(todo), size)}
         try:
             while pending:
                 if stop():

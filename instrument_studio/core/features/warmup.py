@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import FeatureConfig
-from .mel import clip_features
+from .clip import clip_features
 
 
 def single_threaded_blas() -> None:

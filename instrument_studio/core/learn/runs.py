@@ -101,7 +101,7 @@ def feature_shape(cfg: FeatureConfig) -> tuple[int, ...]:
     """The input shape `cfg` gives a model, found by running the real feature code on a quiet clip."""
     import numpy as np
 
-    from ..features.mel import clip_features
+    from ..features.clip import clip_features
 
     seconds = max(cfg.clip_seconds, cfg.patch_seconds) + 0.1
     quiet = np.random.default_rng(0).normal(0.0, 1e-3, int(seconds * cfg.mel.sr)).astype(np.float32)

@@ -113,7 +113,7 @@ class Predictor:
 
     # --- the single path from samples to probabilities -------------------------------------
     def rows(self, y: np.ndarray) -> np.ndarray:
-        from ..features.mel import clip_features
+        from ..features.clip import clip_features
 
         return clip_features(np.asarray(y, dtype=np.float32), self.config)
 

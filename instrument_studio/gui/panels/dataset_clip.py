@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.audio.playback import output_unavailable_reason
-from ...core.datasets.library import clip_preview
+from ...core.features.analysis import clip_preview
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
 from ..widgets.spectrogram_view import SpectrogramView
