@@ -4,7 +4,7 @@ For each feature kind, on ../shared/data/philharmonia (or --data), three runs ov
   baseline  a plain per-file librosa loop in one process (librosa.load + librosa.feature.*), as a lab
             script runs it (BLAS with its default threads), and the same loop with one BLAS thread
             (the fairer reference: part of the speed-up is only that setting),
-  cold      core.extraction.extract into an empty cache (processes, hashing, cache writes),
+  cold      core.features.extraction.extract into an empty cache (processes, hashing, cache writes),
   cached    the same call again (every file from the cache),
 and the ratios cold/baseline and cached/baseline.
 
@@ -65,7 +65,7 @@ def main() -> int:
 
     from instrument_studio.core.config import FeatureConfig
     from instrument_studio.core.datasets import import_dataset
-    from instrument_studio.core.extraction import extract
+    from instrument_studio.core.features.extraction import extract
 
     data = Path(args.data)
     if not data.is_dir():
@@ -82,7 +82,7 @@ def main() -> int:
     import librosa
 
     librosa.feature.spectral_contrast(y=np.random.default_rng(0).standard_normal(22050).astype(np.float32), sr=22050)
-    from instrument_studio.core.extraction import start_workers
+    from instrument_studio.core.features.workers import start_workers
 
     t = time.perf_counter()
     start_workers(args.workers)

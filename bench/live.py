@@ -43,7 +43,7 @@ DEFAULT_FILE = REPO.parent / "shared" / "data" / "philharmonia" / "cello" / \
 
 def source_wav(path: Path | None, out: Path) -> tuple[Path, str]:
     """A 48 kHz WAV for paplay: the given/default recording, or a generated melody."""
-    from instrument_studio.core.audio_io import load, save_wav
+    from instrument_studio.core.audio.audiofile import load, save_wav
 
     if path is not None and path.exists():
         y, sr = load(path, sr=48000)

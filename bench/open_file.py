@@ -4,7 +4,7 @@
 
 For each length a 44.1 kHz mono 16-bit WAV is generated (a melody over noise), then timed:
   baseline  librosa.load(sr=22050) + melspectrogram + power_to_db (what a script would do)
-  core      instrument_studio.core.analysis.analyse_file: first columns, and all columns + waveform
+  core      instrument_studio.core.features.analysis.analyse_file: first columns, and all columns + waveform
   window    the real Audio panel (offscreen Qt): first spectrogram drawn, and file fully open
 Ratios < 1 mean the app is faster than the bare librosa path.
 """
@@ -52,9 +52,9 @@ def baseline(path: Path) -> float:
 
 
 def core(path: Path) -> tuple[float, float]:
-    from instrument_studio.core.analysis import analyse_file
     from instrument_studio.core.config import MelConfig
     from instrument_studio.core.events import AudioReady, MelFrames
+    from instrument_studio.core.features.analysis import analyse_file
 
     t0 = time.perf_counter()
     first = None
@@ -70,7 +70,7 @@ def window(path: Path) -> tuple[float, float]:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from instrument_studio.core.playback import Player
+    from instrument_studio.core.audio.playback import Player
     from instrument_studio.gui.app import create_app
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.main_window import MainWindow

@@ -3,11 +3,11 @@
     .venv/bin/python bench/predict.py [--model BUNDLE] [--seconds 20] [--files N] [--folder DIR]
 
 live    audio is fed in real time (512-sample blocks at 22,050 Hz, as the live pipeline hands them
-        on) to core.live_predict.LivePredictor; the real LivePredictionView draws the answers on the
+        on) to core.predict.live_predict.LivePredictor; the real LivePredictionView draws the answers on the
         60 Hz frame clock (offscreen Qt). Latency = the moment the bars are drawn minus the moment
         the newest sample of the window reached the predictor; also the compute part alone
         (window -> result) and the answers per second. Aim: under 50 ms.
-batch   core.inference.predict_files over N files (Philharmonia mp3s from ../shared/data when
+batch   core.predict.inference.predict_files over N files (Philharmonia mp3s from ../shared/data when
         present, else generated 2 s WAVs): files per second and seconds of audio per second,
         against a bare loop doing only librosa.load + the model on the same files.
 """
@@ -129,7 +129,7 @@ def bench_live(predictor, seconds: float) -> dict:
 def bench_batch(predictor, files: list[Path]) -> dict:
     import librosa
 
-    from instrument_studio.core.inference import predict_files
+    from instrument_studio.core.predict.inference import predict_files
 
     t0 = time.perf_counter()
     results = list(predict_files(predictor, files))
@@ -150,7 +150,7 @@ def bench_batch(predictor, files: list[Path]) -> dict:
 
 
 def batch_files(folder: str | None, n: int) -> list[Path]:
-    from instrument_studio.core.audio_io import save_wav
+    from instrument_studio.core.audio.audiofile import save_wav
 
     shared = Path(folder) if folder else REPO.parent / "shared" / "data" / "philharmonia"
     if not shared.is_dir():
@@ -174,7 +174,7 @@ def main() -> int:
     parser.add_argument("--folder", help="folder of audio for the batch test")
     args = parser.parse_args()
 
-    from instrument_studio.core.inference import load_predictor
+    from instrument_studio.core.predict.inference import load_predictor
 
     predictor = load_predictor(args.model)
     predictor.predict(np.zeros(SR, np.float32) + 0.01, SR)  # warm librosa/numba and the model

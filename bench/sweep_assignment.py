@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main(argv=None) -> int:
     from instrument_studio.core.config import FeatureConfig
     from instrument_studio.core.events import SweepRunFinished
-    from instrument_studio.core.extraction import load_feature_set
-    from instrument_studio.core.sweep import SweepConfig, default_values, run_sweep
-    from instrument_studio.core.sweep_io import SweepRecord
-    from instrument_studio.core.training import TrainConfig
+    from instrument_studio.core.experiments.sweep import SweepConfig, default_values, run_sweep
+    from instrument_studio.core.experiments.sweep_io import SweepRecord
+    from instrument_studio.core.features.extraction import load_feature_set
+    from instrument_studio.core.learn.training import TrainConfig
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", required=True)

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 def make_data(rows: int, dim: int, classes: int, seed: int):
     from instrument_studio.core.config import FeatureConfig
-    from instrument_studio.core.featureset import FeatureSet
+    from instrument_studio.core.features.featureset import FeatureSet
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 1, (classes, dim))
@@ -43,8 +43,8 @@ def bare_fit(cfg, data) -> tuple[float, dict]:
     import keras
     import tensorflow as tf
 
-    from instrument_studio.core.models import build_model
-    from instrument_studio.core.training import _standardisation, make_optimizer, split_validation
+    from instrument_studio.core.learn.models import build_model
+    from instrument_studio.core.learn.training import _standardisation, make_optimizer, split_validation
 
     split = split_validation(data, cfg.validation_split, cfg.seed)
     mean, std = _standardisation(split.x_train, data)
@@ -114,7 +114,7 @@ def bare_fit_with_gui_idle(app, probe, cfg, data):
     TensorFlow alone causes (GIL, CPU), without the app's events or curves."""
     import threading
 
-    from instrument_studio.core.tfthread import run_in_tf_thread
+    from instrument_studio.core.learn.tfthread import run_in_tf_thread
 
     out = {}
     t = threading.Thread(target=lambda: out.update(r=run_in_tf_thread(bare_fit, cfg, data)))
@@ -160,8 +160,8 @@ def main(argv=None) -> int:
 
     from PySide6.QtCore import QSettings
 
-    from instrument_studio.core.tfthread import run_in_tf_thread
-    from instrument_studio.core.training import TrainConfig, detect_device
+    from instrument_studio.core.learn.tfthread import run_in_tf_thread
+    from instrument_studio.core.learn.training import TrainConfig, detect_device
     from instrument_studio.gui.app import create_app
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.main_window import MainWindow

@@ -99,7 +99,7 @@ def no_device(app, out: Path) -> None:
 
 
 def main() -> int:
-    from instrument_studio.core.audio_io import load, save_wav
+    from instrument_studio.core.audio.audiofile import load, save_wav
     from instrument_studio.gui.app import create_app
     from tests.mic import VirtualMic
 

@@ -2,7 +2,7 @@
 
     python packaging/make_default_model.py [--out DIR] [--epochs N] [--seed S]
 
-Renders (or reuses) the starter set (core/starter.py: General MIDI instruments from a SoundFont,
+Renders (or reuses) the starter set (core/datasets/starter.py: General MIDI instruments from a SoundFont,
 rendered locally by tinysoundfont), extracts MFCC summaries, trains the MLP with early stopping on
 the validation split, evaluates it on the test split, and writes the bundle and MODEL_CARD.md
 (where the data came from, which SoundFont and its licence, the measured accuracy).
@@ -18,9 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from instrument_studio.core.inference import DEFAULT_MODEL  # noqa: E402
+from instrument_studio.core.predict.inference import DEFAULT_MODEL  # noqa: E402
 
-# What we know of the SoundFonts core/starter.py may pick (its search order).
+# What we know of the SoundFonts core/datasets/starter.py may pick (its search order).
 SOUNDFONT_LICENCES = {
     "FluidR3_GM.sf2": "MIT (Frank Wen's Fluid R3 General MIDI SoundFont; Debian package fluid-soundfont-gm)",
     "MuseScore_General.sf2": "MIT (MuseScore General SoundFont by S. Christian Collins)",
@@ -36,12 +36,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from instrument_studio.core.bundle import save_bundle
     from instrument_studio.core.config import FeatureConfig
-    from instrument_studio.core.evaluation import evaluate_model
-    from instrument_studio.core.extraction import extract_features
-    from instrument_studio.core.starter import find_soundfont, load_recipe, starter_dataset
-    from instrument_studio.core.training import TrainConfig, train
+    from instrument_studio.core.datasets.starter import find_soundfont, load_recipe, starter_dataset
+    from instrument_studio.core.evaluation.report import evaluate_model
+    from instrument_studio.core.features.extraction import extract_features
+    from instrument_studio.core.learn.bundle import save_bundle
+    from instrument_studio.core.learn.training import TrainConfig, train
 
     soundfont = find_soundfont()
     recipe = load_recipe()
@@ -71,7 +71,7 @@ Shipped with Instrument Studio and used when no other model is chosen
 (`instrument-studio predict FILE`, the Audio panel's prediction timeline, live prediction).
 
 ## Training data
-- **The starter set**, rendered locally by `instrument_studio/core/starter.py` from
+- **The starter set**, rendered locally by `instrument_studio/core/datasets/starter.py` from
   `instrument_studio/resources/starter-recipe.json` (seed {recipe.get('seed')}): {len(dataset.clips)} clips of
   {len(result.labels)} General MIDI instruments ({', '.join(result.labels)}): single notes across each
   instrument's playing range at several velocities and lengths, and short melodic phrases.
@@ -124,7 +124,7 @@ def inference_copy(model):
 
 
 def result_versions() -> dict[str, str]:
-    from instrument_studio.core.bundle import library_versions
+    from instrument_studio.core.learn.bundle import library_versions
 
     v = library_versions()
     return {k: v[k] for k in ("instrument-studio", "keras", "tensorflow-cpu", "librosa") if k in v}

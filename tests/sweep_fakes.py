@@ -1,8 +1,8 @@
-"""A fast stand-in for core.training.train, for sweep tests that are about the sweep, not Keras.
+"""A fast stand-in for core.learn.training.train, for sweep tests that are about the sweep, not Keras.
 
 It "learns" deterministically: validation accuracy climbs at a rate set by the learning rate and
 the batch size, and it honours the stop rule the sweep asks for, so the tests can tell whether the
-sweep passed the right configuration through. Tests of the real trainer use core.training.train.
+sweep passed the right configuration through. Tests of the real trainer use core.learn.training.train.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.errors import Cancelled
 from instrument_studio.core.events import EpochEnd
-from instrument_studio.core.featureset import FeatureSet
-from instrument_studio.core.training import TrainConfig  # noqa: F401  (re-exported for tests)
+from instrument_studio.core.features.featureset import FeatureSet
+from instrument_studio.core.learn.training import TrainConfig  # noqa: F401  (re-exported for tests)
 
 
 @dataclass

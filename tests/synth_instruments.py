@@ -35,7 +35,7 @@ def note(kind: str, *, seconds: float = 1.5, freq: float = 440.0, sr: int = SR, 
 
 def write_dataset(root: Path, *, per_class: int = 24, seconds: float | None = None) -> Path:
     """<root>/<label>/<label>_<i>.wav, with pitches spread over two octaves."""
-    from instrument_studio.core.audio_io import save_wav
+    from instrument_studio.core.audio.audiofile import save_wav
 
     for label in LABELS:
         for i in range(per_class):
@@ -48,11 +48,11 @@ def write_dataset(root: Path, *, per_class: int = 24, seconds: float | None = No
 
 def train_bundle(dataset_root: Path, out: Path, *, epochs: int = 30) -> Path:
     """An MLP on MFCC summaries of the synthetic set, saved as a bundle (a few seconds)."""
-    from instrument_studio.core.bundle import save_bundle
     from instrument_studio.core.config import FeatureConfig
     from instrument_studio.core.datasets import import_dataset
-    from instrument_studio.core.extraction import extract_features
-    from instrument_studio.core.training import TrainConfig, train
+    from instrument_studio.core.features.extraction import extract_features
+    from instrument_studio.core.learn.bundle import save_bundle
+    from instrument_studio.core.learn.training import TrainConfig, train
 
     ds = import_dataset(dataset_root, layout="folders")
     cfg = FeatureConfig(kind="mfcc")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from instrument_studio.core.config import FeatureConfig
-from instrument_studio.core.featureset import FeatureSet
+from instrument_studio.core.features.featureset import FeatureSet
 
 
 def blobs(*, n_train: int = 240, n_test: int = 80, n_classes: int = 3, dim: int = 12, seed: int = 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..core.audio_io import load, probe
+from ..core.audio.audiofile import load, probe
 from ..core.config import MelConfig
 
 
@@ -45,8 +45,8 @@ def run_info(args) -> int:
 
 
 def run_mel(args) -> int:
-    from ..core.features import log_mel
-    from ..core.render import mel_png
+    from ..core.display.render import mel_png
+    from ..core.features.mel import log_mel
 
     cfg = MelConfig(sr=args.sr, n_fft=args.n_fft, hop_length=args.hop, n_mels=args.n_mels, fmax=args.fmax)
     y, _ = load(args.file, sr=cfg.sr)

@@ -132,7 +132,7 @@ def _clock(seconds: float) -> str:
 
 
 def run_features(args) -> int:
-    from ..core.extraction import extract, features_folder
+    from ..core.features.extraction import extract, features_folder
 
     cfg = feature_config(args)
     ds = resolve_dataset(args.dataset)
@@ -155,7 +155,7 @@ def run_features(args) -> int:
 
 
 def run_starter(args) -> int:
-    from ..core.starter import find_soundfont, generate_starter
+    from ..core.datasets.starter import find_soundfont, generate_starter
 
     sf = find_soundfont()
     print(f"rendering the starter set from {sf.name} with tinysoundfont ...", file=sys.stderr)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..core.aggregation import AGGREGATIONS
+from ..core.predict.aggregation import AGGREGATIONS
 
 
 def add_parser(sub) -> None:
@@ -31,7 +31,7 @@ def _progress(event) -> None:
 
 
 def run(args) -> int:
-    from ..core.evaluation import evaluate_bundle_on_dataset
+    from ..core.evaluation.report import evaluate_bundle_on_dataset
 
     quiet = args.json or not sys.stderr.isatty()
     _bundle, dataset, evaluation = evaluate_bundle_on_dataset(

@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..core.errors import StudioError
-    from ..core.inference import audio_files, load_predictor, predict_files, write_predictions_csv
+    from ..core.predict.inference import audio_files, load_predictor, predict_files, write_predictions_csv
 
     files = audio_files(args.paths)
     if not files:

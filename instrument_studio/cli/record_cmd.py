@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from ..core.capture import Capture
+from ..core.audio.capture import Capture
 from ..core.errors import AudioDeviceError, StudioError
-from ..core.live import dbfs
-from ..core.takes import TakeWriter, recover_parts
+from ..core.live.pipeline import dbfs
+from ..core.live.takes import TakeWriter, recover_parts
 
 
 def add_parser(sub) -> None:
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     if args.list_devices:
-        from ..core.devices import input_devices
+        from ..core.audio.devices import input_devices
 
         devices = input_devices()
         if not devices:

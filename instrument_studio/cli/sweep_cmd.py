@@ -48,10 +48,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.runs import load_features
-    from ..core.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
-    from ..core.sweep_io import SweepRecord
-    from ..core.training import TrainConfig
+    from ..core.experiments.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
+    from ..core.experiments.sweep_io import SweepRecord
+    from ..core.learn.runs import load_features
+    from ..core.learn.training import TrainConfig
 
     base = TrainConfig(model=args.model, optimizer=args.optimizer, learning_rate=args.lr,
                        batch_size=args.batch_size, seed=args.seed)

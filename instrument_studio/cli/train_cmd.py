@@ -18,7 +18,7 @@ import time
 from ..core.config import FeatureConfig
 from ..core.errors import ConfigError
 from ..core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ..core.models import MODEL_NAMES, MODELS
+from ..core.learn.models import MODEL_NAMES, MODELS
 
 
 def add_parser(sub) -> None:
@@ -71,7 +71,7 @@ def parse_params(items: list[str]) -> dict:
 
 
 def train_config_from_args(args):
-    from ..core.training import TrainConfig
+    from ..core.learn.training import TrainConfig
 
     stop_rule, threshold, patience = "none", 0.98, args.patience
     if args.target_accuracy is not None:
@@ -141,9 +141,9 @@ class ProgressPrinter:
 
 
 def run(args) -> int:
-    from ..core.bundle import save_bundle
-    from ..core.runs import load_features
-    from ..core.training import evaluate_split, train
+    from ..core.learn.bundle import save_bundle
+    from ..core.learn.runs import load_features
+    from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
     kind = args.features or MODELS[cfg.model].feature_kind

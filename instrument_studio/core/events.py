@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .audio_io import AudioInfo
+from .audio.info import AudioInfo
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,11 @@ class AudioReady:
     samples: np.ndarray          # (frames, channels) float32 at info.samplerate
     analysis: np.ndarray         # mono float32 at analysis_sr
     analysis_sr: int
-    envelope: object             # core.envelope.EnvelopePyramid of `analysis`
+    envelope: object             # core.audio.envelope.EnvelopePyramid of `analysis`
     warnings: list[str] = field(default_factory=list)
 
 
-# --- live input (core/live.py) ----------------------------------------------------------------
+# --- live input (core/live/pipeline.py) ----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LiveStarted:
@@ -131,7 +131,7 @@ class LiveError:
     message: str
 
 
-# --- feature extraction (core/extraction.py) ------------------------------------------------
+# --- feature extraction (core/features/extraction.py) ------------------------------------------------
 
 @dataclass(frozen=True)
 class FeatureProgress(Progress):
@@ -153,12 +153,12 @@ class FileSkipped:
 
 @dataclass(frozen=True)
 class ExtractionFinished:
-    """Feature extraction done: the report (core.extraction.ExtractionReport)."""
+    """Feature extraction done: the report (core.features.extraction.ExtractionReport)."""
 
     report: object
 
 
-# --- training (core/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
+# --- training (core/learn/training.py's KerasBridge emits these; the GUI draws them, the CLI prints them) ---
 @dataclass(frozen=True)
 class TrainStarted:
     """A run begins: the sizes that progress and the epoch axis are computed from."""
@@ -219,7 +219,7 @@ class TrainFinished:
     history: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy lists
 
 
-# --- sweeps (core/sweep.py's run_sweep yields these) ---
+# --- sweeps (core/experiments/sweep.py's run_sweep yields these) ---
 @dataclass(frozen=True)
 class SweepRunStarted:
     """A sweep begins run `index` (0-based) of `total`: the swept value and which repeat."""
@@ -232,14 +232,14 @@ class SweepRunStarted:
 
 @dataclass(frozen=True)
 class SweepRunFinished:
-    """A sweep run finished; `run` is a core.sweep.RunResult (never written again)."""
+    """A sweep run finished; `run` is a core.experiments.sweep.RunResult (never written again)."""
 
     index: int
     total: int
     run: object
 
 
-# --- prediction (core/live_predict.py) --------------------------------------------------------
+# --- prediction (core/predict/live_predict.py) --------------------------------------------------------
 @dataclass(frozen=True)
 class LivePrediction:
     """What the model says about the most recent live window.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from ..core.audio.playback import Player
 from ..core.errors import StudioError
-from ..core.playback import Player
 from .frame_clock import FrameClock
 from .settings import Settings
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..core.audio_io import AUDIO_EXTENSIONS
+from ..core.audio.audiofile import AUDIO_EXTENSIONS
 from . import workers
 from .context import AppContext
 from .panels.audio import AudioPanel

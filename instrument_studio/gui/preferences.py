@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.devices import output_devices
+from ..core.audio.devices import output_devices
 from ..core.errors import AudioDeviceError
 from .theme import THEMES
 

@@ -70,7 +70,7 @@ def test_starter_command_in_a_subprocess(tmp_path):
 
 def test_stats_of_the_starter_set_by_name(tmp_path, capsys, monkeypatch):
     pretty_midi = pytest.importorskip("pretty_midi")
-    from instrument_studio.core import starter
+    from instrument_studio.core.datasets import starter
 
     monkeypatch.setenv(starter.SOUNDFONT_ENV, str(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"))
     monkeypatch.setattr(starter, "starter_cache_dir", lambda: tmp_path / "cache")

@@ -37,7 +37,7 @@ def test_evaluate_json_equals_scikit_learn(synth_model, capsys):
     assert out["labels"] == ["buzz", "noise", "tone"]
     # Recompute from the bundle itself, clip by clip, and compare with scikit-learn's numbers.
     from instrument_studio.core.datasets import import_dataset
-    from instrument_studio.core.inference import load_predictor
+    from instrument_studio.core.predict.inference import load_predictor
 
     ds = import_dataset(dataset)
     test = [c for c in ds.clips if c.split == "test"]
@@ -85,7 +85,7 @@ def test_predict_folder_json_and_csv_with_a_corrupt_file(synth_model, tmp_path, 
 
 def test_predict_with_the_default_model_in_a_subprocess(tmp_path):
     """No --model: the shipped bundle (resources/default_model) answers with one of its classes."""
-    from instrument_studio.core.audio_io import save_wav
+    from instrument_studio.core.audio.audiofile import save_wav
 
     t = np.arange(22050 * 2) / 22050
     y = 0.3 * np.sin(2 * np.pi * 440 * t) * np.minimum(1, t / 0.05)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from instrument_studio.cli import parse_args
-from instrument_studio.core.sweep_io import SweepRecord
+from instrument_studio.core.experiments.sweep_io import SweepRecord
 from tests.conftest import REPO
 from tests.sweep_fakes import tiny_npy_dataset
 

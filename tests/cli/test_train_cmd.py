@@ -13,8 +13,8 @@ import pytest
 
 from instrument_studio.cli import main, parse_args
 from instrument_studio.cli.train_cmd import parse_params, train_config_from_args
-from instrument_studio.core.bundle import load_bundle
 from instrument_studio.core.errors import ConfigError
+from instrument_studio.core.learn.bundle import load_bundle
 from tests.training_data import blobs
 
 REPO = Path(__file__).resolve().parents[2]

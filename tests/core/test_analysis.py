@@ -3,12 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrument_studio.core.analysis import analyse_file, recompute_mel
-from instrument_studio.core.audio_io import load
+from instrument_studio.core.audio.audiofile import load
 from instrument_studio.core.config import MelConfig
 from instrument_studio.core.errors import AudioFormatError
 from instrument_studio.core.events import AudioOpened, AudioReady, MelFrames, Progress
-from instrument_studio.core.features import log_mel
+from instrument_studio.core.features.analysis import analyse_file, recompute_mel
+from instrument_studio.core.features.mel import log_mel
 from tests.audio_factory import make_bad_files, tone, write
 
 

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from instrument_studio.core import audio_io
-from instrument_studio.core.audio_io import load, probe, read_audio, save_wav, to_mono
+from instrument_studio.core.audio import audiofile as audio_io
+from instrument_studio.core.audio.audiofile import load, probe, read_audio, save_wav, to_mono
 from instrument_studio.core.errors import AudioFormatError
 from tests.audio_factory import FORMATS, make_bad_files, make_format_file, tone
 

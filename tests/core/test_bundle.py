@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from instrument_studio.core.bundle import FORMAT_VERSION, load_bundle, read_bundle_meta, save_bundle
 from instrument_studio.core.errors import ModelError
-from instrument_studio.core.training import TrainConfig, evaluate_split, train
+from instrument_studio.core.learn.bundle import FORMAT_VERSION, load_bundle, read_bundle_meta, save_bundle
+from instrument_studio.core.learn.training import TrainConfig, evaluate_split, train
 from tests.training_data import blobs
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from instrument_studio.core.capture import ArrivalLog, Capture
+from instrument_studio.core.audio.capture import ArrivalLog, Capture
 from instrument_studio.core.errors import AudioDeviceError
 
 
@@ -124,7 +124,7 @@ def test_a_failing_device_gives_an_audio_device_error_with_the_reason():
 
 
 def test_unknown_device_name_lists_what_exists(monkeypatch):
-    from instrument_studio.core import devices
+    from instrument_studio.core.audio import devices
 
     monkeypatch.setattr(devices, "_list", lambda kind: [
         devices.DeviceInfo(index=3, name="USB Mic", hostapi="ALSA", max_input_channels=1,
@@ -134,8 +134,8 @@ def test_unknown_device_name_lists_what_exists(monkeypatch):
 
 
 def test_no_input_device_at_all_says_how_to_connect_one(monkeypatch):
-    from instrument_studio.core import devices
-    from instrument_studio.core.capture import input_unavailable_reason
+    from instrument_studio.core.audio import devices
+    from instrument_studio.core.audio.capture import input_unavailable_reason
 
     monkeypatch.setattr(devices, "_list", lambda kind: [])
     reason = input_unavailable_reason()

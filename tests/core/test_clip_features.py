@@ -7,7 +7,8 @@ import pytest
 
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.errors import ConfigError, FeatureError
-from instrument_studio.core.features import clip_features, log_mel, mel_power, power_to_db
+from instrument_studio.core.features.clip import clip_features
+from instrument_studio.core.features.mel import log_mel, mel_power, power_to_db
 
 SR = 22050
 

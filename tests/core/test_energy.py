@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument_studio.core.energy import (
+from instrument_studio.core.experiments.energy import (
     CPU,
     GPU,
     EnergyMonitor,
@@ -155,7 +155,7 @@ def test_this_machine_without_gpu_reports_none_not_zero():
 
 
 def test_missing_binding_says_which_package(monkeypatch):
-    import instrument_studio.core.energy as energy
+    import instrument_studio.core.experiments.energy as energy
 
     def no_pynvml():
         raise ImportError("No module named 'pynvml'")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from instrument_studio.core.envelope import EnvelopePyramid
+from instrument_studio.core.audio.envelope import EnvelopePyramid
 
 
 def test_envelope_slices_hold_true_extremes():

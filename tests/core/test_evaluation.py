@@ -16,7 +16,7 @@ from sklearn.metrics import (
 )
 
 from instrument_studio.core.errors import ModelError
-from instrument_studio.core.evaluation import (
+from instrument_studio.core.evaluation.report import (
     RunSummary,
     aggregate,
     apply_thresholds,
@@ -206,7 +206,7 @@ class _TableModel:
 
 def _patch_featureset():
     from instrument_studio.core.config import FeatureConfig
-    from instrument_studio.core.featureset import FeatureSet
+    from instrument_studio.core.features.featureset import FeatureSet
 
     rng = np.random.default_rng(1)
     n_clips, per = 12, 3
@@ -225,7 +225,7 @@ def _patch_featureset():
 
 
 def test_evaluate_model_aggregates_patches_per_clip():
-    from instrument_studio.core.evaluation import evaluate_model
+    from instrument_studio.core.evaluation.report import evaluate_model
 
     fs, table, y_clip, groups = _patch_featureset()
     ev = evaluate_model(_TableModel(fs.labels, table), fs, split="test")
@@ -240,8 +240,8 @@ def test_evaluate_model_aggregates_patches_per_clip():
 
 
 def test_evaluate_model_recovers_training_validation_clips():
-    from instrument_studio.core.evaluation import evaluate_model
-    from instrument_studio.core.training import TrainConfig
+    from instrument_studio.core.evaluation.report import evaluate_model
+    from instrument_studio.core.learn.training import TrainConfig
 
     fs, table, y_clip, groups = _patch_featureset()
     cfg = TrainConfig(validation_split=0.25, seed=3)
@@ -255,7 +255,7 @@ def test_evaluate_model_recovers_training_validation_clips():
 
 
 def test_evaluate_model_refuses_other_classes():
-    from instrument_studio.core.evaluation import evaluate_model
+    from instrument_studio.core.evaluation.report import evaluate_model
 
     fs, table, *_ = _patch_featureset()
     with pytest.raises(ModelError, match="knows"):

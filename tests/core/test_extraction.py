@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrument_studio.core.audio_io import load
+from instrument_studio.core.audio.audiofile import load
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.datasets import import_dataset
 from instrument_studio.core.errors import Cancelled
 from instrument_studio.core.events import ExtractionFinished, FeatureProgress, FileSkipped
-from instrument_studio.core.extraction import extract, extract_features, load_feature_set
-from instrument_studio.core.features import clip_features
-from instrument_studio.core.featureset import FeatureSet
+from instrument_studio.core.features.clip import clip_features
+from instrument_studio.core.features.extraction import extract, extract_features, load_feature_set
+from instrument_studio.core.features.featureset import FeatureSet
 
 from . import dataset_fixtures as fx
 

@@ -4,9 +4,10 @@ import librosa
 import numpy as np
 import pytest
 
-from instrument_studio.core import features as F
 from instrument_studio.core.config import MelConfig
+from instrument_studio.core.display import mel_axis as MA
 from instrument_studio.core.errors import ConfigError
+from instrument_studio.core.features import mel as F
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_full_scale_sine_reads_about_zero_db_in_its_band():
     column = db[:, 20]
     assert abs(column.max()) < 0.5
     band = int(np.argmax(column))
-    assert abs(F.mel_axis_position(1000, cfg) - (band + 0.5)) < 1.5
+    assert abs(MA.mel_axis_position(1000, cfg) - (band + 0.5)) < 1.5
     quiet = F.log_mel((0.01 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), cfg)
     assert abs(quiet[:, 20].max() + 40) < 0.5  # 1/100 of full scale is -40 dB
 
@@ -60,7 +61,7 @@ def test_silence_is_finite():
 
 def test_axis_ticks_are_increasing_and_inside():
     cfg = MelConfig()
-    ticks = F.mel_axis_ticks(cfg)
+    ticks = MA.mel_axis_ticks(cfg)
     positions = [p for p, _ in ticks]
     assert positions == sorted(positions) and 0 <= positions[0] and positions[-1] <= cfg.n_mels
     assert "1k" in [label for _, label in ticks]
@@ -74,6 +75,6 @@ def test_bad_mel_settings_are_refused(kwargs):
 
 def test_mel_scale_matches_librosa():
     hz = np.array([0.0, 50.0, 440.0, 999.0, 1000.0, 1001.0, 4000.0, 8000.0, 11025.0])
-    assert np.allclose(F.hz_to_mel(hz), librosa.hz_to_mel(hz))
+    assert np.allclose(MA.hz_to_mel(hz), librosa.hz_to_mel(hz))
     mel = np.linspace(0, 45, 50)
-    assert np.allclose(F.mel_to_hz(mel), librosa.mel_to_hz(mel))
+    assert np.allclose(MA.mel_to_hz(mel), librosa.mel_to_hz(mel))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from instrument_studio.core.errors import Cancelled
-from instrument_studio.core.inference import (
+from instrument_studio.core.predict.inference import (
     Predictor,
     judge_window,
     load_predictor,
@@ -24,8 +24,8 @@ def predictor(synth_model) -> Predictor:
 
 
 def test_whole_file_and_timeline(predictor, synth_model):
-    from instrument_studio.core.audio_io import load
-    from instrument_studio.core.features import clip_features
+    from instrument_studio.core.audio.audiofile import load
+    from instrument_studio.core.features.clip import clip_features
 
     path = synth_model[1] / "tone" / "tone_06.wav"  # 1.2 s
     y, sr = load(path)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from instrument_studio.core.capture import ArrivalLog
+from instrument_studio.core.audio.capture import ArrivalLog
+from instrument_studio.core.audio.ringbuffer import RingBuffer
 from instrument_studio.core.config import MelConfig
 from instrument_studio.core.errors import AudioDeviceError
 from instrument_studio.core.events import (
@@ -21,9 +22,8 @@ from instrument_studio.core.events import (
     TakeSaved,
     TakeStarted,
 )
-from instrument_studio.core.features import log_mel, mel_frequencies
-from instrument_studio.core.live import LivePipeline, PlaybackSource
-from instrument_studio.core.ringbuffer import RingBuffer
+from instrument_studio.core.features.mel import log_mel, mel_frequencies
+from instrument_studio.core.live.pipeline import LivePipeline, PlaybackSource
 
 
 class FakeSource:
@@ -114,7 +114,7 @@ def test_a_48k_tone_shows_in_its_mel_band_and_matches_the_file_path_closely(pipe
 
     ref = log_mel(librosa.resample(y, orig_sr=48000, target_sr=cfg.sr, res_type="soxr_hq"), cfg)[:, 8:36]
     loud = ref > -60
-    # Same features as a file resampled by audio_io.load (soxr HQ), within a fraction of a dB.
+    # Same features as a file resampled by audiofile.load (soxr HQ), within a fraction of a dB.
     assert np.max(np.abs(db[loud] - ref[loud])) < 0.5
 
 
@@ -155,9 +155,9 @@ def test_listeners_and_latest_audio_get_the_analysis_rate_signal(pipe):
 
 
 def test_listeners_get_audio_resampled_exactly_as_training_files_are(pipe):
-    """From a 48 kHz device, what a live predictor receives equals core.audio_io.resample of the
+    """From a 48 kHz device, what a live predictor receives equals core.audio.audiofile.resample of the
     same samples: the resampling that made the training features (the display may differ)."""
-    from instrument_studio.core.audio_io import resample
+    from instrument_studio.core.audio.audiofile import resample
 
     cfg = MelConfig()
     src = FakeSource(48000)
@@ -275,7 +275,7 @@ def test_columns_are_dated_by_the_arrival_of_their_newest_sample(pipe):
 
 
 def test_playback_feeds_the_live_view(pipe):
-    from instrument_studio.core.playback import Player
+    from instrument_studio.core.audio.playback import Player
     from tests.fakes import FakeStream
 
     streams = []

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from instrument_studio.core.events import LivePrediction
-from instrument_studio.core.inference import load_predictor
-from instrument_studio.core.live_predict import LivePredictor
+from instrument_studio.core.predict.inference import load_predictor
+from instrument_studio.core.predict.live_predict import LivePredictor
 from tests.synth_instruments import SR, note
 
 
@@ -68,8 +68,8 @@ def test_rate_latency_and_states(predictor):
 
 @pytest.mark.mic
 def test_virtual_microphone_names_the_played_instrument(predictor, virtual_mic, tmp_path):
-    from instrument_studio.core.audio_io import save_wav
-    from instrument_studio.core.live import LivePipeline, MicSource
+    from instrument_studio.core.audio.audiofile import save_wav
+    from instrument_studio.core.live.pipeline import LivePipeline, MicSource
 
     wav = save_wav(tmp_path / "buzz.wav", np.concatenate([note("buzz", seconds=1.5, freq=330.0, seed=s)
                                                           for s in range(3)]), SR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from instrument_studio.core.errors import ModelError
-from instrument_studio.core.models import MODEL_NAMES, MODELS, build_model, model_summary
+from instrument_studio.core.learn.models import MODEL_NAMES, MODELS, build_model, model_summary
 
 SHAPES = {"mfcc": (120,), "sequence": (40, 21), "mel-patches": (32, 16)}
 

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from instrument_studio.core.playback import Player
+from instrument_studio.core.audio.playback import Player
 from tests.fakes import FakeStream
 
 

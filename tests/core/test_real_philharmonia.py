@@ -6,7 +6,7 @@ import pytest
 
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.datasets import import_dataset, leaking_groups
-from instrument_studio.core.extraction import extract
+from instrument_studio.core.features.extraction import extract
 
 pytestmark = pytest.mark.shared_data
 

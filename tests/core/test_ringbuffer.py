@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from instrument_studio.core.ringbuffer import RingBuffer
+from instrument_studio.core.audio.ringbuffer import RingBuffer
 
 
 def ramp(start: int, n: int) -> np.ndarray:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instrument_studio.core import starter
-from instrument_studio.core.audio_io import load
+from instrument_studio.core.audio.audiofile import load
+from instrument_studio.core.datasets import starter
 
 pretty_midi = pytest.importorskip("pretty_midi")
 TIM = starter.SoundFontChoice(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2", "TimGM6mb.sf2 (pretty-midi)")

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from instrument_studio.core.energy import EnergyMonitor, NvmlMeter
 from instrument_studio.core.errors import Cancelled, ConfigError
 from instrument_studio.core.events import SweepRunFinished, SweepRunStarted
-from instrument_studio.core.sweep import (
+from instrument_studio.core.experiments.energy import EnergyMonitor, NvmlMeter
+from instrument_studio.core.experiments.sweep import (
     BATCH_SIZE_VALUES,
     LR_VALUES,
     SweepConfig,
@@ -20,7 +20,7 @@ from instrument_studio.core.sweep import (
     reached_target,
     run_sweep,
 )
-from instrument_studio.core.sweep_io import SweepRecord
+from instrument_studio.core.experiments.sweep_io import SweepRecord
 from tests.sweep_fakes import FakeTrainer, TrainConfig, fake_evaluate, tiny_features
 
 

@@ -1,4 +1,4 @@
-"""The sweep with the real trainer (core.training.train) on tiny arrays: a few seconds."""
+"""The sweep with the real trainer (core.learn.training.train) on tiny arrays: a few seconds."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from instrument_studio.core.events import EpochEnd, SweepRunFinished
-from instrument_studio.core.extraction import load_feature_set
-from instrument_studio.core.sweep import SweepConfig, run_sweep, training_data
-from instrument_studio.core.training import TrainConfig
+from instrument_studio.core.experiments.sweep import SweepConfig, run_sweep, training_data
+from instrument_studio.core.features.extraction import load_feature_set
+from instrument_studio.core.learn.training import TrainConfig
 from tests.sweep_fakes import tiny_features, tiny_npy_dataset
 
 
@@ -38,7 +38,7 @@ def test_train_to_accuracy_validates_on_a_share_of_all_training_rows():
 
 
 def test_every_default_optimizer_is_a_real_choice():
-    from instrument_studio.core.sweep import default_values, parse_values
+    from instrument_studio.core.experiments.sweep import default_values, parse_values
 
     base = TrainConfig()
     for name in default_values("optimizer"):

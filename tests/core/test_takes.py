@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from instrument_studio.core.errors import DatasetError, StudioError
-from instrument_studio.core.takes import (
+from instrument_studio.core.live.takes import (
     TakeWriter,
     delete_take,
     empty_trash,
@@ -125,7 +125,7 @@ def test_a_take_survives_the_process_dying_mid_take(tmp_path):
     script = f"""
 import os, sys, numpy as np
 sys.path.insert(0, {str(REPO)!r})
-from instrument_studio.core.takes import TakeWriter
+from instrument_studio.core.live.takes import TakeWriter
 w = TakeWriter(dataset={str(tmp_path)!r}, label="bassoon", samplerate=8000)
 y = (np.sin(np.arange(16000) * 0.05) * 0.3).astype(np.float32)
 w.write(y[:8000]); w.write(y[8000:])

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from instrument_studio.core.callbacks import AccuracyTarget, BestTracker
+from instrument_studio.core.learn.callbacks import AccuracyTarget, BestTracker
 
 
 def epochs_until_stop(rule: AccuracyTarget, accuracies) -> int | None:
@@ -53,7 +53,7 @@ def test_best_tracker_prefers_accuracy_then_lower_loss_then_earlier():
 
 
 def test_keras_callback_sets_stop_training():
-    from instrument_studio.core.callbacks import TrainToAccuracy
+    from instrument_studio.core.learn.callbacks import TrainToAccuracy
 
     cb = TrainToAccuracy(0.9, 2)
     model = SimpleNamespace(stop_training=False)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from instrument_studio.core import training
-from instrument_studio.core.callbacks import AccuracyTarget
 from instrument_studio.core.errors import Cancelled, ConfigError
 from instrument_studio.core.events import BatchEnd, EpochEnd, Progress, TrainFinished, TrainStarted
-from instrument_studio.core.training import TrainConfig, evaluate_split, split_validation, train
+from instrument_studio.core.learn import training
+from instrument_studio.core.learn.callbacks import AccuracyTarget
+from instrument_studio.core.learn.training import TrainConfig, evaluate_split, split_validation, train
 from tests.training_data import blobs, patches
 
 FAST = dict(model="mlp", model_params={"units": 16}, batch_size=32, learning_rate=0.01)
@@ -143,7 +143,9 @@ def test_config_round_trip_and_validation():
 
 
 def test_gpu_is_named_when_tensorflow_sees_one(monkeypatch):
-    tf = training.import_tensorflow()
+    from instrument_studio.core.learn.tfthread import import_tensorflow
+
+    tf = import_tensorflow()
     fake = [type("Dev", (), {"name": "/physical_device:GPU:0", "device_type": "GPU"})()]
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: fake if kind == "GPU" else [])
     monkeypatch.setattr(tf.config.experimental, "get_device_details",

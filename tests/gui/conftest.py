@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from instrument_studio.core.playback import Player
+from instrument_studio.core.audio.playback import Player
 from instrument_studio.gui import workers
 from tests.fakes import FakeStream
 

@@ -7,7 +7,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from instrument_studio.core.config import MelConfig
-from instrument_studio.core.features import mel_axis_position
+from instrument_studio.core.display.mel_axis import mel_axis_position
 from tests.audio_factory import make_bad_files, tone, write
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from instrument_studio.core import starter
-from instrument_studio.core.playback import Player
+from instrument_studio.core.audio.playback import Player
+from instrument_studio.core.datasets import starter
 from instrument_studio.gui.panels import dataset as dataset_panel
 from instrument_studio.gui.panels import dataset_clip
 from tests.core import dataset_fixtures as fx

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
 from instrument_studio.core.config import FeatureConfig
-from instrument_studio.core.featureset import FeatureSet
+from instrument_studio.core.features.featureset import FeatureSet
 
 
 class TableModel:
@@ -29,7 +29,7 @@ class TableModel:
 
 @pytest.fixture
 def ctx(qapp, tmp_path):
-    from instrument_studio.core.playback import Player
+    from instrument_studio.core.audio.playback import Player
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.settings import Settings
 
@@ -112,7 +112,7 @@ def test_aggregation_and_normalised_toggle_redraw(qtbot, panel):
     _evaluate(qtbot, panel, model, fs)
     mean_acc = panel.report.accuracy
     panel.aggregation_combo.setCurrentIndex(panel.aggregation_combo.findData("vote"))
-    from instrument_studio.core.evaluation import aggregate
+    from instrument_studio.core.evaluation.report import aggregate
 
     ref = aggregate(model.table, fs.y["test"], fs.groups["test"], strategy="vote")
     assert panel.report.accuracy == pytest.approx(np.mean(ref.pred == ref.y_true))
@@ -171,7 +171,7 @@ def test_a_run_from_the_training_panel_is_offered_and_evaluated(qtbot, window):
 def test_bundle_and_data_set_clip_spectrogram_and_playback(qtbot, panel, synth_model, monkeypatch):
     """A saved bundle on a data set folder; a clip of a cell is shown and played on the panel's
     own player (the Audio panel's file stays loaded in ctx.player)."""
-    from instrument_studio.core.playback import Player
+    from instrument_studio.core.audio.playback import Player
     from tests.fakes import FakeStream
 
     # This machine may have no output device: once the panel has looked, pretend it has one.

@@ -9,7 +9,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from instrument_studio.core.sweep_io import SweepRecord
+from instrument_studio.core.experiments.sweep_io import SweepRecord
 from instrument_studio.gui.context import AppContext
 from instrument_studio.gui.panels.experiments import ExperimentsPanel
 from tests.sweep_fakes import FakeTrainer, TrainConfig, fake_evaluate, tiny_features
@@ -164,8 +164,8 @@ def test_reopening_a_broken_file_says_why(qtbot, panel, tmp_path):
 
 
 def test_real_trainer_sweep_in_the_worker(qtbot, panel, tmp_path):
-    """The real core.training.train (TensorFlow) inside the panel's worker, on tiny arrays."""
-    from instrument_studio.core.extraction import load_feature_set
+    """The real core.learn.training.train (TensorFlow) inside the panel's worker, on tiny arrays."""
+    from instrument_studio.core.features.extraction import load_feature_set
     from tests.sweep_fakes import tiny_npy_dataset
 
     features = load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False)

@@ -10,11 +10,11 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt
 
+from instrument_studio.core.audio.devices import DeviceInfo
+from instrument_studio.core.audio.playback import Player
 from instrument_studio.core.config import MelConfig
-from instrument_studio.core.devices import DeviceInfo
 from instrument_studio.core.errors import AudioDeviceError
-from instrument_studio.core.features import mel_frequencies
-from instrument_studio.core.playback import Player
+from instrument_studio.core.features.mel import mel_frequencies
 from tests.fakes import FakeStream
 from tests.mic import TONE_HZ
 
@@ -274,8 +274,8 @@ def test_recording_through_the_live_panel_with_a_real_microphone(make_window, qt
 
 def test_unplugging_the_microphone_mid_take_keeps_the_take_and_says_so(make_window, qtbot, tmp_path,
                                                                        monkeypatch):
-    from instrument_studio.core.capture import Capture
-    from instrument_studio.core.live_sources import MicSource
+    from instrument_studio.core.audio.capture import Capture
+    from instrument_studio.core.live.sources import MicSource
     from tests.core.test_capture import FakeInputStream
 
     streams = []

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from instrument_studio.core.audio_io import save_wav
-from instrument_studio.core.devices import DeviceInfo
-from instrument_studio.core.playback import Player
+from instrument_studio.core.audio.audiofile import save_wav
+from instrument_studio.core.audio.devices import DeviceInfo
+from instrument_studio.core.audio.playback import Player
 from tests.fakes import FakeStream
 from tests.synth_instruments import SR, note
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from instrument_studio.core.devices import DeviceInfo
+from instrument_studio.core.audio.devices import DeviceInfo
 from instrument_studio.core.errors import AudioDeviceError
 from instrument_studio.gui import preferences
 

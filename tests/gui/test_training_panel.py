@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from instrument_studio.core.bundle import load_bundle
-from instrument_studio.core.tfthread import run_in_tf_thread
+from instrument_studio.core.learn.bundle import load_bundle
+from instrument_studio.core.learn.tfthread import run_in_tf_thread
 from tests.training_data import blobs
 
 

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from ..audio_io import AUDIO_EXTENSIONS
+from ..audio.audiofile import AUDIO_EXTENSIONS
 from ..errors import DatasetError
 from .model import Clip, Dataset
 from .splits import DEFAULT_TEST_FRACTION, DEFAULT_VAL_FRACTION, assign_splits

@@ -1,4 +1,4 @@
-"""What the app needs around datasets: where it keeps projects, open-or-import, a clip's preview.
+"""What the app needs around datasets: where it keeps projects, open-or-import, rescan.
 
 The app never writes into a user's data folder: projects it imports live in the user data folder
 (one per source folder), pointing at the data where it lies. The CLI writes where --out says.
@@ -7,12 +7,8 @@ The app never writes into a user's data folder: projects it imports live in the 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ..config import MelConfig
 from ..errors import DatasetError
 from .detect import import_dataset
 from .model import Dataset, is_dataset_folder, load_dataset
@@ -58,7 +54,7 @@ def resolve_dataset(spec: str | Path | Dataset) -> Dataset:
     if isinstance(spec, Dataset):
         return spec
     if str(spec) == STARTER and not Path(STARTER).exists():
-        from ..starter import starter_dataset
+        from .starter import starter_dataset
 
         return starter_dataset()
     return open_or_import(spec)
@@ -82,25 +78,3 @@ def feature_shape(dataset: Dataset) -> tuple[int, ...] | None:
 
     file = dataset.clips[0].path.rpartition("#")[0]
     return tuple(load_array(Path(file)).shape[1:])
-
-
-@dataclass(frozen=True)
-class ClipPreview:
-    path: str
-    samples: np.ndarray     # (frames, channels) float32 at samplerate: what is played
-    samplerate: int
-    db: np.ndarray          # log-mel (n_mels, frames) of the analysis signal
-    mel: MelConfig
-    duration: float
-
-
-def clip_preview(path: str, mel: MelConfig | None = None) -> ClipPreview:
-    """Decode a clip once: samples to play and its log-mel to show (the Dataset panel's click)."""
-    from ..audio_io import read_audio, resample
-    from ..features import log_mel
-
-    mel = mel or MelConfig()
-    decoded = read_audio(path)
-    y = resample(decoded.mono(), decoded.samplerate, mel.sr)
-    return ClipPreview(path=str(path), samples=decoded.samples, samplerate=decoded.samplerate,
-                       db=log_mel(y, mel), mel=mel, duration=decoded.info.duration)

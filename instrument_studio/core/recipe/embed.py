@@ -88,7 +88,7 @@ def embedding_model(name: str = "MSD_musicnn"):
 def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarray]:
     """(windows, frames, mels) musicnn input of one item and each window's level in dB; at most
     `max_windows`, evenly spread over a long recording."""
-    from ..audio.decode import load
+    from ..audio.audiofile import load
     from ..config import MUSICNN_FEATURES
     from ..features.clip import clip_features
     from ._audio import trim_leading

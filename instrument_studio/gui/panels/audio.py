@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.analysis import analyse_file, recompute_mel
-from ...core.audio_io import format_duration
+from ...core.audio.info import format_duration
+from ...core.audio.playback import output_unavailable_reason
 from ...core.config import MelConfig
 from ...core.errors import StudioError
 from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
-from ...core.playback import output_unavailable_reason
+from ...core.features.analysis import analyse_file, recompute_mel
 from .. import workers
 from ..widgets.mel_settings import MelSettingsRow
 from ..widgets.spectrogram_view import SpectrogramView
@@ -213,7 +213,7 @@ class AudioPanel(QWidget):
             on_finish=lambda: self._on_finish(job))
 
     def open_example(self) -> None:
-        from ...core.starter import example_clip
+        from ...core.datasets.starter import example_clip
 
         self.example_button.setEnabled(False)
         self._show_progress("Preparing the starter set (first time only)…", None)

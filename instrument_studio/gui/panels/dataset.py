@@ -40,7 +40,7 @@ LAYOUT_TEXT = {"auto": "Detect automatically", "folders": "Folder per class", "p
 
 
 def _load_starter():
-    from ...core.starter import starter_dataset
+    from ...core.datasets.starter import starter_dataset
 
     return starter_dataset()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ...core.datasets.library import clip_preview
-from ...core.playback import output_unavailable_reason
+from ...core.audio.playback import output_unavailable_reason
+from ...core.features.analysis import clip_preview
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
 from ..widgets.spectrogram_view import SpectrogramView

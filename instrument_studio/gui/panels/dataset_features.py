@@ -35,7 +35,7 @@ class _Relay(QObject):
 
 def run_extraction(dataset, cfg: FeatureConfig, on_event, stop: threading.Event):
     """Worker job: extract, save the FeatureSet beside the project, return (FeatureSet, report, folder)."""
-    from ...core.extraction import extract, features_folder
+    from ...core.features.extraction import extract, features_folder
 
     result = extract(dataset, cfg, on_event=on_event, should_stop=stop.is_set)
     folder = None

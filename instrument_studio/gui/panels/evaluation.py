@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.evaluation import (
+from ...core.audio.playback import output_unavailable_reason
+from ...core.evaluation.report import (
     AGGREGATION_NAMES,
     AGGREGATIONS,
     ModelEvaluation,
@@ -32,7 +33,6 @@ from ...core.evaluation import (
     write_comparison_csv,
 )
 from ...core.events import Progress
-from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
@@ -335,7 +335,7 @@ class EvaluationPanel(QWidget):
             self.clips.show_cell(self.report, true_class, predicted_class)
 
     def _load_clip(self, item: int) -> None:
-        from ...core.inference import clip_audio
+        from ...core.predict.inference import clip_audio
 
         self._clip_job += 1
         job = self._clip_job

@@ -1,5 +1,5 @@
 """The Evaluation panel's background jobs: a run or a bundle + data set, evaluated off the GUI
-thread with progress events; TensorFlow work goes to its one long-lived thread (core/tfthread.py)."""
+thread with progress events; TensorFlow work goes to its one long-lived thread (core/learn/tfthread.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core.evaluation import evaluate_bundle_on_dataset, evaluate_model
+from ...core.evaluation.report import evaluate_bundle_on_dataset, evaluate_model
 from ...core.events import Progress
-from ...core.tfthread import run_in_tf_thread
+from ...core.learn.tfthread import run_in_tf_thread
 
 
 @dataclass
@@ -31,7 +31,7 @@ def _events_of(job, *args, **kwargs):
 
     def target():
         try:
-            # TensorFlow work runs on its one long-lived thread (core/tfthread.py says why).
+            # TensorFlow work runs on its one long-lived thread (core/learn/tfthread.py says why).
             box["result"] = run_in_tf_thread(job, *args, on_event=events.put, should_stop=stop.is_set, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread below
             box["error"] = exc

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import Cancelled, StudioError
 from ...core.events import Progress, SweepRunFinished, SweepRunStarted
-from ...core.sweep import evaluate_test_accuracy, param_label, sweep_job
-from ...core.sweep_io import SweepRecord
-from ...core.tfthread import run_in_tf_thread
+from ...core.experiments.sweep import evaluate_test_accuracy, param_label, sweep_job
+from ...core.experiments.sweep_io import SweepRecord
+from ...core.learn.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
@@ -97,7 +97,7 @@ class ExperimentsPanel(QWidget):
         self.source: str | None = None    # dataset folder / "starter" when features are not in memory
         self.feature_config = None        # FeatureConfig for `source`
         self.dataset_label = ""
-        # Injectable for tests; None: core.training.train and its test-split evaluation.
+        # Injectable for tests; None: core.learn.training.train and its test-split evaluation.
         self.train_fn = None
         self.evaluate_fn = None
         self.monitor = None
@@ -259,7 +259,7 @@ class ExperimentsPanel(QWidget):
         self.progress.setValue(0)
         self._set_status(f"Starting {sweep.n_runs} runs…")
         self._dirty = True
-        # TensorFlow work goes to the process's one TF thread (core.tfthread explains why); this
+        # TensorFlow work goes to the process's one TF thread (core.learn.tfthread explains why); this
         # worker only orders the runs, reads the energy meters and waits.
         train_fn = self.train_fn or _on_tf_thread(_real_train)
         evaluate_fn = self.evaluate_fn or _on_tf_thread(evaluate_test_accuracy)
@@ -421,7 +421,7 @@ class ExperimentsPanel(QWidget):
 
 
 def _real_train(cfg, data, **kwargs):
-    from ...core.training import train
+    from ...core.learn.training import train
 
     return train(cfg, data, **kwargs)
 

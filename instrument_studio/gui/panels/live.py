@@ -1,6 +1,6 @@
 """The Live panel: microphone (or Audio panel playback) in, scrolling mel spectrogram, level, takes.
 
-All audio work is core.live.LivePipeline's, in its own thread; this panel starts and stops it,
+All audio work is core.live.pipeline.LivePipeline's, in its own thread; this panel starts and stops it,
 and on each tick of the one frame clock takes the pipeline's events and draws them.
 """
 
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.capture import rescan_input_devices
-from ...core.devices import input_devices
+from ...core.audio.capture import rescan_input_devices
+from ...core.audio.devices import input_devices
 from ...core.errors import StudioError
 from ...core.events import (
     Level,
@@ -34,7 +34,7 @@ from ...core.events import (
     TakeSaved,
     TakeStarted,
 )
-from ...core.live import LivePipeline, MicSource, PlaybackSource
+from ...core.live.pipeline import LivePipeline, MicSource, PlaybackSource
 from .. import workers
 from ..widgets.level_meter import LevelMeter
 from ..widgets.live_spectrogram import LiveSpectrogramView

@@ -2,7 +2,7 @@
 
 Recording itself happens in core (LivePipeline.start_take writes `<dataset>/<label>/<time>.wav`
 from the pipeline's thread); this box asks for it and shows the outcome. Renaming, deleting,
-undoing and playing takes run through core.takes / core.audio_io in workers.
+undoing and playing takes run through core.live.takes / core.audio.audiofile in workers.
 """
 
 from __future__ import annotations
@@ -28,10 +28,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core.audio_io import read_audio
+from ...core.audio.audiofile import read_audio
 from ...core.errors import DatasetError, StudioError
 from ...core.events import TakeFailed, TakeSaved, TakeStarted
-from ...core.takes import check_label, delete_take, empty_trash, prepare_dataset, rename_take, undo_delete
+from ...core.live.takes import (
+    check_label,
+    delete_take,
+    empty_trash,
+    prepare_dataset,
+    rename_take,
+    undo_delete,
+)
 from .. import workers
 
 DEFAULT_LABELS = ("violin", "cello", "flute", "clarinet", "trumpet", "guitar", "piano", "voice")

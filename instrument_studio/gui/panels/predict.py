@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
-from ...core.tfthread import run_in_tf_thread
+from ...core.learn.tfthread import run_in_tf_thread
+from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
 from .. import workers
 from ..widgets.file_prediction import FilePredictionView
 from ..widgets.live_prediction import LivePredictionView

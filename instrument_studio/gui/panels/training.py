@@ -1,7 +1,7 @@
 """The Training panel: choose a dataset, features, model and training settings; Train and watch the
 curves live; Stop; keep every run in a run list, overlay runs, save a run's model bundle.
 
-The run happens off the GUI thread, on the process's one TensorFlow thread (core.tfthread; TensorFlow
+The run happens off the GUI thread, on the process's one TensorFlow thread (core.learn.tfthread; TensorFlow
 is imported there, never at start-up). It reports
 through core.events appended to a deque; the frame clock drains the deque and draws. Finished runs
 are announced by `run_finished(TrainingRun)` for the evaluation and experiment panels.
@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.audio_io import format_duration
+from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.runs import TrainingRun, save_run, training_run
-from ...core.tfthread import run_in_tf_thread
-from ...core.training import TrainConfig
+from ...core.learn.runs import TrainingRun, save_run, training_run
+from ...core.learn.tfthread import run_in_tf_thread
+from ...core.learn.training import TrainConfig
 from .. import workers
 from ..widgets.curves import TrainingCurves
 from ..widgets.dataset_picker import DatasetPicker, DatasetSource

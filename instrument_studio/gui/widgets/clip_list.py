@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.evaluation import EvaluationReport
+from ...core.evaluation.report import EvaluationReport
 from .spectrogram_view import SpectrogramView
 
 

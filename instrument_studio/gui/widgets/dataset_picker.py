@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ...core.runs import STARTER
+from ...core.learn.runs import STARTER
 
 
 @dataclass(eq=False)
@@ -19,7 +19,7 @@ class DatasetSource:
 
     @property
     def source(self):
-        """What core.runs.load_features takes."""
+        """What core.learn.runs.load_features takes."""
         return self.dataset if self.dataset is not None else self.path
 
 

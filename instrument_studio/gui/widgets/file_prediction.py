@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ...core.audio_io import format_duration
+from ...core.audio.info import format_duration
 from .. import workers
 from .prediction_timeline import PredictionTimeline
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ...core.events import LivePrediction, LivePredictionFailed
-from ...core.live_predict import LivePredictor
+from ...core.predict.live_predict import LivePredictor
 
 TOP_K = 5
 # Seconds without a new answer after which the bars are shown as stale.

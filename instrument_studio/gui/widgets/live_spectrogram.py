@@ -21,7 +21,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from ...core.config import MelConfig
-from ...core.features import DB_FLOOR, mel_axis_ticks
+from ...core.display.mel_axis import mel_axis_ticks
+from ...core.features.mel import DB_FLOOR
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
 _MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted

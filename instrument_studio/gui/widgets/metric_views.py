@@ -9,7 +9,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from ...core.evaluation import COMPARISON_COLUMNS, EvaluationReport, RunSummary, ThresholdComparison
+from ...core.evaluation.report import (
+    COMPARISON_COLUMNS,
+    EvaluationReport,
+    RunSummary,
+    ThresholdComparison,
+)
 from ..theme import plot_colors
 
 

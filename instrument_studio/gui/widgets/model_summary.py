@@ -15,8 +15,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit
 
 from ...core.errors import ConfigError
-from ...core.runs import describe_model
-from ...core.tfthread import run_in_tf_thread
+from ...core.learn.runs import describe_model
+from ...core.learn.tfthread import run_in_tf_thread
 from .. import workers
 
 
@@ -24,7 +24,7 @@ class ModelSummaryView(QPlainTextEdit):
     ready = Signal(str)
 
     def __init__(self, arguments: Callable[[], dict], parent=None):
-        """arguments() -> keyword arguments of core.runs.describe_model (ConfigError: shown as text)."""
+        """arguments() -> keyword arguments of core.learn.runs.describe_model (ConfigError: shown as text)."""
         super().__init__(parent)
         self.setObjectName("model_summary")
         self.setReadOnly(True)

@@ -16,7 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from ...core.config import MelConfig
-from ...core.features import DB_FLOOR, mel_axis_ticks
+from ...core.display.mel_axis import mel_axis_ticks
+from ...core.features.mel import DB_FLOOR
 from .timeline import TimelinePlot, restyle_label
 
 DYNAMIC_RANGE_DB = 80.0

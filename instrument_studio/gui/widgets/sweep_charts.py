@@ -1,6 +1,6 @@
 """The Experiments panel's charts: overlaid training curves, and bar charts against the swept value.
 
-Both draw from a list of core.sweep.RunResult; the panel calls `show_runs` on its frame clock
+Both draw from a list of core.experiments.sweep.RunResult; the panel calls `show_runs` on its frame clock
 when new runs have arrived, never per training event.
 """
 
@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.sweep_results import ValueSummary, aggregate
+from ...core.experiments.sweep_results import ValueSummary, aggregate
 from ..theme import is_dark
 
 # A qualitative palette (matplotlib's tab10) that stays readable on light and dark backgrounds.

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import StudioError
-from ...core.sweep import SweepConfig, default_values, param_label, parse_values
+from ...core.experiments.sweep import SweepConfig, default_values, param_label, parse_values
 from .sweep_charts import value_text
 
 PARAMS = (("learning rate", "lr"), ("batch size", "batch_size"), ("optimizer", "optimizer"),
@@ -140,7 +140,7 @@ class SweepForm(QWidget):
         param = self.param_combo.currentData()
         try:
             values = default_values(param)
-        except ImportError:  # optimizers come from core.training
+        except ImportError:  # optimizers come from core.learn.training
             values = ()
         self.values_edit.setText(", ".join(value_text(v) for v in values))
 

@@ -1,7 +1,7 @@
 """The Training panel's settings: model and its hyper-parameters, optimizer, batches, epochs,
 validation, class weights, seed and stopping rule, turned into a TrainConfig (and back).
 
-Hyper-parameter editors are made from each model's defaults in core.models (an int gets a spin box,
+Hyper-parameter editors are made from each model's defaults in core.learn.models (an int gets a spin box,
 a float a decimal box, a bool a check box, a list a text field), so every model's own parameters
 are editable without a form per model.
 """
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from ...core.config import FEATURE_KINDS
 from ...core.errors import ConfigError
-from ...core.models import MODELS
-from ...core.training import OPTIMIZERS, TrainConfig
+from ...core.learn.models import MODELS
+from ...core.learn.training import OPTIMIZERS, TrainConfig
 
 CHOICES = {"activation": ("sigmoid", "relu", "tanh", "elu", "leaky_relu"), "pooling": ("flatten", "global-average")}
 STOP_TEXT = {"none": "None (run all epochs)", "target-accuracy": "Target accuracy (TrainToAccuracy)",

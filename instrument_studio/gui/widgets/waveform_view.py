@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from ...core.envelope import EnvelopePyramid
+from ...core.audio.envelope import EnvelopePyramid
 from ..theme import plot_colors
 from .timeline import TimelinePlot
 

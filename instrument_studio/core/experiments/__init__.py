@@ -1,0 +1,1 @@
+"""Experiments: hyper-parameter sweeps, their results and files, and the energy they cost."""

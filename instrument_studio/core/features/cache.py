@@ -1,0 +1,67 @@
+"""The per-file feature cache: one .npz per (FeatureConfig, file content) under the user cache folder.
+
+Keyed by the file's content hash and the FeatureConfig, so a second run is instant and a config
+change recomputes. A damaged entry reads as a miss; a full or read-only cache only costs speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..config import FeatureConfig
+from ..fileio import atomic_path
+
+# Bump when clip_features changes its output for the same config: old cache entries then miss.
+FEATURES_VERSION = 2
+
+def cache_root() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("instrument-studio")) / "features"
+
+
+def config_key(cfg: FeatureConfig) -> str:
+    text = json.dumps({"v": FEATURES_VERSION, "cfg": cfg.to_dict()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+_hash_memo: dict[tuple[str, int, int], str] = {}
+
+
+def content_hash(path: str | Path) -> str:
+    """BLAKE2b of the file's bytes (memoised per path, size and mtime within this process)."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    digest = _hash_memo.get(key)
+    if digest is None:
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:40]
+        _hash_memo[key] = digest
+    return digest
+
+
+def cache_file(cfg_key: str, digest: str, root: Path | None = None) -> Path:
+    return (root or cache_root()) / cfg_key / digest[:2] / f"{digest}.npz"
+
+
+def read_cache(path: Path) -> tuple[np.ndarray, float] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["x"], float(data["duration"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return None  # missing or damaged: recompute
+
+
+def write_cache(path: Path, x: np.ndarray, duration: float) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, suffix=".npz.part") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, x=x, duration=np.float64(duration))
+    except OSError:
+        pass  # a full or read-only cache only costs speed

@@ -1,0 +1,255 @@
+"""Feature extraction over a dataset: parallel over files, cached per file, cancellable.
+
+Every clip goes through features.clip.clip_features (the same function live prediction calls), in
+worker processes (features/workers.py). Results are cached per file under the user cache folder
+(features/cache.py), keyed by the file's content hash and the FeatureConfig, so a second run is
+instant and a config change recomputes. A file that fails to
+decode is reported and skipped; it never ends the run. Standardisation statistics are fitted on
+the training split only.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import FeatureConfig
+from ..errors import Cancelled, FeatureError
+from ..events import ExtractionFinished, FeatureProgress, FileSkipped
+from .cache import cache_file, cache_root, config_key, content_hash, read_cache
+from .featureset import SPLITS, FeatureSet
+from .workers import compute, compute_many, shared_pool
+
+# Below this many files to compute, starting worker processes costs more than it saves.
+_MIN_FILES_FOR_POOL = 6
+
+EventFn = Callable[[object], None]
+StopFn = Callable[[], bool]
+
+
+@dataclass
+class ExtractionReport:
+    """What a run did: files computed and reused, the failures (path, reason), timings."""
+
+    n_files: int = 0
+    n_computed: int = 0
+    n_cached: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    audio_seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = (f"{self.n_files} files: {self.n_computed} computed, {self.n_cached} from the cache, "
+                f"{len(self.failures)} failed; {self.audio_seconds:.0f} s of audio in {self.seconds:.1f} s")
+        return text
+
+
+@dataclass
+class Extraction:
+    features: FeatureSet
+    report: ExtractionReport
+
+
+def _audio_clips(dataset) -> list:
+    return [c for c in dataset.clips if c.label and c.split in SPLITS]
+
+
+def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, should_stop: StopFn | None = None,
+            workers: int | None = None, use_cache: bool = True, cache_dir: str | Path | None = None) -> Extraction:
+    """Features of every single-label clip of `dataset`, as a FeatureSet, plus the run's report."""
+    emit = on_event or (lambda _e: None)
+    stop = should_stop or (lambda: False)
+    if dataset.is_arrays:
+        return _from_arrays(dataset, cfg, emit)
+    t0 = time.perf_counter()
+    clips = _audio_clips(dataset)
+    if not clips:
+        raise FeatureError("the dataset has no labelled clips", path=dataset.folder or dataset.root)
+    report = ExtractionReport(n_files=len(clips))
+    key = config_key(cfg)
+    root = Path(cache_dir) if cache_dir else cache_root()
+    results: dict[str, np.ndarray] = {}
+    todo: list[tuple[str, str | None]] = []
+    last_emit = 0.0
+
+    def progress(force: bool = False) -> None:
+        nonlocal last_emit
+        now = time.perf_counter()
+        if not force and now - last_emit < 0.05:
+            return
+        last_emit = now
+        done = len(results) + len(report.failures)
+        elapsed = now - t0
+        computed = report.n_computed + len(report.failures)
+        left = len(clips) - done
+        eta = elapsed / computed * left if computed and left else (0.0 if not left else None)
+        eta_text = f", about {eta:.0f} s left" if eta else ""
+        emit(FeatureProgress(stage="features", done=done, total=len(clips), eta_s=eta, elapsed_s=elapsed,
+                             cached=report.n_cached, failed=len(report.failures),
+                             message=f"{done}/{len(clips)} files{eta_text}"))
+
+    def failed(path: str, reason: str) -> None:
+        report.failures.append((path, reason))
+        emit(FileSkipped(path=path, reason=reason))
+
+    for c in clips:
+        if stop():
+            raise Cancelled("feature extraction cancelled")
+        try:
+            digest = content_hash(c.path)
+        except OSError as exc:
+            failed(c.path, f"cannot read: {exc.strerror or exc}")
+            continue
+        out = cache_file(key, digest, root)
+        hit = read_cache(out) if use_cache else None
+        if hit is not None:
+            results[c.path] = hit[0]
+            report.audio_seconds += hit[1]
+            report.n_cached += 1
+            progress()
+        else:
+            todo.append((c.path, str(out) if use_cache else None))
+    progress(force=True)
+
+    cfg_json = cfg.to_json()
+    workers = max(1, workers or os.cpu_count() or 1)
+
+    def take(result) -> None:
+        path, x, duration, reason = result
+        if x is None:
+            failed(path, reason)
+        else:
+            results[path] = x
+            report.audio_seconds += duration
+            report.n_computed += 1
+        progress()
+
+    if todo and (workers == 1 or len(todo) < _MIN_FILES_FOR_POOL):
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread, as in the workers (see features.warmup): faster for a clip's small products.
+        with threadpool_limits(limits=1):
+            for path, out in todo:
+                if stop():
+                    raise Cancelled("feature extraction cancelled")
+                take(compute(path, cfg_json, out))
+    elif todo:
+        pool = shared_pool(workers)
+        # Batches small enough for smooth progress and prompt cancel, large enough to amortise IPC.
+        size = max(1, min(16, len(todo) // (workers * 8)))
+        pending = {pool.submit(compute_many, todo[i:i + size], cfg_json) for i in range(0, len(todo), size)}
+        try:
+            while pending:
+                if stop():
+                    raise Cancelled("feature extraction cancelled")
+                done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    try:
+                        for result in fut.result():
+                            take(result)
+                    except cf.process.BrokenProcessPool as exc:
+                        raise FeatureError("a feature worker process died (out of memory?)") from exc
+        finally:
+            # Queued files are dropped; the few already running finish in the background.
+            for fut in pending:
+                fut.cancel()
+    progress(force=True)
+
+    fs = assemble(dataset, cfg, results)
+    report.seconds = time.perf_counter() - t0
+    emit(ExtractionFinished(report=report))
+    return Extraction(features=fs, report=report)
+
+
+def assemble(dataset, cfg: FeatureConfig, rows_of: dict[str, np.ndarray]) -> FeatureSet:
+    """Stack per-clip rows into a FeatureSet; every row keeps the index of its clip (groups)."""
+    index = {label: i for i, label in enumerate(dataset.classes)}
+    xs, ys, gs, names = {}, {}, {}, {}
+    shape = None
+    for split in SPLITS:
+        parts, labels, groups, paths = [], [], [], []
+        for c in dataset.clips:
+            if c.split != split or not c.label or c.path not in rows_of:
+                continue
+            rows = rows_of[c.path]
+            shape = rows.shape[1:]
+            groups.append(np.full(len(rows), len(paths), dtype=np.int32))
+            labels.append(np.full(len(rows), index[c.label], dtype=np.int32))
+            parts.append(rows.astype(np.float32, copy=False))
+            paths.append(c.path)
+        xs[split], ys[split], gs[split], names[split] = parts, labels, groups, paths
+    if shape is None:
+        raise FeatureError("no clip could be featurised", path=dataset.folder or dataset.root)
+    def cat(arrs: list[np.ndarray], tail: tuple, dtype) -> np.ndarray:
+        return np.concatenate(arrs) if arrs else np.zeros((0, *tail), dtype=dtype)
+
+    fs = FeatureSet(labels=tuple(dataset.classes), config=cfg, x={}, y={}, groups={}, clips={})
+    for split in SPLITS:
+        fs.x[split] = cat(xs[split], shape, np.float32)
+        fs.y[split] = cat(ys[split], (), np.int32)
+        fs.groups[split] = cat(gs[split], (), np.int32)
+        fs.clips[split] = names[split]
+    if not len(fs.x["train"]):
+        raise FeatureError("the training split has no features (every training file failed?)",
+                           path=dataset.folder or dataset.root)
+    fs.fit_standardisation()
+    return fs
+
+
+def _from_arrays(dataset, cfg: FeatureConfig, emit: EventFn) -> Extraction:
+    """Course-lab .npy arrays are already features: gather their rows per split, no audio."""
+    from ..datasets.npy import load_array
+
+    t0 = time.perf_counter()
+    arrays: dict[str, np.ndarray] = {}
+    rows_of: dict[str, np.ndarray] = {}
+    for c in dataset.clips:
+        file, _, row = c.path.rpartition("#")
+        if file not in arrays:
+            arrays[file] = load_array(Path(file))
+        rows_of[c.path] = np.asarray(arrays[file][int(row)], dtype=np.float32)[None, ...]
+    fs = assemble(dataset, cfg, rows_of)
+    report = ExtractionReport(n_files=len(rows_of), n_cached=len(rows_of), seconds=time.perf_counter() - t0)
+    emit(FeatureProgress(stage="features", done=len(rows_of), total=len(rows_of), message="read feature arrays"))
+    emit(ExtractionFinished(report=report))
+    return Extraction(features=fs, report=report)
+
+
+def extract_features(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None,
+                     should_stop: StopFn | None = None, workers: int | None = None) -> FeatureSet:
+    """The FeatureSet of `dataset` under `cfg` (the report arrives as an ExtractionFinished event)."""
+    return extract(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers).features
+
+
+def features_folder(dataset, cfg: FeatureConfig) -> Path:
+    """Where a dataset's FeatureSet for `cfg` is saved: <project>/features/<kind>-<config key>."""
+    base = Path(dataset.folder or dataset.root)
+    return base / "features" / f"{cfg.kind}-{config_key(cfg)[:10]}"
+
+
+def load_feature_set(dataset_dir, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
+                     should_stop: StopFn | None = None, workers: int | None = None,
+                     save: bool = True) -> FeatureSet:
+    """Features of a dataset under `cfg`: a project folder, "starter", any dataset folder (imported
+    with --layout auto) or a Dataset.
+
+    Per-file results come from the cache when present; with save=True the FeatureSet is also
+    written beside the project (features/<kind>-<key>/) for other tools to open.
+    """
+    from ..datasets.library import resolve_dataset
+
+    cfg = cfg or FeatureConfig()
+    dataset = resolve_dataset(dataset_dir)
+    fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
+    if save:
+        try:
+            fs.save(features_folder(dataset, cfg))
+        except OSError:
+            pass  # a read-only project folder: the per-file cache still makes the next run fast
+    return fs

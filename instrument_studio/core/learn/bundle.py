@@ -1,0 +1,266 @@
+"""Model bundles: a trained model plus everything needed to use it again, in one folder.
+
+    BUNDLE/
+      model.keras     the Keras model (architecture + weights), loaded with safe_mode=True
+      bundle.json     format version, labels, FeatureConfig, standardisation mean/std, TrainConfig,
+                      history, metrics, library versions, and the size and SHA-256 of model.keras
+
+The folder is written beside its final place and renamed into it, so a reader sees the old bundle or
+the new one, never a mixture. Loading checks the format version, the checksum and every field before
+the model is built, and only then returns: a corrupt, truncated or incompatible bundle raises
+ModelError and nothing is half-loaded. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import FeatureConfig
+from ..errors import ConfigError, ModelError, StudioError
+from ..features.featureset import standardise
+from .tfthread import import_tensorflow
+
+FORMAT = "instrument-studio-bundle"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+META_FILE = "bundle.json"
+
+
+def library_versions() -> dict[str, str]:
+    from ... import __version__
+
+    versions = {"instrument-studio": __version__, "python": platform.python_version()}
+    for dist in ("keras", "tensorflow", "tensorflow-cpu", "numpy", "librosa", "scikit-learn"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[dist] = metadata.version(dist)
+    return versions
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers from numpy/Keras into plain JSON; NaN (no validation data) into null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _stats(array: np.ndarray | None) -> dict | None:
+    if array is None:
+        return None
+    array = np.asarray(array, dtype=np.float32)
+    # float32 -> Python float -> JSON repr -> float32 is exact, so predictions match after reload.
+    return {"shape": list(array.shape), "values": array.ravel().astype(float).tolist()}
+
+
+def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
+                train_config=None, history: dict | None = None, metrics: dict | None = None) -> Path:
+    """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
+    path = Path(path)
+    if path.exists() and not (path / META_FILE).is_file():
+        raise ModelError("exists and is not a model bundle; choose another place", path=path)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+    except OSError as exc:
+        raise ModelError(f"cannot write here: {exc.strerror}", path=path) from exc
+    try:
+        model_path = tmp / MODEL_FILE
+        try:
+            model.save(model_path)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot save the model: {exc}", path=path) from exc
+        meta = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "labels": [str(label) for label in labels],
+            "feature_config": feature_config.to_dict(),
+            "input_shape": [int(d) for d in model.input_shape[1:]],
+            "mean": _stats(mean), "std": _stats(std),
+            "train_config": None if train_config is None else train_config.to_dict(),
+            "history": _jsonable(history or {}), "metrics": _jsonable(metrics or {}),
+            "versions": library_versions(),
+            "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
+        }
+        with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _swap_into_place(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _swap_into_place(tmp: Path, path: Path) -> None:
+    """Rename the finished folder into place; an existing bundle is moved aside first and removed
+    only after the new one is in place (a crash in between leaves one complete bundle)."""
+    old = None
+    try:
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if old is not None and not path.exists():
+            os.replace(old, path)
+        raise ModelError(f"cannot write the bundle: {exc.strerror}", path=path) from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass
+class Bundle:
+    path: Path
+    model: Any
+    labels: tuple[str, ...]
+    feature_config: FeatureConfig
+    mean: np.ndarray | None
+    std: np.ndarray | None
+    train_config: dict | None
+    history: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.model.input_shape[1:])
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        return standardise(x, self.mean, self.std)
+
+    def predict_proba(self, x_features: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities (rows x classes) for raw features, standardised as in training."""
+        x = np.asarray(x_features, dtype=np.float32)
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise ModelError(f"features of shape {tuple(x.shape[1:])} do not fit this model's input "
+                             f"{self.input_shape}", path=self.path)
+        return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
+
+
+def _field(meta: dict, key: str, kind: type | tuple, path: Path):
+    if key not in meta:
+        raise ModelError(f"bundle.json lacks {key!r}: not a complete bundle", path=path)
+    value = meta[key]
+    if not isinstance(value, kind):
+        raise ModelError(f"bundle.json field {key!r} has the wrong type", path=path)
+    return value
+
+
+def _array(stats: dict | None, name: str, path: Path) -> np.ndarray | None:
+    if stats is None:
+        return None
+    try:
+        array = np.asarray(stats["values"], dtype=np.float32).reshape(stats["shape"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"standardisation {name} in bundle.json is malformed ({exc})", path=path) from exc
+    if not np.all(np.isfinite(array)):
+        raise ModelError(f"standardisation {name} in bundle.json holds non-finite values", path=path)
+    return array
+
+
+def read_bundle_meta(path: str | Path) -> dict:
+    """bundle.json, checked for format and version (cheap: no Keras). For lists of saved models."""
+    path = Path(path)
+    meta_path = path / META_FILE
+    if not path.exists():
+        raise ModelError("no such model bundle", path=path)
+    if not meta_path.is_file():
+        raise ModelError(f"not a model bundle (no {META_FILE} inside)", path=path)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{META_FILE} is unreadable or corrupt ({exc})", path=path) from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{META_FILE} is not an Instrument Studio bundle description", path=path)
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise ModelError("bundle format version missing", path=path)
+    if version > FORMAT_VERSION:
+        raise ModelError(f"made by a newer Instrument Studio (bundle format {version}; this version reads "
+                         f"up to {FORMAT_VERSION})", path=path, hint="update Instrument Studio")
+    if version < 1:
+        raise ModelError(f"unknown bundle format version {version}", path=path)
+    return meta
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and check a bundle completely, or raise ModelError saying what is wrong."""
+    path = Path(path)
+    meta = read_bundle_meta(path)
+    labels = _field(meta, "labels", list, path)
+    if len(labels) < 2 or not all(isinstance(label, str) for label in labels):
+        raise ModelError("bundle.json labels must be two or more class names", path=path)
+    try:
+        feature_config = FeatureConfig.from_dict(_field(meta, "feature_config", dict, path))
+    except ConfigError as exc:
+        raise ModelError(f"feature config in bundle.json is invalid: {exc.reason}", path=path) from exc
+    mean, std = _array(meta.get("mean"), "mean", path), _array(meta.get("std"), "std", path)
+    info = _field(meta, "model_file", dict, path)
+    model_path = path / MODEL_FILE
+    if not model_path.is_file():
+        raise ModelError(f"{MODEL_FILE} is missing from the bundle", path=path)
+    size = model_path.stat().st_size
+    if size != info.get("bytes"):
+        raise ModelError(f"{MODEL_FILE} is truncated or altered ({size} bytes, expected {info.get('bytes')})",
+                         path=path)
+    if _sha256(model_path) != info.get("sha256"):
+        raise ModelError(f"{MODEL_FILE} is corrupt (checksum mismatch)", path=path)
+    model = _load_keras(model_path, path, saved_with=(meta.get("versions") or {}).get("keras"))
+    out_classes = int(model.output_shape[-1])
+    if out_classes != len(labels):
+        raise ModelError(f"the model predicts {out_classes} classes but the bundle names {len(labels)}", path=path)
+    input_shape = tuple(int(d) for d in model.input_shape[1:])
+    for name, stats in (("mean", mean), ("std", std)):
+        if stats is not None and stats.shape and np.broadcast_shapes(stats.shape, input_shape) != input_shape:
+            raise ModelError(f"standardisation {name} of shape {stats.shape} does not fit the model input "
+                             f"{input_shape}", path=path)
+    return Bundle(path=path, model=model, labels=tuple(labels), feature_config=feature_config, mean=mean, std=std,
+                  train_config=meta.get("train_config"), history=meta.get("history") or {},
+                  metrics=meta.get("metrics") or {}, versions=meta.get("versions") or {})
+
+
+def _load_keras(model_path: Path, bundle: Path, *, saved_with: str | None):
+    import_tensorflow()
+    import keras
+
+    try:
+        # compile=False: inference needs no optimizer state, and it avoids rebuilding one.
+        return keras.saving.load_model(model_path, compile=False, safe_mode=True)
+    except StudioError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds here; every one means "unusable"
+        hint = None
+        if saved_with and saved_with.split(".")[0] != keras.__version__.split(".")[0]:
+            hint = f"saved with Keras {saved_with}, this is Keras {keras.__version__}"
+        raise ModelError(f"the Keras model cannot be loaded ({type(exc).__name__}: {exc})", path=bundle,
+                         hint=hint) from exc

@@ -1,0 +1,134 @@
+"""A finished training run as the app keeps it: the run list of the Training panel, and what the
+evaluation and experiment panels read (config, history, final metrics, duration, the trained model
+and the features it was trained on).
+
+In the GUI, anything that calls into the run's Keras model (predict, save) goes through
+core.learn.tfthread.run_in_tf_thread, like the training itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import FeatureConfig
+from ..errors import DatasetError, ModelError
+from .training import TrainConfig, TrainResult, evaluate_split
+
+
+@dataclass
+class TrainingRun:
+    id: int
+    config: TrainConfig
+    feature_config: FeatureConfig
+    dataset: str                    # what it was trained on, in words (a path or a name)
+    labels: tuple[str, ...]
+    history: dict[str, list[float]]
+    metrics: dict[str, float]       # last epoch's figures, best val accuracy, test accuracy
+    duration: float                 # seconds of model.fit
+    device: str
+    stop_reason: str
+    best_epoch: int | None
+    epochs_run: int
+    finished_at: float = field(default_factory=time.time)
+    result: TrainResult | None = None   # the model in memory (None once released)
+    data: Any = None                    # the FeatureSet trained on (its test split for evaluation)
+    bundle_path: str | None = None
+
+    @property
+    def name(self) -> str:
+        c = self.config
+        return f"run {self.id}: {c.model}, {c.optimizer} lr {c.learning_rate:g}, batch {c.batch_size}"
+
+    @classmethod
+    def from_result(cls, run_id: int, result: TrainResult, data, *, dataset: str) -> TrainingRun:
+        metrics = {**result.final_metrics(), **evaluate_split(result, data, "test")}
+        return cls(id=run_id, config=result.config, feature_config=result.feature_config, dataset=dataset,
+                   labels=result.labels, history=result.history, metrics=metrics, duration=result.train_seconds,
+                   device=result.device, stop_reason=result.stop_reason, best_epoch=result.best_epoch,
+                   epochs_run=result.epochs_run, result=result, data=data)
+
+    def save_bundle(self, path) -> str:
+        """Write this run's model as a bundle (core.learn.bundle); remembers where."""
+        from .bundle import save_bundle
+
+        if self.result is None:
+            raise ModelError("this run's model is no longer in memory; train it again to save it")
+        r = self.result
+        out = save_bundle(path, model=r.model, labels=r.labels, feature_config=r.feature_config, mean=r.mean,
+                          std=r.std, train_config=r.config, history=r.history,
+                          metrics={**self.metrics, "train_seconds": self.duration, "device": self.device,
+                                   "epochs_run": self.epochs_run, "stop_reason": self.stop_reason})
+        self.bundle_path = str(out)
+        return self.bundle_path
+
+
+STARTER = "starter"
+
+
+def load_features(source, cfg: FeatureConfig, *, on_event: Callable | None = None,
+                  should_stop: Callable[[], bool] | None = None, workers: int | None = None):
+    """A FeatureSet to train on, from: a Dataset object (e.g. the Dataset panel's), "starter" (the
+    built-in starter set), a saved feature set (features.json), a dataset project folder, or a source
+    folder in a layout the importers know (imported in memory, nothing written beside it). Features
+    come from the datasets' cached extraction (core.features.extraction)."""
+    from ..datasets import Dataset, import_dataset, is_dataset_folder
+    from ..features.extraction import load_feature_set
+    from ..features.featureset import FeatureSet
+
+    if isinstance(source, Dataset):
+        return load_feature_set(source, cfg, on_event=on_event, should_stop=should_stop, workers=workers,
+                                save=False)
+    if str(source) == STARTER:
+        from ..datasets.starter import starter_dataset
+
+        return load_feature_set(starter_dataset(on_event=on_event), cfg, on_event=on_event,
+                                should_stop=should_stop, workers=workers)
+    path = Path(source)
+    if not path.exists():
+        raise DatasetError("no such dataset folder", path=path)
+    if (path / "features.json").is_file():
+        return FeatureSet.load(path)
+    if is_dataset_folder(path):
+        return load_feature_set(path, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
+    dataset = import_dataset(path, layout="auto")
+    return load_feature_set(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, save=False)
+
+
+def feature_shape(cfg: FeatureConfig) -> tuple[int, ...]:
+    """The input shape `cfg` gives a model, found by running the real feature code on a quiet clip."""
+    import numpy as np
+
+    from ..features.clip import clip_features
+
+    seconds = max(cfg.clip_seconds, cfg.patch_seconds) + 0.1
+    quiet = np.random.default_rng(0).normal(0.0, 1e-3, int(seconds * cfg.mel.sr)).astype(np.float32)
+    return tuple(int(d) for d in clip_features(quiet, cfg).shape[1:])
+
+
+def describe_model(*, name: str, feature_config: FeatureConfig, input_shape=None, n_classes: int = 10,
+                   params: dict | None = None) -> str:
+    """The model summary as text, for an input of the given shape (or the one the features give)."""
+    from .models import model_summary
+
+    shape = tuple(input_shape) if input_shape is not None else feature_shape(feature_config)
+    summary = model_summary(name, shape, n_classes, **(params or {}))
+    return f"input {shape}, {n_classes} classes\n{summary.as_text()}"
+
+
+def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
+                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> TrainingRun:
+    """Everything a Training-panel run does off the GUI thread: features (unless given), training,
+    test metrics. Returns the TrainingRun for the run list."""
+    from .training import train
+
+    data = features if features is not None else load_features(source, feature_config, on_event=emit,
+                                                                should_stop=should_stop)
+    result = train(config, data, on_event=emit, should_stop=should_stop)
+    return TrainingRun.from_result(run_id, result, data, dataset=label)
+
+
+def save_run(run: TrainingRun, path: str) -> str:
+    return run.save_bundle(path)

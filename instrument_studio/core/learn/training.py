@@ -1,0 +1,297 @@
+"""Training a registry model on a FeatureSet: `train(cfg, data, *, on_event, should_stop)`.
+
+The run knows nothing of Qt: it reports through core.events (on_event) and listens through
+should_stop(), so the GUI worker, the CLI and the benchmark drive the same function. TensorFlow is
+imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import FeatureConfig, JsonConfig
+from ..errors import Cancelled, ConfigError, ModelError
+from ..events import Progress, TrainFinished, TrainStarted
+from ..features.featureset import FeatureSet, standardise
+from .models import MODELS, build_model
+from .tfthread import import_tensorflow
+
+OPTIMIZERS = ("adam", "sgd", "adadelta", "rmsprop")
+STOP_RULES = ("none", "target-accuracy", "early-stopping")
+
+# Why a run ended (TrainResult.stop_reason, TrainFinished.stop_reason).
+COMPLETED = "completed"
+REACHED_TARGET = "target-accuracy"
+EARLY_STOPPED = "early-stopping"
+USER_STOPPED = "stopped by user"
+
+
+@dataclass(frozen=True)
+class TrainConfig(JsonConfig):
+    """Everything that decides a run. Saved in every bundle; same config + seed -> same curves on the CPU.
+
+    validation_split: fraction of the training rows held out for validation (whole clips, stratified)
+    when the FeatureSet has no "val" split. stop_rule "target-accuracy" is the course's TrainToAccuracy
+    (val accuracy above `threshold` for `patience` epochs in a row); "early-stopping" stops when val
+    accuracy has not improved for `patience` epochs. restore_best: end with the weights of the epoch
+    with the best validation accuracy.
+    """
+
+    model: str = "mlp"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    batch_size: int = 128
+    epochs: int = 10
+    validation_split: float = 0.2
+    class_weights: bool = False
+    seed: int = 0
+    stop_rule: str = "none"
+    threshold: float = 0.98
+    patience: int = 3
+    restore_best: bool = True
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if not isinstance(self.model_params, dict):
+            raise ConfigError(f"model_params must be a mapping, got {type(self.model_params).__name__}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ConfigError(f"learning rate must be positive, got {self.learning_rate}")
+        if int(self.batch_size) < 1:
+            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
+        if int(self.epochs) < 1:
+            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
+        if not 0.0 <= self.validation_split < 1.0:
+            raise ConfigError(f"validation split must be in [0, 1), got {self.validation_split}")
+        if self.stop_rule not in STOP_RULES:
+            raise ConfigError(f"stop rule must be one of {', '.join(STOP_RULES)}, got {self.stop_rule!r}")
+        if self.stop_rule == "target-accuracy" and not 0.0 < self.threshold <= 1.0:
+            raise ConfigError(f"target accuracy must be in (0, 1], got {self.threshold}")
+        if self.stop_rule != "none" and int(self.patience) < 1:
+            raise ConfigError(f"patience must be at least 1 epoch, got {self.patience}")
+
+    def __hash__(self) -> int:  # model_params is a dict; hash its JSON form instead
+        return hash(self.to_json())
+
+
+@dataclass
+class TrainResult:
+    """A finished run: the model (best weights when restore_best), its curves and how it ended."""
+
+    model: Any
+    config: TrainConfig
+    history: dict[str, list[float]]
+    epochs_run: int
+    train_seconds: float
+    device: str
+    stop_reason: str
+    best_epoch: int | None
+    mean: np.ndarray | None
+    std: np.ndarray | None
+    labels: tuple[str, ...]
+    feature_config: FeatureConfig
+    n_train: int
+    n_val: int
+    restored_best: bool = False
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        return standardise(x, self.mean, self.std)
+
+    def predict_proba(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
+
+    def final_metrics(self) -> dict[str, float]:
+        """Last epoch's figures and the best epoch's validation accuracy."""
+        out = {k: v[-1] for k, v in self.history.items() if v}
+        if self.best_epoch:
+            out["best_val_accuracy"] = self.history["val_accuracy"][self.best_epoch - 1]
+        return out
+
+
+def detect_device() -> str:
+    """'GPU: <name>' for the first visible GPU (Keras trains there by default), else 'CPU'."""
+    tf = import_tensorflow()
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    try:
+        details = tf.config.experimental.get_device_details(gpus[0])
+    except (ValueError, RuntimeError):
+        details = {}
+    name = details.get("device_name") or gpus[0].name
+    more = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
+    return f"GPU: {name}{more}"
+
+
+def make_optimizer(name: str, learning_rate: float):
+    import keras
+
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True)
+    if name == "adadelta":
+        return keras.optimizers.Adadelta(learning_rate=learning_rate)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=learning_rate)
+    raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+
+
+@dataclass
+class _Split:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def split_validation(data: FeatureSet, fraction: float, seed: int) -> _Split:
+    """The dataset's own "val" split when it has one; else `fraction` of the training clips (whole
+    clips, so patches of one clip never land on both sides), stratified by class where possible."""
+    from sklearn.model_selection import train_test_split
+
+    x, y = data.x["train"], np.asarray(data.y["train"])
+    if data.n("val") > 0:
+        return _Split(x, y, data.x["val"], np.asarray(data.y["val"]))
+    if fraction <= 0:
+        return _Split(x, y, x[:0], y[:0])
+    groups = data.groups.get("train")
+    groups = np.arange(len(y)) if groups is None or len(groups) != len(y) else np.asarray(groups)
+    unique, first = np.unique(groups, return_index=True)
+    if len(unique) < 2:
+        raise ModelError("need at least two training clips to hold some out for validation")
+    try:
+        _, val_groups = train_test_split(unique, test_size=fraction, random_state=seed, stratify=y[first])
+    except ValueError:  # a class with a single clip cannot be stratified
+        _, val_groups = train_test_split(unique, test_size=fraction, random_state=seed)
+    is_val = np.isin(groups, val_groups)
+    return _Split(x[~is_val], y[~is_val], x[is_val], y[is_val])
+
+
+def _standardisation(x_train: np.ndarray, data: FeatureSet) -> tuple[np.ndarray, np.ndarray]:
+    """Fit on the rows actually trained on (FeatureSet's own rule, e.g. per-band for sequences)."""
+    view = FeatureSet(labels=data.labels, config=data.config, x={"train": x_train}, y={"train": np.zeros(len(x_train))})
+    view.fit_standardisation()
+    return view.mean, view.std
+
+
+def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
+
+    Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
+    TrainFinished. should_stop() is asked after every batch; a stop ends the run at once and keeps
+    the best weights so far. Raises Cancelled when stopped before the first epoch finished.
+    """
+    emit = on_event or (lambda event: None)
+    stop = should_stop or (lambda: False)
+    if data.n("train") == 0:
+        raise ModelError("the feature set has no training rows")
+    emit(Progress("training", 0, None, "preparing data"))
+    split = split_validation(data, cfg.validation_split, cfg.seed)
+    if len(split.x_val) == 0 and cfg.stop_rule != "none":
+        raise ConfigError(f"stop rule {cfg.stop_rule} needs validation data; set a validation split above 0")
+    mean, std = _standardisation(split.x_train, data)
+    x_train = ((split.x_train - mean) / std).astype(np.float32)
+    x_val = ((split.x_val - mean) / std).astype(np.float32)
+    y_train, y_val = split.y_train.astype(np.int64), split.y_val.astype(np.int64)
+
+    emit(Progress("training", 0, None, "starting TensorFlow"))
+    tf = import_tensorflow()
+    import keras
+
+    from .callbacks import _classes
+
+    classes = _classes()
+    device = detect_device()
+    if stop():
+        raise Cancelled("training stopped before it started")
+    # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves.
+    keras.utils.set_random_seed(int(cfg.seed))
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
+    model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    class_weight = None
+    if cfg.class_weights:
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(y_train)
+        weights = compute_class_weight("balanced", classes=present, y=y_train)
+        class_weight = {int(c): float(w) for c, w in zip(present, weights, strict=True)}
+
+    keep = classes["KeepBest"]()
+    bridge = classes["KerasBridge"](on_event=emit, should_stop=stop, n_train=len(x_train),
+                                    batch_size=cfg.batch_size, best=keep.tracker)
+    callbacks = [keep]  # before the bridge, so EpochEnd carries this epoch's best
+    rule = None
+    if cfg.stop_rule == "target-accuracy":
+        rule = classes["TrainToAccuracy"](cfg.threshold, cfg.patience)
+    elif cfg.stop_rule == "early-stopping":
+        rule = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=int(cfg.patience),
+                                             restore_best_weights=False)
+    if rule is not None:
+        callbacks.append(rule)
+    callbacks.append(bridge)
+
+    batches = math.ceil(len(x_train) / cfg.batch_size)
+    emit(TrainStarted(model=cfg.model, n_train=len(x_train), n_val=len(x_val), batch_size=int(cfg.batch_size),
+                      batches_per_epoch=batches, epochs=int(cfg.epochs), device=device,
+                      n_params=int(model.count_params()), config=cfg.to_dict()))
+    from .callbacks import UserStop
+
+    t0 = time.perf_counter()
+    reason = COMPLETED
+    try:
+        model.fit(x_train, y_train, batch_size=int(cfg.batch_size), epochs=int(cfg.epochs), shuffle=True,
+                  validation_data=(x_val, y_val) if len(x_val) else None, class_weight=class_weight,
+                  callbacks=callbacks, verbose=0)
+    except UserStop:
+        reason = USER_STOPPED
+    except (ValueError, tf.errors.OpError) as exc:
+        raise ModelError(f"training {cfg.model} failed: {exc}") from exc
+    seconds = time.perf_counter() - t0
+    epochs_run = len(keep.history["loss"])
+    if reason == USER_STOPPED and epochs_run == 0:
+        # No finished epoch: no validated weights worth keeping, and no curve to list.
+        raise Cancelled("training stopped before its first epoch finished")
+    if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
+        reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
+    restored = bool(cfg.restore_best) and keep.restore()
+    result = TrainResult(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},
+                         epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
+                         best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
+                         feature_config=data.config, n_train=len(x_train), n_val=len(x_val), restored_best=restored)
+    emit(TrainFinished(epochs_run=epochs_run, stop_reason=reason, best_epoch=result.best_epoch,
+                       train_seconds=seconds, device=device, history=result.history))
+    return result
+
+
+def evaluate_split(result: TrainResult, data: FeatureSet, split: str = "test") -> dict[str, float]:
+    """Accuracy on a split: per row and, where rows are patches of clips, per clip (mean probability)."""
+    from sklearn.metrics import accuracy_score
+
+    if data.n(split) == 0:
+        return {}
+    y = np.asarray(data.y[split])
+    proba = result.predict_proba(data.x[split])
+    out = {f"{split}_accuracy": float(accuracy_score(y, proba.argmax(axis=1)))}
+    groups = data.groups.get(split)
+    if groups is not None and len(groups) == len(y) and len(np.unique(groups)) < len(y):
+        unique, index = np.unique(groups, return_inverse=True)
+        sums = np.zeros((len(unique), proba.shape[1]))
+        np.add.at(sums, index, proba)
+        clip_y = np.zeros(len(unique), dtype=y.dtype)
+        clip_y[index] = y
+        out[f"{split}_clip_accuracy"] = float(accuracy_score(clip_y, sums.argmax(axis=1)))
+    return out

@@ -1,0 +1,301 @@
+"""Prediction with a trained bundle: a whole file with a per-second timeline, a folder, a window.
+
+Every path goes through `features.clip_features` with the bundle's own FeatureConfig and is
+standardised with the bundle's own statistics: the code that made the training rows, unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..audio.audiofile import AUDIO_EXTENSIONS, load, resample
+from ..errors import Cancelled, FeatureError, StudioError
+from ..fileio import atomic_path
+from ..resources import resource_path
+
+# Below this RMS (dB re full scale) a window holds no instrument worth naming.
+SILENCE_DB = -60.0
+# A sample at or above this magnitude is taken as clipped.
+CLIP_LEVEL = 0.999
+# Clipping is reported when more than this share of a window's samples are clipped.
+CLIP_SHARE = 0.001
+# Below this top probability the answer is reported as uncertain.
+CONFIDENT = 0.5
+# Fades applied to the ends of windows cut from a longer signal (timeline steps, live windows).
+TAPER_S = 0.02
+# Batches up to this many rows skip Keras' predict() (see Predictor.proba_of_rows).
+SMALL_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A whole file's answer: `probabilities` per class (in bundle label order), and a timeline of
+    class probabilities, one row per `step` seconds starting at `times`."""
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray        # (classes,)
+    times: np.ndarray                # (steps,) start of each timeline step, seconds
+    timeline: np.ndarray             # (steps, classes)
+    silent: np.ndarray               # (steps,) bool: the step is below SILENCE_DB
+    step: float = 1.0
+    duration: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return self.labels[int(np.argmax(self.probabilities))]
+
+    @property
+    def probability(self) -> float:
+        return float(np.max(self.probabilities))
+
+    def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+    def to_dict(self, path: str | None = None) -> dict:
+        """The JSON shape of `instrument-studio predict --json` (one entry per file)."""
+        return {
+            "path": path, "label": self.label, "probability": self.probability,
+            "probabilities": {label: float(p) for label, p in self.ranked()},
+            "timeline": [{"start": float(t), "end": float(min(t + self.step, self.duration)),
+                          "label": self.labels[int(np.argmax(row))], "probability": float(np.max(row)),
+                          "silent": bool(s)}
+                         for t, row, s in zip(self.times, self.timeline, self.silent, strict=True)],
+        }
+
+
+def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
+    """A copy with short half-Hann fades at both ends. A window cut out of a longer signal starts
+    and stops abruptly, which the first and last frames see as a broadband click that no training
+    clip (a recording, with its own onset and decay) has."""
+    y = np.array(y, dtype=np.float32)
+    n = min(int(seconds * sr), len(y) // 4)
+    if n > 1:
+        ramp = np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float32)) ** 2
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+    return y
+
+
+def level_db(y: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if len(y) else 0.0
+    return 20.0 * math.log10(max(rms, 1e-10))
+
+
+def clipped_share(y: np.ndarray) -> float:
+    return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0
+
+
+class Predictor:
+    """A loaded bundle ready to predict (thread-safe for one caller at a time)."""
+
+    def __init__(self, bundle, *, runner=None):
+        self.bundle = bundle
+        self.config = bundle.feature_config
+        self.labels = tuple(bundle.labels)
+        self.sr = self.config.mel.sr
+        # runner(fn, *args) runs the model call somewhere else: the GUI passes
+        # core.learn.tfthread.run_in_tf_thread so TensorFlow never runs on a reused pool thread.
+        self.runner = runner
+
+    @property
+    def window_seconds(self) -> float:
+        """The shortest audio that gives the model a full input (one patch, or one second)."""
+        if self.config.kind in ("mel-patches", "musicnn"):
+            return max(1.0, self.config.patch_seconds)
+        return 1.0
+
+    # --- the single path from samples to probabilities -------------------------------------
+    def rows(self, y: np.ndarray) -> np.ndarray:
+        from ..features.clip import clip_features
+
+        return clip_features(np.asarray(y, dtype=np.float32), self.config)
+
+    def proba_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        if self.runner is not None:
+            return self.runner(self._proba_of_rows, rows)
+        return self._proba_of_rows(rows)
+
+    def _proba_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.float32)
+        model = getattr(self.bundle, "model", None)
+        if len(rows) <= SMALL_BATCH and model is not None and hasattr(self.bundle, "standardise"):
+            if tuple(rows.shape[1:]) != tuple(self.bundle.input_shape):
+                raise FeatureError(f"features of shape {tuple(rows.shape[1:])} do not fit this model's "
+                                   f"input {tuple(self.bundle.input_shape)}")
+            # Keras' predict() builds a data pipeline per call (tens of ms); calling the model on
+            # a small batch directly takes a few: what keeps live prediction under 50 ms.
+            out = model(self.bundle.standardise(rows), training=False)
+            return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float64)
+        return np.asarray(self.bundle.predict_proba(rows), dtype=np.float64)
+
+    def predict_window(self, y: np.ndarray) -> np.ndarray:
+        """Class probabilities of one stretch of audio at self.sr: the mean over its rows
+        (patches), the same as the mean aggregation of evaluation."""
+        return self.proba_of_rows(self.rows(y)).mean(axis=0)
+
+    def predict(self, y: np.ndarray, sr: int, *, step: float = 1.0) -> Prediction:
+        """Probabilities for the whole signal and for each `step` seconds of it."""
+        y = resample(np.asarray(y, dtype=np.float32).reshape(-1), int(sr), self.sr)
+        if len(y) == 0:
+            raise FeatureError("no audio to predict from (0 samples)")
+        duration = len(y) / self.sr
+        whole = self.predict_window(y)
+        n_steps = max(1, math.ceil(duration / step - 1e-9))
+        hop = int(round(step * self.sr))
+        width = int(round(max(step, self.window_seconds) * self.sr))
+        # Windows centred on each step, shifted inside the signal where they would run off it.
+        windows, silent = [], np.zeros(n_steps, dtype=bool)
+        for i in range(n_steps):
+            centre = i * hop + hop // 2
+            a = max(0, min(centre - width // 2, len(y) - width))
+            seg = y[a:a + width]
+            silent[i] = level_db(y[i * hop:(i + 1) * hop]) < SILENCE_DB
+            windows.append(self.rows(taper(seg, self.sr)))
+        counts = [len(w) for w in windows]
+        proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
+        bounds = np.cumsum([0, *counts])
+        timeline = np.stack([proba[bounds[i]:bounds[i + 1]].mean(axis=0) for i in range(n_steps)])
+        return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
+                          timeline=timeline, silent=silent, step=step, duration=duration)
+
+    def predict_file(self, path: str | Path, **kwargs) -> Prediction:
+        y, sr = load(path, sr=self.sr)
+        return self.predict(y, sr, **kwargs)
+
+
+# --- folders ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileResult:
+    """One row of a folder prediction: a prediction, or the reason there is none."""
+
+    path: str
+    index: int                       # 0-based position in the list of files
+    total: int
+    prediction: Prediction | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.prediction is not None
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        return self.prediction.ranked(k) if self.prediction is not None else []
+
+
+def audio_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The audio files named, and those inside named folders (recursively, sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS))
+        else:
+            out.append(p)
+    return out
+
+
+def predict_files(predictor: Predictor, paths: Sequence[str | Path], *,
+                  should_stop: Callable[[], bool] | None = None) -> Iterator[FileResult]:
+    """One FileResult per file, as each finishes. A file that cannot be read or predicted gives an
+    error row and the rest carry on."""
+    files = audio_files(paths)
+    for i, path in enumerate(files):
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"prediction cancelled after {i} of {len(files)} files")
+        try:
+            pred = predictor.predict_file(path)
+        except StudioError as exc:
+            yield FileResult(path=str(path), index=i, total=len(files), error=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - one odd file must not end a folder's run
+            yield FileResult(path=str(path), index=i, total=len(files),
+                             error=f"unexpected error ({type(exc).__name__}: {exc})")
+        else:
+            yield FileResult(path=str(path), index=i, total=len(files), prediction=pred)
+
+
+CSV_COLUMNS = ("path", "label", "probability", "top3", "error")
+
+
+def write_predictions_csv(path: str | Path, results: Iterable[FileResult]) -> Path:
+    """file, top class, probability, the top three as 'label:prob; ...', and any error."""
+    path = Path(path)
+    with atomic_path(path, suffix=".csv.part") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            for r in results:
+                if r.prediction is None:
+                    writer.writerow([r.path, "", "", "", r.error])
+                else:
+                    top3 = "; ".join(f"{label}:{p:.4f}" for label, p in r.top(3))
+                    writer.writerow([r.path, r.prediction.label, f"{r.prediction.probability:.4f}", top3, ""])
+    return path
+
+
+@dataclass
+class WindowVerdict:
+    """What a single live window says, honestly: `state` is "confident" or "uncertain", and
+    `reason` says why an uncertain answer is uncertain."""
+
+    probabilities: np.ndarray | None
+    state: str
+    reason: str = ""
+    level_db: float = -200.0
+    clipped: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float = CONFIDENT) -> WindowVerdict:
+    """Predict one live window, saying "uncertain" when it is silent, clips, or the top class
+    falls below `confident`. Silence is not sent to the model at all."""
+    db = level_db(y)
+    share = clipped_share(y)
+    if db < SILENCE_DB:
+        return WindowVerdict(None, "uncertain", "silent input", db, share)
+    proba = predictor.predict_window(taper(y, predictor.sr))
+    if share > CLIP_SHARE:
+        return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
+    top = float(np.max(proba))
+    if top < confident:
+        return WindowVerdict(proba, "uncertain", f"low confidence (top {top:.0%})", db, share)
+    return WindowVerdict(proba, "confident", "", db, share)
+
+
+# --- the model the app ships ------------------------------------------------------------------
+# Found through core.resources, not this file's own path, so it stays right wherever the module sits.
+DEFAULT_MODEL = resource_path("default_model")
+
+
+def default_model_path() -> Path:
+    """The bundle shipped with the app (trained on the starter set; see its MODEL_CARD.md)."""
+    if not (DEFAULT_MODEL / "bundle.json").is_file():
+        from ..errors import ModelError
+
+        raise ModelError("the default model is missing from this installation", path=DEFAULT_MODEL,
+                         hint="pass --model BUNDLE, or regenerate it with packaging/make_default_model.py")
+    return DEFAULT_MODEL
+
+
+def load_predictor(path: str | Path | None = None) -> Predictor:
+    """A Predictor for the bundle at `path` (None: the default model). Imports TensorFlow."""
+    from ..learn.bundle import load_bundle
+
+    return Predictor(load_bundle(default_model_path() if path is None else path))
+
+
+def clip_audio(clip: str, mel) -> tuple[np.ndarray, int, np.ndarray]:
+    """A data set clip for listening and looking: (mono samples, rate, log-mel in dB) at mel.sr.
+    Rows of feature arrays ("file.npy#row") have no audio and say so."""
+    from ..errors import AudioFormatError
+    from ..features.mel import log_mel
+
+    if "#" in clip and clip.split("#", 1)[0].endswith(".npy"):
+        raise AudioFormatError("this item is a row of a feature array: it has no audio to play", path=clip)
+    y, sr = load(clip, sr=mel.sr)
+    return y, sr, log_mel(y, mel)

@@ -1,0 +1,127 @@
+"""Live prediction: the most recent window of the live pipeline, several times a second, in a
+thread of its own, with an honest "uncertain" when the input is silent, clips or the model
+hesitates.
+
+    live = LivePredictor(predictor)
+    live.attach(pipeline)          # core.live.pipeline.LivePipeline (or anything with the same listener API)
+    ... live.poll() -> [LivePrediction, ...] on the GUI's frame clock ...
+    live.detach()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from ..events import LivePrediction, LivePredictionFailed
+from .inference import CONFIDENT, Predictor, judge_window
+
+# Predictions per second: above the 4 the Live panel promises, with room for a slow frame.
+DEFAULT_RATE_HZ = 6.0
+
+
+class LivePredictor:
+    def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
+                 window_seconds: float | None = None, confident: float = CONFIDENT,
+                 on_result: Callable[[LivePrediction], None] | None = None):
+        # Its own view of the bundle, calling the model directly: this is a plain thread of its
+        # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
+        self.predictor = Predictor(predictor.bundle)
+        self.period = 1.0 / rate_hz
+        self.window_seconds = window_seconds or predictor.window_seconds
+        self.confident = confident
+        self.on_result = on_result
+        self._pipeline = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._fresh = threading.Event()
+        self._newest_time = 0.0       # when the newest audio reached us (monotonic)
+        self._samples_seen = 0
+        self._results: deque = deque(maxlen=64)
+        self.latencies: deque[float] = deque(maxlen=1000)
+        self.count = 0
+
+    # --- wiring ----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def attach(self, pipeline) -> None:
+        """Listen to `pipeline` (add_listener / remove_listener / latest_audio) and start."""
+        self.detach()
+        self._pipeline = pipeline
+        self._samples_seen = 0
+        self._stop.clear()
+        pipeline.add_listener(self._on_block)
+        self._thread = threading.Thread(target=self._run, name="live-predictor", daemon=True)
+        self._thread.start()
+
+    def detach(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.remove_listener(self._on_block)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            self._fresh.set()
+            thread.join(timeout=5)
+        self._pipeline = None
+
+    def poll(self) -> list:
+        """Results (LivePrediction, LivePredictionFailed) since the last poll, oldest first."""
+        out = []
+        while self._results:
+            out.append(self._results.popleft())
+        return out
+
+    # --- threads ---------------------------------------------------------------------------
+    def _on_block(self, block: np.ndarray, sr: int, first: int) -> None:
+        # The pipeline's thread: note the arrival and wake the predictor, nothing more.
+        self._samples_seen = first + len(block)
+        self._newest_time = time.monotonic()
+        self._fresh.set()
+
+    def _run(self) -> None:
+        next_due = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now < next_due:
+                self._stop.wait(next_due - now)
+                continue
+            # Predict as soon as the next block lands, not whenever the timer says: the window
+            # then ends with audio that is fresh to the millisecond.
+            self._fresh.clear()
+            fresh = self._fresh.wait(timeout=0.5)
+            if self._stop.is_set():
+                return
+            if not fresh:
+                continue  # no new audio: the last answer stands (the view marks it stale)
+            next_due = max(next_due + self.period, time.monotonic())
+            try:
+                self._predict_once()
+            except Exception as exc:  # noqa: BLE001 - reported, and the next window is tried
+                self._results.append(LivePredictionFailed(
+                    message=f"live prediction failed ({type(exc).__name__}: {exc})"))
+
+    def _predict_once(self) -> LivePrediction | None:
+        pipeline = self._pipeline
+        if pipeline is None:
+            return None
+        window_time = self._newest_time
+        y = pipeline.latest_audio(self.window_seconds)
+        if len(y) < int(0.25 * self.window_seconds * self.predictor.sr):
+            return None  # just started: not enough audio for an answer worth showing
+        verdict = judge_window(self.predictor, y, confident=self.confident)
+        result = LivePrediction(labels=self.predictor.labels, probabilities=verdict.probabilities,
+                                state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
+                                window_time=window_time, result_time=time.monotonic(),
+                                window_seconds=len(y) / self.predictor.sr)
+        self.count += 1
+        self.latencies.append(result.latency)
+        self._results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
+        return result
