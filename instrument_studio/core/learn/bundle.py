@@ -81,7 +81,8 @@ def _stats(array: np.ndarray | None) -> dict | None:
 
 
 def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
-                train_config=None, history: dict | None = None, metrics: dict | None = None) -> Path:
+                train_config=None, history: dict | None = None, metrics: dict | None = None,
+                unknown_threshold: float | None = None) -> Path:
     """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
     path = Path(path)
     if path.exists() and not (path / META_FILE).is_file():
@@ -106,6 +107,7 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
             "mean": _stats(mean), "std": _stats(std),
             "train_config": None if train_config is None else train_config.to_dict(),
             "history": _jsonable(history or {}), "metrics": _jsonable(metrics or {}),
+            "unknown_threshold": None if unknown_threshold is None else float(unknown_threshold),
             "versions": library_versions(),
             "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         }
@@ -150,6 +152,8 @@ class Bundle:
     history: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    # Below this probability of its best class the answer is "unknown" (predict.inference.decide).
+    unknown_threshold: float | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -246,7 +250,16 @@ def load_bundle(path: str | Path) -> Bundle:
                              f"{input_shape}", path=path)
     return Bundle(path=path, model=model, labels=tuple(labels), feature_config=feature_config, mean=mean, std=std,
                   train_config=meta.get("train_config"), history=meta.get("history") or {},
-                  metrics=meta.get("metrics") or {}, versions=meta.get("versions") or {})
+                  metrics=meta.get("metrics") or {}, versions=meta.get("versions") or {},
+                  unknown_threshold=_threshold(meta.get("unknown_threshold"), path))
+
+
+def _threshold(value, path: Path) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ModelError("bundle.json unknown_threshold must be a probability between 0 and 1", path=path)
+    return float(value)
 
 
 def _load_keras(model_path: Path, bundle: Path, *, saved_with: str | None):

@@ -33,6 +33,40 @@ TAPER_S = 0.02
 SMALL_BATCH = 64
 
 
+# The answer for a sound unlike every class a model knows. A bundle may also have a class of this
+# name (trained on speech, noise and other instruments); it is never the "nearest" class.
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One decision over class probabilities: the label ("unknown" when the best known class is
+    below the bundle's threshold or the unknown class wins), its probability, and the nearest
+    known class with its probability (kept when the answer is "unknown")."""
+
+    label: str
+    probability: float
+    nearest: str
+    nearest_probability: float
+
+    @property
+    def unknown(self) -> bool:
+        return self.label == UNKNOWN
+
+
+def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float | None = None) -> Answer:
+    """The answer a model with an open set gives: see Answer. Without a threshold and without an
+    unknown class this is the plain arg-max."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    known = np.array([label != UNKNOWN for label in labels])
+    best = int(np.argmax(np.where(known, p, -np.inf))) if known.any() else int(np.argmax(p))
+    nearest, p_near = labels[best], float(p[best])
+    top = int(np.argmax(p))
+    if labels[top] == UNKNOWN or (threshold is not None and p_near < threshold):
+        return Answer(UNKNOWN, 1.0 - p_near, nearest, p_near)
+    return Answer(nearest, p_near, nearest, p_near)
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A whole file's answer: `probabilities` per class (in bundle label order), and a timeline of
@@ -45,14 +79,22 @@ class Prediction:
     silent: np.ndarray               # (steps,) bool: the step is below SILENCE_DB
     step: float = 1.0
     duration: float = 0.0
+    unknown_threshold: float | None = None   # the bundle's: below it the answer is "unknown"
+
+    @property
+    def answer(self) -> Answer:
+        return decide(self.probabilities, self.labels, self.unknown_threshold)
 
     @property
     def label(self) -> str:
-        return self.labels[int(np.argmax(self.probabilities))]
+        return self.answer.label
 
     @property
     def probability(self) -> float:
-        return float(np.max(self.probabilities))
+        return self.answer.probability
+
+    def step_answers(self) -> list[Answer]:
+        return [decide(row, self.labels, self.unknown_threshold) for row in self.timeline]
 
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
         order = np.argsort(-self.probabilities, kind="stable")[:k]
@@ -60,13 +102,15 @@ class Prediction:
 
     def to_dict(self, path: str | None = None) -> dict:
         """The JSON shape of `instrument-studio predict --json` (one entry per file)."""
+        whole = self.answer
         return {
-            "path": path, "label": self.label, "probability": self.probability,
+            "path": path, "label": whole.label, "probability": whole.probability,
+            "nearest": whole.nearest, "nearest_probability": whole.nearest_probability,
             "probabilities": {label: float(p) for label, p in self.ranked()},
             "timeline": [{"start": float(t), "end": float(min(t + self.step, self.duration)),
-                          "label": self.labels[int(np.argmax(row))], "probability": float(np.max(row)),
-                          "silent": bool(s)}
-                         for t, row, s in zip(self.times, self.timeline, self.silent, strict=True)],
+                          "label": a.label, "probability": a.probability, "nearest": a.nearest,
+                          "nearest_probability": a.nearest_probability, "silent": bool(s)}
+                         for t, a, s in zip(self.times, self.step_answers(), self.silent, strict=True)],
         }
 
 
@@ -99,6 +143,7 @@ class Predictor:
         self.bundle = bundle
         self.config = bundle.feature_config
         self.labels = tuple(bundle.labels)
+        self.unknown_threshold = getattr(bundle, "unknown_threshold", None)
         self.sr = self.config.mel.sr
         # runner(fn, *args) runs the model call somewhere else: the GUI passes
         # core.learn.tfthread.run_in_tf_thread so TensorFlow never runs on a reused pool thread.
@@ -163,7 +208,8 @@ class Predictor:
         bounds = np.cumsum([0, *counts])
         timeline = np.stack([proba[bounds[i]:bounds[i + 1]].mean(axis=0) for i in range(n_steps)])
         return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
-                          timeline=timeline, silent=silent, step=step, duration=duration)
+                          timeline=timeline, silent=silent, step=step, duration=duration,
+                          unknown_threshold=self.unknown_threshold)
 
     def predict_file(self, path: str | Path, **kwargs) -> Prediction:
         y, sr = load(path, sr=self.sr)
@@ -261,9 +307,12 @@ def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float = CONF
     proba = predictor.predict_window(taper(y, predictor.sr))
     if share > CLIP_SHARE:
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
-    top = float(np.max(proba))
-    if top < confident:
-        return WindowVerdict(proba, "uncertain", f"low confidence (top {top:.0%})", db, share)
+    answer = decide(proba, predictor.labels, predictor.unknown_threshold)
+    if answer.unknown:
+        return WindowVerdict(proba, "uncertain", f"not an instrument it knows (nearest: {answer.nearest} "
+                                                 f"{answer.nearest_probability:.0%})", db, share)
+    if answer.probability < confident:
+        return WindowVerdict(proba, "uncertain", f"low confidence (top {answer.probability:.0%})", db, share)
     return WindowVerdict(proba, "confident", "", db, share)
 
 
