@@ -26,13 +26,22 @@ MID_FILTERS = 64             # MTT_musicnn / MSD_musicnn mid end
 POOLED = 2 * (2 * FRONT_FILTERS + 3 * TEMPORAL_FILTERS + 3 * MID_FILTERS)   # 1506: max + mean of 753
 
 
-def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn", tagger: bool = False):
-    """Keras model: (n_frames, 96) log-mel -> 1506 pooled features (max over time of the 753
-    front/mid-end channels, then their mean). Layer names follow the checkpoint's variables.
-    tagger: also the tagging back end's outputs, [pooled, penultimate (200), tag probabilities (50)]."""
+EMBEDDING_PARTS = {"max": 753, "mean": 753, "penultimate": 200, "tags": 50}
+
+
+def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
+                    parts: tuple[str, ...] = ("max", "mean")):
+    """Keras model: (n_frames, 96) log-mel -> the concatenated `parts` of musicnn's description of
+    the window: "max" / "mean" over time of the 753 front/mid-end channels (the 1506-d pooled
+    layer is max + mean), "penultimate" (the tagging back end's 200-d layer) and "tags" (the logits
+    of the 50 tags: guitar, piano, violin, strings, flute, vocal, ...). Layer names follow the
+    checkpoint's variables, so load_weights can fill them."""
     import keras
     from keras import layers
 
+    unknown = set(parts) - set(EMBEDDING_PARTS)
+    if unknown or not parts:
+        raise ValueError(f"unknown embedding part(s) {sorted(unknown)}; choose from {list(EMBEDDING_PARTS)}")
     inp = keras.Input((n_frames, N_MELS), name=f"{name}_mel")
     x = layers.Reshape((n_frames, N_MELS, 1), name=f"{name}_expand")(inp)
     x = layers.BatchNormalization(name="batch_normalization")(x)
@@ -65,17 +74,17 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn", tagger: 
         h = c if i == 0 else layers.Add(name=f"{name}_res{i}")([c, h])
         mids.append(h)
     feats = layers.Concatenate(axis=-1, name=f"{name}_features")([front, *mids])
-    pooled = layers.Concatenate(name=f"{name}_pooled")([
-        layers.GlobalMaxPooling1D(name=f"{name}_max")(feats),
-        layers.GlobalAveragePooling1D(name=f"{name}_mean")(feats),
-    ])
-    if not tagger:
-        return keras.Model(inp, pooled, name=name)
-    h = layers.BatchNormalization(name="batch_normalization_9")(pooled)
-    h = layers.Dense(200, activation="relu", name="dense")(h)
-    penultimate = layers.BatchNormalization(name="batch_normalization_10")(h)
-    tags = layers.Dense(50, activation="sigmoid", name="dense_1")(penultimate)
-    return keras.Model(inp, [pooled, penultimate, tags], name=name)
+    out = {"max": layers.GlobalMaxPooling1D(name=f"{name}_max")(feats),
+           "mean": layers.GlobalAveragePooling1D(name=f"{name}_mean")(feats)}
+    if {"penultimate", "tags"} & set(parts):
+        pooled = layers.Concatenate(name=f"{name}_pooled")([out["max"], out["mean"]])
+        h = layers.BatchNormalization(name="batch_normalization_9")(pooled)
+        h = layers.Dense(200, activation="relu", name="dense")(h)
+        out["penultimate"] = layers.BatchNormalization(name="batch_normalization_10")(h)
+        out["tags"] = layers.Dense(50, name="dense_1")(out["penultimate"])   # logits of the tags
+    chosen = [out[p] for p in parts]
+    result = chosen[0] if len(chosen) == 1 else layers.Concatenate(name=f"{name}_embedding")(chosen)
+    return keras.Model(inp, result, name=name)
 
 
 # The checkpoint flattens (753, [max, mean]) interleaved; build_embedding concatenates all maxima,

@@ -28,9 +28,21 @@ MUSICNN_WHEEL = "musicnn==0.1.0"
 SILENT_DB = -50.0
 
 
+def part(emb: np.ndarray, parts: tuple[str, ...]) -> np.ndarray:
+    """The columns of the chosen parts out of a cached embedding (CACHED_PARTS, in that order)."""
+    from ..learn.musicnn import EMBEDDING_PARTS
+
+    starts, at = {}, 0
+    for name in CACHED_PARTS:
+        starts[name] = at
+        at += EMBEDDING_PARTS[name]
+    return np.concatenate([emb[:, starts[p]:starts[p] + EMBEDDING_PARTS[p]] for p in parts], axis=1)
+
+
 @dataclass(frozen=True)
 class Embedded:
-    """One item's windows: embeddings (windows x 1506) and each window's RMS level in dB."""
+    """One item's windows: embeddings (windows x every CACHED_PARTS column) and each window's RMS
+    level in dB."""
 
     item: Item
     emb: np.ndarray
@@ -43,7 +55,7 @@ class Embedded:
         return self.emb[keep] if keep.any() else self.emb[np.argmax(self.level_db)][None]
 
 
-def checkpoint_dir(name: str = "MSD_musicnn", *, root: Path | None = None) -> Path:
+def checkpoint_dir(name: str = "MTT_musicnn", *, root: Path | None = None) -> Path:
     """The musicnn checkpoint folder `name`, unpacked from the PyPI wheel into the cache (the wheel
     is downloaded with pip once; ISC licence)."""
     root = Path(root) if root is not None else cache_dir() / "musicnn"
@@ -75,12 +87,16 @@ def checkpoint_dir(name: str = "MSD_musicnn", *, root: Path | None = None) -> Pa
     return folder
 
 
-def embedding_model(name: str = "MSD_musicnn"):
+# Every part musicnn offers is cached; the recipe chooses among them (see `part`).
+CACHED_PARTS = ("max", "mean", "penultimate", "tags")
+
+
+def embedding_model(name: str = "MTT_musicnn", parts: tuple[str, ...] = CACHED_PARTS):
     """The musicnn embedding as a Keras model with the checkpoint's weights (needs TensorFlow to
     read the TF1 checkpoint)."""
     from ..learn.musicnn import build_embedding, checkpoint_weights, load_weights
 
-    model = build_embedding()
+    model = build_embedding(parts=parts)
     load_weights(model, checkpoint_weights(checkpoint_dir(name)))
     return model
 
@@ -112,15 +128,16 @@ def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarra
 
 def _key(item: Item, checkpoint: str, max_windows: int) -> str:
     st = os.stat(item.path)
-    text = f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{checkpoint}|{max_windows}|{item.kind}"
+    text = (f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{checkpoint}|{max_windows}|{item.kind}|"
+            f"{','.join(CACHED_PARTS)}")
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def embed_items(items: Iterable[Item], *, checkpoint: str = "MSD_musicnn", max_windows: int = 20,
+def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_windows: int = 8,
                 root: Path | None = None, progress: Callable[[int, int, Item], None] | None = None,
                 batch: int = 32) -> list[Embedded]:
     """Embeddings of every item (cached per file content and settings). An unreadable file is
-    reported through `progress`-less stderr and skipped: one bad file must not end an hour's run."""
+    reported on stderr and skipped: one bad file must not end an hour's run."""
     items = list(items)
     root = Path(root) if root is not None else cache_dir() / "embeddings"
     root.mkdir(parents=True, exist_ok=True)

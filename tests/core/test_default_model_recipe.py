@@ -1,0 +1,135 @@
+"""The default model's recipe: head, hold-outs, calibration, the unknown threshold, the musicnn
+Keras layers and the bundle they make (safe-mode load, "unknown" answers). No real audio needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instrument_studio.core.predict.inference import UNKNOWN, decide
+from instrument_studio.core.recipe import default_model as R
+from instrument_studio.core.recipe.embed import CACHED_PARTS, Embedded, part
+from instrument_studio.core.recipe.sources import BACKGROUND, Item
+
+N_FEATURES = 12
+
+
+def _data(seed=0, sources=("a", "b", "c"), classes=("flute", "violin", BACKGROUND), shift=0.6):
+    """Embeddings of made-up recordings: each class a direction, each source its own offset (the
+    'recording chain'), a few windows per file."""
+    rng = np.random.default_rng(seed)
+    centres = {c: rng.normal(0, 2, N_FEATURES) for c in classes}
+    out = []
+    for s in sources:
+        offset = rng.normal(0, shift, N_FEATURES)
+        for c in classes:
+            for k in range(6):
+                emb = centres[c] + offset + rng.normal(0, 0.7, (4, N_FEATURES))
+                item = Item(f"/x/{s}/{c}/{k}.wav", c, s, "phrase", f"{s}{c}{k}")
+                out.append(Embedded(item, emb.astype(np.float32), np.full(4, -20.0, dtype=np.float32)))
+    return out
+
+
+def features(e):
+    return e.playing
+
+
+def test_the_head_learns_and_background_becomes_unknown():
+    data = _data()
+    head = R.fit_head(data, C=1.0, features=features)
+    assert UNKNOWN in head.labels and BACKGROUND not in head.labels
+    right = [head.labels[int(np.argmax(head.proba(e.emb).mean(0)))] == R.label_of(e.item.label) for e in data]
+    assert np.mean(right) > 0.9
+
+
+def test_silent_windows_are_not_learnt_from():
+    item = Item("/x.wav", "flute", "a", "note", "g")
+    e = Embedded(item, np.arange(6, dtype=np.float32).reshape(3, 2), np.array([-80.0, -20.0, -70.0], np.float32))
+    assert e.playing.tolist() == [[2.0, 3.0]]
+    quiet = Embedded(item, e.emb, np.array([-80.0, -90.0, -70.0], np.float32))
+    assert quiet.playing.tolist() == [[4.0, 5.0]]            # the loudest window, never nothing
+
+
+def test_holdouts_answer_each_source_with_a_head_that_never_saw_it():
+    data = _data()
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b", "c", "absent"), progress=lambda m: None)
+    table = held.table()
+    assert set(table) == {"a", "b", "c"}
+    assert set(table["a"]) == {"flute", "violin"}            # background is not an accuracy row
+    assert all(files == 6 for cls in table.values() for _, files in cls.values())
+    top1 = held.top1()
+    assert set(top1) == {"a", "b", "c"} and all(0.0 <= v <= 1.0 for v in top1.values())
+
+
+def test_temperature_scaling_lowers_calibration_error_of_an_overconfident_head():
+    data = _data(shift=2.0)
+    held = R.holdouts(data, features=features, C=100.0, sources=("a", "b", "c"), progress=lambda m: None)
+    t = R.fit_temperature(held.results)
+    assert t > 1.0                                           # over-confident across sources: soften
+    assert R.expected_calibration_error(R.calibrated(held.results, t)) <= R.expected_calibration_error(held.results)
+
+
+def test_the_threshold_keeps_known_rejections_within_budget():
+    data = _data(shift=1.5)
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b", "c"), progress=lambda m: None)
+    t, stats = R.choose_threshold(held.results, budget=0.2)
+    assert 0.0 <= t < 1.0
+    assert stats["known_rejected"] <= 0.2
+    assert stats["background_files"] == 18
+
+
+def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():
+    labels = ("flute", UNKNOWN, "violin")
+    a = decide(np.array([0.3, 0.5, 0.2]), labels)
+    assert (a.label, a.nearest) == (UNKNOWN, "flute") and a.nearest_probability == pytest.approx(0.3)
+    b = decide(np.array([0.45, 0.1, 0.45 - 1e-9]), labels, threshold=0.5)
+    assert b.unknown and b.nearest == "flute"
+    c = decide(np.array([0.8, 0.1, 0.1]), labels, threshold=0.5)
+    assert (c.label, c.probability) == ("flute", pytest.approx(0.8))
+    assert decide(np.array([0.2, 0.8]), ("cello", "piano")).label == "piano"   # no open set: arg-max
+
+
+def test_card_table_lists_sources_and_classes():
+    text = R.card_table({"freesound": {"flute": (3, 4), "violin": (1, 2)}})
+    assert "| freesound | 3/4 | 1/2 | 0.67 (6) |" in text
+
+
+def test_part_picks_columns_of_the_cached_parts():
+    from instrument_studio.core.learn.musicnn import EMBEDDING_PARTS
+
+    width = sum(EMBEDDING_PARTS[p] for p in CACHED_PARTS)
+    emb = np.tile(np.arange(width, dtype=np.float32), (2, 1))
+    got = part(emb, ("mean", "tags"))
+    assert got.shape == (2, 753 + 50)
+    assert got[0, 0] == 753 and got[0, 753] == 753 + 753 + 200
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_musicnn_classifier_bundle_loads_in_safe_mode_and_answers_unknown(tmp_path):
+    """The Keras model the recipe saves (untrained musicnn layers here: no checkpoint needed) is a
+    normal bundle: loads with safe_mode, predicts through the musicnn feature kind, and says
+    "unknown" with the nearest class kept."""
+    from instrument_studio.core.config import MUSICNN_FEATURES
+    from instrument_studio.core.learn.bundle import load_bundle, save_bundle
+    from instrument_studio.core.learn.musicnn import build_classifier, build_embedding
+    from instrument_studio.core.predict.inference import Predictor
+
+    parts = ("mean", "tags")
+    emb = build_embedding(parts=parts)
+    n = 753 + 50
+    labels = ("flute", UNKNOWN, "violin")
+    # A head that always favours "unknown": the answer must be unknown, nearest kept.
+    weights = np.zeros((n, 3), np.float32)
+    model = build_classifier(emb, mean=np.zeros(n), scale=np.ones(n), weights=weights,
+                             bias=np.array([0.0, 2.0, 0.5], np.float32), temperature=2.0)
+    path = save_bundle(tmp_path / "b", model=model, labels=labels, feature_config=MUSICNN_FEATURES, mean=None,
+                       std=None, unknown_threshold=0.3)
+    bundle = load_bundle(path)
+    assert bundle.unknown_threshold == pytest.approx(0.3)
+    pred = Predictor(bundle).predict(np.random.default_rng(0).normal(0, 0.1, 16000 * 4).astype(np.float32), 16000)
+    assert pred.label == UNKNOWN
+    row = pred.to_dict("x.wav")
+    assert row["label"] == UNKNOWN and row["nearest"] == "violin"
+    expected = np.exp([0.0, 1.0, 0.25]) / np.exp([0.0, 1.0, 0.25]).sum()   # bias / temperature
+    assert row["nearest_probability"] == pytest.approx(expected[2], abs=1e-4)
+    assert all(step["label"] == UNKNOWN for step in row["timeline"])
