@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.featureset import FeatureSet
@@ -196,3 +197,42 @@ def test_bundle_and_data_set_clip_spectrogram_and_playback(qtbot, panel, synth_m
     assert panel.player.playing and not panel.ctx.player.playing
     panel.player.stop()
     panel.player.close()
+
+
+LONG_CLASSES = ("banjo", "bass clarinet", "bassoon", "cello", "clarinet", "contrabassoon", "cor anglais",
+                "double bass", "flute", "french horn", "guitar", "mandolin", "oboe", "percussion",
+                "saxophone", "trombone", "trumpet", "tuba", "viola", "violin")
+
+
+def test_a_long_error_message_wraps_and_the_window_keeps_its_width(qtbot, window):
+    """Issue 11 (3): a model evaluated on a data set with other classes gave one long red line,
+    and the window grew from 1280 to 1796 px, in every panel, for good."""
+    from instrument_studio.gui.widgets.message_label import MESSAGE_PROPERTY
+
+    window.resize(1280, 720)
+    evaluation = window.panels["EvaluationPanel"]
+    window.tabs.setCurrentWidget(evaluation)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    model, fs = _data()
+    model.labels = LONG_CLASSES                      # a model trained on other classes
+    evaluation.add_run("Philharmonia model", model, fs)
+    with qtbot.waitSignal(evaluation.failed, timeout=10000) as failed:
+        qtbot.mouseClick(evaluation.evaluate_button, Qt.LeftButton)
+    assert "the model knows banjo" in failed.args[0]
+    assert "the model knows banjo" in evaluation.summary.text()
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280
+    line = evaluation.summary.fontMetrics().height()
+    assert evaluation.summary.height() > 1.5 * line            # wrapped, not cut off
+    # Every label that shows messages, in every panel, holding a long one with a long path in it.
+    path = "/home/someone/" + "/".join(["recordings-of-the-philharmonia-orchestra"] * 6) + "/x.wav"
+    long = ("the data set cannot be read because " * 12) + path
+    labels = [w for w in window.findChildren(QLabel) if w.property(MESSAGE_PROPERTY)]
+    names = {w.objectName() for w in labels}
+    assert {"eval_summary", "eval_paths", "sweep_status", "train_status", "predict_status", "info_label",
+            "prediction_summary"} <= names
+    for label in labels:
+        label.setText(long)
+    qtbot.wait(50)
+    # The panels are pages of one stack, whose minimum is the largest page's: this is every panel's.
+    assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280

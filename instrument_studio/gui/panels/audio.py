@@ -28,6 +28,7 @@ from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
 from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.mel_settings import MelSettingsRow
+from ..widgets.message_label import message_label
 from ..widgets.spectrogram_view import SpectrogramView
 from ..widgets.waveform_view import WaveformView
 
@@ -92,14 +93,14 @@ class AudioPanel(QWidget):
         bar.addWidget(self.fit_button)
         bar.addStretch(1)
 
-        self.info_label = QLabel("")
+        self.info_label = message_label("")
         self.info_label.setObjectName("info_label")
         self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
         self.progress = QProgressBar()
         self.progress.setObjectName("load_progress")
         self.progress.setRange(0, 1000)
-        self.progress_label = QLabel()
+        self.progress_label = message_label()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_load)
         prow = QHBoxLayout()
@@ -110,7 +111,7 @@ class AudioPanel(QWidget):
         self.progress_row.setLayout(prow)
         self.progress_row.setVisible(False)
 
-        self.warning_label = QLabel()
+        self.warning_label = message_label()
         self.warning_label.setObjectName("warning_label")
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(

@@ -36,6 +36,7 @@ from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
+from ..widgets.message_label import message_label
 from ..widgets.metric_views import MetricsTable, PerClassAccuracyChart, RunsTable, ThresholdTable
 from .evaluation_jobs import Run, evaluate_bundle_job, evaluate_run_job
 
@@ -87,7 +88,7 @@ class EvaluationPanel(QWidget):
         self.dataset_button = QPushButton("Data set…")
         self.dataset_button.setToolTip("Choose a dataset project, or a folder of audio with one folder per class")
         self.dataset_button.clicked.connect(self._choose_dataset)
-        self.paths_label = QLabel()
+        self.paths_label = message_label()
         self.paths_label.setObjectName("eval_paths")
         self.split_combo = QComboBox()
         self.split_combo.setObjectName("eval_split")
@@ -107,7 +108,7 @@ class EvaluationPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.summary = QLabel("Evaluate a finished training run, or a saved model on a data set.")
+        self.summary = message_label("Evaluate a finished training run, or a saved model on a data set.")
         self.summary.setObjectName("eval_summary")
         self.summary.setTextFormat(Qt.RichText)
         self.aggregation_label = QLabel("clip decision:")

@@ -29,6 +29,7 @@ from ...core.sweep import evaluate_test_accuracy, param_label, sweep_job
 from ...core.sweep_io import SweepRecord
 from ...core.tfthread import run_in_tf_thread
 from .. import workers
+from ..widgets.message_label import message_label
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
 from ..widgets.sweep_table import SweepTable
@@ -114,7 +115,7 @@ class ExperimentsPanel(QWidget):
 
     # --- construction ---------------------------------------------------------------------------
     def _build(self) -> None:
-        self.base_label = QLabel()
+        self.base_label = message_label()
         self.base_label.setObjectName("base_label")
         self.base_label.setWordWrap(True)
         self.base_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -146,7 +147,7 @@ class ExperimentsPanel(QWidget):
         self.json_button.clicked.connect(lambda: self.export_dialog("json"))
         self.progress = QProgressBar()
         self.progress.setObjectName("sweep_progress")
-        self.status_label = QLabel("No sweep yet.")
+        self.status_label = message_label("No sweep yet.")
         self.status_label.setObjectName("sweep_status")
         row = QHBoxLayout()
         for w in (self.run_button, self.after_button, self.cancel_button):

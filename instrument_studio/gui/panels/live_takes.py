@@ -33,6 +33,7 @@ from ...core.errors import DatasetError, StudioError
 from ...core.events import TakeFailed, TakeSaved, TakeStarted
 from ...core.takes import check_label, delete_take, empty_trash, prepare_dataset, rename_take, undo_delete
 from .. import workers
+from ..widgets.message_label import message_label
 
 DEFAULT_LABELS = ("violin", "cello", "flute", "clarinet", "trumpet", "guitar", "piano", "voice")
 
@@ -81,7 +82,7 @@ class TakesBox(QGroupBox):
         self.record_button.setObjectName("record_button")
         self.record_button.setToolTip("Record a take into the dataset folder (Ctrl+R)")
         self.record_button.clicked.connect(self.toggle_record)
-        self.status_label = QLabel("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
+        self.status_label = message_label("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
                                    "(double-click one to hear it).")
         self.status_label.setObjectName("take_status")
         self.status_label.setWordWrap(True)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -30,6 +29,7 @@ from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.file_prediction import FilePredictionView
 from ..widgets.live_prediction import LivePredictionView
+from ..widgets.message_label import message_label
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
 
@@ -60,7 +60,7 @@ class PredictPanel(QWidget):
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.model_label = QLabel()
+        self.model_label = message_label()
         self.model_label.setObjectName("model_label")
         self.model_label.setTextFormat(Qt.RichText)
         self.model_label.setWordWrap(True)
@@ -92,7 +92,7 @@ class PredictPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status = QLabel("Choose a folder of recordings to name the instrument in each.")
+        self.status = message_label("Choose a folder of recordings to name the instrument in each.")
         self.status.setObjectName("predict_status")
         row = QHBoxLayout()
         for w in (self.folder_button, self.files_button, self.cancel_button):

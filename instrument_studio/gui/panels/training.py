@@ -37,6 +37,7 @@ from ...core.training import TrainConfig
 from .. import workers
 from ..widgets.curves import TrainingCurves
 from ..widgets.dataset_picker import DatasetPicker, DatasetSource
+from ..widgets.message_label import message_label
 from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
@@ -112,7 +113,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         self.progress.setValue(0)
-        self.status_label = QLabel("Choose a dataset and a model, then press Train.")
+        self.status_label = message_label("Choose a dataset and a model, then press Train.")
         self.status_label.setObjectName("train_status")
         self.status_label.setWordWrap(True)
         self.device_label = QLabel("")

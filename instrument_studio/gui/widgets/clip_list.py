@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.evaluation import EvaluationReport
+from .message_label import message_label
 from .spectrogram_view import SpectrogramView
 
 
@@ -32,7 +33,7 @@ class ClipList(QWidget):
         self.report: EvaluationReport | None = None
         self.indices: list[int] = []
         self.current: int | None = None
-        self.title = QLabel("Click a cell of the confusion matrix to list its clips.")
+        self.title = message_label("Click a cell of the confusion matrix to list its clips.")
         self.title.setObjectName("clip_list_title")
         self.title.setWordWrap(True)
         self.table = QTableWidget(0, 3)
@@ -47,7 +48,7 @@ class ClipList(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
-        self.verdict = QLabel("")
+        self.verdict = message_label("")
         self.verdict.setObjectName("clip_verdict")
         self.verdict.setTextFormat(Qt.RichText)
         self.verdict.setWordWrap(True)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 
 from ...core.audio_io import format_duration
 from .. import workers
+from .message_label import message_label
 from .prediction_timeline import PredictionTimeline
 
 TOP_K = 3
@@ -27,7 +28,7 @@ class FilePredictionView(QWidget):
         self.path: str | None = None
         self._job = 0
         self._last_pos = -1.0
-        self.summary = QLabel("")
+        self.summary = message_label("")
         self.summary.setObjectName("prediction_summary")
         self.summary.setTextFormat(Qt.RichText)
         self.now_label = QLabel("")
