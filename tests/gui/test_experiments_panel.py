@@ -251,3 +251,18 @@ def test_a_missing_dataset_folder_is_reported(qtbot, panel, tmp_path):
     assert done.args == ["failed"]
     assert panel.errors and "no such dataset folder" in panel.errors[-1][1]
     assert panel.run_button.isEnabled()
+
+
+def test_a_new_sweep_starts_with_an_empty_table(qtbot, panel):
+    """Issue 11 (4): a batch-size sweep after a learning-rate sweep kept the old rows."""
+    _type(qtbot, panel.form.values_edit, "0.1, 0.01, 0.001")
+    panel.form.epochs_spin.setValue(2)
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.table.rowCount() == 3
+    panel.form.param_combo.setCurrentIndex(panel.form.param_combo.findData("batch_size"))
+    _type(qtbot, panel.form.values_edit, "64, 128")
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.table.horizontalHeaderItem(0).text() == "batch size"
+    assert [panel.table.cell_text(r, "value") for r in range(panel.table.rowCount())] == ["64", "128"]

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -255,6 +254,7 @@ class ExperimentsPanel(QWidget):
         self._after_run.clear()
         self._live.reset()
         self.table.set_param_label(param_label(sweep.param))
+        self.table.show_runs([])        # the previous sweep's rows do not belong under the new header
         self.views.setCurrentWidget(self.bars if sweep.mode == "train-to-accuracy" else self.curves)
         self.progress.setRange(0, sweep.n_runs)
         self.progress.setValue(0)
