@@ -94,7 +94,9 @@ class ExperimentsPanel(QWidget):
         self.saved_path: Path | None = None
         self.base = None                  # TrainConfig the sweep starts from
         self.features = None              # FeatureSet it trains on, or None: extracted from `source`
-        self.source: str | None = None    # dataset folder / "starter" when features are not in memory
+        # What the worker extracts features from when they are not in memory: a dataset folder,
+        # "starter", or the Dataset panel's Dataset object (which has no path of its own).
+        self.source = None
         self.feature_config = None        # FeatureConfig for `source`
         self.dataset_label = ""
         # Injectable for tests; None: core.training.train and its test-split evaluation.
@@ -181,7 +183,7 @@ class ExperimentsPanel(QWidget):
         self._show_base()
 
     # --- the base configuration -------------------------------------------------------------------
-    def set_base(self, train_config, features=None, *, dataset: str = "", source: str | None = None,
+    def set_base(self, train_config, features=None, *, dataset: str = "", source=None,
                  feature_config=None) -> None:
         """The configuration every run starts from, and what it trains on: a FeatureSet in memory,
         or a dataset `source` whose features (under `feature_config`) the sweep's worker extracts."""
@@ -204,7 +206,7 @@ class ExperimentsPanel(QWidget):
         except (StudioError, IndexError) as exc:
             self.ctx.report_error("Experiments: the Training panel's settings", exc)
             return
-        self.set_base(cfg, src.features, dataset=src.label, source=src.path, feature_config=fcfg)
+        self.set_base(cfg, src.features, dataset=src.label, source=src.source, feature_config=fcfg)
         self.ctx.status.emit("Sweep base taken from the Training panel.", 5000)
 
     def _show_base(self) -> None:
@@ -405,6 +407,13 @@ class ExperimentsPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.running
         self.run_button.setEnabled(not running and self._has_base())
+        if running:
+            self.run_button.setToolTip("A sweep is running")
+        elif not self._has_base():
+            self.run_button.setToolTip("No dataset to train on yet: choose one in the Training panel, then press "
+                                       "Use Training panel settings")
+        else:
+            self.run_button.setToolTip("Train one run per value and repeat")
         self.after_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
@@ -414,7 +423,9 @@ class ExperimentsPanel(QWidget):
         self.json_button.setEnabled(has_runs)
 
     def _has_base(self) -> bool:
-        return self.base is not None and (self.features is not None or bool(self.source))
+        # `source` may be a Dataset object, whose truth is its clip count: ask whether it is there.
+        return self.base is not None and (self.features is not None or
+                                          (self.source is not None and self.source != ""))
 
     def shutdown(self) -> None:
         self._cancel.set()
