@@ -199,6 +199,45 @@ def test_bundle_and_data_set_clip_spectrogram_and_playback(qtbot, panel, synth_m
     panel.player.close()
 
 
+def test_a_long_clip_is_shown_whole_and_play_turns_into_pause(qtbot, panel, tmp_path):
+    """Issue 11 (5): a 7 s clip showed its first ~1.1 s only, and Play neither became Pause nor
+    moved a playhead."""
+    from dataclasses import replace
+
+    from instrument_studio.core.audio_io import save_wav
+    from instrument_studio.core.playback import Player
+    from tests.fakes import FakeStream
+
+    qtbot.waitUntil(lambda: panel._play_block != "checking the audio output…", timeout=10000)
+    panel._set_play_block(None)
+    panel.player = Player(stream_factory=lambda **kw: FakeStream(**kw))
+    model, fs = _data()
+    sr, seconds = 22050, 7.1
+    t = np.arange(int(sr * seconds)) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)   # sound throughout
+    clips = [str(save_wav(tmp_path / f"clip_{i:02d}.wav", tone, sr)) for i in range(len(fs.clips["test"]))]
+    fs = replace(fs, clips={"train": clips, "test": clips})
+    _evaluate(qtbot, panel, model, fs)
+    panel.confusion.select_cell(0, 0)
+    panel.clips.select_row(0)
+    view = panel.clips.spectrogram
+    qtbot.waitUntil(lambda: panel.clips.play_button.isEnabled(), timeout=20000)
+    qtbot.waitUntil(lambda: view.render_count > 0 and not view._dirty, timeout=3000)
+    shown = view.image.mapRectToParent(view.image.boundingRect())
+    assert shown.left() == pytest.approx(0.0, abs=0.05)
+    assert shown.right() == pytest.approx(seconds, abs=0.1)       # the whole clip is drawn
+    assert view.viewRange()[0][1] == pytest.approx(seconds, abs=0.1)
+    button = panel.clips.play_button
+    assert button.text() == "Play clip"
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert panel.player.playing and button.text() == "Pause clip"
+    qtbot.waitUntil(lambda: view.playhead.value() > 0.2, timeout=5000)
+    assert view.playhead.isVisible()
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert not panel.player.playing and button.text() == "Play clip"
+    panel.player.close()
+
+
 LONG_CLASSES = ("banjo", "bass clarinet", "bassoon", "cello", "clarinet", "contrabassoon", "cor anglais",
                 "double bass", "flute", "french horn", "guitar", "mandolin", "oboe", "percussion",
                 "saxophone", "trombone", "trumpet", "tuba", "viola", "violin")

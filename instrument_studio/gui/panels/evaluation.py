@@ -67,7 +67,9 @@ class EvaluationPanel(QWidget):
         # Its own player, as the Dataset panel's clip preview has: the Audio panel's file stays
         # loaded in ctx.player while clips are auditioned here.
         self.player = ctx.make_player()
+        self._clip_audio = None
         self._build()
+        ctx.clock.subscribe(self._on_frame)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Asking PortAudio about outputs waits until the panel is first seen, not at start-up.
@@ -129,6 +131,8 @@ class EvaluationPanel(QWidget):
         self.clips = ClipList()
         self.clips.clip_selected.connect(self._load_clip)
         self.clips.play_requested.connect(self._play_clip)
+        self.clips.spectrogram.seek_requested.connect(
+            lambda seconds: self._clip_audio is not None and self._clip_audio[2] and self.player.seek(seconds))
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(self.confusion)
         upper.addWidget(self.clips)
@@ -355,20 +359,43 @@ class EvaluationPanel(QWidget):
         if job != self._clip_job:
             return
         y, sr, db = result
-        self._clip_audio = (y, sr)
+        self.player.stop()
+        self.clips.set_playing(False)
+        self._clip_audio = (y, sr, False)     # loaded into the player on the first Play
         self.clips.show_audio(item, db, mel, playable=self._play_block is None, reason=self._play_block or "")
 
     def _play_clip(self, item: int) -> None:
-        if getattr(self, "_clip_audio", None) is None or item != self.clips.current:
+        """Play / Pause of the selected clip (resumes where it paused)."""
+        if self._clip_audio is None or item != self.clips.current:
             return
-        y, sr = self._clip_audio
+        if self.player.playing:
+            self.player.pause()
+            self.clips.set_playing(False)
+            return
+        y, sr, loaded = self._clip_audio
         try:
             if self.ctx.player.playing:  # one sound at a time: the Audio panel's file pauses
                 self.ctx.player.pause()
-            self.player.set_audio(y, sr)
+            if not loaded:
+                self.player.set_audio(y, sr)
+                self._clip_audio = (y, sr, True)
             self.player.play()
         except Exception as exc:  # noqa: BLE001 - shown to the user; the panel carries on
             self.ctx.report_error("Cannot play the clip", exc)
+        self.clips.set_playing(self.player.playing)
+
+    def _on_frame(self, _now: float) -> None:
+        # The clip view draws only the columns it shows (a zoom or pan redraws here), and follows
+        # the clip as it plays.
+        spectrogram = self.clips.spectrogram
+        spectrogram.refresh()
+        player = self.player
+        if player.playing and self.ctx.player.playing:  # the Audio panel started: give way
+            player.pause()
+        if player.playing or self.clips.play_button.text().startswith("Pause"):
+            spectrogram.set_playhead(player.position())
+            if not player.playing:
+                self.clips.set_playing(False)
 
     def _set_play_block(self, reason: str | None) -> None:
         self._play_block = reason
@@ -389,4 +416,5 @@ class EvaluationPanel(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+        self.ctx.clock.unsubscribe(self._on_frame)
         self.player.close()

@@ -104,6 +104,7 @@ class ClipList(QWidget):
         self.current = None
         self.verdict.setText("")
         self.play_button.setEnabled(False)
+        self.set_playing(False)
         self.spectrogram.clear_image()
         self.spectrogram.setVisible(False)
         self.placeholder.setVisible(True)
@@ -137,10 +138,17 @@ class ClipList(QWidget):
         self.spectrogram.setVisible(True)
         self.spectrogram.begin(db.shape[1], mel_cfg)
         self.spectrogram.add_frames(0, db)
-        self.spectrogram.finish()
+        # The view draws only the columns it shows: show the whole clip first, then draw (drawn
+        # the other way round, the image held the first second of the default range and no more).
         self.spectrogram.setXRange(0, self.spectrogram.duration, padding=0)
+        self.spectrogram.finish()
         self.play_button.setEnabled(playable)
         self.play_button.setToolTip("Play this clip" if playable else f"Playback unavailable: {reason}")
+
+    def set_playing(self, playing: bool) -> None:
+        """Play turns into Pause while the clip sounds."""
+        self.play_button.setText("Pause clip" if playing else "Play clip")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
 
     def show_audio_error(self, item: int, message: str) -> None:
         if item == self.current:
