@@ -3,6 +3,8 @@ spectrogram, class probabilities per second with the playhead."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
@@ -57,6 +59,7 @@ class FilePredictionView(QWidget):
         layout.addWidget(self.timeline, 1)
         self.setVisible(False)
         audio_panel.loaded.connect(self.predict_open_file)
+        ctx.file_opened.connect(self._new_file)
         models.predictor_changed.connect(lambda _p: self.predict_open_file(self.audio.path or "", asked=True))
         ctx.clock.subscribe(self._on_frame)
 
@@ -81,6 +84,17 @@ class FilePredictionView(QWidget):
         self.summary.setText(f"Predicting with <b>{self.models.model_name}</b>…")
         self.models.with_predictor(lambda predictor: self._run(job, predictor, ready.analysis, ready.analysis_sr),
                                    on_error=lambda exc: self._failed(job, exc))
+
+    def _new_file(self, path: str) -> None:
+        """Another file is opening: the previous file's answer and timeline go at once (a late
+        answer for it is dropped), not when the new one has decoded."""
+        self._job += 1
+        self.path = path
+        self.prediction = None
+        self.timeline.clear_prediction()
+        self.now_label.setText("")
+        if self.isVisible():
+            self.summary.setText(f"<span style='color:gray'>Opening {Path(path).name}…</span>")
 
     def _set_compact(self, compact: bool) -> None:
         """Only the button row until there is a timeline to show; then room for it."""

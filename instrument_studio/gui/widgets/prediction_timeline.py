@@ -57,7 +57,9 @@ class PredictionTimeline(TimelinePlot):
         self.rows, self.timeline = [], np.zeros((0, 0))
         self.image.clear()
         self.getAxis("left").setTicks([[]])
+        self.label_width = 0
         self.playhead.setVisible(False)
+        self.clear_duration()
 
     def at(self, seconds: float) -> list[tuple[str, float]]:
         """Ranked (class, probability) of the step under `seconds`."""
