@@ -10,6 +10,7 @@ import shutil
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 
 from instrument_studio.core.audio_io import save_wav
 from instrument_studio.core.devices import DeviceInfo
@@ -223,3 +224,27 @@ def test_the_timeline_follows_a_new_longer_file(qtbot, window, stand_in_predicto
     audio.zoom_to_fit()
     assert view.timeline.viewRange()[0] == pytest.approx((0.0, 60.0), abs=0.1)
 
+
+def test_the_whole_file_answer_agrees_with_the_timeline(qtbot, window, stand_in_predictor, tmp_path):
+    """Issue 11 (9): the whole-file answer came from one window over the whole file and could name
+    a class the timeline never shows ("banjo 91 %"); row labels were elided ("acou…itar")."""
+    view = window.panels["PredictPanel"].file_view
+    wav = save_wav(tmp_path / "mix.wav", tone_then_noise(4.0), SR)
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        window.open_file(str(wav))
+    tl = view.timeline
+    per_second = [tl.labels[i] for i in tl.timeline.argmax(axis=1)]
+    assert per_second == ["acoustic guitar"] * 4
+    assert view.prediction.label == "acoustic guitar"
+    assert "<b>acoustic guitar</b> 60%" in view.summary.text() and "<b>banjo</b>" not in view.summary.text()
+    ticks = [text for _pos, text in tl.getAxis("left")._tickLevels[0]]
+    assert ticks == ["acoustic guitar", "saxophone"]                 # whole, not elided
+    axis = tl.getAxis("left")
+    needed = QFontMetrics(axis.style.get("tickFont") or tl.font()).horizontalAdvance("acoustic guitar")
+    qtbot.waitUntil(lambda: axis.width() > needed, timeout=3000)
+    # The time axes still line up: the waveform and spectrogram made the same room on their left.
+    audio = window.audio_panel
+    qtbot.waitUntil(lambda: audio.waveform.getAxis("left").width() == audio.spectrogram.getAxis("left").width()
+                    == axis.width(), timeout=3000)
+    assert tl.plotItem.vb.sceneBoundingRect().left() == pytest.approx(
+        audio.waveform.plotItem.vb.sceneBoundingRect().left(), abs=1)

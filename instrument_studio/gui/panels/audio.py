@@ -33,6 +33,7 @@ from ..widgets.spectrogram_view import SpectrogramView
 from ..widgets.waveform_view import WaveformView
 
 SEEK_STEP_S = 5.0
+LEFT_AXIS_WIDTH = 70   # pixels; the same in every view stacked here, so time lines up
 
 
 class AudioPanel(QWidget):
@@ -122,8 +123,7 @@ class AudioPanel(QWidget):
         self.spectrogram = SpectrogramView()
         self.spectrogram.setXLink(self.waveform)
         # Keep the two plots' left edges aligned so time lines up vertically.
-        self.waveform.getAxis("left").setWidth(70)
-        self.spectrogram.getAxis("left").setWidth(70)
+        self.set_left_axis_width(LEFT_AXIS_WIDTH)
         # The colour bar takes width on the spectrogram's right; an equal empty axis on the waveform
         # keeps one time on one vertical line in both views.
         self.waveform.showAxis("right")
@@ -439,6 +439,12 @@ class AudioPanel(QWidget):
         width = max(0, int(round(right_axis.width() + extra)))
         if abs(width - right_axis.width()) >= 1:
             right_axis.setWidth(width)
+
+    def set_left_axis_width(self, pixels: int) -> None:
+        """The width of the waveform's and spectrogram's left axes (a hosted view with wider
+        labels widens them all alike)."""
+        self.waveform.getAxis("left").setWidth(pixels)
+        self.spectrogram.getAxis("left").setWidth(pixels)
 
     def host_view(self, widget: QWidget) -> None:
         """Show another panel's view under the spectrogram, at the same width (e.g. the

@@ -13,6 +13,8 @@ from .. import workers
 from .message_label import message_label
 from .prediction_timeline import PredictionTimeline
 
+LEFT_AXIS_WIDTH = 70   # the Audio panel's; wider when the row names need it
+
 TOP_K = 3
 TIMELINE_HEIGHT = 170  # pixels given to the timeline when it appears
 
@@ -39,7 +41,7 @@ class FilePredictionView(QWidget):
         self.timeline = PredictionTimeline()
         self.timeline.setMinimumHeight(110)
         self.timeline.setXLink(audio_panel.waveform)
-        self.timeline.getAxis("left").setWidth(70)
+        self._set_axis_width(LEFT_AXIS_WIDTH)
         self.timeline.seek_requested.connect(audio_panel.seek)
         audio_panel.spectrogram.plotItem.vb.sigResized.connect(self._align)
         self.timeline.plotItem.vb.sigResized.connect(self._align)
@@ -84,6 +86,12 @@ class FilePredictionView(QWidget):
         self.summary.setText(f"Predicting with <b>{self.models.model_name}</b>…")
         self.models.with_predictor(lambda predictor: self._run(job, predictor, ready.analysis, ready.analysis_sr),
                                    on_error=lambda exc: self._failed(job, exc))
+
+    def _set_axis_width(self, pixels: int) -> None:
+        """Room for the row names on the left, the same in the views above, so time lines up."""
+        self.timeline.getAxis("left").setWidth(pixels)
+        if hasattr(self.audio, "set_left_axis_width"):
+            self.audio.set_left_axis_width(pixels)
 
     def _new_file(self, path: str) -> None:
         """Another file is opening: the previous file's answer and timeline go at once (a late
@@ -133,6 +141,7 @@ class FilePredictionView(QWidget):
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
                                      duration=prediction.duration)
+        self._set_axis_width(max(LEFT_AXIS_WIDTH, self.timeline.label_width + 16))
         self._last_pos = -1.0
         self._on_frame(0.0)
         self.predicted.emit(self.path or "")
