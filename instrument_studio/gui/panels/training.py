@@ -309,6 +309,7 @@ class TrainingPanel(QWidget):
                 self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
                                       val_accuracy=ev.val_accuracy)
                 self._last_epoch = ev
+                self._last_labels = 0.0      # the header catches up with the plots at once
             elif isinstance(ev, TrainStarted):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
@@ -329,10 +330,13 @@ class TrainingPanel(QWidget):
         if s is None or b is None:
             return
         self.progress.setValue(b.step + 1)
-        self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
+        e = self._last_epoch
+        if e is not None and e.epoch > b.epoch:   # an epoch ended and the next has no batch yet
+            self.progress.setFormat(f"epoch {e.epoch} of {s.epochs} done")
+        else:   # b.epoch is 0-based; the plots' x axis counts epochs completed
+            self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
         rate = b.samples_seen / b.elapsed if b.elapsed > 0 else 0.0
         left = (s.epochs * s.n_train - b.samples_seen) / rate if rate else None
-        e = self._last_epoch
         last = (f" · last epoch: loss {e.loss:.3f}, val accuracy {100 * e.val_accuracy:.1f} %"
                 if e is not None and e.val_accuracy == e.val_accuracy else "")
         remaining = f"at most {format_duration(left)} left" if left is not None else ""
