@@ -248,3 +248,31 @@ def test_the_whole_file_answer_agrees_with_the_timeline(qtbot, window, stand_in_
                     == axis.width(), timeout=3000)
     assert tl.plotItem.vb.sceneBoundingRect().left() == pytest.approx(
         audio.waveform.plotItem.vb.sceneBoundingRect().left(), abs=1)
+
+
+def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth_model, tmp_path):
+    """Issue 11 (18): a fresh run had to be saved as a bundle before the Predict panel could use it."""
+    training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]
+    assert not predict.runs_combo.isEnabled()
+    training.use_dataset_folder(str(synth_model[1]), "synthetic instruments")
+    training.form.epochs_box.setValue(15)
+    with qtbot.waitSignal(training.run_finished, timeout=120000) as finished:
+        qtbot.mouseClick(training.train_button, Qt.LeftButton)
+    run = finished.args[0]
+    qtbot.waitUntil(lambda: not training.is_running(), timeout=10000)
+    assert run.bundle_path is None                               # never saved
+    window.tabs.setCurrentWidget(predict)
+    assert predict.runs_combo.isEnabled() and predict.runs_combo.findText(run.name) > 0
+    with qtbot.waitSignal(predict.predictor_changed, timeout=5000):
+        predict.runs_combo.setCurrentIndex(predict.runs_combo.findText(run.name))
+        predict.runs_combo.activated.emit(predict.runs_combo.currentIndex())
+    assert run.name in predict.model_label.text() and "not saved" in predict.model_label.text()
+    view = predict.file_view
+    wav = save_wav(tmp_path / "noise.wav", note("noise", seconds=2.0, seed=11), SR)
+    with qtbot.waitSignal(view.predicted, timeout=60000):      # a model is in use: predicted at once
+        window.open_file(str(wav))
+    assert f"Whole file ({run.name})" in view.summary.text()
+    assert view.prediction.label == "noise"
+    with qtbot.waitSignal(predict.folder_done, timeout=60000) as done:
+        predict.predict_paths([str(wav)])
+    assert done.args == [1, 0] and predict.table.item(0, 1).text() == "noise"
