@@ -28,7 +28,7 @@ from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
 from ...core.playback import output_unavailable_reason
 from .. import workers
 from ..widgets.mel_settings import MelSettingsRow
-from ..widgets.message_label import message_label
+from ..widgets.message_label import line_label, message_label
 from ..widgets.spectrogram_view import SpectrogramView
 from ..widgets.waveform_view import WaveformView
 
@@ -101,7 +101,7 @@ class AudioPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("load_progress")
         self.progress.setRange(0, 1000)
-        self.progress_label = message_label()
+        self.progress_label = line_label()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_load)
         prow = QHBoxLayout()

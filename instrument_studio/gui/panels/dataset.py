@@ -29,7 +29,7 @@ from ...core.events import Progress
 from .. import workers
 from ..widgets.class_counts import ClassCountsView
 from ..widgets.clip_table import SPLIT_TEXT, ClipFilter, ClipTableModel
-from ..widgets.message_label import message_label
+from ..widgets.message_label import line_label, message_label
 from .dataset_clip import ClipPreviewBox
 from .dataset_features import FeatureBox
 
@@ -126,7 +126,7 @@ class DatasetPanel(QWidget):
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
-        self.progress_label = message_label()
+        self.progress_label = line_label()
         prow = QHBoxLayout()
         prow.addWidget(self.progress_label)
         prow.addWidget(self.progress, 1)
@@ -161,7 +161,7 @@ class DatasetPanel(QWidget):
         self.split_filter.addItem("all splits", "")
         for split, text in SPLIT_TEXT.items():
             self.split_filter.addItem(text, split)
-        self.shown_label = message_label("")
+        self.shown_label = line_label("")
         self.shown_label.setObjectName("shown_count")
         frow = QHBoxLayout()
         frow.addWidget(QLabel("Clips of"))

@@ -27,3 +27,13 @@ def message_label(text: str = "", *, name: str | None = None) -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def line_label(text: str = "") -> QLabel:
+    """A one-line message beside other controls in a row (a progress line, a count, a note): a
+    wrapped label there is squeezed to a narrow column, so this one stays on one line, asks for
+    its text's width, and gives way down to MIN_WIDTH (clipped) when the row is short of room."""
+    label = QLabel(text)
+    label.setMinimumWidth(MIN_WIDTH)
+    label.setProperty(MESSAGE_PROPERTY, True)
+    return label
