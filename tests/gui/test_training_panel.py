@@ -201,3 +201,21 @@ def test_mid_run_the_epoch_axes_and_the_header_agree(qtbot, panel, monkeypatch):
     release.set()
     qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=10000)
+
+
+def test_at_1280x720_the_run_list_shows_rows_and_the_settings_do_not_scroll_sideways(qtbot, window, panel):
+    """Issue 11 (12): at 1280x720 the run list showed 1.5 rows, and the settings column scrolled
+    sideways."""
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720)
+    train_and_wait(qtbot, panel)
+    qtbot.wait(100)
+    table = panel.table
+    row = table.verticalHeader().defaultSectionSize()
+    visible = (table.viewport().height()) / row
+    assert visible >= 2.9, visible
+    scroll = panel.settings_scroll
+    assert not scroll.horizontalScrollBar().isVisible(), "the settings scroll sideways"
+    assert scroll.widget().width() >= scroll.widget().minimumSizeHint().width()
+    # the curves keep a usable height
+    assert panel.curves.acc_plot.height() >= 180

@@ -92,7 +92,12 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(400)
+        # Up and down only: the column is as wide as its widest row needs (a fixed 400 px was
+        # narrower than the form, which scrolled sideways).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
+        self.settings_scroll = scroll
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
