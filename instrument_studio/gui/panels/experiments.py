@@ -23,61 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import Cancelled, StudioError
-from ...core.events import Progress, SweepRunFinished, SweepRunStarted
-from ...core.sweep import evaluate_test_accuracy, param_label, sweep_job
+from ...core.events import SweepRunFinished, SweepRunStarted
+from ...core.sweep import param_label, sweep_job
 from ...core.sweep_io import SweepRecord
-from ...core.tfthread import run_in_tf_thread
 from .. import workers
 from ..widgets.message_label import message_label
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
 from ..widgets.sweep_table import SweepTable
+from .experiments_run import LiveRun, default_evaluate_fn, default_train_fn
 
 
 def sweeps_dir() -> Path:
     return Path(user_data_dir("instrument-studio", appauthor=False)) / "sweeps"
-
-
-class LiveRun:
-    """The run in progress: epoch scores pushed from the sweep's thread, read on the frame clock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._history: dict[str, list[float]] = {}
-        self._progress: Progress | None = None
-        self._run: SweepRunStarted | None = None
-        self._version = 0
-
-    def reset(self) -> None:
-        with self._lock:
-            self._history = {}
-            self._progress = None
-            self._run = None
-            self._version += 1
-
-    def push(self, event: object) -> None:
-        if isinstance(event, SweepRunStarted):  # from the sweep's thread, before the run's epochs
-            self.reset()
-            with self._lock:
-                self._run = event
-            return
-        if isinstance(event, Progress):
-            with self._lock:
-                self._progress = event
-                self._version += 1
-            return
-        if type(event).__name__ != "EpochEnd":
-            return
-        with self._lock:
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                value = getattr(event, key, None)
-                if value is not None:
-                    self._history.setdefault(key, []).append(float(value))
-            self._version += 1
-
-    def snapshot(self) -> tuple[int, dict[str, list[float]], Progress | None, SweepRunStarted | None]:
-        with self._lock:
-            return self._version, {k: list(v) for k, v in self._history.items()}, self._progress, self._run
 
 
 class ExperimentsPanel(QWidget):
@@ -264,8 +222,8 @@ class ExperimentsPanel(QWidget):
         self._dirty = True
         # TensorFlow work goes to the process's one TF thread (core.tfthread explains why); this
         # worker only orders the runs, reads the energy meters and waits.
-        train_fn = self.train_fn or _on_tf_thread(_real_train)
-        evaluate_fn = self.evaluate_fn or _on_tf_thread(evaluate_test_accuracy)
+        train_fn = self.train_fn or default_train_fn()
+        evaluate_fn = self.evaluate_fn or default_evaluate_fn()
         self._worker = workers.start_worker(
             sweep_job, sweep, features=self.features, source=self.source, train_fn=train_fn,
             evaluate_fn=evaluate_fn, monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
@@ -430,16 +388,3 @@ class ExperimentsPanel(QWidget):
     def shutdown(self) -> None:
         self._cancel.set()
         self.ctx.clock.unsubscribe(self._on_frame)
-
-
-def _real_train(cfg, data, **kwargs):
-    from ...core.training import train
-
-    return train(cfg, data, **kwargs)
-
-
-def _on_tf_thread(fn):
-    def call(*args, **kwargs):
-        return run_in_tf_thread(fn, *args, **kwargs)
-
-    return call
