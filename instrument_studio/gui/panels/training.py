@@ -41,6 +41,7 @@ from ..widgets.message_label import message_label
 from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
+from .training_progress import header_text, status_text
 
 
 class TrainingPanel(QWidget):
@@ -335,18 +336,8 @@ class TrainingPanel(QWidget):
         if s is None or b is None:
             return
         self.progress.setValue(b.step + 1)
-        e = self._last_epoch
-        if e is not None and e.epoch > b.epoch:   # an epoch ended and the next has no batch yet
-            self.progress.setFormat(f"epoch {e.epoch} of {s.epochs} done")
-        else:   # b.epoch is 0-based; the plots' x axis counts epochs completed
-            self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
-        rate = b.samples_seen / b.elapsed if b.elapsed > 0 else 0.0
-        left = (s.epochs * s.n_train - b.samples_seen) / rate if rate else None
-        last = (f" · last epoch: loss {e.loss:.3f}, val accuracy {100 * e.val_accuracy:.1f} %"
-                if e is not None and e.val_accuracy == e.val_accuracy else "")
-        remaining = f"at most {format_duration(left)} left" if left is not None else ""
-        self._status(f"Run {self._live_id}: {rate:,.0f} samples/s · elapsed {format_duration(b.elapsed)} · "
-                     f"{remaining}{last}")
+        self.progress.setFormat(header_text(s, b, self._last_epoch))
+        self._status(status_text(self._live_id, s, b, self._last_epoch))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
