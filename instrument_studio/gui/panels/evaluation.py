@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +35,7 @@ from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
 from ..widgets.message_label import message_label
-from ..widgets.metric_views import MetricsTable, PerClassAccuracyChart, RunsTable, ThresholdTable
+from ..widgets.report_tabs import ReportTabs
 from .evaluation_jobs import Run, evaluate_bundle_job, evaluate_run_job
 
 BUNDLE_SOURCE = "Saved model + data set"
@@ -138,32 +136,11 @@ class EvaluationPanel(QWidget):
         upper.addWidget(self.clips)
         upper.setSizes([700, 420])
 
-        self.accuracy_chart = PerClassAccuracyChart()
-        self.metrics_table = MetricsTable()
-        self.threshold_table = ThresholdTable()
-        self.threshold_note = QLabel()
-        self.threshold_note.setWordWrap(True)
-        thresholds = QWidget()
-        tl = QVBoxLayout(thresholds)
-        tl.addWidget(self.threshold_note)
-        tl.addWidget(self.threshold_table, 1)
-        self.runs_table = RunsTable()
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setObjectName("export_runs")
-        self.export_button.setEnabled(False)
+        self.tabs = ReportTabs()
+        self.accuracy_chart, self.metrics_table = self.tabs.accuracy_chart, self.tabs.metrics_table
+        self.threshold_table, self.threshold_note = self.tabs.threshold_table, self.tabs.threshold_note
+        self.runs_table, self.export_button = self.tabs.runs_table, self.tabs.export_button
         self.export_button.clicked.connect(self._export_runs)
-        runs = QWidget()
-        rl = QVBoxLayout(runs)
-        rl.addWidget(self.runs_table, 1)
-        rrow = QHBoxLayout()
-        rrow.addStretch(1)
-        rrow.addWidget(self.export_button)
-        rl.addLayout(rrow)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.accuracy_chart, "Per-class accuracy")
-        self.tabs.addTab(self.metrics_table, "Precision / recall / F1")
-        self.tabs.addTab(thresholds, "Thresholds")
-        self.tabs.addTab(runs, "Runs compared")
 
         body = QSplitter(Qt.Vertical)
         body.addWidget(upper)
@@ -316,23 +293,14 @@ class EvaluationPanel(QWidget):
             f"accuracy <b>{r.accuracy:.1%}</b> · macro F1 <b>{r.macro_f1:.3f}</b> · micro F1 {r.micro_f1:.3f}")
         self.confusion.set_matrix(r.labels, r.confusion, r.confusion_normalised)
         self.clips.clear()
-        self.accuracy_chart.set_report(r)
-        self.metrics_table.set_report(r)
-        cmp = ev.threshold_comparison(agg)
-        self.threshold_table.set_comparison(cmp)
-        if cmp is None:
-            self.threshold_note.setText("No validation clips for this model and data set: thresholds need them.")
-        else:
-            self.threshold_note.setText(
-                f"Class-wise thresholds tuned on {len(np.unique(ev.val_groups))} validation clips, applied to the {ev.split} clips: accuracy {cmp.argmax.accuracy:.1%} with plain "
-                f"argmax, {cmp.thresholded.accuracy:.1%} with the thresholds.")
+        self.tabs.show_report(r)
+        self.tabs.show_thresholds(ev.threshold_comparison(agg), ev)
         kind = getattr(getattr(self.model, "feature_config", None), "kind", ev.feature_kind)
         model_name = getattr(getattr(self.model, "config", None), "model", None) \
             or (getattr(self.model, "train_config", None) or {}).get("model", "?")
         self.summaries[self.source_name] = RunSummary(run=self.source_name, model=str(model_name), features=kind,
                                                       split=ev.split, report=r)
-        self.runs_table.set_runs(list(self.summaries.values()))
-        self.export_button.setEnabled(True)
+        self.tabs.show_runs(self.summaries.values())
 
     # --- clips ----------------------------------------------------------------------------------
     def _cell_clicked(self, true_class: int, predicted_class: int) -> None:
