@@ -219,11 +219,11 @@ def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
     return FeatureSet(labels=features.labels, config=features.config, x=xs, y=ys, groups=groups, clips=clips)
 
 
-def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: str | None = None,
+def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: object = None,
               should_stop: Callable[[], bool] | None = None, on_event: Callable[[object], None] | None = None,
               **kwargs: Any) -> Iterator[object]:
     """run_sweep on `features`, or on the features of `source` (a dataset folder, a saved feature
-    set, or "starter"; extracted with the sweep's FeatureConfig, Progress through on_event)."""
+    set, "starter", or a Dataset object as the GUI's Dataset panel holds; extracted with the sweep's FeatureConfig, Progress through on_event)."""
     if features is None:
         if not source:
             raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")

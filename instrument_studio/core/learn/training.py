@@ -106,6 +106,11 @@ class TrainResult:
     def standardise(self, x: np.ndarray) -> np.ndarray:
         return standardise(x, self.mean, self.std)
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one input row (as Bundle.input_shape: inference.Predictor checks it)."""
+        return tuple(int(d) for d in self.model.input_shape[1:])
+
     def predict_proba(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
 

@@ -92,6 +92,18 @@ def clipped_share(y: np.ndarray) -> float:
     return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0
 
 
+def whole_from_timeline(timeline: np.ndarray, silent: np.ndarray, *, step: float, duration: float) -> np.ndarray:
+    """The whole file's answer from its timeline: the mean of the steps, each weighted by the
+    seconds of the file it covers (a short last step counts for its fraction), quiet steps left
+    out unless every step is quiet. Not a separate window over everything: a summary of a mix
+    can name a class that no second of it shows."""
+    n = len(timeline)
+    weights = np.minimum(step, duration - np.arange(n) * step).clip(min=1e-6)
+    if not np.all(silent):
+        weights = np.where(silent, 0.0, weights)
+    return (timeline * weights[:, None]).sum(axis=0) / weights.sum()
+
+
 class Predictor:
     """A loaded bundle ready to predict (thread-safe for one caller at a time)."""
 
@@ -141,12 +153,12 @@ class Predictor:
         return self.proba_of_rows(self.rows(y)).mean(axis=0)
 
     def predict(self, y: np.ndarray, sr: int, *, step: float = 1.0) -> Prediction:
-        """Probabilities for the whole signal and for each `step` seconds of it."""
+        """Probabilities for each `step` seconds of the signal (a timeline) and for the whole
+        signal, from the same windows (whole_from_timeline)."""
         y = resample(np.asarray(y, dtype=np.float32).reshape(-1), int(sr), self.sr)
         if len(y) == 0:
             raise FeatureError("no audio to predict from (0 samples)")
         duration = len(y) / self.sr
-        whole = self.predict_window(y)
         n_steps = max(1, math.ceil(duration / step - 1e-9))
         hop = int(round(step * self.sr))
         width = int(round(max(step, self.window_seconds) * self.sr))
@@ -162,6 +174,7 @@ class Predictor:
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
         bounds = np.cumsum([0, *counts])
         timeline = np.stack([proba[bounds[i]:bounds[i + 1]].mean(axis=0) for i in range(n_steps)])
+        whole = whole_from_timeline(timeline, silent, step=step, duration=duration)
         return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
                           timeline=timeline, silent=silent, step=step, duration=duration)
 

@@ -10,6 +10,7 @@ from ...core.audio.playback import output_unavailable_reason
 from ...core.features.analysis import clip_preview
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
+from ..widgets.message_label import message_label
 from ..widgets.spectrogram_view import SpectrogramView
 
 
@@ -26,7 +27,7 @@ class ClipPreviewBox(QWidget):
         # in ctx.player while clips are auditioned here.
         self.player = ctx.make_player()
         self._loaded = False  # whether self.player holds the shown clip
-        self.clip_label = QLabel("Click a clip to hear it and see its spectrogram.")
+        self.clip_label = message_label("Click a clip to hear it and see its spectrogram.")
         self.clip_label.setObjectName("clip_label")
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("clip_play")

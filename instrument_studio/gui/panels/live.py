@@ -38,6 +38,7 @@ from ...core.live.pipeline import LivePipeline, MicSource, PlaybackSource
 from .. import workers
 from ..widgets.level_meter import LevelMeter
 from ..widgets.live_spectrogram import LiveSpectrogramView
+from ..widgets.message_label import message_label
 from .live_takes import TakesBox
 
 MIC, PLAYBACK = "microphone", "playback"
@@ -121,7 +122,7 @@ class LivePanel(QWidget):
         bar.addWidget(self.meter, 1)
         bar.addWidget(self.level_label)
 
-        self.info_label = QLabel("Press Start to see the input live.")
+        self.info_label = message_label("Press Start to see the input live.")
         self.info_label.setObjectName("live_info")
         info = QHBoxLayout()
         info.addWidget(self.info_label, 1)

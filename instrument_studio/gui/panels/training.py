@@ -37,9 +37,11 @@ from ...core.learn.training import TrainConfig
 from .. import workers
 from ..widgets.curves import TrainingCurves
 from ..widgets.dataset_picker import DatasetPicker, DatasetSource
+from ..widgets.message_label import message_label
 from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
+from .training_progress import header_text, status_text
 
 
 class TrainingPanel(QWidget):
@@ -91,7 +93,12 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(400)
+        # Up and down only: the column is as wide as its widest row needs (a fixed 400 px was
+        # narrower than the form, which scrolled sideways).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
+        self.settings_scroll = scroll
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
@@ -112,7 +119,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         self.progress.setValue(0)
-        self.status_label = QLabel("Choose a dataset and a model, then press Train.")
+        self.status_label = message_label("Choose a dataset and a model, then press Train.")
         self.status_label.setObjectName("train_status")
         self.status_label.setWordWrap(True)
         self.device_label = QLabel("")
@@ -308,6 +315,7 @@ class TrainingPanel(QWidget):
                 self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
                                       val_accuracy=ev.val_accuracy)
                 self._last_epoch = ev
+                self._last_labels = 0.0      # the header catches up with the plots at once
             elif isinstance(ev, TrainStarted):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
@@ -328,15 +336,8 @@ class TrainingPanel(QWidget):
         if s is None or b is None:
             return
         self.progress.setValue(b.step + 1)
-        self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
-        rate = b.samples_seen / b.elapsed if b.elapsed > 0 else 0.0
-        left = (s.epochs * s.n_train - b.samples_seen) / rate if rate else None
-        e = self._last_epoch
-        last = (f" · last epoch: loss {e.loss:.3f}, val accuracy {100 * e.val_accuracy:.1f} %"
-                if e is not None and e.val_accuracy == e.val_accuracy else "")
-        remaining = f"at most {format_duration(left)} left" if left is not None else ""
-        self._status(f"Run {self._live_id}: {rate:,.0f} samples/s · elapsed {format_duration(b.elapsed)} · "
-                     f"{remaining}{last}")
+        self.progress.setFormat(header_text(s, b, self._last_epoch))
+        self._status(status_text(self._live_id, s, b, self._last_epoch))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
