@@ -10,14 +10,13 @@ import hashlib
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..userdirs import user_data_dir
 from .detect import import_dataset
 from .model import Dataset, is_dataset_folder, load_dataset
 
 
 def projects_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("instrument-studio")) / "datasets"
+    return user_data_dir("datasets")
 
 
 def project_folder_for(source: str | Path, layout: str, base: Path | None = None) -> Path:

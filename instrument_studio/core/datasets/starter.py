@@ -80,9 +80,9 @@ def _key(recipe: dict, sf: SoundFontChoice) -> str:
 
 
 def starter_cache_dir() -> Path:
-    import platformdirs
+    from ..userdirs import user_cache_dir
 
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "starter"
+    return user_cache_dir("starter")
 
 
 def _plan(recipe: dict) -> list[dict]:

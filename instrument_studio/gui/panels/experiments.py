@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -28,6 +27,7 @@ from ...core.events import Progress, SweepRunFinished, SweepRunStarted
 from ...core.experiments.sweep import evaluate_test_accuracy, param_label, sweep_job
 from ...core.experiments.sweep_io import SweepRecord
 from ...core.learn.tfthread import run_in_tf_thread
+from ...core.userdirs import user_data_dir
 from .. import workers
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
@@ -35,7 +35,7 @@ from ..widgets.sweep_table import SweepTable
 
 
 def sweeps_dir() -> Path:
-    return Path(user_data_dir("instrument-studio", appauthor=False)) / "sweeps"
+    return user_data_dir("sweeps")
 
 
 class LiveRun:
