@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..core.experiments.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
     from ..core.experiments.sweep_io import SweepRecord
-    from ..core.learn.runs import load_features
+    from ..core.features.extraction import load_feature_set
     from ..core.learn.training import TrainConfig
 
     base = TrainConfig(model=args.model, optimizer=args.optimizer, learning_rate=args.lr,
@@ -71,7 +71,7 @@ def run(args) -> int:
     log = sys.stderr
 
     print(f"features: {features_cfg.kind} of {args.dataset} …", file=log, flush=True)
-    features = load_features(args.dataset, features_cfg)
+    features = load_feature_set(args.dataset, features_cfg)
     label = param_label(sweep.param)
     print(f"sweep: {label} over {', '.join(map(str, values))}, {args.repeats} repeat(s), {sweep.mode}; "
           f"{features.n('train')} train / {features.n('val')} val / {features.n('test')} test rows",

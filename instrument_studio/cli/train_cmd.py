@@ -141,14 +141,14 @@ class ProgressPrinter:
 
 
 def run(args) -> int:
+    from ..core.features.extraction import load_feature_set
     from ..core.learn.bundle import save_bundle
-    from ..core.learn.runs import load_features
     from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
     kind = args.features or MODELS[cfg.model].feature_kind
     printer = ProgressPrinter()
-    data = load_features(args.dataset, FeatureConfig(kind=kind), on_event=printer, workers=args.workers)
+    data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=printer, workers=args.workers)
     printer._end_line()
     result = train(cfg, data, on_event=printer)
     metrics = {**result.final_metrics(), **evaluate_split(result, data, "test"),

@@ -227,9 +227,9 @@ def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source:
     if features is None:
         if not source:
             raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")
-        from ..learn.runs import load_features
+        from ..features.extraction import load_feature_set
 
-        features = load_features(source, sweep.features, on_event=on_event, should_stop=should_stop)
+        features = load_feature_set(source, sweep.features, on_event=on_event, should_stop=should_stop)
         if should_stop is not None and should_stop():
             raise Cancelled("sweep cancelled while preparing the features")
     yield from run_sweep(sweep, features, should_stop=should_stop, on_event=on_event, **kwargs)

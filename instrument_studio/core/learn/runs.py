@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..config import FeatureConfig
-from ..errors import DatasetError, ModelError
+from ..errors import ModelError
 from .training import TrainConfig, TrainResult, evaluate_split
 
 
@@ -65,38 +64,6 @@ class TrainingRun:
         return self.bundle_path
 
 
-STARTER = "starter"
-
-
-def load_features(source, cfg: FeatureConfig, *, on_event: Callable | None = None,
-                  should_stop: Callable[[], bool] | None = None, workers: int | None = None):
-    """A FeatureSet to train on, from: a Dataset object (e.g. the Dataset panel's), "starter" (the
-    built-in starter set), a saved feature set (features.json), a dataset project folder, or a source
-    folder in a layout the importers know (imported in memory, nothing written beside it). Features
-    come from the datasets' cached extraction (core.features.extraction)."""
-    from ..datasets import Dataset, import_dataset, is_dataset_folder
-    from ..features.extraction import load_feature_set
-    from ..features.featureset import FeatureSet
-
-    if isinstance(source, Dataset):
-        return load_feature_set(source, cfg, on_event=on_event, should_stop=should_stop, workers=workers,
-                                save=False)
-    if str(source) == STARTER:
-        from ..datasets.starter import starter_dataset
-
-        return load_feature_set(starter_dataset(on_event=on_event), cfg, on_event=on_event,
-                                should_stop=should_stop, workers=workers)
-    path = Path(source)
-    if not path.exists():
-        raise DatasetError("no such dataset folder", path=path)
-    if (path / "features.json").is_file():
-        return FeatureSet.load(path)
-    if is_dataset_folder(path):
-        return load_feature_set(path, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
-    dataset = import_dataset(path, layout="auto")
-    return load_feature_set(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, save=False)
-
-
 def feature_shape(cfg: FeatureConfig) -> tuple[int, ...]:
     """The input shape `cfg` gives a model, found by running the real feature code on a quiet clip."""
     import numpy as np
@@ -122,10 +89,11 @@ def training_run(*, run_id: int, source, label: str, features, feature_config: F
                  config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> TrainingRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
     test metrics. Returns the TrainingRun for the run list."""
+    from ..features.extraction import load_feature_set
     from .training import train
 
-    data = features if features is not None else load_features(source, feature_config, on_event=emit,
-                                                                should_stop=should_stop)
+    data = features if features is not None else load_feature_set(source, feature_config, on_event=emit,
+                                                                  should_stop=should_stop)
     result = train(config, data, on_event=emit, should_stop=should_stop)
     return TrainingRun.from_result(run_id, result, data, dataset=label)
 

@@ -282,11 +282,17 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def model_path(path: str | Path | None = None) -> Path:
+    """The bundle folder a command means: `path`, or the shipped default model when None
+    (`predict` and `evaluate` without --model, the panels before a model is chosen)."""
+    return default_model_path() if path is None else Path(path)
+
+
 def load_predictor(path: str | Path | None = None) -> Predictor:
     """A Predictor for the bundle at `path` (None: the default model). Imports TensorFlow."""
     from ..learn.bundle import load_bundle
 
-    return Predictor(load_bundle(default_model_path() if path is None else path))
+    return Predictor(load_bundle(model_path(path)))
 
 
 def clip_audio(clip: str, mel) -> tuple[np.ndarray, int, np.ndarray]:
