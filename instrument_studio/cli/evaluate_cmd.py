@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from ..core.predict.aggregation import AGGREGATIONS
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
@@ -22,23 +22,13 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _progress(event) -> None:
-    from ..core.events import Progress
-
-    if isinstance(event, Progress) and event.total:
-        print(f"\r{event.stage}: {event.done:.0f}/{event.total:.0f} {event.message[:40]:<40}", end="",
-              file=sys.stderr, flush=True)
-
-
 def run(args) -> int:
     from ..core.evaluation.report import evaluate_bundle_on_dataset
     from ..core.predict.inference import model_path
 
-    quiet = args.json or not sys.stderr.isatty()
-    _bundle, dataset, evaluation = evaluate_bundle_on_dataset(
-        args.model, args.dataset, split=args.split, on_event=None if quiet else _progress)
-    if not quiet:
-        print(file=sys.stderr)
+    with TerminalProgress() as progress:
+        _bundle, dataset, evaluation = evaluate_bundle_on_dataset(args.model, args.dataset, split=args.split,
+                                                                  on_event=progress)
     report = evaluation.report(args.aggregation)
     if args.json:
         out = report.to_dict()
