@@ -27,7 +27,7 @@ from ..predict.aggregation import (
 )
 
 __all__ = ["AGGREGATIONS", "AGGREGATION_NAMES", "Aggregated", "ClassMetrics", "EvaluationReport", "ModelEvaluation",
-           "RunSummary", "ThresholdComparison", "aggregate", "apply_thresholds", "compare_thresholds",
+           "ComparisonRow", "ThresholdComparison", "aggregate", "apply_thresholds", "compare_thresholds",
            "evaluate_model", "make_report", "tune_thresholds", "write_comparison_csv"]
 
 
@@ -164,7 +164,7 @@ COMPARISON_COLUMNS = ("run", "model", "features", "split", "items", "accuracy", 
 
 
 @dataclass
-class RunSummary:
+class ComparisonRow:
     """One line of the runs comparison table."""
 
     run: str
@@ -180,7 +180,7 @@ class RunSummary:
                 "macro_precision": r.macro[0], "macro_recall": r.macro[1]}
 
 
-def write_comparison_csv(path: str | Path, runs: Sequence[RunSummary]) -> Path:
+def write_comparison_csv(path: str | Path, runs: Sequence[ComparisonRow]) -> Path:
     """The runs comparison table as CSV (written atomically)."""
     path = Path(path)
     with atomic_path(path, suffix=".csv.part") as tmp:
@@ -278,7 +278,7 @@ def _validation_rows(model, data) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
 
 
 def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
-    """Run `model` (a Bundle or a TrainResult: anything with labels and predict_proba(raw rows))
+    """Run `model` (a Bundle or a TrainedModel: anything with labels and predict_proba(raw rows))
     over `data`'s split and the validation rows. The rows are standardised by the model's own
     statistics inside predict_proba."""
     if tuple(model.labels) != tuple(data.labels):

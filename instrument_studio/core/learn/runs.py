@@ -14,11 +14,14 @@ from typing import Any
 
 from ..config import FeatureConfig
 from ..errors import ModelError
-from .training import TrainConfig, TrainResult, evaluate_split
+from .training import TrainConfig, TrainedModel, evaluate_split
 
 
 @dataclass
-class TrainingRun:
+class SessionRun:
+    """One entry of this session's run list (Training panel; offered to Evaluation and Predict):
+    its settings and figures, and while kept in memory its TrainedModel and training data."""
+
     id: int
     config: TrainConfig
     feature_config: FeatureConfig
@@ -32,7 +35,7 @@ class TrainingRun:
     best_epoch: int | None
     epochs_run: int
     finished_at: float = field(default_factory=time.time)
-    result: TrainResult | None = None   # the model in memory (None once released)
+    result: TrainedModel | None = None   # the model in memory (None once released)
     data: Any = None                    # the FeatureSet trained on (its test split for evaluation)
     bundle_path: str | None = None
 
@@ -42,7 +45,7 @@ class TrainingRun:
         return f"run {self.id}: {c.model}, {c.optimizer} lr {c.learning_rate:g}, batch {c.batch_size}"
 
     @classmethod
-    def from_result(cls, run_id: int, result: TrainResult, data, *, dataset: str) -> TrainingRun:
+    def from_result(cls, run_id: int, result: TrainedModel, data, *, dataset: str) -> SessionRun:
         metrics = {**result.final_metrics(), **evaluate_split(result, data, "test")}
         return cls(id=run_id, config=result.config, feature_config=result.feature_config, dataset=dataset,
                    labels=result.labels, history=result.history, metrics=metrics, duration=result.train_seconds,
@@ -86,17 +89,17 @@ def describe_model(*, name: str, feature_config: FeatureConfig, input_shape=None
 
 
 def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
-                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> TrainingRun:
+                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> SessionRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
-    test metrics. Returns the TrainingRun for the run list."""
+    test metrics. Returns the SessionRun for the run list."""
     from ..features.extraction import load_feature_set
     from .training import train
 
     data = features if features is not None else load_feature_set(source, feature_config, on_event=emit,
                                                                   should_stop=should_stop)
     result = train(config, data, on_event=emit, should_stop=should_stop)
-    return TrainingRun.from_result(run_id, result, data, dataset=label)
+    return SessionRun.from_result(run_id, result, data, dataset=label)
 
 
-def save_run(run: TrainingRun, path: str) -> str:
+def save_run(run: SessionRun, path: str) -> str:
     return run.save_bundle(path)

@@ -82,7 +82,7 @@ class LiveRun:
 
 class ExperimentsPanel(QWidget):
     title = "Experiments"
-    run_finished = Signal(object)     # RunResult, as each run finishes
+    run_finished = Signal(object)     # SweepRun, as each run finishes
     sweep_done = Signal(str)          # status: finished | cancelled | failed
     reopened = Signal(str)            # path of a reopened sweep
 
