@@ -9,6 +9,7 @@ from pathlib import Path
 from ..core.config import FEATURE_KINDS, FeatureConfig
 from ..core.datasets import LAYOUTS, import_dataset
 from ..core.datasets.library import resolve_dataset
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
@@ -99,48 +100,13 @@ def run_stats(args) -> int:
     return 0
 
 
-class ProgressBar:
-    """A one-line bar with ETA on a terminal; silent when stderr is not one (logs, pipes)."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.failures: list[tuple[str, str]] = []
-
-    def __call__(self, event) -> None:
-        from ..core.events import FeatureProgress, FileSkipped
-
-        if isinstance(event, FileSkipped):
-            self.failures.append((event.path, event.reason))
-        elif isinstance(event, FeatureProgress) and self.live and event.total:
-            frac = event.fraction or 0.0
-            bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-            eta = "" if event.eta_s is None else f"  ETA {_clock(event.eta_s)}"
-            self.stream.write(f"\r[{bar}] {int(event.done)}/{int(event.total)} files{eta}"
-                              f"  ({event.cached} cached, {event.failed} failed)   ")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
-
-
 def run_features(args) -> int:
     from ..core.features.extraction import extract, features_folder
 
     cfg = feature_config(args)
     ds = resolve_dataset(args.dataset)
-    bar = ProgressBar()
-    try:
-        result = extract(ds, cfg, on_event=bar, workers=args.workers, use_cache=not args.no_cache)
-    finally:
-        bar.close()
+    with TerminalProgress() as progress:
+        result = extract(ds, cfg, on_event=progress, workers=args.workers, use_cache=not args.no_cache)
     fs, report = result.features, result.report
     out = fs.save(Path(args.out) if args.out else features_folder(ds, cfg))
     print(report.summary())

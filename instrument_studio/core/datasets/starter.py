@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.audiofile import to_mono
 from ..errors import DatasetError
 from ..events import Progress
 
@@ -80,9 +81,9 @@ def _key(recipe: dict, sf: SoundFontChoice) -> str:
 
 
 def starter_cache_dir() -> Path:
-    import platformdirs
+    from ..userdirs import user_cache_dir
 
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "starter"
+    return user_cache_dir("starter")
 
 
 def _plan(recipe: dict) -> list[dict]:
@@ -138,7 +139,7 @@ def _render(synth, notes: list[tuple[int, float, float, int]], seconds: float, s
             synth.noteoff(0, midi)
     synth.sounds_off(0)
     synth.generate(int(0.05 * sr))  # let the voices die before the next clip
-    y = out.mean(axis=1)
+    y = to_mono(out)
     peak = float(np.abs(y).max()) if len(y) else 0.0
     if peak > 0.98:  # never clip: scale the loudest notes down
         y *= 0.98 / peak

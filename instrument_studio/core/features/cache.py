@@ -15,14 +15,13 @@ import numpy as np
 
 from ..config import FeatureConfig
 from ..fileio import atomic_path
+from ..userdirs import user_cache_dir
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
 FEATURES_VERSION = 2
 
 def cache_root() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "features"
+    return user_cache_dir("features")
 
 
 def config_key(cfg: FeatureConfig) -> str:

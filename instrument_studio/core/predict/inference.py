@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.audiofile import AUDIO_EXTENSIONS, load, resample
+from ..audio.levels import SILENCE_DBFS, clipped_share
+from ..audio.levels import rms_dbfs as level_db
 from ..errors import Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
-# A sample at or above this magnitude is taken as clipped.
-CLIP_LEVEL = 0.999
 # Clipping is reported when more than this share of a window's samples are clipped.
 CLIP_SHARE = 0.001
 # Below this top probability the answer is reported as uncertain.
@@ -81,15 +81,6 @@ def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
         y[:n] *= ramp
         y[-n:] *= ramp[::-1]
     return y
-
-
-def level_db(y: np.ndarray) -> float:
-    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if len(y) else 0.0
-    return 20.0 * math.log10(max(rms, 1e-10))
-
-
-def clipped_share(y: np.ndarray) -> float:
-    return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0
 
 
 def whole_from_timeline(timeline: np.ndarray, silent: np.ndarray, *, step: float, duration: float) -> np.ndarray:
@@ -259,7 +250,7 @@ class WindowVerdict:
     probabilities: np.ndarray | None
     state: str
     reason: str = ""
-    level_db: float = -200.0
+    level_db: float = SILENCE_DBFS
     clipped: float = 0.0
     extra: dict = field(default_factory=dict)
 
@@ -295,11 +286,17 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def model_path(path: str | Path | None = None) -> Path:
+    """The bundle folder a command means: `path`, or the shipped default model when None
+    (`predict` and `evaluate` without --model, the panels before a model is chosen)."""
+    return default_model_path() if path is None else Path(path)
+
+
 def load_predictor(path: str | Path | None = None) -> Predictor:
     """A Predictor for the bundle at `path` (None: the default model). Imports TensorFlow."""
     from ..learn.bundle import load_bundle
 
-    return Predictor(load_bundle(default_model_path() if path is None else path))
+    return Predictor(load_bundle(model_path(path)))
 
 
 def clip_audio(clip: str, mel) -> tuple[np.ndarray, int, np.ndarray]:

@@ -26,8 +26,8 @@ from ...core.audio.playback import output_unavailable_reason
 from ...core.evaluation.report import (
     AGGREGATION_NAMES,
     AGGREGATIONS,
+    ComparisonRow,
     ModelEvaluation,
-    RunSummary,
     write_comparison_csv,
 )
 from ...core.events import Progress
@@ -36,7 +36,7 @@ from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
 from ..widgets.message_label import message_label
 from ..widgets.report_tabs import ReportTabs
-from .evaluation_jobs import Run, evaluate_bundle_job, evaluate_run_job
+from .evaluation_jobs import ModelToEvaluate, evaluate_bundle_job, evaluate_run_job
 
 BUNDLE_SOURCE = "Saved model + data set"
 
@@ -50,14 +50,14 @@ class EvaluationPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("evaluation_panel")
-        self.runs: dict[str, Run] = {}
+        self.runs: dict[str, ModelToEvaluate] = {}
         self.bundle_path = ctx.settings.get("evaluation/bundle", "") or ""
         self.dataset_path = ctx.settings.get("evaluation/dataset", "") or ""
         self.evaluation: ModelEvaluation | None = None
         self.report = None
         self.model = None
         self.source_name = ""
-        self.summaries: dict[str, RunSummary] = {}
+        self.summaries: dict[str, ComparisonRow] = {}
         self._worker = None
         self._clip_job = 0
         self._play_block: str | None = "checking the audio output…"
@@ -191,7 +191,7 @@ class EvaluationPanel(QWidget):
     # --- sources ------------------------------------------------------------------------------
     def add_run(self, name: str, model, features) -> None:
         """Offer a finished training run (the Training panel calls this); it becomes the choice."""
-        self.runs[name] = Run(name, model, features)
+        self.runs[name] = ModelToEvaluate(name, model, features)
         if self.source_combo.findText(name) < 0:
             self.source_combo.insertItem(1, name)
         self.source_combo.setCurrentText(name)
@@ -298,8 +298,8 @@ class EvaluationPanel(QWidget):
         kind = getattr(getattr(self.model, "feature_config", None), "kind", ev.feature_kind)
         model_name = getattr(getattr(self.model, "config", None), "model", None) \
             or (getattr(self.model, "train_config", None) or {}).get("model", "?")
-        self.summaries[self.source_name] = RunSummary(run=self.source_name, model=str(model_name), features=kind,
-                                                      split=ev.split, report=r)
+        self.summaries[self.source_name] = ComparisonRow(run=self.source_name, model=str(model_name), features=kind,
+                                                         split=ev.split, report=r)
         self.tabs.show_runs(self.summaries.values())
 
     # --- clips ----------------------------------------------------------------------------------

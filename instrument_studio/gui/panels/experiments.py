@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,6 +25,7 @@ from ...core.errors import Cancelled, StudioError
 from ...core.events import SweepRunFinished, SweepRunStarted
 from ...core.experiments.sweep import param_label, sweep_job
 from ...core.experiments.sweep_io import SweepRecord
+from ...core.userdirs import user_data_dir
 from .. import workers
 from ..widgets.message_label import message_label
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
@@ -35,12 +35,12 @@ from .experiments_run import LiveRun, default_evaluate_fn, default_train_fn
 
 
 def sweeps_dir() -> Path:
-    return Path(user_data_dir("instrument-studio", appauthor=False)) / "sweeps"
+    return user_data_dir("sweeps")
 
 
 class ExperimentsPanel(QWidget):
     title = "Experiments"
-    run_finished = Signal(object)     # RunResult, as each run finishes
+    run_finished = Signal(object)     # SweepRun, as each run finishes
     sweep_done = Signal(str)          # status: finished | cancelled | failed
     reopened = Signal(str)            # path of a reopened sweep
 

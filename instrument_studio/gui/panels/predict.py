@@ -45,7 +45,7 @@ class PredictPanel(QWidget):
         self.ctx = ctx
         self.setObjectName("predict_panel")
         self.model_path: str | None = ctx.settings.get("predict/model", "") or None
-        self.run = None                   # a TrainingRun of this session in use (its model in memory)
+        self.run = None                   # a SessionRun of this session in use (its model in memory)
         self.predictor = None
         self._loading = None
         self._waiting: list = []

@@ -4,7 +4,7 @@ curves live; Stop; keep every run in a run list, overlay runs, save a run's mode
 The run happens off the GUI thread, on the process's one TensorFlow thread (core.learn.tfthread; TensorFlow
 is imported there, never at start-up). It reports
 through core.events appended to a deque; the frame clock drains the deque and draws. Finished runs
-are announced by `run_finished(TrainingRun)` for the evaluation and experiment panels.
+are announced by `run_finished(SessionRun)` for the evaluation and experiment panels.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.learn.runs import TrainingRun, save_run, training_run
+from ...core.learn.runs import SessionRun, save_run, training_run
 from ...core.learn.tfthread import run_in_tf_thread
 from ...core.learn.training import TrainConfig
 from .. import workers
@@ -47,7 +47,7 @@ from .training_progress import header_text, status_text
 class TrainingPanel(QWidget):
     title = "Training"
     run_started = Signal(object)       # TrainStarted
-    run_finished = Signal(object)      # TrainingRun, also appended to `runs`
+    run_finished = Signal(object)      # SessionRun, also appended to `runs`
     run_failed = Signal(str)           # message (stopped before it began, or an error)
     bundle_saved = Signal(str)         # path
 
@@ -55,7 +55,7 @@ class TrainingPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("training_panel")
-        self.runs: list[TrainingRun] = []
+        self.runs: list[SessionRun] = []
         self._events: deque = deque()
         self._stop = threading.Event()
         self._worker = None
@@ -236,7 +236,7 @@ class TrainingPanel(QWidget):
             self.stop_button.setEnabled(False)
             self._status("Stopping after the current batch…")
 
-    def _finished(self, run: TrainingRun) -> None:
+    def _finished(self, run: SessionRun) -> None:
         if self._closed:
             return
         self._drain()
@@ -357,7 +357,7 @@ class TrainingPanel(QWidget):
                 "input_shape": shape, "n_classes": max(2, n_classes)}
 
     # --- bundles -----------------------------------------------------------------------------------
-    def _run_to_save(self) -> TrainingRun | None:
+    def _run_to_save(self) -> SessionRun | None:
         rid = self.table.selected_run_id()
         run = next((r for r in self.runs if r.id == rid), None) or (self.runs[-1] if self.runs else None)
         return run if run is not None and run.result is not None else None
@@ -371,7 +371,7 @@ class TrainingPanel(QWidget):
         if path:
             self.save_run_bundle(run, path)
 
-    def save_run_bundle(self, run: TrainingRun, path: str):
+    def save_run_bundle(self, run: SessionRun, path: str):
         self._status(f"Saving run {run.id} to {path}…")
         return workers.start_worker(run_in_tf_thread, save_run, run, path, on_return=self._bundle_saved,
                                     on_error=lambda exc: self.ctx.report_error("Cannot save the model", exc))

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from ...core.evaluation.report import (
     COMPARISON_COLUMNS,
+    ComparisonRow,
     EvaluationReport,
-    RunSummary,
     ThresholdComparison,
 )
 from ..theme import plot_colors
@@ -148,7 +148,7 @@ class RunsTable(QTableWidget):
         _spread(self)
         self.setSortingEnabled(True)
 
-    def set_runs(self, runs: list[RunSummary]) -> None:
+    def set_runs(self, runs: list[ComparisonRow]) -> None:
         self.setSortingEnabled(False)
         self.setRowCount(len(runs))
         for r, run in enumerate(runs):

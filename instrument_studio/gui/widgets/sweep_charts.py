@@ -1,6 +1,6 @@
 """The Experiments panel's charts: overlaid training curves, and bar charts against the swept value.
 
-Both draw from a list of core.experiments.sweep.RunResult; the panel calls `show_runs` on its frame clock
+Both draw from a list of core.experiments.sweep.SweepRun; the panel calls `show_runs` on its frame clock
 when new runs have arrived, never per training event.
 """
 
