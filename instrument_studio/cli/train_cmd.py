@@ -141,11 +141,12 @@ class ProgressPrinter:
 
 
 def run(args) -> int:
-    from ..core.learn.bundle import save_bundle
+    from ..core.learn.bundle import check_bundle_target, save_bundle
     from ..core.learn.runs import load_features
     from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
+    check_bundle_target(args.out)   # before the features and the epochs, not after them
     kind = args.features or MODELS[cfg.model].feature_kind
     printer = ProgressPrinter()
     data = load_features(args.dataset, FeatureConfig(kind=kind), on_event=printer, workers=args.workers)
