@@ -21,15 +21,35 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ModelError
+
 
 def import_tensorflow():
     """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
     lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
     ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
-
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise tensorflow_missing(exc) from exc
     return tf
+
+
+def tensorflow_missing(exc: ImportError) -> ModelError:
+    """The one-line error for a TensorFlow that is not installed (or has no wheel for this platform)
+    or does not import."""
+    import platform
+    import sys
+
+    where = f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "tensorflow":
+        package = "tensorflow-cpu" if platform.machine().lower() in ("x86_64", "amd64") else "tensorflow"
+        return ModelError(f"TensorFlow is not installed ({where}); training, evaluation and prediction need it",
+                          hint=f"install it with: {sys.executable} -m pip install {package}; if pip finds no "
+                               "version for this platform, see https://www.tensorflow.org/install")
+    return ModelError(f"TensorFlow is installed but cannot be imported ({where}): {exc}".replace("\n", " "),
+                      hint="reinstall it, or see https://www.tensorflow.org/install")
 
 
 _lock = threading.Lock()
