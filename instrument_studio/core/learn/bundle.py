@@ -34,6 +34,7 @@ import numpy as np
 from ..config import FeatureConfig
 from ..errors import ConfigError, ModelError, StudioError
 from ..features.featureset import standardise
+from ..fileio import chmod_to_umask
 from .tfthread import import_tensorflow
 
 FORMAT = "instrument-studio-bundle"
@@ -126,6 +127,7 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
     """Rename the finished folder into place; an existing bundle is moved aside first (to
     .NAME.old-PID) and removed only after the new one is in place. A kill between the two renames
     leaves both hidden beside `path`: recover_interrupted_swap() puts the new one in place."""
+    chmod_to_umask(tmp, directory=True)   # mkdtemp made it 0700
     old = None
     try:
         if path.exists():
