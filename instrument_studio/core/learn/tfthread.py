@@ -11,6 +11,16 @@ A plain Python thread that never ends keeps both sides together; it also runs TF
 which Keras' global state (seeds, name scopes) wants anyway.
 
 GUI code wraps TF jobs: `start_worker(run_in_tf_thread, fn, *args, ...)`; the pool thread only waits.
+Work that needs no TensorFlow (feature extraction above all) stays on the pool thread and hands only
+its TensorFlow steps over (`training_run(run_tf=run_in_tf_thread)`): a long extraction must not hold
+the one thread that model loading and summaries wait for.
+
+The rule, precisely: TensorFlow runs only on long-lived plain Python threads, never on a reused Qt
+pool thread. This thread does every build, fit, load, save and summary. The live predictor
+(core/predict/live_predict.py) has a long-lived thread of its own that only *calls* a model already
+loaded, so live answers do not queue behind a training run; calling a built model touches none of
+Keras' global state, and the two never share a model. tests/core/test_tf_threads.py runs a fit here
+while another thread calls a model, and checks both.
 """
 
 from __future__ import annotations
