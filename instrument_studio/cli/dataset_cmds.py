@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..core.config import FEATURE_KINDS, FeatureConfig
-from ..core.datasets import LAYOUTS, import_dataset
+from ..core.datasets import LAYOUTS, check_project_target, import_dataset
 from ..core.datasets.library import resolve_dataset
 from .progress import TerminalProgress
 
@@ -21,7 +21,12 @@ def add_parser(sub) -> None:
     q.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="how the folder is organised (default: auto-detect)")
     q.add_argument("--out", metavar="DATASET_DIR",
-                   help="where to write instrument-studio.json and clips.csv (default: SOURCE)")
+                   help="where to write instrument-studio.json and clips.csv (default: SOURCE); an empty "
+                        "or new folder, or an existing dataset project")
+    q.add_argument("--force", action="store_true",
+                   help="write the project into --out even if that folder holds other files")
+    q.add_argument("--follow-links", action="store_true",
+                   help="follow linked folders inside SOURCE (each real folder is read once)")
     q.add_argument("--seed", type=int, default=0, help="seed of the stratified, grouped split (default 0)")
     q.add_argument("--val-fraction", type=float, default=0.15, help="validation share (default %(default)s)")
     q.add_argument("--test-fraction", type=float, default=0.2,
@@ -84,9 +89,11 @@ def print_stats(stats: dict, *, as_json: bool) -> None:
 
 
 def run_import(args) -> int:
+    out = args.out or args.source
+    check_project_target(out, source=args.source, force=args.force)   # before the (long) import
     ds = import_dataset(args.source, layout=args.layout, seed=args.seed, val_fraction=args.val_fraction,
-                        test_fraction=args.test_fraction)
-    project = ds.save(args.out or args.source)
+                        test_fraction=args.test_fraction, follow_links=args.follow_links)
+    project = ds.save(out)
     print_stats(ds.stats(), as_json=args.json)
     if not args.json:
         for note in ds.notes:

@@ -86,10 +86,11 @@ def train_config_from_args(args):
 
 def run(args) -> int:
     from ..core.features.extraction import load_feature_set
-    from ..core.learn.bundle import save_bundle
+    from ..core.learn.bundle import check_bundle_target, save_bundle
     from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
+    check_bundle_target(args.out)   # before the features and the epochs, not after them
     kind = args.features or MODELS[cfg.model].feature_kind
     with TerminalProgress() as progress:
         data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=args.workers)

@@ -195,7 +195,6 @@ def test_geometry_is_remembered(qtbot, window):
     assert window.ctx.settings.geometry() is not None
 
 
-@pytest.mark.slow
 def test_an_hour_long_file_opens_and_can_be_navigated(qtbot, window, tmp_path):
     import soundfile as sf
 

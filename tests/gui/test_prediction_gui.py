@@ -276,3 +276,20 @@ def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth
     with qtbot.waitSignal(predict.folder_done, timeout=60000) as done:
         predict.predict_paths([str(wav)])
     assert done.args == [1, 0] and predict.table.item(0, 1).text() == "noise"
+
+
+def test_a_released_run_is_no_longer_offered(qtbot, window):
+    """A run whose model the Training panel released (superseded by newer runs) leaves the Predict
+    and Evaluation panels' run lists, so nothing there holds its model or offers a model that is gone."""
+    from types import SimpleNamespace
+
+    training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]
+    evaluation = window.panels["EvaluationPanel"]
+    run = SimpleNamespace(name="run 1: mlp", result=object(), data=object(), labels=("a", "b"), dataset="x")
+    training.run_finished.emit(run)
+    assert predict.runs_combo.findText(run.name) > 0 and predict.runs_combo.isEnabled()
+    assert evaluation.source_combo.findText(run.name) >= 0
+    run.result = run.data = None
+    training.run_released.emit(run)
+    assert predict.runs_combo.findText(run.name) < 0 and not predict.runs_combo.isEnabled()
+    assert evaluation.source_combo.findText(run.name) < 0 and run.name not in evaluation.runs

@@ -27,6 +27,7 @@ import numpy as np
 from ..audio.audiofile import to_mono
 from ..errors import DatasetError
 from ..events import Progress
+from ..fileio import chmod_to_umask
 
 SOUNDFONT_ENV = "INSTRUMENT_STUDIO_SOUNDFONT"
 # Best first. tinysoundfont reads .sf2 only (not the Ogg-compressed .sf3).
@@ -216,6 +217,7 @@ def starter_dataset(*, on_event: Callable[[object], None] | None = None):
     tmp = Path(tempfile.mkdtemp(prefix=".rendering-", dir=folder.parent))
     try:
         generate_starter(tmp, recipe=recipe, soundfont=sf, on_event=on_event)
+        chmod_to_umask(tmp, directory=True)   # mkdtemp made it 0700
         try:
             tmp.rename(folder)
         except OSError:

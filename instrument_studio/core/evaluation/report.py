@@ -298,17 +298,24 @@ def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
 
 
 def evaluate_bundle_on_dataset(bundle_path, dataset_dir, *, split: str = "test", on_event=None,
-                               should_stop=None):
+                               should_stop=None, run_tf=None):
     """Load a bundle (None: the shipped default model) and a data set (anything
     core.datasets.library.resolve_dataset names, "starter" included), extract the data set's
     features with the bundle's own FeatureConfig (cached per file), and evaluate:
-    (bundle, dataset, ModelEvaluation)."""
+    (bundle, dataset, ModelEvaluation).
+
+    `run_tf(fn, *args)` runs the TensorFlow steps (loading, predicting) elsewhere (the GUI passes
+    tfthread.run_in_tf_thread); the extraction stays on the calling thread."""
     from ..datasets.library import resolve_dataset
     from ..features.extraction import load_feature_set
     from ..learn.bundle import load_bundle
     from ..predict.inference import model_path
 
-    bundle = load_bundle(model_path(bundle_path))
+    def here(fn, /, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    run_tf = run_tf or here
+    bundle = run_tf(load_bundle, model_path(bundle_path))
     dataset = resolve_dataset(dataset_dir, on_event=on_event)
     fs = load_feature_set(dataset, bundle.feature_config, on_event=on_event, should_stop=should_stop, save=False)
-    return bundle, dataset, evaluate_model(bundle, fs, split=split)
+    return bundle, dataset, run_tf(evaluate_model, bundle, fs, split=split)

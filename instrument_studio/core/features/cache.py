@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import FeatureConfig
+from ..errors import StudioError
 from ..fileio import atomic_path
 from ..userdirs import user_cache_dir
 
@@ -62,5 +63,7 @@ def write_cache(path: Path, x: np.ndarray, duration: float) -> None:
         with atomic_path(path, suffix=".npz.part") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, x=x, duration=np.float64(duration))
-    except OSError:
-        pass  # a full or read-only cache only costs speed
+    except (OSError, StudioError):
+        # A full or read-only cache only costs speed. atomic_path reports a folder it cannot write
+        # in as StudioError, not OSError: both are caught here.
+        pass

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import FeatureConfig
-from ..errors import Cancelled, FeatureError
+from ..errors import Cancelled, FeatureError, StudioError
 from ..events import ExtractionFinished, FeatureProgress, FileSkipped
 from .cache import cache_file, cache_root, config_key, content_hash, read_cache
 from .featureset import SPLITS, FeatureSet
@@ -255,6 +255,6 @@ def load_feature_set(source, cfg: FeatureConfig | None = None, *, on_event: Even
     if save if save is not None else not isinstance(source, Dataset):
         try:
             fs.save(features_folder(dataset, cfg))
-        except OSError:
-            pass  # a read-only project folder: the per-file cache still makes the next run fast
+        except (OSError, StudioError):
+            pass  # a read-only or full project folder: the per-file cache still makes the next run fast
     return fs

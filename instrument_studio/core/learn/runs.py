@@ -52,6 +52,16 @@ class SessionRun:
                    device=result.device, stop_reason=result.stop_reason, best_epoch=result.best_epoch,
                    epochs_run=result.epochs_run, result=result, data=data)
 
+    @property
+    def holds_model(self) -> bool:
+        return self.result is not None
+
+    def release_model(self) -> None:
+        """Drop this run's Keras model and training data (its curves and figures stay). Saving it
+        as a bundle afterwards says the model is no longer in memory."""
+        self.result = None
+        self.data = None
+
     def save_bundle(self, path) -> str:
         """Write this run's model as a bundle (core.learn.bundle); remembers where."""
         from .bundle import save_bundle
@@ -65,6 +75,26 @@ class SessionRun:
                                    "epochs_run": self.epochs_run, "stop_reason": self.stop_reason})
         self.bundle_path = str(out)
         return self.bundle_path
+
+
+# How many finished runs keep their Keras model in memory (to save as a bundle or evaluate); an
+# older one is superseded when a newer run finishes: without this a session's memory grew per run.
+MODELS_KEPT = 3
+
+
+def release_superseded(runs: list[SessionRun], *, keep: int = MODELS_KEPT) -> list[SessionRun]:
+    """Release the models of all but the `keep` newest runs that still hold one (oldest first);
+    returns the runs released. Whoever else holds a released model (the Evaluation panel's run
+    list) must drop it too for the memory to come back."""
+    holding = [r for r in runs if r.holds_model]
+    released = holding[:max(0, len(holding) - keep)]
+    for run in released:
+        run.release_model()
+    if released:
+        import gc
+
+        gc.collect()
+    return released
 
 
 def feature_shape(cfg: FeatureConfig) -> tuple[int, ...]:
@@ -88,17 +118,26 @@ def describe_model(*, name: str, feature_config: FeatureConfig, input_shape=None
     return f"input {shape}, {n_classes} classes\n{summary.as_text()}"
 
 
+def _here(fn: Callable, /, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
 def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
-                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> SessionRun:
+                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool],
+                 run_tf: Callable = _here) -> SessionRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
-    test metrics. Returns the SessionRun for the run list."""
+    test metrics. Returns the SessionRun for the run list.
+
+    Features are extracted on the calling thread; only the TensorFlow work goes through
+    `run_tf(fn, *args)` (the GUI passes tfthread.run_in_tf_thread), so a long extraction never holds
+    the one TensorFlow thread that model loading and summaries wait for."""
     from ..features.extraction import load_feature_set
     from .training import train
 
     data = features if features is not None else load_feature_set(source, feature_config, on_event=emit,
                                                                   should_stop=should_stop)
-    result = train(config, data, on_event=emit, should_stop=should_stop)
-    return SessionRun.from_result(run_id, result, data, dataset=label)
+    result = run_tf(train, config, data, on_event=emit, should_stop=should_stop)
+    return run_tf(SessionRun.from_result, run_id, result, data, dataset=label)
 
 
 def save_run(run: SessionRun, path: str) -> str:

@@ -183,10 +183,20 @@ class EvaluationPanel(QWidget):
         for run in getattr(training, "runs", []):
             self.add_training_run(run)
         training.run_finished.connect(self.add_training_run)
+        if hasattr(training, "run_released"):
+            training.run_released.connect(self.remove_training_run)
 
     def add_training_run(self, run) -> None:
         if getattr(run, "result", None) is not None and getattr(run, "data", None) is not None:
             self.add_run(run.name, run.result, run.data)
+
+    def remove_training_run(self, run) -> None:
+        """A run whose model the Training panel released: no longer offered (nor held here)."""
+        if self.runs.pop(run.name, None) is None:
+            return
+        index = self.source_combo.findText(run.name)
+        if index >= 0:
+            self.source_combo.removeItem(index)
 
     # --- sources ------------------------------------------------------------------------------
     def add_run(self, name: str, model, features) -> None:

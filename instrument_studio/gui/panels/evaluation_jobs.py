@@ -31,8 +31,10 @@ def _events_of(job, *args, **kwargs):
 
     def target():
         try:
-            # TensorFlow work runs on its one long-lived thread (core/learn/tfthread.py says why).
-            box["result"] = run_in_tf_thread(job, *args, on_event=events.put, should_stop=stop.is_set, **kwargs)
+            # The job runs here (feature extraction included) and hands its TensorFlow steps to the
+            # one long-lived TensorFlow thread (core/learn/tfthread.py says why).
+            box["result"] = job(*args, on_event=events.put, should_stop=stop.is_set, run_tf=run_in_tf_thread,
+                                **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread below
             box["error"] = exc
         finally:

@@ -147,6 +147,8 @@ class PredictPanel(QWidget):
             for run in getattr(training, "runs", []):
                 self.offer_run(run)
             training.run_finished.connect(self.offer_run)
+            if hasattr(training, "run_released"):
+                training.run_released.connect(self.remove_run)
         menu = window.menuBar().addMenu("&Predict")
         for text, fn in (("Choose Model…", self._choose_model), ("Use Default Model", lambda: self.set_model(None)),
                          ("Predict Folder…", self._choose_folder)):
@@ -162,9 +164,17 @@ class PredictPanel(QWidget):
         self.runs_combo.addItem(run.name, run)
         self.runs_combo.setEnabled(True)
 
+    def remove_run(self, run) -> None:
+        """A run whose model the Training panel released: no longer offered. The run in use keeps
+        predicting with the model it holds until another model is chosen."""
+        index = self.runs_combo.findText(run.name)
+        if index > 0:
+            self.runs_combo.removeItem(index)
+        self.runs_combo.setEnabled(self.runs_combo.count() > 1)
+
     def _run_chosen(self, index: int) -> None:
         run = self.runs_combo.itemData(index)
-        if run is not None:
+        if run is not None and getattr(run, "result", None) is not None:
             self.use_run(run)
 
     def use_run(self, run) -> None:

@@ -31,7 +31,7 @@ from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.learn.runs import SessionRun, save_run, training_run
+from ...core.learn.runs import SessionRun, release_superseded, save_run, training_run
 from ...core.learn.tfthread import run_in_tf_thread
 from ...core.learn.training import TrainConfig
 from .. import workers
@@ -48,6 +48,7 @@ class TrainingPanel(QWidget):
     title = "Training"
     run_started = Signal(object)       # TrainStarted
     run_finished = Signal(object)      # SessionRun, also appended to `runs`
+    run_released = Signal(object)      # SessionRun whose model was dropped (superseded by newer runs)
     run_failed = Signal(str)           # message (stopped before it began, or an error)
     bundle_saved = Signal(str)         # path
 
@@ -224,9 +225,9 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing…")
         self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
         self._worker = workers.start_worker(
-            run_in_tf_thread, training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
+            training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
             config=cfg, emit=self._events.append, should_stop=self._stop.is_set,
-            on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
+            run_tf=run_in_tf_thread, on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
         self._update_buttons()
         return True
 
@@ -257,6 +258,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(1)
         self.progress.setFormat(f"run {run.id}: {run.stop_reason}")
         self.run_finished.emit(run)
+        for old in release_superseded(self.runs):   # memory no longer grows run after run
+            self.run_released.emit(old)
 
     def _failed(self, exc: BaseException) -> None:
         if self._closed:
