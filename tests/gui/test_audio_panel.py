@@ -29,7 +29,8 @@ def test_window_title_info_and_spectrogram_of_a_tone(qtbot, window, tmp_path):
     panel = open_and_wait(qtbot, window, path)
     assert window.windowTitle() == "Instrument Studio — a440.wav"
     info = panel.info_label.text()
-    assert "a440.wav" in info and "44,100 Hz" in info and "stereo" in info and "24-bit" in info and "3.00 s" in info
+    assert "a440.wav" in info and "44,100 Hz" in info and "stereo" in info and "24-bit PCM" in info and "3.00 s" in info
+    assert "Signed" not in info  # not "24-bit Signed 24 bit PCM" (issue 11 #15)
     assert panel.time_label.text() == "0.00 s / 3.00 s"
     # The spectrogram image holds the tone: its loudest band is the band of 440 Hz.
     column = panel.spectrogram.column_at(1.5)
