@@ -20,7 +20,6 @@ import math
 import os
 import platform
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 from .config import FeatureConfig
 from .errors import ConfigError, ModelError, StudioError
 from .featureset import standardise
+from .fileio import make_temp_dir
 
 FORMAT = "instrument-studio-bundle"
 FORMAT_VERSION = 1
@@ -88,7 +88,7 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
     parent = path.parent if str(path.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+        tmp = make_temp_dir(prefix=f".{path.name}.", suffix=".part", dir=parent)
     except OSError as exc:
         raise ModelError(f"cannot write here: {exc.strerror}", path=path) from exc
     try:

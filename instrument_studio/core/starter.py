@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -26,6 +25,7 @@ import numpy as np
 
 from .errors import DatasetError
 from .events import Progress
+from .fileio import make_temp_dir
 
 SOUNDFONT_ENV = "INSTRUMENT_STUDIO_SOUNDFONT"
 # Best first. tinysoundfont reads .sf2 only (not the Ogg-compressed .sf3).
@@ -212,7 +212,7 @@ def starter_dataset(*, on_event: Callable[[object], None] | None = None):
         return load_dataset(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Rendered into a temporary sibling and renamed: a crash mid-way never leaves half a set.
-    tmp = Path(tempfile.mkdtemp(prefix=".rendering-", dir=folder.parent))
+    tmp = make_temp_dir(prefix=".rendering-", dir=folder.parent)
     try:
         generate_starter(tmp, recipe=recipe, soundfont=sf, on_event=on_event)
         try:
