@@ -190,10 +190,14 @@ class AudioPanel(QWidget):
         for act in (self.play_action, self.stop_action, back, fwd, home):
             menu.addAction(act)
         window.view_menu.addSeparator()
-        for text, keys, fn in (("Zoom In", QKeySequence.ZoomIn, lambda: self.zoom(0.5)),
-                               ("Zoom Out", QKeySequence.ZoomOut, lambda: self.zoom(2.0)),
-                               ("Zoom to Fit", QKeySequence("Ctrl+0"), self.zoom_to_fit)):
-            act = QAction(text, self, shortcut=keys)
+        # QKeySequence.ZoomIn is Ctrl++, which on most layouts needs Shift: Ctrl+= (as documented)
+        # is bound too, as browsers do.
+        for text, keys, fn in (("Zoom In", [QKeySequence("Ctrl+="), QKeySequence(QKeySequence.ZoomIn)],
+                                lambda: self.zoom(0.5)),
+                               ("Zoom Out", [QKeySequence(QKeySequence.ZoomOut)], lambda: self.zoom(2.0)),
+                               ("Zoom to Fit", [QKeySequence("Ctrl+0")], self.zoom_to_fit)):
+            act = QAction(text, self)
+            act.setShortcuts(keys)
             act.triggered.connect(fn)
             window.view_menu.addAction(act)
         self.open_button.clicked.connect(window.open_dialog)
