@@ -28,7 +28,7 @@ from .panels.live import LivePanel
 from .panels.predict import PredictPanel
 from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
-from .theme import THEMES, apply_theme
+from .theme import THEMES, apply_theme, recolor_plots
 
 APP_NAME = "Instrument Studio"
 
@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), theme)
         for act in self.theme_actions.actions():
             act.setChecked(act.data() == theme)
+        recolor_plots(self)
         for panel in self.panels.values():
             if hasattr(panel, "theme_changed"):
                 panel.theme_changed()
