@@ -155,7 +155,7 @@ class EvaluationPanel(QWidget):
         rrow.addWidget(self.export_button)
         rl.addLayout(rrow)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.accuracy_chart, "Per-class accuracy")
+        self.tabs.addTab(self.accuracy_chart.in_scroll_area(), "Per-class accuracy")
         self.tabs.addTab(self.metrics_table, "Precision / recall / F1")
         self.tabs.addTab(thresholds, "Thresholds")
         self.tabs.addTab(runs, "Runs compared")
