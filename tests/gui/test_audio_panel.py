@@ -162,7 +162,7 @@ def test_play_looks_for_an_output_again_when_none_was_there_at_start(qtbot, wind
     open_and_wait(qtbot, window, write(tmp_path / "x.wav", tone(440, 2.0, 22050), 22050))
     assert panel.play_button.isEnabled()
     qtbot.mouseClick(panel.play_button, Qt.LeftButton)              # still nothing there
-    qtbot.waitUntil(lambda: rescans and not panel._rechecking)
+    qtbot.waitUntil(lambda: bool(rescans) and not panel._rechecking)
     assert not window.ctx.player.playing and "Still no sound output" in window.statusBar().currentMessage()
     assert panel.play_button.isEnabled()
     monkeypatch.setattr(audio_panel, "recheck_output_reason", lambda: rescans.append(1) or None)  # plugged in
