@@ -1,12 +1,14 @@
 """Atomic file writes: a temporary file in the same folder, fsync, then rename.
 
 The temporary file (mkstemp: 0600) and folder (mkdtemp: 0700) are private while written; before
-they take their final name they get the mode any new file gets under the umask (chmod_to_umask)."""
+they take their final name they get the mode any new file gets under the umask, or a replaced
+file's own mode (chmod_to_umask)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -43,12 +45,17 @@ def umask_dir_mode() -> int:
     return 0o777 & ~current_umask()
 
 
-def chmod_to_umask(tmp: str | Path, *, directory: bool = False) -> None:
+def chmod_to_umask(tmp: str | Path, *, directory: bool = False, like: str | Path | None = None) -> None:
     """Give a private temporary file or folder (mkstemp: 0600, mkdtemp: 0700) the mode a new one
-    gets under the umask, before it takes its final name. Best effort: a file system without modes
-    keeps what it has."""
+    gets under the umask, before it takes its final name; or, with `like` naming a file it is about
+    to replace, that file's mode (a replaced file keeps its mode, as other programs' saves do).
+    Best effort: a file system without modes keeps what it has."""
+    mode = umask_dir_mode() if directory else umask_file_mode()
+    if like is not None:
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(os.stat(like).st_mode)
     with contextlib.suppress(OSError):
-        os.chmod(tmp, umask_dir_mode() if directory else umask_file_mode())
+        os.chmod(tmp, mode)
 
 
 @contextlib.contextmanager
@@ -70,7 +77,7 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        chmod_to_umask(tmp_path)
+        chmod_to_umask(tmp_path, like=path)   # private while written; then the replaced file's mode or the umask's
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):

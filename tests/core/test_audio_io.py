@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from instrument_studio.core.audio.audiofile import load, probe, read_audio, save_wav, to_mono
 from instrument_studio.core.errors import AudioFormatError
@@ -90,3 +91,15 @@ def test_save_wav_is_atomic_and_round_trips(tmp_path):
     back, sr = load(out, sr=None)
     assert sr == 16000 and np.allclose(back, y, atol=1e-4)
     assert not list((tmp_path / "sub").glob("*.part"))
+
+
+@pytest.mark.parametrize("fmt, subtype, expected", [
+    ("FLAC", "PCM_16", "16-bit PCM"), ("WAV", "PCM_24", "24-bit PCM"), ("WAV", "FLOAT", "32-bit float"),
+])
+def test_the_format_line_names_the_sample_format_once(tmp_path, fmt, subtype, expected):
+    # libsndfile's "Signed 16 bit PCM" after our "16-bit " read "16-bit Signed 16 bit PCM" (issue 11 #15).
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(str(path), np.zeros(4410, dtype=np.float32), 44100, format=fmt, subtype=subtype)
+    text = probe(path).describe()
+    assert f", {expected}, 44,100 Hz, mono" in text
+    assert "bit" not in text.replace(expected, "")

@@ -148,6 +148,9 @@ def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_
     qtbot.waitUntil(lambda: view.state_label.text() == "uncertain: no live audio", timeout=5000)
     qtbot.mouseClick(live.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not live.pipeline.running, timeout=10000)
+    # Stopped: no latency of an input that is gone (issue 11 #10).
+    qtbot.waitUntil(lambda: view.state_label.text() == "live input stopped", timeout=5000)
+    assert view.latency_label.text() == "" and not any(bar.isEnabled() for bar in view.bars)
 
 
 # --- issue 11: a stand-in model (no TensorFlow) behind the real Predictor ----------------------

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.audio.info import format_duration
-from ...core.audio.playback import output_unavailable_reason
+from ...core.audio.playback import output_unavailable_reason, recheck_output_reason
 from ...core.config import MelConfig
 from ...core.errors import StudioError
 from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
@@ -30,6 +30,7 @@ from ..widgets.mel_settings import MelSettingsRow
 from ..widgets.message_label import message_label
 
 SEEK_STEP_S = 5.0
+CHECKING = "checking the audio output…"
 
 
 class AudioPanel(QWidget):
@@ -48,7 +49,8 @@ class AudioPanel(QWidget):
         self._pending_info = None
         self._worker = None
         self._job = 0
-        self._play_block_reason: str | None = "checking the audio output…"
+        self._play_block_reason: str | None = CHECKING
+        self._rechecking = False
         self.mel_cfg = self._saved_mel_config()
         self._build()
         ctx.player.on_finished = None
@@ -146,10 +148,14 @@ class AudioPanel(QWidget):
         for act in (self.play_action, self.stop_action, back, fwd, home):
             menu.addAction(act)
         window.view_menu.addSeparator()
-        for text, keys, fn in (("Zoom In", QKeySequence.ZoomIn, lambda: self.zoom(0.5)),
-                               ("Zoom Out", QKeySequence.ZoomOut, lambda: self.zoom(2.0)),
-                               ("Zoom to Fit", QKeySequence("Ctrl+0"), self.zoom_to_fit)):
-            act = QAction(text, self, shortcut=keys)
+        # QKeySequence.ZoomIn is Ctrl++, which on most layouts needs Shift: Ctrl+= (as documented)
+        # is bound too, as browsers do.
+        for text, keys, fn in (("Zoom In", [QKeySequence("Ctrl+="), QKeySequence(QKeySequence.ZoomIn)],
+                                lambda: self.zoom(0.5)),
+                               ("Zoom Out", [QKeySequence(QKeySequence.ZoomOut)], lambda: self.zoom(2.0)),
+                               ("Zoom to Fit", [QKeySequence("Ctrl+0")], self.zoom_to_fit)):
+            act = QAction(text, self)
+            act.setShortcuts(keys)
             act.triggered.connect(fn)
             window.view_menu.addAction(act)
         self.open_button.clicked.connect(window.open_dialog)
@@ -321,31 +327,58 @@ class AudioPanel(QWidget):
     def _update_transport(self) -> None:
         has_audio = self.ready is not None
         can_play = has_audio and self._play_block_reason is None
-        self.play_button.setEnabled(can_play)
+        # With no output found, Play stays pressable: each press looks for one again (one may
+        # have been connected, or the sound server started, since the app opened).
+        can_press = has_audio and self._play_block_reason != CHECKING and not self._rechecking
+        self.play_button.setEnabled(can_press)
         self.stop_button.setEnabled(can_play)
         self.fit_button.setEnabled(has_audio)
-        if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
-            tip = f"Playback unavailable: {self._play_block_reason}"
+        if self._play_block_reason is not None and self._play_block_reason != CHECKING:
+            tip = f"No sound output: {self._play_block_reason}. Press Play to look again."
         elif not has_audio:
             tip = "Open a file to play it"
         else:
             tip = "Play / pause (Space)"
         self.play_button.setToolTip(tip)
-        for name in ("play_action", "stop_action"):
-            if hasattr(self, name):
-                getattr(self, name).setEnabled(can_play)
+        if hasattr(self, "play_action"):
+            self.play_action.setEnabled(can_press)
+            self.stop_action.setEnabled(can_play)
         playing = self.ctx.player.playing
         self.play_button.setText("Pause" if playing else "Play")
         self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
 
     def toggle_play(self) -> None:
-        if self.ready is None or self._play_block_reason is not None:
+        if self.ready is None or self._play_block_reason == CHECKING or self._rechecking:
+            return
+        if self._play_block_reason is not None:
+            self._look_again_and_play()
             return
         try:
             self.ctx.player.toggle()
         except StudioError as exc:
             self.ctx.report_error("Cannot play", exc)
         self._update_transport()
+
+    def _look_again_and_play(self) -> None:
+        """No output was found earlier: ask PortAudio again (it lists devices only when
+        initialised, hence the rescan, with this panel's stream closed), then play if one is there."""
+        self._rechecking = True
+        self.ctx.player.close()
+        self.ctx.status.emit("Looking for a sound output…", 0)
+        self._update_transport()
+
+        def done(reason) -> None:
+            self._rechecking = False
+            self._play_block_reason = reason
+            self._update_transport()
+            if reason is None:
+                self.ctx.status.emit("Sound output found.", 3000)
+                self.toggle_play()
+            else:
+                self.ctx.status.emit(f"Still no sound output: {reason}", 10000)
+
+        workers.start_worker(recheck_output_reason, on_return=done,
+                             on_error=lambda exc: done(str(exc)))
 
     def stop(self) -> None:
         self.ctx.player.stop()

@@ -340,6 +340,7 @@ class DatasetPanel(QWidget):
             self.class_filter.addItem(c, c)
         self.class_filter.blockSignals(False)
         self.model.set_clips(ds.clips)
+        self.clip_box.clear()  # the previous dataset's clip is not one of these
         self._filter_changed()  # before sizing: the columns fit the rows actually shown
         self.table.resizeColumnsToContents()
         self.features_box.set_dataset(ds)

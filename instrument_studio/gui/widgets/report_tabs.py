@@ -32,7 +32,7 @@ class ReportTabs(QTabWidget):
         rrow.addStretch(1)
         rrow.addWidget(self.export_button)
         rl.addLayout(rrow)
-        self.addTab(self.accuracy_chart, "Per-class accuracy")
+        self.addTab(self.accuracy_chart.in_scroll_area(), "Per-class accuracy")
         self.addTab(self.metrics_table, "Precision / recall / F1")
         self.addTab(thresholds, "Thresholds")
         self.addTab(runs, "Runs compared")
