@@ -173,25 +173,24 @@ class FlakyMeter:
         return self.total
 
 
-def test_one_failed_read_does_not_void_the_window():
-    meter = FlakyMeter(fail_polls={2}, fail_stops=1)
-    monitor = EnergyMonitor([meter], interval_s=0.005)
+def _window_of(meter: FlakyMeter, *, polls: int, interval_s: float):
+    """Run an EnergyMonitor over `meter` until it has been polled `polls` times (5 s at most):
+    the CPU reading of that window."""
+    monitor = EnergyMonitor([meter], interval_s=interval_s)
     monitor.start()
     deadline = time.monotonic() + 5
-    while meter.polls < 6 and time.monotonic() < deadline:
+    while meter.polls < polls and time.monotonic() < deadline:
         time.sleep(0.005)
-    reading = reading_of(monitor.stop(), CPU)
+    return reading_of(monitor.stop(), CPU)
+
+
+def test_one_failed_read_does_not_void_the_window():
+    reading = _window_of(FlakyMeter(fail_polls={2}, fail_stops=1), polls=6, interval_s=0.005)
     assert reading.available and reading.joules >= 5
 
 
 def test_reads_that_keep_failing_make_the_reading_unavailable_with_the_reason():
-    meter = FlakyMeter(fail_polls=set(range(1, 1000)))
-    monitor = EnergyMonitor([meter], interval_s=0.002)
-    monitor.start()
-    deadline = time.monotonic() + 5
-    while meter.polls < 8 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    reading = reading_of(monitor.stop(), CPU)
+    reading = _window_of(FlakyMeter(fail_polls=set(range(1, 1000))), polls=8, interval_s=0.002)
     assert reading.joules is None and "5 times in a row" in reading.source
 
 

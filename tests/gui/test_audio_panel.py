@@ -94,8 +94,14 @@ def test_playback_plays_the_file(qtbot, window, tmp_path, fake_streams):
 
 def test_views_zoom_and_pan_together(qtbot, window, tmp_path):
     panel = open_and_wait(qtbot, window, write(tmp_path / "z.wav", tone(440, 8.0, 22050), 22050))
+    # pyqtgraph's X link maps by on-screen position: wait until the layout has put both plots'
+    # data areas on the same vertical lines (it may lag behind the load on a busy machine).
+    wave_vb, spec_vb = panel.waveform.plotItem.vb, panel.spectrogram.plotItem.vb
+    qtbot.waitUntil(lambda: abs(wave_vb.sceneBoundingRect().left() - spec_vb.sceneBoundingRect().left()) < 1
+                    and abs(wave_vb.sceneBoundingRect().width() - spec_vb.sceneBoundingRect().width()) < 1,
+                    timeout=5000)
     panel.waveform.setXRange(2.0, 3.0, padding=0)
-    (s0, s1), _ = panel.spectrogram.plotItem.vb.viewRange()
+    (s0, s1), _ = spec_vb.viewRange()
     assert s0 == pytest.approx(2.0, abs=0.01) and s1 == pytest.approx(3.0, abs=0.01)
     panel.zoom_to_fit()
     (w0, w1), _ = panel.waveform.plotItem.vb.viewRange()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from instrument_studio.gui.theme import is_dark
 from tests.audio_factory import tone, write
 from tests.gui.test_audio_panel import open_and_wait
-from tests.training_data import blobs
+from tests.gui.test_training_panel import tiny_training_panel
 
 
 def view_width(panel) -> float:
@@ -48,10 +48,7 @@ def test_help_is_the_last_menu_and_the_theme_is_in_view(qtbot, window):
 
 @pytest.fixture
 def training(window, qtbot):
-    panel = window.panels["TrainingPanel"]
-    window.tabs.setCurrentWidget(panel)
-    panel.use_feature_set(blobs(n_train=240, n_classes=3, dim=12), "tiny generated set")
-    panel.form.epochs_box.setValue(500)
+    panel = tiny_training_panel(window, epochs=500)
     with qtbot.waitSignal(panel.run_started, timeout=60000):
         qtbot.mouseClick(panel.train_button, Qt.LeftButton)
     yield panel

@@ -15,14 +15,20 @@ from instrument_studio.core.learn.tfthread import run_in_tf_thread
 from tests.training_data import blobs
 
 
-@pytest.fixture
-def panel(window, qtbot):
+def tiny_training_panel(window, *, epochs: int):
+    """The Training panel, shown, on a tiny generated feature set, set to train `epochs` epochs."""
     p = window.panels["TrainingPanel"]
     window.tabs.setCurrentWidget(p)
     p.use_feature_set(blobs(n_train=240, n_classes=3, dim=12), "tiny generated set")
+    p.form.epochs_box.setValue(epochs)
+    return p
+
+
+@pytest.fixture
+def panel(window, qtbot):
+    p = tiny_training_panel(window, epochs=2)
     p.form.lr_box.setValue(0.01)
     p.form.batch_box.setValue(16)
-    p.form.epochs_box.setValue(2)
     return p
 
 
