@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
 from . import audio_cmds, dataset_cmds, evaluate_cmd, predict_cmd, record_cmd, sweep_cmd, train_cmd
+from .quiet_tf import quiet_tensorflow_import
 
 # Order is the order of `--help`.
 COMMAND_MODULES = [audio_cmds, record_cmd, dataset_cmds, train_cmd, sweep_cmd, evaluate_cmd, predict_cmd]
@@ -57,14 +58,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # TensorFlow reads this when it is first imported (lazily, later): without it every command
-    # that touches a model starts with lines of oneDNN/absl notices. A user's own setting wins.
+    # TensorFlow reads this when it is first imported (lazily, later). A user's own setting wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
     if args.command is None:
         from ..gui.app import main as gui_main
 
         return gui_main(args.files)
+    # The level alone does not hide TensorFlow's start-up notices (see quiet_tf): without this,
+    # every command that loads a model printed the oneDNN notice twice on stderr.
+    quiet_tensorflow_import()
     try:
         return int(args.run(args) or 0)
     except Cancelled as exc:

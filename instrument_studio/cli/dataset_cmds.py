@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from ..core.config import FEATURE_KINDS, FeatureConfig
-from ..core.datasets import LAYOUTS, import_dataset
+from ..core.datasets import LAYOUTS, check_project_target, import_dataset
 from ..core.datasets.library import resolve_dataset
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
@@ -20,7 +21,12 @@ def add_parser(sub) -> None:
     q.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="how the folder is organised (default: auto-detect)")
     q.add_argument("--out", metavar="DATASET_DIR",
-                   help="where to write instrument-studio.json and clips.csv (default: SOURCE)")
+                   help="where to write instrument-studio.json and clips.csv (default: SOURCE); an empty "
+                        "or new folder, or an existing dataset project")
+    q.add_argument("--force", action="store_true",
+                   help="write the project into --out even if that folder holds other files")
+    q.add_argument("--follow-links", action="store_true",
+                   help="follow linked folders inside SOURCE (each real folder is read once)")
     q.add_argument("--seed", type=int, default=0, help="seed of the stratified, grouped split (default 0)")
     q.add_argument("--val-fraction", type=float, default=0.15, help="validation share (default %(default)s)")
     q.add_argument("--test-fraction", type=float, default=0.2,
@@ -83,9 +89,11 @@ def print_stats(stats: dict, *, as_json: bool) -> None:
 
 
 def run_import(args) -> int:
+    out = args.out or args.source
+    check_project_target(out, source=args.source, force=args.force)   # before the (long) import
     ds = import_dataset(args.source, layout=args.layout, seed=args.seed, val_fraction=args.val_fraction,
-                        test_fraction=args.test_fraction)
-    project = ds.save(args.out or args.source)
+                        test_fraction=args.test_fraction, follow_links=args.follow_links)
+    project = ds.save(out)
     print_stats(ds.stats(), as_json=args.json)
     if not args.json:
         for note in ds.notes:
@@ -99,48 +107,13 @@ def run_stats(args) -> int:
     return 0
 
 
-class ProgressBar:
-    """A one-line bar with ETA on a terminal; silent when stderr is not one (logs, pipes)."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.failures: list[tuple[str, str]] = []
-
-    def __call__(self, event) -> None:
-        from ..core.events import FeatureProgress, FileSkipped
-
-        if isinstance(event, FileSkipped):
-            self.failures.append((event.path, event.reason))
-        elif isinstance(event, FeatureProgress) and self.live and event.total:
-            frac = event.fraction or 0.0
-            bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-            eta = "" if event.eta_s is None else f"  ETA {_clock(event.eta_s)}"
-            self.stream.write(f"\r[{bar}] {int(event.done)}/{int(event.total)} files{eta}"
-                              f"  ({event.cached} cached, {event.failed} failed)   ")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
-
-
 def run_features(args) -> int:
     from ..core.features.extraction import extract, features_folder
 
     cfg = feature_config(args)
     ds = resolve_dataset(args.dataset)
-    bar = ProgressBar()
-    try:
-        result = extract(ds, cfg, on_event=bar, workers=args.workers, use_cache=not args.no_cache)
-    finally:
-        bar.close()
+    with TerminalProgress() as progress:
+        result = extract(ds, cfg, on_event=progress, workers=args.workers, use_cache=not args.no_cache)
     fs, report = result.features, result.report
     out = fs.save(Path(args.out) if args.out else features_folder(ds, cfg))
     print(report.summary())

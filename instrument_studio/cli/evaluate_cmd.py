@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from ..core.predict.aggregation import AGGREGATIONS
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="accuracy, per-class precision/recall/F1 and the confusion matrix "
                                         "of a saved model on a data set")
-    p.add_argument("--model", required=True, metavar="BUNDLE", help="a model bundle folder")
+    p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder (default: the app's default model)")
     p.add_argument("--dataset", required=True, metavar="DATASET_DIR",
-                   help="a dataset project folder, or a folder of audio in a layout the app recognises")
+                   help="a dataset project folder, a folder of audio in a layout the app recognises, "
+                        "or 'starter' for the built-in starter set")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="default %(default)s")
     p.add_argument("--aggregation", default="mean", choices=AGGREGATIONS,
                    help="how patch models decide per clip (default %(default)s)")
@@ -22,30 +22,21 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _progress(event) -> None:
-    from ..core.events import Progress
-
-    if isinstance(event, Progress) and event.total:
-        print(f"\r{event.stage}: {event.done:.0f}/{event.total:.0f} {event.message[:40]:<40}", end="",
-              file=sys.stderr, flush=True)
-
-
 def run(args) -> int:
     from ..core.evaluation.report import evaluate_bundle_on_dataset
+    from ..core.predict.inference import model_path
 
-    quiet = args.json or not sys.stderr.isatty()
-    _bundle, dataset, evaluation = evaluate_bundle_on_dataset(
-        args.model, args.dataset, split=args.split, on_event=None if quiet else _progress)
-    if not quiet:
-        print(file=sys.stderr)
+    with TerminalProgress() as progress:
+        _bundle, dataset, evaluation = evaluate_bundle_on_dataset(args.model, args.dataset, split=args.split,
+                                                                  on_event=progress)
     report = evaluation.report(args.aggregation)
     if args.json:
         out = report.to_dict()
         out.update(split=args.split, aggregation=args.aggregation if evaluation.is_patch else None,
-                   model=str(args.model), dataset=str(args.dataset))
+                   model=str(model_path(args.model)), dataset=str(args.dataset))
         print(json.dumps(out, indent=1))
         return 0
-    print(f"{Path(args.model).name} on {dataset.name} ({args.split}, {report.n} clips"
+    print(f"{model_path(args.model).name} on {dataset.name} ({args.split}, {report.n} clips"
           f"{', ' + args.aggregation + ' of patches' if evaluation.is_patch else ''})")
     print(f"accuracy {report.accuracy:.4f}   macro F1 {report.macro_f1:.4f}   micro F1 {report.micro_f1:.4f}")
     width = max(len(label) for label in report.labels) + 2

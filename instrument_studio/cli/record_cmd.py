@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
-
-from ..core.audio.capture import Capture
-from ..core.errors import AudioDeviceError, StudioError
-from ..core.live.pipeline import dbfs
-from ..core.live.takes import TakeWriter, recover_parts
+from ..core.errors import StudioError
+from ..core.events import Level, LiveStopped, TakeFailed, TakeSaved
+from ..core.live.pipeline import LivePipeline, MicSource
+from ..core.live.takes import recover_parts
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
@@ -46,42 +45,13 @@ def run(args) -> int:
         raise StudioError(f"--seconds must be positive, not {args.seconds:g}")
     for take in recover_parts(args.dataset):
         print(f"recovered an unfinished take: {take.path}", file=sys.stderr)
-
-    capture = Capture(device=args.device)
-    capture.start()
-    try:
-        writer = TakeWriter(dataset=args.dataset, label=args.label, samplerate=capture.samplerate,
-                            max_seconds=args.seconds)
-    except StudioError:
-        capture.stop()
-        raise
-    tty = sys.stderr.isatty()
-    failure: StudioError | None = None
-    interrupted = False
-    try:
-        _record(capture, writer, tty=tty, seconds=args.seconds)
-    except KeyboardInterrupt:
-        interrupted = True
-    except (AudioDeviceError, StudioError) as exc:
-        failure = exc
-    finally:
-        capture.stop()
-        if tty:
-            print("\r\033[K", end="", file=sys.stderr)
-    if not writer.error:
-        try:
-            # The blocks between the last read and stop() belong in the take too.
-            chunk = capture.ring.read()
-            if len(chunk.data):
-                writer.write(_mono(chunk.data))
-        except StudioError as exc:
-            failure = failure or exc
-    take = writer.close()
+    take, failure, interrupted = record_take(MicSource(args.device), dataset=args.dataset, label=args.label,
+                                             seconds=args.seconds)
     if take is not None:
         print(take.path)
     if failure is not None:
         kept = f" ({take.seconds:.1f} s kept in {take.path})" if take is not None else ""
-        raise StudioError(f"{failure}{kept}") from failure
+        raise StudioError(f"{failure}{kept}")
     if take is None:
         raise StudioError("nothing was recorded", hint="was the recording stopped at once?")
     if interrupted:
@@ -89,27 +59,35 @@ def run(args) -> int:
     return 0
 
 
-def _mono(data: np.ndarray) -> np.ndarray:
-    return data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+def record_take(source, *, dataset, label: str,
+                seconds: float | None) -> tuple[TakeSaved | None, str | None, bool]:
+    """Record one take from `source` through the Live panel's pipeline (the same take writer, the
+    same level meter); returns (the saved take or None, what went wrong or None, stopped by Ctrl+C)."""
+    pipe = LivePipeline(spectrogram=False)
+    pipe.start(source)  # AudioDeviceError: one line, nothing written
+    pipe.start_take(dataset=dataset, label=label, seconds=seconds)
+    outcome = {"saved": None, "failure": None, "level": None}
 
+    def take(events) -> None:
+        for event in events:
+            if isinstance(event, Level):
+                outcome["level"] = event
+            elif isinstance(event, TakeSaved):
+                outcome["saved"] = event
+            elif isinstance(event, TakeFailed) or isinstance(event, LiveStopped) and event.error:
+                outcome["failure"] = outcome["failure"] or getattr(event, "message", "") or event.error
 
-def _record(capture: Capture, writer: TakeWriter, *, tty: bool, seconds: float | None) -> None:
-    last_print = 0.0
-    while True:
-        time.sleep(0.02)
-        capture.check()
-        chunk = capture.ring.read()
-        if len(chunk.data) == 0:
-            continue
-        mono = _mono(chunk.data)
-        more = writer.write(mono)
-        now = time.monotonic()
-        if tty and now - last_print > 0.1:
-            last_print = now
-            total = f"/{seconds:.1f}" if seconds else ""
-            peak = dbfs(float(np.max(np.abs(mono))))
-            print(f"\rrecording {writer.seconds:5.1f}{total} s   peak {peak:6.1f} dBFS"
-                  f"{'   CLIPPING' if peak >= -0.01 else ''}  (Ctrl+C stops and keeps the take)",
-                  end="", file=sys.stderr, flush=True)
-        if not more:
-            return
+    interrupted = False
+    with TerminalProgress() as progress:
+        try:
+            while outcome["saved"] is None and outcome["failure"] is None:
+                time.sleep(0.02)
+                take(pipe.poll())
+                if pipe.recording:
+                    progress.recording(pipe.take_seconds(), seconds, outcome["level"])
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            pipe.stop()  # finalises a take still being written: nothing recorded is lost
+    take(pipe.poll())
+    return outcome["saved"], outcome["failure"], interrupted

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..core.config import FeatureConfig
 from ..core.errors import Cancelled, ConfigError
+from .progress import TerminalProgress
+from .train_cmd import parse_params
 
 PARAM_CHOICES = ("lr", "batch_size", "optimizer")
 
@@ -24,8 +26,11 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default="mlp", metavar="NAME", help="model (default %(default)s)")
     p.add_argument("--features", default="mfcc", choices=("mfcc", "sequence", "mel-patches"),
                    help="feature kind (default %(default)s)")
-    p.add_argument("--param", required=True, metavar="|".join(PARAM_CHOICES),
+    p.add_argument("--vary", metavar="|".join(PARAM_CHOICES),
                    help="the setting to sweep: lr, batch_size, optimizer, or another training setting's name")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="model hyper-parameter for every run, as in train, e.g. --param units=128 (repeatable; "
+                        "the old '--param SETTING' still means --vary SETTING, deprecated)")
     p.add_argument("--values", metavar="V1,V2,...",
                    help="values to try (default: lr 0.1,0.01,0.001,0.0001; batch_size 64,...,8192; every optimizer)")
     mode = p.add_mutually_exclusive_group()
@@ -47,31 +52,49 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def swept_setting(args) -> tuple[str, dict]:
+    """(--vary, the model parameters of --param NAME=VALUE); a bare '--param SETTING' is the old
+    spelling of --vary, still taken with a warning."""
+    old = [item for item in args.param if "=" not in item]
+    vary = args.vary
+    if old:
+        if vary is not None or len(old) > 1:
+            raise ConfigError("--param takes NAME=VALUE (a model hyper-parameter, as in train); "
+                              "name the swept setting with --vary")
+        vary = old[0]
+        print(f"instrument-studio: '--param {vary}' is deprecated, use '--vary {vary}'", file=sys.stderr)
+    if vary is None:
+        raise ConfigError("name the setting to sweep with --vary (lr, batch_size, optimizer, ...)")
+    return vary, parse_params([item for item in args.param if "=" in item])
+
+
 def run(args) -> int:
     from ..core.experiments.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
     from ..core.experiments.sweep_io import SweepRecord
-    from ..core.learn.runs import load_features
+    from ..core.features.extraction import load_feature_set
     from ..core.learn.training import TrainConfig
 
-    base = TrainConfig(model=args.model, optimizer=args.optimizer, learning_rate=args.lr,
-                       batch_size=args.batch_size, seed=args.seed)
-    values = parse_values(args.param, args.values, base=base) if args.values else default_values(args.param)
+    vary, model_params = swept_setting(args)
+    base = TrainConfig(model=args.model, model_params=model_params, optimizer=args.optimizer,
+                       learning_rate=args.lr, batch_size=args.batch_size, seed=args.seed)
+    values = parse_values(vary, args.values, base=base) if args.values else default_values(vary)
     if not values:
-        raise ConfigError(f"give --values for {args.param!r} (it has no default values)")
+        raise ConfigError(f"give --values for {vary!r} (it has no default values)")
     if args.target_accuracy is not None:
         mode = {"mode": "train-to-accuracy", "target_accuracy": args.target_accuracy}
     else:
         mode = {"mode": "fixed-epochs", "epochs": args.epochs or 20}
     features_cfg = FeatureConfig(kind=args.features)
-    sweep = SweepConfig(base=base, param=args.param, values=values, repeats=args.repeats, patience=args.patience,
+    sweep = SweepConfig(base=base, param=vary, values=values, repeats=args.repeats, patience=args.patience,
                         max_epochs=args.max_epochs, validation_split=args.validation_split,
                         dataset=args.dataset if args.dataset == "starter" else str(Path(args.dataset).resolve()),
                         features=features_cfg, **mode)
     out = Path(args.out) if args.out else None
     log = sys.stderr
 
-    print(f"features: {features_cfg.kind} of {args.dataset} …", file=log, flush=True)
-    features = load_features(args.dataset, features_cfg)
+    with TerminalProgress() as progress:
+        progress.line(f"features: {features_cfg.kind} of {args.dataset} …")
+        features = load_feature_set(args.dataset, features_cfg, on_event=progress)
     label = param_label(sweep.param)
     print(f"sweep: {label} over {', '.join(map(str, values))}, {args.repeats} repeat(s), {sweep.mode}; "
           f"{features.n('train')} train / {features.n('val')} val / {features.n('test')} test rows",

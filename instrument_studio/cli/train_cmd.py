@@ -5,20 +5,19 @@
 DATASET_DIR is a dataset project (`instrument-studio dataset import`), a saved feature set
 (features.json + features.npz), a source folder in a layout the importers recognise (imported in
 memory), or `starter` (the built-in starter set, rendered on first use). Features are extracted (and cached) with the model's feature kind unless --features says
-otherwise. A progress bar goes to a terminal's stderr; --json prints one JSON object on stdout.
+otherwise. A progress bar goes to a terminal's stderr (cli/progress.py), one line per epoch elsewhere;
+--json prints one JSON object on stdout.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
-import time
 
 from ..core.config import FeatureConfig
 from ..core.errors import ConfigError
-from ..core.events import BatchEnd, EpochEnd, Progress, TrainStarted
 from ..core.learn.models import MODEL_NAMES, MODELS
+from .progress import TerminalProgress
 
 
 def add_parser(sub) -> None:
@@ -85,72 +84,17 @@ def train_config_from_args(args):
                        restore_best=not args.last_weights)
 
 
-class ProgressPrinter:
-    """Training progress on stderr: a redrawn bar on a terminal (10 Hz at most), else one line per epoch."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started: TrainStarted | None = None
-        self.last_draw = 0.0
-        self.t0 = time.perf_counter()
-
-    def __call__(self, event) -> None:
-        if isinstance(event, Progress):
-            if self.tty and event.message:
-                self._line(f"{event.message}…")
-            return
-        if isinstance(event, TrainStarted):
-            self.started = event
-            self._end_line()
-            print(f"training {event.model} ({event.n_params:,} parameters) on {event.device}: {event.n_train} "
-                  f"training rows, {event.n_val} validation rows, {event.batches_per_epoch} batches per epoch",
-                  file=self.stream, flush=True)
-        elif isinstance(event, BatchEnd) and self.tty and self.started is not None:
-            now = time.perf_counter()
-            if now - self.last_draw >= 0.1:
-                self.last_draw = now
-                self._line(self._bar(event))
-        elif isinstance(event, EpochEnd) and self.started is not None:
-            self._end_line()
-            val = "" if math.isnan(event.val_accuracy) else (
-                f"  val_loss {event.val_loss:.4f}  val_accuracy {event.val_accuracy:.4f}")
-            print(f"epoch {event.epoch}/{self.started.epochs}  loss {event.loss:.4f}  accuracy {event.accuracy:.4f}"
-                  f"{val}  ({event.seconds:.1f} s)", file=self.stream, flush=True)
-
-    def _bar(self, e: BatchEnd) -> str:
-        s = self.started
-        done = (e.batch + 1) / s.batches_per_epoch
-        width = 24
-        filled = int(done * width)
-        rate = e.samples_seen / e.elapsed if e.elapsed > 0 else 0.0
-        left = (s.epochs * s.n_train - e.samples_seen) / rate if rate else float("nan")
-        eta = "" if math.isnan(left) else f"  ~{left:.0f} s left (at most)"
-        return (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-                f"{e.batch + 1}/{s.batches_per_epoch}  loss {e.loss:.4f}  acc {e.accuracy:.3f}  "
-                f"{rate:,.0f} samples/s{eta}")
-
-    def _line(self, text: str) -> None:
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
-
-    def _end_line(self) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-
-
 def run(args) -> int:
-    from ..core.learn.bundle import save_bundle
-    from ..core.learn.runs import load_features
+    from ..core.features.extraction import load_feature_set
+    from ..core.learn.bundle import check_bundle_target, save_bundle
     from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
+    check_bundle_target(args.out)   # before the features and the epochs, not after them
     kind = args.features or MODELS[cfg.model].feature_kind
-    printer = ProgressPrinter()
-    data = load_features(args.dataset, FeatureConfig(kind=kind), on_event=printer, workers=args.workers)
-    printer._end_line()
-    result = train(cfg, data, on_event=printer)
+    with TerminalProgress() as progress:
+        data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=args.workers)
+        result = train(cfg, data, on_event=progress)
     metrics = {**result.final_metrics(), **evaluate_split(result, data, "test"),
                "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
                "stop_reason": result.stop_reason, "device": result.device}

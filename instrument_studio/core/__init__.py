@@ -15,5 +15,5 @@ pyproject.toml keep it so):
     audio/         decode, resample, devices, capture, playback, ring buffer   | display/  mel axes, PNGs
 
 and, shared by all of them, the modules at the top: errors, events (the only objects that cross
-threads), config, fileio, resources.
+threads), config, fileio, resources, userdirs (the user's data and cache folders).
 """

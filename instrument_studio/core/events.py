@@ -232,7 +232,7 @@ class SweepRunStarted:
 
 @dataclass(frozen=True)
 class SweepRunFinished:
-    """A sweep run finished; `run` is a core.experiments.sweep.RunResult (never written again)."""
+    """A sweep run finished; `run` is a core.experiments.sweep.SweepRun (never written again)."""
 
     index: int
     total: int

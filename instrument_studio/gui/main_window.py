@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -28,7 +28,7 @@ from .panels.live import LivePanel
 from .panels.predict import PredictPanel
 from .panels.training import TrainingPanel
 from .preferences import PreferencesDialog
-from .theme import apply_theme
+from .theme import THEMES, apply_theme, recolor_plots
 
 APP_NAME = "Instrument Studio"
 
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             if hasattr(panel, "install_menus"):
                 panel.install_menus(self)
+        self._build_help_menu()  # after the panels' menus: Help stays last
 
         ctx.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         ctx.error.connect(self.show_error)
@@ -90,9 +91,9 @@ class MainWindow(QMainWindow):
         self.prefs_action.triggered.connect(self.open_preferences)
         self.file_menu.addAction(self.prefs_action)
         self.file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit)
-        quit_action.triggered.connect(self.close)
-        self.file_menu.addAction(quit_action)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))  # .Quit is empty on some platforms
+        self.quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(self.quit_action)
 
         self.playback_menu = bar.addMenu("&Playback")
         self.view_menu = bar.addMenu("&View")
@@ -101,8 +102,21 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
             self.view_menu.addAction(act)
         self.view_menu.addSeparator()
+        self.theme_menu = self.view_menu.addMenu("&Theme")
+        self.theme_menu.setObjectName("theme_menu")
+        self.theme_actions = QActionGroup(self)
+        current = self.ctx.settings.get("theme", "system")
+        for name in THEMES:
+            act = QAction(name.capitalize(), self, checkable=True)
+            act.setData(name)
+            act.setChecked(name == current)
+            act.triggered.connect(lambda _=False, name=name: self.set_theme(name))
+            self.theme_actions.addAction(act)
+            self.theme_menu.addAction(act)
+        self.view_menu.addSeparator()
 
-        help_menu = bar.addMenu("&Help")
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard Shortcuts", self, shortcut=QKeySequence("F1"))
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction(keys)
@@ -187,9 +201,15 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_preferences(output_device=dialog.output_device(), theme=dialog.theme())
 
+    def set_theme(self, theme: str) -> None:
+        self.apply_preferences(output_device=self.ctx.settings.get("audio/output_device", "") or "", theme=theme)
+
     def apply_preferences(self, *, output_device: str, theme: str) -> None:
         self.ctx.settings.set("theme", theme)
         apply_theme(QApplication.instance(), theme)
+        for act in self.theme_actions.actions():
+            act.setChecked(act.data() == theme)
+        recolor_plots(self)
         for panel in self.panels.values():
             if hasattr(panel, "theme_changed"):
                 panel.theme_changed()
@@ -206,7 +226,28 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard Shortcuts", "<table cellspacing=6>" + "".join(rows) + "</table>")
 
     # --- closing --------------------------------------------------------------------------
+    def unfinished_work(self) -> list[str]:
+        """What quitting now would throw away, in words for the question."""
+        work = []
+        training = self.panels.get("TrainingPanel")
+        if training is not None and training.is_running():
+            work.append("a training run")
+        experiments = self.panels.get("ExperimentsPanel")
+        if experiments is not None and experiments.running:
+            work.append("a sweep")
+        return work
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        work = self.unfinished_work()
+        if work:
+            answer = QMessageBox.question(
+                self, "Quit Instrument Studio?",
+                f"{' and '.join(work).capitalize()} {'is' if len(work) == 1 else 'are'} still going. "
+                "Quitting stops it now, and what it has not saved is lost.",
+                QMessageBox.Cancel | QMessageBox.Discard, QMessageBox.Cancel)
+            if answer != QMessageBox.Discard:
+                event.ignore()
+                return
         self.ctx.settings.set_geometry(self.saveGeometry())
         for panel in self.panels.values():
             if hasattr(panel, "shutdown"):

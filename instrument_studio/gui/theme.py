@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 THEMES = ("system", "light", "dark")
 
@@ -42,6 +43,22 @@ def is_dark(app: QApplication | None = None) -> bool:
     return app.palette().color(QPalette.Window).lightness() < 128
 
 
+# Fusion draws a radio button's ring in the window colour darkened: on the dark palette a
+# black ring on a near-black disc, which nobody could see. Only the dark theme restyles it.
+_DARK_STYLE = """
+QRadioButton::indicator { width: 12px; height: 12px; border-radius: 7px;
+                          border: 1px solid #8c9098; background: #1e1f22; }
+QRadioButton::indicator:hover { border-color: #b5b9c0; }
+QRadioButton::indicator:checked { border-color: #5a9cff;
+    background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
+                                stop:0 #5a9cff, stop:0.5 #5a9cff, stop:0.6 #1e1f22, stop:1 #1e1f22); }
+QRadioButton::indicator:disabled { border-color: #5a5d63; }
+QRadioButton::indicator:checked:disabled { border-color: #5a5d63;
+    background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
+                                stop:0 #6b6e74, stop:0.5 #6b6e74, stop:0.6 #1e1f22, stop:1 #1e1f22); }
+"""
+
+
 def apply_theme(app: QApplication, name: str) -> str:
     """Apply 'light', 'dark' or 'system'; returns the theme in effect ('light' or 'dark')."""
     app.setStyle("Fusion")
@@ -52,9 +69,34 @@ def apply_theme(app: QApplication, name: str) -> str:
     else:
         app.setPalette(app.style().standardPalette())
     effective = "dark" if is_dark(app) else "light"
+    app.setStyleSheet(_DARK_STYLE if effective == "dark" else "")
     pg.setConfigOptions(background=app.palette().color(QPalette.Base),
                         foreground=app.palette().color(QPalette.Text), antialias=False)
     return effective
+
+
+def recolor_plots(root: QWidget) -> None:
+    """Bring every plot under `root` to the current theme. pyqtgraph's config colours reach only
+    plots made after they are set, so without this a theme change left existing plots (the
+    confusion matrix, bar charts, spectrograms, timelines) in the old colours. Views with a
+    `recolor()` of their own (playheads, colour bars, curve colours) use it."""
+    bg, fg = pg.getConfigOption("background"), pg.getConfigOption("foreground")
+    for view in root.findChildren(pg.GraphicsView):
+        if hasattr(view, "recolor"):
+            view.recolor()
+            continue
+        view.setBackground(bg)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setTextPen(fg)
+                if item.pen().style() != Qt.NoPen:   # hidden spacer axes stay hidden
+                    item.setPen(fg)
+                if item.labelText or item.labelUnits:
+                    style = dict(item.labelStyle)
+                    style["color"] = pg.mkColor(fg).name()
+                    item.setLabel(item.labelText, units=item.labelUnits or None, **style)
+            elif isinstance(item, pg.PlotItem) and item.titleLabel.text:
+                item.titleLabel.setText(item.titleLabel.text, color=pg.mkColor(fg).name())
 
 
 def plot_colors() -> dict[str, str]:

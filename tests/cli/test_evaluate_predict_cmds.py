@@ -98,3 +98,26 @@ def test_predict_with_the_default_model_in_a_subprocess(tmp_path):
     card = (REPO / "instrument_studio" / "resources" / "default_model" / "MODEL_CARD.md").read_text()
     assert row["label"] in card and len(row["probabilities"]) == 10
     assert len(row["timeline"]) == 2
+
+
+def test_evaluate_without_model_uses_the_default_model_on_the_starter_set(monkeypatch, capsys):
+    """`evaluate --dataset starter`: the dataset resolver train uses, the default model predict uses."""
+    from instrument_studio.core.errors import StudioError
+    from instrument_studio.core.predict.inference import default_model_path
+
+    seen = {}
+
+    def load_bundle(path):
+        seen["model"] = path
+        return "bundle"
+
+    def resolve_dataset(spec, on_event=None):
+        seen["dataset"] = spec
+        raise StudioError("stop here")
+
+    monkeypatch.setattr("instrument_studio.core.learn.bundle.load_bundle", load_bundle)
+    monkeypatch.setattr("instrument_studio.core.datasets.library.resolve_dataset", resolve_dataset)
+    assert parse_args(["evaluate", "--dataset", "starter"]).model is None
+    assert main(["evaluate", "--dataset", "starter", "--json"]) == 1
+    assert seen == {"model": default_model_path(), "dataset": "starter"}
+    assert "stop here" in capsys.readouterr().err

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
 from instrument_studio.cli import main, parse_args
+from instrument_studio.core.audio.ringbuffer import RingBuffer
+from tests.core.test_live_pipeline import FakeSource
 from tests.mic import TONE_HZ, TONE_SPAN, align, known_signal, peak_hz
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,3 +150,45 @@ def test_list_devices_shows_the_microphone_and_marks_the_default(virtual_mic, ca
     lines = capsys.readouterr().out.splitlines()
     assert any(virtual_mic.device in line for line in lines)
     assert sum(line.startswith("*") for line in lines) == 1 and all("Hz" in line for line in lines)
+
+
+class ToneSource(FakeSource):
+    """A microphone stand-in whose 'audio thread' plays a stereo tone into the ring in real time,
+    then (lose=True) fails as an unplugged device does."""
+
+    def __init__(self, *, seconds: float = 0.6, lose: bool = False, samplerate: int = 16000):
+        super().__init__(samplerate)
+        self.ring = RingBuffer(samplerate * 4, channels=2)
+        tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * samplerate)) / samplerate))
+        self.audio = np.stack([tone, tone], axis=1).astype(np.float32)
+        self.lose = lose
+
+    def start(self):
+        def play():
+            self.feed(self.audio, block=512, realtime=True)
+            if self.lose:
+                self.lost = "the input device 'tone' stopped"
+
+        threading.Thread(target=play, daemon=True).start()
+
+
+def test_record_goes_through_the_live_pipeline_and_its_take_writer(monkeypatch, tmp_path, capsys):
+    from instrument_studio.cli import record_cmd
+
+    monkeypatch.setattr(record_cmd, "MicSource", lambda device: ToneSource())
+    assert main(["record", "--seconds", "0.5", "--label", "tone", "--dataset", str(tmp_path)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.parent == tmp_path / "tone" and sf.info(path).duration == pytest.approx(0.5, abs=1e-3)
+    data, _sr = sf.read(path, dtype="float32")
+    assert data.ndim == 1 and abs(float(data.max()) - 0.5) < 0.01      # the one mono mix-down
+
+
+def test_record_keeps_the_take_when_the_device_is_lost(monkeypatch, tmp_path, capsys):
+    from instrument_studio.cli import record_cmd
+
+    monkeypatch.setattr(record_cmd, "MicSource", lambda device: ToneSource(lose=True))
+    assert main(["record", "--label", "tone", "--dataset", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    path = captured.out.strip()
+    assert "stopped" in captured.err and f"kept in {path}" in captured.err and captured.err.count("\n") == 1
+    assert sf.info(path).duration == pytest.approx(0.6, abs=0.05)

@@ -14,11 +14,29 @@ from tests.sweep_fakes import tiny_npy_dataset
 
 
 def test_parse_args_modes():
-    args = parse_args(["sweep", "--dataset", "d", "--param", "lr", "--values", "0.1,0.01", "--epochs", "5"])
-    assert (args.command, args.param, args.values, args.epochs, args.target_accuracy) == ("sweep", "lr", "0.1,0.01", 5, None)
-    args = parse_args(["sweep", "--dataset", "d", "--param", "batch_size", "--target-accuracy", "0.98",
+    args = parse_args(["sweep", "--dataset", "d", "--vary", "lr", "--values", "0.1,0.01", "--epochs", "5"])
+    assert (args.command, args.vary, args.values, args.epochs, args.target_accuracy) == ("sweep", "lr", "0.1,0.01", 5, None)
+    args = parse_args(["sweep", "--dataset", "d", "--vary", "batch_size", "--target-accuracy", "0.98",
                        "--patience", "3", "--max-epochs", "500", "--repeats", "2"])
     assert (args.target_accuracy, args.patience, args.max_epochs, args.repeats) == (0.98, 3, 500, 2)
+
+
+def test_param_means_a_model_setting_as_in_train_and_the_old_spelling_still_works(capsys):
+    from instrument_studio.cli.sweep_cmd import swept_setting
+    from instrument_studio.core.errors import ConfigError
+
+    args = parse_args(["sweep", "--dataset", "d", "--vary", "lr", "--param", "units=[64, 32]", "--param", "x=a"])
+    assert swept_setting(args) == ("lr", {"units": [64, 32], "x": "a"})
+    args = parse_args(["sweep", "--dataset", "d", "--param", "batch_size", "--param", "units=8"])
+    assert swept_setting(args) == ("batch_size", {"units": 8})
+    assert "deprecated, use '--vary batch_size'" in capsys.readouterr().err
+    for argv in (["--vary", "lr", "--param", "lr"], []):
+        try:
+            swept_setting(parse_args(["sweep", "--dataset", "d", *argv]))
+        except ConfigError as exc:
+            assert "--vary" in str(exc)
+        else:
+            raise AssertionError(argv)
 
 
 def _cli(*argv, timeout=240):
@@ -30,7 +48,7 @@ def _cli(*argv, timeout=240):
 def test_tiny_train_to_accuracy_sweep_prints_runs_and_writes_files(tmp_path):
     data = tiny_npy_dataset(tmp_path / "data")
     out = tmp_path / "out"
-    proc = _cli("sweep", "--dataset", str(data), "--model", "mlp", "--param", "batch_size", "--values", "16,64",
+    proc = _cli("sweep", "--dataset", str(data), "--model", "mlp", "--vary", "batch_size", "--values", "16,64",
                 "--target-accuracy", "0.9", "--patience", "2", "--max-epochs", "12", "--lr", "0.01",
                 "--out", str(out), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -55,8 +73,8 @@ def test_tiny_train_to_accuracy_sweep_prints_runs_and_writes_files(tmp_path):
 
 def test_bad_values_are_one_line_errors(tmp_path):
     data = tiny_npy_dataset(tmp_path / "data")
-    proc = _cli("sweep", "--dataset", str(data), "--param", "batch_size", "--values", "64,big", "--epochs", "1")
+    proc = _cli("sweep", "--dataset", str(data), "--vary", "batch_size", "--values", "64,big", "--epochs", "1")
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("instrument-studio: error: batch size value 'big'")
-    proc = _cli("sweep", "--dataset", str(tmp_path / "nowhere"), "--param", "lr", "--epochs", "1")
+    proc = _cli("sweep", "--dataset", str(tmp_path / "nowhere"), "--vary", "lr", "--epochs", "1")
     assert proc.returncode == 1 and "no such dataset folder" in proc.stderr

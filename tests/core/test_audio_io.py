@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
+import soundfile as sf
 
-from instrument_studio.core.audio import audiofile as audio_io
 from instrument_studio.core.audio.audiofile import load, probe, read_audio, save_wav, to_mono
 from instrument_studio.core.errors import AudioFormatError
 from tests.audio_factory import FORMATS, make_bad_files, make_format_file, tone
@@ -66,16 +64,25 @@ def test_truncated_file_keeps_what_decodes_with_a_warning(tmp_path):
     assert decoded.warnings and "truncated" in decoded.warnings[0]
 
 
-def test_unreadable_file_is_explained(tmp_path, monkeypatch):
+def test_unreadable_file_is_explained(tmp_path):
+    """A real chmod 000 file, as a user without root's capabilities sees it (tests/privileges.py)."""
+    from tests.privileges import run_python_unprivileged
+
     path = make_format_file(tmp_path, "locked.wav", "WAV", "PCM_16", 8000, 1)
-    if os.geteuid() == 0:
-        # root reads everything; make the permission check see what a normal user would.
-        real_access = os.access
-        monkeypatch.setattr(audio_io.os, "access", lambda p, mode: False if str(p) == str(path) else real_access(p, mode))
-    else:
-        path.chmod(0)
-    with pytest.raises(AudioFormatError, match="no permission"):
-        probe(path)
+    code = ("import sys\n"
+            "from instrument_studio.core.errors import AudioFormatError\n"
+            f"from {probe.__module__} import probe\n"
+            "try:\n"
+            "    probe(sys.argv[1])\n"
+            "except AudioFormatError as exc:\n"
+            "    print(exc)\n")
+    path.chmod(0)
+    try:
+        proc = run_python_unprivileged(code, str(path))
+    finally:
+        path.chmod(0o644)
+    assert proc.returncode == 0, proc.stderr
+    assert "no permission" in proc.stdout
 
 
 def test_save_wav_is_atomic_and_round_trips(tmp_path):
@@ -84,3 +91,15 @@ def test_save_wav_is_atomic_and_round_trips(tmp_path):
     back, sr = load(out, sr=None)
     assert sr == 16000 and np.allclose(back, y, atol=1e-4)
     assert not list((tmp_path / "sub").glob("*.part"))
+
+
+@pytest.mark.parametrize("fmt, subtype, expected", [
+    ("FLAC", "PCM_16", "16-bit PCM"), ("WAV", "PCM_24", "24-bit PCM"), ("WAV", "FLOAT", "32-bit float"),
+])
+def test_the_format_line_names_the_sample_format_once(tmp_path, fmt, subtype, expected):
+    # libsndfile's "Signed 16 bit PCM" after our "16-bit " read "16-bit Signed 16 bit PCM" (issue 11 #15).
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(str(path), np.zeros(4410, dtype=np.float32), 44100, format=fmt, subtype=subtype)
+    text = probe(path).describe()
+    assert f", {expected}, 44,100 Hz, mono" in text
+    assert "bit" not in text.replace(expected, "")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
 
 from instrument_studio.core.errors import ModelError
+from instrument_studio.core.fileio import current_umask
 from instrument_studio.core.learn.bundle import FORMAT_VERSION, load_bundle, read_bundle_meta, save_bundle
 from instrument_studio.core.learn.training import TrainConfig, evaluate_split, train
 from tests.training_data import blobs
@@ -47,6 +49,8 @@ def test_saving_over_a_bundle_replaces_it_and_leaves_no_temporary_files(trained,
     save(result, data, path)
     assert sorted(os.listdir(tmp_path)) == ["model"]
     assert sorted(os.listdir(path)) == ["bundle.json", "model.keras"]
+    # A saved bundle folder is as private as the user's umask says, not mkdtemp's 0700 (issue 11 #17).
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o777 & ~current_umask()
 
 
 def test_failed_save_keeps_the_old_bundle(trained, tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -127,6 +128,13 @@ def test_rapl_unreadable_or_absent_says_why(tmp_path):
     assert not meter.available and "not readable" in meter.reason
 
 
+def _set_energy(zone: Path, uj: int) -> None:
+    """As the kernel updates a counter: the poller never sees half a write (temporary + rename)."""
+    tmp = zone / ".energy_uj.tmp"
+    tmp.write_text(f"{uj}\n")
+    os.replace(tmp, zone / "energy_uj")
+
+
 def test_monitor_reports_both_kinds_separately(tmp_path):
     zone = _rapl_zone(tmp_path, "intel-rapl:0", 0, 10**12)
     nvml = FakeNvml(counter=True)
@@ -134,11 +142,68 @@ def test_monitor_reports_both_kinds_separately(tmp_path):
     for spent in (1.0, 3.0):  # a monitor serves one window per run
         monitor.start()
         nvml.energy_mj += spent * 1000
-        (zone / "energy_uj").write_text(str(int(int((zone / "energy_uj").read_text()) + spent * 2e6)))
+        _set_energy(zone, int(int((zone / "energy_uj").read_text()) + spent * 2e6))
         readings = monitor.stop()
         assert reading_of(readings, GPU).joules == pytest.approx(spent)
         assert reading_of(readings, CPU).joules == pytest.approx(2 * spent)
         assert reading_of(readings, CPU).source.startswith("CPU package")
+
+
+class FlakyMeter:
+    """A meter whose reads fail at chosen polls (a counter caught mid-update)."""
+
+    kind, label, available, reason = CPU, "flaky", True, ""
+
+    def __init__(self, fail_polls=(), fail_stops=0):
+        self.fail_polls, self.fail_stops, self.polls, self.total = set(fail_polls), fail_stops, 0, 0.0
+
+    def start(self):
+        self.total = 0.0
+
+    def poll(self):
+        self.polls += 1
+        if self.polls in self.fail_polls:
+            raise ValueError("invalid literal for int() with base 10: ''")
+        self.total += 1.0
+
+    def stop(self):
+        if self.fail_stops:
+            self.fail_stops -= 1
+            raise ValueError("invalid literal for int() with base 10: ''")
+        return self.total
+
+
+def _window_of(meter: FlakyMeter, *, polls: int, interval_s: float):
+    """Run an EnergyMonitor over `meter` until it has been polled `polls` times (5 s at most):
+    the CPU reading of that window."""
+    monitor = EnergyMonitor([meter], interval_s=interval_s)
+    monitor.start()
+    deadline = time.monotonic() + 5
+    while meter.polls < polls and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return reading_of(monitor.stop(), CPU)
+
+
+def test_one_failed_read_does_not_void_the_window():
+    reading = _window_of(FlakyMeter(fail_polls={2}, fail_stops=1), polls=6, interval_s=0.005)
+    assert reading.available and reading.joules >= 5
+
+
+def test_reads_that_keep_failing_make_the_reading_unavailable_with_the_reason():
+    reading = _window_of(FlakyMeter(fail_polls=set(range(1, 1000))), polls=8, interval_s=0.002)
+    assert reading.joules is None and "5 times in a row" in reading.source
+
+
+def test_a_torn_counter_file_during_the_window_is_skipped(tmp_path):
+    """The old flake: write_text truncates, then writes; a poll in between read ''."""
+    zone = _rapl_zone(tmp_path, "intel-rapl:0", 0, 10**12)
+    monitor = EnergyMonitor([RaplMeter(root=tmp_path)], interval_s=0.002)
+    monitor.start()
+    (zone / "energy_uj").write_text("")          # caught mid-update by several polls
+    time.sleep(0.006)
+    _set_energy(zone, 3_000_000)
+    reading = reading_of(monitor.stop(), CPU)
+    assert reading.joules == pytest.approx(3.0)
 
 
 def test_this_machine_without_gpu_reports_none_not_zero():

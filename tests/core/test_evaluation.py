@@ -17,7 +17,7 @@ from sklearn.metrics import (
 
 from instrument_studio.core.errors import ModelError
 from instrument_studio.core.evaluation.report import (
-    RunSummary,
+    ComparisonRow,
     aggregate,
     apply_thresholds,
     compare_thresholds,
@@ -179,8 +179,8 @@ def test_thresholds_tuned_on_val_improve_biased_test():
 
 def test_comparison_csv(tmp_path):
     y, s = _known()
-    runs = [RunSummary(run="run-1", model="mlp", features="mfcc", split="test", report=make_report(LABELS, y, s)),
-            RunSummary(run="run-2", model="cnn", features="mel-patches", split="test",
+    runs = [ComparisonRow(run="run-1", model="mlp", features="mfcc", split="test", report=make_report(LABELS, y, s)),
+            ComparisonRow(run="run-2", model="cnn", features="mel-patches", split="test",
                        report=make_report(LABELS, y, np.roll(s, 1, axis=1)))]
     out = write_comparison_csv(tmp_path / "runs.csv", runs)
     rows = list(csv.DictReader(out.open()))

@@ -13,6 +13,7 @@ from instrument_studio.core.predict.inference import (
     judge_window,
     load_predictor,
     predict_files,
+    taper,
     write_predictions_csv,
 )
 from tests.synth_instruments import LABELS, SR, note
@@ -33,9 +34,12 @@ def test_whole_file_and_timeline(predictor, synth_model):
     assert pred.label == "tone" and pred.probability > 0.8
     assert [label for label, _ in pred.ranked()] [0] == "tone"
     assert pred.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
-    # The whole-file answer is the bundle's model on clip_features with the bundle's statistics.
-    ref = predictor.bundle.predict_proba(clip_features(y, predictor.config)).mean(axis=0)
-    np.testing.assert_allclose(pred.probabilities, ref, atol=1e-5)
+    # The whole-file answer comes from the timeline's windows (issue 11, item 9): their mean,
+    # each step weighted by the seconds it covers (1 s and 0.2 s here).
+    np.testing.assert_allclose(pred.probabilities, (pred.timeline[0] + 0.2 * pred.timeline[1]) / 1.2, atol=1e-4)
+    # Each step is the bundle's model on clip_features with the bundle's statistics.
+    ref = predictor.bundle.predict_proba(clip_features(taper(y[:SR], SR), predictor.config)).mean(axis=0)
+    np.testing.assert_allclose(pred.timeline[0], ref, atol=1e-5)
     # 1.2 s -> two one-second steps, the second one short.
     assert pred.timeline.shape == (2, 3)
     assert pred.times.tolist() == [0.0, 1.0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,14 +71,24 @@ def test_labels_that_cannot_be_folders_are_refused(tmp_path, label):
         TakeWriter(dataset=tmp_path, label=label, samplerate=1000)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
-def test_read_only_dataset_folder_is_a_clear_error_nonroot(tmp_path):
+def test_read_only_dataset_folder_is_a_clear_error_unprivileged(tmp_path):
+    """A real 0500 folder, as a user without root's capabilities sees it (tests/privileges.py)."""
+    from tests.privileges import run_python_unprivileged
+
+    code = ("import sys\n"
+            "from instrument_studio.core.errors import StudioError\n"
+            "from instrument_studio.core.live.takes import TakeWriter\n"
+            "try:\n"
+            "    TakeWriter(dataset=sys.argv[1], label='x', samplerate=1000)\n"
+            "except StudioError as exc:\n"
+            "    print(exc)\n")
     tmp_path.chmod(0o500)
     try:
-        with pytest.raises(StudioError, match="read-only"):
-            TakeWriter(dataset=tmp_path, label="x", samplerate=1000)
+        proc = run_python_unprivileged(code, str(tmp_path))
     finally:
         tmp_path.chmod(0o700)
+    assert proc.returncode == 0, proc.stderr
+    assert "read-only" in proc.stdout and not (tmp_path / "x").exists()
 
 
 def test_read_only_dataset_folder_is_a_clear_error(tmp_path, monkeypatch):

@@ -123,6 +123,11 @@ def test_click_a_clip_plays_it_and_shows_its_spectrogram(qtbot, window, monkeypa
     assert panel.clip_box.play_button.text() == "Pause"
     qtbot.mouseClick(panel.clip_box.play_button, Qt.LeftButton)
     assert not player.playing and panel.clip_box.play_button.text() == "Play"
+    # Another dataset: the clip view no longer shows this one's clip (issue 11 #10).
+    import_folder(qtbot, panel, monkeypatch, fx.folders(tmp_path / "other", per_class=2))
+    assert not panel.spectrogram.isVisible() and clip.name not in panel.clip_box.clip_label.text()
+    assert panel.clip_box.clip_label.text().startswith("Click a clip")
+    assert not panel.clip_box.play_button.isEnabled() and panel.clip_box.preview is None
 
 
 def test_a_broken_clip_says_why(qtbot, window, monkeypatch, tmp_path, small_starter):

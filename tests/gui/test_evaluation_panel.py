@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.features.featureset import FeatureSet
@@ -196,3 +197,81 @@ def test_bundle_and_data_set_clip_spectrogram_and_playback(qtbot, panel, synth_m
     assert panel.player.playing and not panel.ctx.player.playing
     panel.player.stop()
     panel.player.close()
+
+
+def test_a_long_clip_is_shown_whole_and_play_turns_into_pause(qtbot, panel, tmp_path):
+    """Issue 11 (5): a 7 s clip showed its first ~1.1 s only, and Play neither became Pause nor
+    moved a playhead."""
+    from dataclasses import replace
+
+    from instrument_studio.core.audio.audiofile import save_wav
+    from instrument_studio.core.audio.playback import Player
+    from tests.fakes import FakeStream
+
+    qtbot.waitUntil(lambda: panel._play_block != "checking the audio output…", timeout=10000)
+    panel._set_play_block(None)
+    panel.player = Player(stream_factory=lambda **kw: FakeStream(**kw))
+    model, fs = _data()
+    sr, seconds = 22050, 7.1
+    t = np.arange(int(sr * seconds)) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)   # sound throughout
+    clips = [str(save_wav(tmp_path / f"clip_{i:02d}.wav", tone, sr)) for i in range(len(fs.clips["test"]))]
+    fs = replace(fs, clips={"train": clips, "test": clips})
+    _evaluate(qtbot, panel, model, fs)
+    panel.confusion.select_cell(0, 0)
+    panel.clips.select_row(0)
+    view = panel.clips.spectrogram
+    qtbot.waitUntil(lambda: panel.clips.play_button.isEnabled(), timeout=20000)
+    qtbot.waitUntil(lambda: view.render_count > 0 and not view._dirty, timeout=3000)
+    shown = view.image.mapRectToParent(view.image.boundingRect())
+    assert shown.left() == pytest.approx(0.0, abs=0.05)
+    assert shown.right() == pytest.approx(seconds, abs=0.1)       # the whole clip is drawn
+    assert view.viewRange()[0][1] == pytest.approx(seconds, abs=0.1)
+    button = panel.clips.play_button
+    assert button.text() == "Play clip"
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert panel.player.playing and button.text() == "Pause clip"
+    qtbot.waitUntil(lambda: view.playhead.value() > 0.2, timeout=5000)
+    assert view.playhead.isVisible()
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert not panel.player.playing and button.text() == "Play clip"
+    panel.player.close()
+
+
+LONG_CLASSES = ("banjo", "bass clarinet", "bassoon", "cello", "clarinet", "contrabassoon", "cor anglais",
+                "double bass", "flute", "french horn", "guitar", "mandolin", "oboe", "percussion",
+                "saxophone", "trombone", "trumpet", "tuba", "viola", "violin")
+
+
+def test_a_long_error_message_wraps_and_the_window_keeps_its_width(qtbot, window):
+    """Issue 11 (3): a model evaluated on a data set with other classes gave one long red line,
+    and the window grew from 1280 to 1796 px, in every panel, for good."""
+    from instrument_studio.gui.widgets.message_label import MESSAGE_PROPERTY
+
+    window.resize(1280, 720)
+    evaluation = window.panels["EvaluationPanel"]
+    window.tabs.setCurrentWidget(evaluation)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    model, fs = _data()
+    model.labels = LONG_CLASSES                      # a model trained on other classes
+    evaluation.add_run("Philharmonia model", model, fs)
+    with qtbot.waitSignal(evaluation.failed, timeout=10000) as failed:
+        qtbot.mouseClick(evaluation.evaluate_button, Qt.LeftButton)
+    assert "the model knows banjo" in failed.args[0]
+    assert "the model knows banjo" in evaluation.summary.text()
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280
+    line = evaluation.summary.fontMetrics().height()
+    assert evaluation.summary.height() > 1.5 * line            # wrapped, not cut off
+    # Every label that shows messages, in every panel, holding a long one with a long path in it.
+    path = "/home/someone/" + "/".join(["recordings-of-the-philharmonia-orchestra"] * 6) + "/x.wav"
+    long = ("the data set cannot be read because " * 12) + path
+    labels = [w for w in window.findChildren(QLabel) if w.property(MESSAGE_PROPERTY)]
+    names = {w.objectName() for w in labels}
+    assert {"eval_summary", "eval_paths", "sweep_status", "train_status", "predict_status", "info_label",
+            "prediction_summary"} <= names
+    for label in labels:
+        label.setText(long)
+    qtbot.wait(50)
+    # The panels are pages of one stack, whose minimum is the largest page's: this is every panel's.
+    assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280

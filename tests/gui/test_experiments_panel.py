@@ -251,3 +251,42 @@ def test_a_missing_dataset_folder_is_reported(qtbot, panel, tmp_path):
     assert done.args == ["failed"]
     assert panel.errors and "no such dataset folder" in panel.errors[-1][1]
     assert panel.run_button.isEnabled()
+
+
+def test_a_dataset_imported_in_the_dataset_panel_can_be_swept(qtbot, window, tmp_path):
+    """Issue 11 (1): the Dataset panel's dataset has no folder path; Run sweep used to stay grey."""
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    dataset_panel, experiments = window.panels["DatasetPanel"], window.panels["ExperimentsPanel"]
+    with qtbot.waitSignal(dataset_panel.dataset_loaded, timeout=30000):
+        dataset_panel.open_folder(tiny_npy_dataset(tmp_path / "imported"))
+    qtbot.waitUntil(lambda: dataset_panel._loading is None, timeout=10000)
+    training = window.panels["TrainingPanel"]
+    assert training.source().label.startswith("Dataset panel:")
+    window.tabs.setCurrentWidget(experiments)
+    assert not experiments.run_button.isEnabled() and "Training panel" in experiments.run_button.toolTip()
+    qtbot.mouseClick(experiments.refresh_button, Qt.LeftButton)
+    assert "Dataset panel:" in experiments.base_label.text()
+    assert experiments.run_button.isEnabled()
+    experiments.train_fn, experiments.evaluate_fn = FakeTrainer(), fake_evaluate
+    _type(qtbot, experiments.form.values_edit, "0.01")
+    experiments.form.epochs_spin.setValue(2)
+    with qtbot.waitSignal(experiments.sweep_done, timeout=30000) as done:
+        qtbot.mouseClick(experiments.run_button, Qt.LeftButton)
+    assert done.args == ["finished"]
+    assert experiments.table.rowCount() == 1
+
+
+def test_a_new_sweep_starts_with_an_empty_table(qtbot, panel):
+    """Issue 11 (4): a batch-size sweep after a learning-rate sweep kept the old rows."""
+    _type(qtbot, panel.form.values_edit, "0.1, 0.01, 0.001")
+    panel.form.epochs_spin.setValue(2)
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.table.rowCount() == 3
+    panel.form.param_combo.setCurrentIndex(panel.form.param_combo.findData("batch_size"))
+    _type(qtbot, panel.form.values_edit, "64, 128")
+    with qtbot.waitSignal(panel.sweep_done, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.table.horizontalHeaderItem(0).text() == "batch size"
+    assert [panel.table.cell_text(r, "value") for r in range(panel.table.rowCount())] == ["64", "128"]

@@ -135,6 +135,9 @@ def test_playing_a_file_shows_it_live(make_window, qtbot):
     wait_for(qtbot, lambda: "fps" in panel.fps_label.text())
     qtbot.mouseClick(panel.start_button, Qt.LeftButton)
     wait_for(qtbot, lambda: not panel.pipeline.running and panel.start_button.text() == "Start")
+    # Stopped: the meter shows no input, not the last level heard (issue 11 #10).
+    wait_for(qtbot, lambda: panel.meter.text() == "no input")
+    assert panel.level_label.text() == "" and panel.fps_label.text() == ""
     player.close()
 
 

@@ -10,6 +10,7 @@ import shutil
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 
 from instrument_studio.core.audio.audiofile import save_wav
 from instrument_studio.core.audio.devices import DeviceInfo
@@ -147,3 +148,151 @@ def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_
     qtbot.waitUntil(lambda: view.state_label.text() == "uncertain: no live audio", timeout=5000)
     qtbot.mouseClick(live.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not live.pipeline.running, timeout=10000)
+    # Stopped: no latency of an input that is gone (issue 11 #10).
+    qtbot.waitUntil(lambda: view.state_label.text() == "live input stopped", timeout=5000)
+    assert view.latency_label.text() == "" and not any(bar.isEnabled() for bar in view.bars)
+
+
+# --- issue 11: a stand-in model (no TensorFlow) behind the real Predictor ----------------------
+class VariabilityModel:
+    """Says "banjo" for audio whose MFCCs vary a lot over time (a mix of sounds), and
+    "acoustic guitar" (with "saxophone" second) for steady sound: any one second of a tone or
+    of noise. Real features, real Predictor; only the network is replaced."""
+
+    labels = ("banjo", "acoustic guitar", "saxophone")
+
+    def __init__(self, threshold: float):
+        from instrument_studio.core.config import FeatureConfig
+
+        self.feature_config = FeatureConfig(kind="mfcc")
+        self.threshold = threshold
+
+    @staticmethod
+    def variability(rows: np.ndarray) -> np.ndarray:
+        n = rows.shape[1] // 3
+        return rows[:, n:2 * n].mean(axis=1)       # the per-coefficient standard deviations
+
+    def predict_proba(self, rows: np.ndarray) -> np.ndarray:
+        mixed = self.variability(np.asarray(rows)) > self.threshold
+        return np.where(mixed[:, None], [0.9, 0.06, 0.04], [0.02, 0.6, 0.38])
+
+
+def tone_then_noise(seconds: float) -> np.ndarray:
+    half = seconds / 2
+    return np.concatenate([note("tone", seconds=half, freq=440.0), note("noise", seconds=half, seed=3)])
+
+
+@pytest.fixture
+def stand_in_predictor(window):
+    """The Predict panel's model: VariabilityModel, its threshold between the variability of the
+    whole 4 s test file and that of any one-second window of it."""
+    from instrument_studio.core.predict.inference import Predictor, taper
+
+    model = VariabilityModel(threshold=0.0)
+    predictor = Predictor(model)
+    y = tone_then_noise(4.0)
+    whole = model.variability(predictor.rows(y))[0]
+    parts = [model.variability(predictor.rows(taper(y[i * SR:(i + 1) * SR], SR)))[0] for i in range(4)]
+    assert whole > 1.5 * max(parts)
+    model.threshold = (whole + max(parts)) / 2
+    panel = window.panels["PredictPanel"]
+    panel.predictor = predictor
+    return predictor
+
+
+def test_the_timeline_follows_a_new_longer_file(qtbot, window, stand_in_predictor, tmp_path):
+    """Issue 11 (2): after a 3 s file, a long file's timeline stayed at 0-3 s (Ctrl+0 did not
+    help), and the old answer stayed on screen while the new file decoded."""
+    view = window.panels["PredictPanel"].file_view
+    audio = window.audio_panel
+    short = save_wav(tmp_path / "short.wav", note("tone", seconds=3.0), SR)
+    long = save_wav(tmp_path / "long.wav", tone_then_noise(60.0), SR)
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        window.open_file(str(short))
+    assert view.timeline.viewRange()[0][1] == pytest.approx(3.0, abs=0.05)
+    assert "Whole file" in view.summary.text()
+    seen = []
+    audio.ctx.file_opened.connect(lambda _p: seen.append((view.summary.text(), len(view.timeline.timeline))))
+    with qtbot.waitSignal(view.predicted, timeout=60000):
+        window.open_file(str(long))
+    summary_while_opening, rows_while_opening = seen[0]
+    assert "Whole file" not in summary_while_opening and rows_while_opening == 0   # the old answer went
+    wave = audio.waveform.viewRange()[0]
+    assert wave[1] == pytest.approx(60.0, abs=0.1)
+    assert view.timeline.viewRange()[0] == pytest.approx(wave, abs=0.05)
+    assert view.timeline.timeline.shape[0] == 60
+    # Zoom in and back out with Ctrl+0: all three views show the same time span.
+    audio.zoom(0.25)
+    assert view.timeline.viewRange()[0] == pytest.approx(audio.waveform.viewRange()[0], abs=0.05)
+    audio.zoom_to_fit()
+    assert view.timeline.viewRange()[0] == pytest.approx((0.0, 60.0), abs=0.1)
+
+
+def test_the_whole_file_answer_agrees_with_the_timeline(qtbot, window, stand_in_predictor, tmp_path):
+    """Issue 11 (9): the whole-file answer came from one window over the whole file and could name
+    a class the timeline never shows ("banjo 91 %"); row labels were elided ("acou…itar")."""
+    view = window.panels["PredictPanel"].file_view
+    wav = save_wav(tmp_path / "mix.wav", tone_then_noise(4.0), SR)
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        window.open_file(str(wav))
+    tl = view.timeline
+    per_second = [tl.labels[i] for i in tl.timeline.argmax(axis=1)]
+    assert per_second == ["acoustic guitar"] * 4
+    assert view.prediction.label == "acoustic guitar"
+    assert "<b>acoustic guitar</b> 60%" in view.summary.text() and "<b>banjo</b>" not in view.summary.text()
+    ticks = [text for _pos, text in tl.getAxis("left")._tickLevels[0]]
+    assert ticks == ["acoustic guitar", "saxophone"]                 # whole, not elided
+    axis = tl.getAxis("left")
+    needed = QFontMetrics(axis.style.get("tickFont") or tl.font()).horizontalAdvance("acoustic guitar")
+    qtbot.waitUntil(lambda: axis.width() > needed, timeout=3000)
+    # The time axes still line up: the waveform and spectrogram made the same room on their left.
+    audio = window.audio_panel
+    qtbot.waitUntil(lambda: audio.waveform.getAxis("left").width() == audio.spectrogram.getAxis("left").width()
+                    == axis.width(), timeout=3000)
+    assert tl.plotItem.vb.sceneBoundingRect().left() == pytest.approx(
+        audio.waveform.plotItem.vb.sceneBoundingRect().left(), abs=1)
+
+
+def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth_model, tmp_path):
+    """Issue 11 (18): a fresh run had to be saved as a bundle before the Predict panel could use it."""
+    training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]
+    assert not predict.runs_combo.isEnabled()
+    training.use_dataset_folder(str(synth_model[1]), "synthetic instruments")
+    training.form.epochs_box.setValue(15)
+    with qtbot.waitSignal(training.run_finished, timeout=120000) as finished:
+        qtbot.mouseClick(training.train_button, Qt.LeftButton)
+    run = finished.args[0]
+    qtbot.waitUntil(lambda: not training.is_running(), timeout=10000)
+    assert run.bundle_path is None                               # never saved
+    window.tabs.setCurrentWidget(predict)
+    assert predict.runs_combo.isEnabled() and predict.runs_combo.findText(run.name) > 0
+    with qtbot.waitSignal(predict.predictor_changed, timeout=5000):
+        predict.runs_combo.setCurrentIndex(predict.runs_combo.findText(run.name))
+        predict.runs_combo.activated.emit(predict.runs_combo.currentIndex())
+    assert run.name in predict.model_label.text() and "not saved" in predict.model_label.text()
+    view = predict.file_view
+    wav = save_wav(tmp_path / "noise.wav", note("noise", seconds=2.0, seed=11), SR)
+    with qtbot.waitSignal(view.predicted, timeout=60000):      # a model is in use: predicted at once
+        window.open_file(str(wav))
+    assert f"Whole file ({run.name})" in view.summary.text()
+    assert view.prediction.label == "noise"
+    with qtbot.waitSignal(predict.folder_done, timeout=60000) as done:
+        predict.predict_paths([str(wav)])
+    assert done.args == [1, 0] and predict.table.item(0, 1).text() == "noise"
+
+
+def test_a_released_run_is_no_longer_offered(qtbot, window):
+    """A run whose model the Training panel released (superseded by newer runs) leaves the Predict
+    and Evaluation panels' run lists, so nothing there holds its model or offers a model that is gone."""
+    from types import SimpleNamespace
+
+    training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]
+    evaluation = window.panels["EvaluationPanel"]
+    run = SimpleNamespace(name="run 1: mlp", result=object(), data=object(), labels=("a", "b"), dataset="x")
+    training.run_finished.emit(run)
+    assert predict.runs_combo.findText(run.name) > 0 and predict.runs_combo.isEnabled()
+    assert evaluation.source_combo.findText(run.name) >= 0
+    run.result = run.data = None
+    training.run_released.emit(run)
+    assert predict.runs_combo.findText(run.name) < 0 and not predict.runs_combo.isEnabled()
+    assert evaluation.source_combo.findText(run.name) < 0 and run.name not in evaluation.runs

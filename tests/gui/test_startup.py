@@ -53,3 +53,40 @@ def test_file_named_on_the_command_line_is_opened(tmp_path):
     out = run(tmp_path, path)
     assert out["TITLE"] == "Instrument Studio — cmdline.wav"
     assert out["HEAVY"] == "-"
+
+
+FIRST_OPEN = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+from instrument_studio.gui import workers
+from instrument_studio.gui.app import create_app, create_window, start_warm_up
+from instrument_studio.core.features.analysis import analyse_file
+
+app = create_app()
+window = create_window(app)
+window.show()
+worker = start_warm_up(window)
+end = time.monotonic() + 60
+while workers.active_workers() and time.monotonic() < end:
+    app.processEvents(); time.sleep(0.01)
+assert not workers.active_workers(), "warm-up did not finish"
+before = set(sys.modules)
+for ev in analyse_file(sys.argv[1], window.audio_panel.mel_cfg):
+    pass
+late = sorted(m for m in set(sys.modules) - before if not m.startswith("instrument_studio"))
+print("LATE", late)
+"""
+
+
+def test_the_first_file_open_finds_its_imports_already_done(tmp_path):
+    # Issue 11 #13: the first open after launch took ~4-7 s, importing librosa.filters (and with it
+    # scipy.signal), scipy.fft, scipy.sparse and soxr in its worker. The window warms them now.
+    path = write(tmp_path / "a.wav", tone(440, 1.0, 44100), 44100)
+    script = tmp_path / "first_open.py"
+    script.write_text(FIRST_OPEN)
+    env = {"PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    result = subprocess.run([sys.executable, str(script), str(path)], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "LATE []" in result.stdout, result.stdout

@@ -4,6 +4,7 @@ overlaying runs, the model summary, saving a bundle, refusing a second run, repo
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -14,14 +15,20 @@ from instrument_studio.core.learn.tfthread import run_in_tf_thread
 from tests.training_data import blobs
 
 
-@pytest.fixture
-def panel(window, qtbot):
+def tiny_training_panel(window, *, epochs: int):
+    """The Training panel, shown, on a tiny generated feature set, set to train `epochs` epochs."""
     p = window.panels["TrainingPanel"]
     window.tabs.setCurrentWidget(p)
     p.use_feature_set(blobs(n_train=240, n_classes=3, dim=12), "tiny generated set")
+    p.form.epochs_box.setValue(epochs)
+    return p
+
+
+@pytest.fixture
+def panel(window, qtbot):
+    p = tiny_training_panel(window, epochs=2)
     p.form.lr_box.setValue(0.01)
     p.form.batch_box.setValue(16)
-    p.form.epochs_box.setValue(2)
     return p
 
 
@@ -165,3 +172,56 @@ def test_follows_the_dataset_panels_dataset(qtbot, window):
     assert panel.source_box.count() == count + 1                           # one entry that follows the panel
     assert panel.source_box.currentText() == "Dataset panel: other"
     assert "own validation split" in panel.form.val_note.text()
+
+
+def test_mid_run_the_epoch_axes_and_the_header_agree(qtbot, panel, monkeypatch):
+    """Issue 11 (14): mid-run the accuracy plot's x axis read -2...6 around its one point, and
+    the header said "epoch 1 of 10" while the plots showed a finished epoch."""
+    from instrument_studio.core.errors import Cancelled
+    from instrument_studio.core.events import BatchEnd, EpochEnd, TrainStarted
+
+    release = threading.Event()
+
+    def fake_run(*, emit, should_stop, **_kw):   # a run that reaches a point the test chooses, then waits
+        emit(TrainStarted(model="mlp", n_train=64, n_val=16, batch_size=16, batches_per_epoch=4, epochs=10,
+                          device="CPU", n_params=100))
+        for step in range(4):
+            emit(BatchEnd(step=step, epoch=0, batch=step, epoch_float=(step + 1) / 4, loss=1.0 - 0.1 * step,
+                          accuracy=0.3 + 0.05 * step, samples_seen=16 * (step + 1), elapsed=0.1 * (step + 1)))
+        emit(EpochEnd(epoch=1, loss=0.7, accuracy=0.45, val_loss=0.8, val_accuracy=0.4, seconds=0.5, elapsed=0.5,
+                      best_epoch=1))
+        release.wait(20)
+        while not should_stop():
+            time.sleep(0.01)
+        raise Cancelled("stopped")
+
+    monkeypatch.setattr("instrument_studio.gui.panels.training.training_run", fake_run)
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    curves = panel.curves
+    qtbot.waitUntil(lambda: curves.acc_plot.plotItem.listDataItems()
+                    and curves.point_counts(1)["accuracy"] == 1, timeout=10000)
+    qtbot.waitUntil(lambda: panel.progress.text() == "epoch 1 of 10 done", timeout=3000)
+    for plot in (curves.batch_plot, curves.loss_plot, curves.acc_plot):
+        x0, x1 = plot.viewRange()[0]
+        assert -0.05 <= x0 <= 0.0 and 1.0 <= x1 <= 1.05, (plot.plotItem.titleLabel.text, x0, x1)
+    release.set()
+    qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=10000)
+
+
+def test_at_1280x720_the_run_list_shows_rows_and_the_settings_do_not_scroll_sideways(qtbot, window, panel):
+    """Issue 11 (12): at 1280x720 the run list showed 1.5 rows, and the settings column scrolled
+    sideways."""
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720)
+    train_and_wait(qtbot, panel)
+    qtbot.wait(100)
+    table = panel.table
+    row = table.verticalHeader().defaultSectionSize()
+    visible = (table.viewport().height()) / row
+    assert visible >= 2.9, visible
+    scroll = panel.settings_scroll
+    assert not scroll.horizontalScrollBar().isVisible(), "the settings scroll sideways"
+    assert scroll.widget().width() >= scroll.widget().minimumSizeHint().width()
+    # the curves keep a usable height
+    assert panel.curves.acc_plot.height() >= 180

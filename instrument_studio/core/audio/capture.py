@@ -205,12 +205,7 @@ def rescan_input_devices():
     PortAudio enumerates devices once, when initialised; a microphone plugged in later (without
     a sound server) appears only after this. Every stream must be closed first.
     """
-    from .devices import input_devices
+    from .devices import input_devices, rescan
 
-    sd = sounddevice()
-    try:
-        sd._terminate()
-        sd._initialize()
-    except Exception as exc:
-        raise AudioDeviceError(f"cannot rescan audio devices: {exc}") from exc
+    rescan()
     return input_devices()

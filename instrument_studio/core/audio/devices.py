@@ -91,6 +91,18 @@ def find_device(name_or_index: str | int | None, kind: str) -> DeviceInfo:
     raise AudioDeviceError(f"{name_or_index!r} matches several {kind} devices", hint=f"available: {names}")
 
 
+def rescan() -> None:
+    """Make PortAudio enumerate devices again. It does so only when initialised, so a device
+    plugged in (or a sound server started) later appears only after this. Every stream must be
+    closed first."""
+    sd = sounddevice()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:
+        raise AudioDeviceError(f"cannot rescan audio devices: {exc}") from exc
+
+
 def unavailable_reason(kind: str) -> str | None:
     """None if some `kind` ("input" or "output") device exists; otherwise why not, in words a
     panel can show or put in a tooltip."""

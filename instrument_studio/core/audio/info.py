@@ -12,6 +12,13 @@ BIT_DEPTHS = {
     "PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
     "FLOAT": 32, "DOUBLE": 64, "ALAW": 8, "ULAW": 8,
 }
+# How a sample is stored, in a few words. libsndfile's own text ("Signed 16 bit PCM") already
+# names the depth, so it is used only for subtypes not listed here (e.g. "MPEG Layer III").
+SUBTYPE_TEXT = {
+    "PCM_S8": "8-bit PCM", "PCM_U8": "8-bit unsigned PCM", "PCM_16": "16-bit PCM", "PCM_24": "24-bit PCM",
+    "PCM_32": "32-bit PCM", "FLOAT": "32-bit float", "DOUBLE": "64-bit float", "ALAW": "8-bit A-law",
+    "ULAW": "8-bit µ-law",
+}
 
 
 @dataclass(frozen=True)
@@ -37,9 +44,9 @@ class AudioInfo:
         return asdict(self)
 
     def describe(self) -> str:
-        depth = f"{self.bit_depth}-bit " if self.bit_depth else ""
+        sample = SUBTYPE_TEXT.get(self.subtype) or self.subtype_info or self.subtype
         chans = {1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels")
-        return (f"{self.format_info or self.format}, {depth}{self.subtype_info or self.subtype}, "
+        return (f"{self.format_info or self.format}, {sample}, "
                 f"{self.samplerate:,} Hz, {chans}, {format_duration(self.duration)}")
 
 

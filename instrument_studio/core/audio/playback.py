@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import AudioDeviceError
-from .devices import find_device, sounddevice, unavailable_reason
+from .devices import find_device, rescan, sounddevice, unavailable_reason
 
 Tap = Callable[[np.ndarray, int], None]  # (block (frames, channels) float32, samplerate)
 
@@ -196,4 +196,11 @@ class Player:
 
 def output_unavailable_reason() -> str | None:
     """None if audio can be played; otherwise why not, in words for a tooltip."""
+    return unavailable_reason("output")
+
+
+def recheck_output_reason() -> str | None:
+    """Like output_unavailable_reason, after making PortAudio look for devices again (an output
+    connected since start-up). Every stream must be closed first."""
+    rescan()
     return unavailable_reason("output")

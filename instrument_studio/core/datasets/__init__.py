@@ -6,10 +6,19 @@
 """
 
 from .detect import IMPORTERS, LAYOUTS, detect_and_import, import_dataset
-from .model import CLIPS_FILE, PROJECT_FILE, SPLITS, Clip, Dataset, is_dataset_folder, load_dataset
+from .model import (
+    CLIPS_FILE,
+    PROJECT_FILE,
+    SPLITS,
+    Clip,
+    Dataset,
+    check_project_target,
+    is_dataset_folder,
+    load_dataset,
+)
 from .splits import assign_splits, leaking_groups
 
 __all__ = [
-    "CLIPS_FILE", "IMPORTERS", "LAYOUTS", "PROJECT_FILE", "SPLITS", "Clip", "Dataset", "assign_splits",
+    "CLIPS_FILE", "IMPORTERS", "LAYOUTS", "PROJECT_FILE", "SPLITS", "Clip", "Dataset", "assign_splits", "check_project_target",
     "detect_and_import", "import_dataset", "is_dataset_folder", "leaking_groups", "load_dataset",
 ]

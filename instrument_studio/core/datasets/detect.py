@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import DatasetError
 from . import esc50, folders, irmas, medley, npy, nsynth, philharmonia
+from .common import walk_options
 from .model import Dataset
 
 Importer = Callable[..., Dataset]
@@ -47,14 +48,17 @@ def detect_and_import(root: str | Path, *, seed: int = 0, **split_kw) -> Dataset
     raise DatasetError("matches no known dataset layout. Tried: " + "; ".join(tried), path=root)
 
 
-def import_dataset(source: str | Path, *, layout: str = "auto", seed: int = 0, **split_kw) -> Dataset:
-    """Read a dataset as it is on disk (nothing is copied or converted)."""
-    if layout == "auto":
-        return detect_and_import(source, seed=seed, **split_kw)
-    if layout not in IMPORTERS:
-        raise DatasetError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
-    source = Path(source)
-    if not source.is_dir():
-        raise DatasetError("no such folder" if not source.exists() else "a dataset is a folder; this is a file",
-                           path=source)
-    return IMPORTERS[layout](source, seed=seed, **split_kw)
+def import_dataset(source: str | Path, *, layout: str = "auto", seed: int = 0, follow_links: bool = False,
+                   **split_kw) -> Dataset:
+    """Read a dataset as it is on disk (nothing is copied or converted). Directory links are not
+    followed unless `follow_links`; what the walk skipped is in the Dataset's notes."""
+    with walk_options(follow_links=follow_links):
+        if layout == "auto":
+            return detect_and_import(source, seed=seed, **split_kw)
+        if layout not in IMPORTERS:
+            raise DatasetError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+        source = Path(source)
+        if not source.is_dir():
+            raise DatasetError("no such folder" if not source.exists() else "a dataset is a folder; this is a file",
+                               path=source)
+        return IMPORTERS[layout](source, seed=seed, **split_kw)

@@ -7,17 +7,17 @@ The app never writes into a user's data folder: projects it imports live in the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..userdirs import user_data_dir
 from .detect import import_dataset
 from .model import Dataset, is_dataset_folder, load_dataset
 
 
 def projects_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("instrument-studio")) / "datasets"
+    return user_data_dir("datasets")
 
 
 def project_folder_for(source: str | Path, layout: str, base: Path | None = None) -> Path:
@@ -47,17 +47,23 @@ def open_or_import(source: str | Path, *, layout: str = "auto", seed: int = 0, r
 STARTER = "starter"
 
 
-def resolve_dataset(spec: str | Path | Dataset) -> Dataset:
-    """What a command line or a caller names: a Dataset as is; "starter" for the embedded starter
-    set; a folder holding a project; or any dataset folder, imported with --layout auto (its
-    project kept in the user data folder, as the app does)."""
+def resolve_dataset(spec: str | Path | Dataset, *, on_event: Callable[[object], None] | None = None) -> Dataset:
+    """The one way a name becomes a Dataset (train, evaluate, sweep, `dataset stats|features`, the
+    Training and Experiments panels): a Dataset as is (the Dataset panel's); "starter" for the
+    embedded starter set (rendered on first use, Progress through on_event); a folder holding a
+    project; or any other dataset folder, imported afresh with --layout auto (so files added since
+    count) and its project kept in the user data folder, as the app does, never beside the data."""
     if isinstance(spec, Dataset):
         return spec
     if str(spec) == STARTER and not Path(STARTER).exists():
         from .starter import starter_dataset
 
-        return starter_dataset()
-    return open_or_import(spec)
+        return starter_dataset(on_event=on_event)
+    path = Path(spec)
+    if not path.exists():
+        raise DatasetError("no such dataset folder", path=path,
+                           hint='a dataset project, a folder of recordings, or "starter"')
+    return open_or_import(path, reimport=True)
 
 
 def rescan(dataset: Dataset) -> Dataset:

@@ -4,12 +4,18 @@ A dataset project is two small human-readable files in one folder:
   instrument-studio.json  name, layout, root of the audio, class names, how the splits were made
   clips.csv               one row per clip: path (relative to root), label, split, source, group,
                           fold, all labels (multi-label sets), metadata as JSON
+The JSON is the commit point: it records the SHA-256 of the clip list it goes with. A save writes
+the new list beside the old (clips.csv.next), then the JSON, then renames the list into place, so a
+kill at any moment leaves either the old pair or a new JSON whose list load_dataset() finishes
+moving into place: the two never disagree.
 No pickle: a project can be read, diffed and edited by hand.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
@@ -23,6 +29,7 @@ from ..fileio import atomic_write_text
 
 PROJECT_FILE = "instrument-studio.json"
 CLIPS_FILE = "clips.csv"
+PENDING_SUFFIX = ".next"      # clips.csv.next: the list of a save not yet finished
 FORMAT_VERSION = 1
 SPLITS = ("train", "val", "test")
 _CSV_FIELDS = ("path", "label", "split", "source", "group", "fold", "labels", "metadata")
@@ -136,9 +143,13 @@ class Dataset:
             writer.writerow([rel + sep + row, c.label, c.split, c.source, c.group,
                              "" if c.fold is None else c.fold, ";".join(c.labels),
                              json.dumps(c.metadata, sort_keys=True, separators=(",", ":")) if c.metadata else ""])
+        text = buf.getvalue()
+        meta["clips_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        pending = folder / (CLIPS_FILE + PENDING_SUFFIX)
         try:
-            atomic_write_text(folder / CLIPS_FILE, buf.getvalue())
-            atomic_write_text(folder / PROJECT_FILE, json.dumps(meta, indent=2))
+            atomic_write_text(pending, text)
+            atomic_write_text(folder / PROJECT_FILE, json.dumps(meta, indent=2))   # the commit point
+            os.replace(pending, folder / CLIPS_FILE)
         except OSError as exc:
             raise DatasetError(f"cannot write the dataset project: {exc.strerror or exc}", path=folder) from exc
         self.folder = folder
@@ -150,6 +161,67 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def check_project_target(folder: str | Path, *, source: str | Path | None = None, force: bool = False) -> None:
+    """Refuse to write a project into a folder that holds someone else's files: `folder` may be
+    missing, empty, one of our projects, or the dataset's own `source` folder (as long as it has
+    no clips.csv or instrument-studio.json of its own). `force` writes anyway."""
+    folder = Path(folder)
+    if force or not folder.exists():
+        return
+    if not folder.is_dir():
+        raise DatasetError("exists and is not a folder; choose another --out", path=folder)
+    if is_our_project(folder):
+        return
+    ours = [name for name in (PROJECT_FILE, CLIPS_FILE) if (folder / name).exists()]
+    if ours:
+        raise DatasetError(f"holds a {ours[0]} that is not an Instrument Studio dataset project; it would be "
+                           "overwritten", path=folder, hint="choose another --out, or add --force")
+    same = source is not None and Path(source).resolve() == folder.resolve()
+    try:
+        empty = not any(folder.iterdir())
+    except OSError as exc:
+        raise DatasetError(f"cannot read the folder: {exc.strerror}", path=folder) from exc
+    if not same and not empty:
+        raise DatasetError("is not empty and not a dataset project", path=folder,
+                           hint="choose an empty or new folder for --out, or add --force")
+
+
+def is_our_project(folder: str | Path) -> bool:
+    """True when `folder` holds an instrument-studio.json written by us."""
+    try:
+        meta = json.loads((Path(folder) / PROJECT_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == "instrument-studio-dataset"
+
+
+def _settled_clips(folder: Path, meta: dict) -> Path:
+    """The clip list that goes with this JSON. After a save killed between its writes, the JSON
+    names the checksum of clips.csv.next: finish the save (or read it in place where the folder is
+    read-only). A stale .next from a save killed before its JSON is removed."""
+    clips_path = folder / meta.get("clips_file", CLIPS_FILE)
+    pending = clips_path.with_name(clips_path.name + PENDING_SUFFIX)
+    if not pending.exists():
+        return clips_path
+    want = meta.get("clips_sha256")
+    if want and _file_sha256(pending) == want and _file_sha256(clips_path) != want:
+        try:
+            os.replace(pending, clips_path)
+        except OSError:
+            return pending
+        return clips_path
+    with contextlib.suppress(OSError):
+        pending.unlink()
+    return clips_path
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def is_dataset_folder(path: str | Path) -> bool:
@@ -173,7 +245,7 @@ def load_dataset(path: str | Path) -> Dataset:
         raise DatasetError("not an Instrument Studio dataset project", path=project)
     root = Path(meta["root"])
     root = (folder / root).resolve() if not root.is_absolute() else root
-    clips_path = folder / meta.get("clips_file", CLIPS_FILE)
+    clips_path = _settled_clips(folder, meta)
     clips: list[Clip] = []
     try:
         with open(clips_path, newline="", encoding="utf-8") as fh:

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.audiofile import to_mono
 from ..errors import DatasetError
 from ..events import Progress
+from ..fileio import chmod_to_umask
 
 SOUNDFONT_ENV = "INSTRUMENT_STUDIO_SOUNDFONT"
 # Best first. tinysoundfont reads .sf2 only (not the Ogg-compressed .sf3).
@@ -80,9 +82,9 @@ def _key(recipe: dict, sf: SoundFontChoice) -> str:
 
 
 def starter_cache_dir() -> Path:
-    import platformdirs
+    from ..userdirs import user_cache_dir
 
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "starter"
+    return user_cache_dir("starter")
 
 
 def _plan(recipe: dict) -> list[dict]:
@@ -138,7 +140,7 @@ def _render(synth, notes: list[tuple[int, float, float, int]], seconds: float, s
             synth.noteoff(0, midi)
     synth.sounds_off(0)
     synth.generate(int(0.05 * sr))  # let the voices die before the next clip
-    y = out.mean(axis=1)
+    y = to_mono(out)
     peak = float(np.abs(y).max()) if len(y) else 0.0
     if peak > 0.98:  # never clip: scale the loudest notes down
         y *= 0.98 / peak
@@ -215,6 +217,7 @@ def starter_dataset(*, on_event: Callable[[object], None] | None = None):
     tmp = Path(tempfile.mkdtemp(prefix=".rendering-", dir=folder.parent))
     try:
         generate_starter(tmp, recipe=recipe, soundfont=sf, on_event=on_event)
+        chmod_to_umask(tmp, directory=True)   # mkdtemp made it 0700
         try:
             tmp.rename(folder)
         except OSError:

@@ -27,7 +27,7 @@ from ..predict.aggregation import (
 )
 
 __all__ = ["AGGREGATIONS", "AGGREGATION_NAMES", "Aggregated", "ClassMetrics", "EvaluationReport", "ModelEvaluation",
-           "RunSummary", "ThresholdComparison", "aggregate", "apply_thresholds", "compare_thresholds",
+           "ComparisonRow", "ThresholdComparison", "aggregate", "apply_thresholds", "compare_thresholds",
            "evaluate_model", "make_report", "tune_thresholds", "write_comparison_csv"]
 
 
@@ -164,7 +164,7 @@ COMPARISON_COLUMNS = ("run", "model", "features", "split", "items", "accuracy", 
 
 
 @dataclass
-class RunSummary:
+class ComparisonRow:
     """One line of the runs comparison table."""
 
     run: str
@@ -180,7 +180,7 @@ class RunSummary:
                 "macro_precision": r.macro[0], "macro_recall": r.macro[1]}
 
 
-def write_comparison_csv(path: str | Path, runs: Sequence[RunSummary]) -> Path:
+def write_comparison_csv(path: str | Path, runs: Sequence[ComparisonRow]) -> Path:
     """The runs comparison table as CSV (written atomically)."""
     path = Path(path)
     with atomic_path(path, suffix=".csv.part") as tmp:
@@ -278,7 +278,7 @@ def _validation_rows(model, data) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
 
 
 def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
-    """Run `model` (a Bundle or a TrainResult: anything with labels and predict_proba(raw rows))
+    """Run `model` (a Bundle or a TrainedModel: anything with labels and predict_proba(raw rows))
     over `data`'s split and the validation rows. The rows are standardised by the model's own
     statistics inside predict_proba."""
     if tuple(model.labels) != tuple(data.labels):
@@ -297,21 +297,25 @@ def evaluate_model(model, data, *, split: str = "test") -> ModelEvaluation:
         val_groups=None if val_proba is None else val[2])
 
 
-def load_dataset_any(path):
-    """A dataset project folder, or a folder of audio imported as it is (layout detected)."""
-    from ..datasets import import_dataset, is_dataset_folder, load_dataset
-
-    return load_dataset(path) if is_dataset_folder(path) else import_dataset(path)
-
-
 def evaluate_bundle_on_dataset(bundle_path, dataset_dir, *, split: str = "test", on_event=None,
-                               should_stop=None):
-    """Load a bundle and a data set, extract the data set's features with the bundle's own
-    FeatureConfig (cached per file), and evaluate: (bundle, dataset, ModelEvaluation)."""
+                               should_stop=None, run_tf=None):
+    """Load a bundle (None: the shipped default model) and a data set (anything
+    core.datasets.library.resolve_dataset names, "starter" included), extract the data set's
+    features with the bundle's own FeatureConfig (cached per file), and evaluate:
+    (bundle, dataset, ModelEvaluation).
+
+    `run_tf(fn, *args)` runs the TensorFlow steps (loading, predicting) elsewhere (the GUI passes
+    tfthread.run_in_tf_thread); the extraction stays on the calling thread."""
+    from ..datasets.library import resolve_dataset
     from ..features.extraction import load_feature_set
     from ..learn.bundle import load_bundle
+    from ..predict.inference import model_path
 
-    bundle = load_bundle(bundle_path)
-    dataset = load_dataset_any(dataset_dir)
+    def here(fn, /, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    run_tf = run_tf or here
+    bundle = run_tf(load_bundle, model_path(bundle_path))
+    dataset = resolve_dataset(dataset_dir, on_event=on_event)
     fs = load_feature_set(dataset, bundle.feature_config, on_event=on_event, should_stop=should_stop, save=False)
-    return bundle, dataset, evaluate_model(bundle, fs, split=split)
+    return bundle, dataset, run_tf(evaluate_model, bundle, fs, split=split)

@@ -246,11 +246,19 @@ def default_meters() -> list[Meter]:
     return [NvmlMeter(), RaplMeter()]
 
 
+# A read can fail for a moment (a counter file caught mid-update, a busy driver): a poll that fails
+# is skipped, and a window is given up only after this many failed polls in a row.
+MAX_POLL_FAILURES = 5
+STOP_TRIES = 3
+
+
 class EnergyMonitor:
     """Measures every meter over a window: start() ... stop() -> one EnergyReading per kind.
 
     A thread polls the meters every `interval_s` (power integration, RAPL wrap-around); the
-    monitor may be started and stopped many times (one window per training run).
+    monitor may be started and stopped many times (one window per training run). One failed read
+    does not void a window: a failed poll is skipped (the next one covers its interval) and the
+    final read at stop is tried again; only reads that keep failing make the reading unavailable.
     """
 
     def __init__(self, meters: Sequence[Meter] | None = None, *, interval_s: float = 0.1,
@@ -262,11 +270,13 @@ class EnergyMonitor:
         self._halt = threading.Event()
         self._t0 = 0.0
         self._failed: dict[int, str] = {}
+        self._misses: dict[int, int] = {}
 
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("energy monitor already running")
         self._failed.clear()
+        self._misses.clear()
         for i, m in enumerate(self.meters):
             if m.available:
                 try:
@@ -285,8 +295,21 @@ class EnergyMonitor:
                 if m.available and i not in self._failed:
                     try:
                         m.poll()
+                        self._misses[i] = 0
                     except Exception as exc:
-                        self._failed[i] = f"reading failed ({exc})"
+                        self._misses[i] = self._misses.get(i, 0) + 1
+                        if self._misses[i] >= MAX_POLL_FAILURES:
+                            self._failed[i] = f"reading failed {MAX_POLL_FAILURES} times in a row ({exc})"
+
+    def _final_read(self, i: int, meter: Meter) -> float | None:
+        for attempt in range(STOP_TRIES):
+            try:
+                return meter.stop()
+            except Exception as exc:
+                self._failed[i] = f"reading failed at stop ({exc})"
+                if attempt + 1 < STOP_TRIES:
+                    time.sleep(0.01)
+        return None
 
     def stop(self) -> list[EnergyReading]:
         seconds = self._clock() - self._t0
@@ -299,13 +322,11 @@ class EnergyMonitor:
             if not m.available:
                 readings.append(m.unavailable())
                 continue
-            if i not in self._failed:
-                try:
-                    readings.append(EnergyReading(m.kind, m.stop(), m.label, seconds))
-                    continue
-                except Exception as exc:
-                    self._failed[i] = f"reading failed at stop ({exc})"
-            readings.append(EnergyReading(m.kind, None, f"unavailable: {m.label}: {self._failed[i]}"))
+            joules = None if i in self._failed else self._final_read(i, m)
+            if joules is None:
+                readings.append(EnergyReading(m.kind, None, f"unavailable: {m.label}: {self._failed[i]}"))
+            else:
+                readings.append(EnergyReading(m.kind, joules, m.label, seconds))
         return readings
 
 

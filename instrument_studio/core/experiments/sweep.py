@@ -26,7 +26,7 @@ from ..errors import Cancelled, ConfigError
 from ..events import SweepRunFinished, SweepRunStarted
 from ..features.featureset import FeatureSet
 from .energy import CPU, GPU, EnergyMonitor, reading_of
-from .sweep_results import RunResult, ValueSummary, aggregate, reached_target  # noqa: F401  (public here too)
+from .sweep_results import SweepRun, ValueSummary, aggregate, reached_target  # noqa: F401  (public here too)
 
 MODES = ("fixed-epochs", "train-to-accuracy")
 LR_VALUES = (0.1, 0.01, 0.001, 0.0001)
@@ -219,17 +219,17 @@ def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
     return FeatureSet(labels=features.labels, config=features.config, x=xs, y=ys, groups=groups, clips=clips)
 
 
-def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: str | None = None,
+def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: object = None,
               should_stop: Callable[[], bool] | None = None, on_event: Callable[[object], None] | None = None,
               **kwargs: Any) -> Iterator[object]:
     """run_sweep on `features`, or on the features of `source` (a dataset folder, a saved feature
-    set, or "starter"; extracted with the sweep's FeatureConfig, Progress through on_event)."""
+    set, "starter", or a Dataset object as the GUI's Dataset panel holds; extracted with the sweep's FeatureConfig, Progress through on_event)."""
     if features is None:
         if not source:
             raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")
-        from ..learn.runs import load_features
+        from ..features.extraction import load_feature_set
 
-        features = load_features(source, sweep.features, on_event=on_event, should_stop=should_stop)
+        features = load_feature_set(source, sweep.features, on_event=on_event, should_stop=should_stop)
         if should_stop is not None and should_stop():
             raise Cancelled("sweep cancelled while preparing the features")
     yield from run_sweep(sweep, features, should_stop=should_stop, on_event=on_event, **kwargs)
@@ -317,7 +317,7 @@ class _TrainingWindow:
 
 
 def _run_result(sweep: SweepConfig, *, value: Any, repeat: int, cfg: Any, result: Any, wall: float,
-                readings: Sequence[Any], test_accuracy: float) -> RunResult:
+                readings: Sequence[Any], test_accuracy: float) -> SweepRun:
     history = _clean_history(getattr(result, "history", {}) or {})
     gpu, cpu = reading_of(readings, GPU), reading_of(readings, CPU)
     seconds = getattr(result, "train_seconds", None)
@@ -326,7 +326,7 @@ def _run_result(sweep: SweepConfig, *, value: Any, repeat: int, cfg: Any, result
     if sweep.mode == "train-to-accuracy":
         reached = reached_target(history.get("val_accuracy", []), threshold=sweep.target_accuracy,
                                  patience=sweep.patience)
-    return RunResult(
+    return SweepRun(
         value=value, repeat=repeat, seed=int(cfg.seed),
         epochs=int(getattr(result, "epochs_run", len(history.get("loss", [])))),
         train_seconds=float(seconds if seconds is not None else wall),

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..fileio import atomic_write_text
 from .sweep import SweepConfig
-from .sweep_results import RunResult, aggregate
+from .sweep_results import SweepRun, aggregate
 
 FORMAT = "instrument-studio-sweep"
 VERSION = 1
@@ -33,7 +33,7 @@ class SweepRecord:
     """What a sweep produced so far. status: running | finished | cancelled | failed."""
 
     config: SweepConfig
-    runs: list[RunResult] = field(default_factory=list)
+    runs: list[SweepRun] = field(default_factory=list)
     status: str = "running"
     message: str = ""
     started: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -51,7 +51,7 @@ class SweepRecord:
         if int(data.get("version", 0)) > VERSION:
             raise ConfigError(f"sweep file version {data.get('version')} is newer than this app understands")
         config = SweepConfig.from_dict(data["config"], train_config=train_config)
-        return cls(config=config, runs=[RunResult.from_dict(r) for r in data.get("runs", [])],
+        return cls(config=config, runs=[SweepRun.from_dict(r) for r in data.get("runs", [])],
                    status=str(data.get("status", "finished")), message=str(data.get("message", "")),
                    started=str(data.get("started", "")), host=str(data.get("host", "")))
 

@@ -1,4 +1,4 @@
-"""What a sweep produces: one RunResult per training run, and the per-value summaries (mean and
+"""What a sweep produces: one SweepRun per training run, and the per-value summaries (mean and
 spread over repeats) that the bar charts and the reports show."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..errors import ConfigError
 
 
 @dataclass
-class RunResult:
+class SweepRun:
     """One finished training run of a sweep."""
 
     value: Any
@@ -47,7 +47,7 @@ class RunResult:
         return {**self.summary(), "history": self.history}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+    def from_dict(cls, data: dict[str, Any]) -> SweepRun:
         known = {f.name for f in dataclasses.fields(cls)}
         try:
             return cls(**{k: v for k, v in data.items() if k in known})
@@ -90,7 +90,7 @@ def _mean_std_or_none(xs: Sequence[float | None]) -> tuple[float, float] | None:
     return _mean_std([float(x) for x in xs])  # type: ignore[arg-type]
 
 
-def aggregate(runs: Sequence[RunResult], values: Sequence[Any] | None = None) -> list[ValueSummary]:
+def aggregate(runs: Sequence[SweepRun], values: Sequence[Any] | None = None) -> list[ValueSummary]:
     """One summary per swept value (in sweep order), over that value's finished repeats."""
     order = list(values) if values is not None else []
     for r in runs:

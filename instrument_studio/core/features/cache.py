@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from ..config import FeatureConfig
+from ..errors import StudioError
 from ..fileio import atomic_path
+from ..userdirs import user_cache_dir
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
 FEATURES_VERSION = 2
 
 def cache_root() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "features"
+    return user_cache_dir("features")
 
 
 def config_key(cfg: FeatureConfig) -> str:
@@ -63,5 +63,7 @@ def write_cache(path: Path, x: np.ndarray, duration: float) -> None:
         with atomic_path(path, suffix=".npz.part") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, x=x, duration=np.float64(duration))
-    except OSError:
-        pass  # a full or read-only cache only costs speed
+    except (OSError, StudioError):
+        # A full or read-only cache only costs speed. atomic_path reports a folder it cannot write
+        # in as StudioError, not OSError: both are caught here.
+        pass

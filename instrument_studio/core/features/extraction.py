@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import FeatureConfig
-from ..errors import Cancelled, FeatureError
+from ..errors import Cancelled, FeatureError, StudioError
 from ..events import ExtractionFinished, FeatureProgress, FileSkipped
 from .cache import cache_file, cache_root, config_key, content_hash, read_cache
 from .featureset import SPLITS, FeatureSet
@@ -233,23 +233,28 @@ def features_folder(dataset, cfg: FeatureConfig) -> Path:
     return base / "features" / f"{cfg.kind}-{config_key(cfg)[:10]}"
 
 
-def load_feature_set(dataset_dir, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
+def load_feature_set(source, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
                      should_stop: StopFn | None = None, workers: int | None = None,
-                     save: bool = True) -> FeatureSet:
-    """Features of a dataset under `cfg`: a project folder, "starter", any dataset folder (imported
-    with --layout auto) or a Dataset.
+                     save: bool | None = None) -> FeatureSet:
+    """Features under `cfg` of what `source` names: a saved feature set (a folder with
+    features.json, read as it is), or any dataset core.datasets.library.resolve_dataset knows (a
+    Dataset, "starter", a project folder, a folder of recordings).
 
-    Per-file results come from the cache when present; with save=True the FeatureSet is also
-    written beside the project (features/<kind>-<key>/) for other tools to open.
+    Per-file results come from the cache when present. The FeatureSet is also written beside the
+    project (features/<kind>-<key>/) for other tools to open, unless save=False; by default a
+    Dataset given in memory (the Dataset panel's, perhaps unsaved) is not written.
     """
-    from ..datasets.library import resolve_dataset
+    from ..datasets import Dataset
+    from ..datasets.library import STARTER, resolve_dataset
 
+    if not isinstance(source, Dataset) and str(source) != STARTER and (Path(source) / "features.json").is_file():
+        return FeatureSet.load(source)
     cfg = cfg or FeatureConfig()
-    dataset = resolve_dataset(dataset_dir)
+    dataset = resolve_dataset(source, on_event=on_event)
     fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
-    if save:
+    if save if save is not None else not isinstance(source, Dataset):
         try:
             fs.save(features_folder(dataset, cfg))
-        except OSError:
-            pass  # a read-only project folder: the per-file cache still makes the next run fast
+        except (OSError, StudioError):
+            pass  # a read-only or full project folder: the per-file cache still makes the next run fast
     return fs

@@ -6,7 +6,8 @@
                       history, metrics, library versions, and the size and SHA-256 of model.keras
 
 The folder is written beside its final place and renamed into it, so a reader sees the old bundle or
-the new one, never a mixture. Loading checks the format version, the checksum and every field before
+the new one, never a mixture; a save killed between its two renames, or before them, is finished or
+undone by the next load or save of that name (recover_interrupted_swap). Loading checks the format version, the checksum and every field before
 the model is built, and only then returns: a corrupt, truncated or incompatible bundle raises
 ModelError and nothing is half-loaded. No pickle anywhere.
 """
@@ -19,8 +20,10 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +34,7 @@ import numpy as np
 from ..config import FeatureConfig
 from ..errors import ConfigError, ModelError, StudioError
 from ..features.featureset import standardise
+from ..fileio import chmod_to_umask
 from .tfthread import import_tensorflow
 
 FORMAT = "instrument-studio-bundle"
@@ -85,12 +89,11 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
                 unknown_threshold: float | None = None) -> Path:
     """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
     path = Path(path)
-    if path.exists() and not (path / META_FILE).is_file():
-        raise ModelError("exists and is not a model bundle; choose another place", path=path)
+    check_bundle_target(path)
     parent = path.parent if str(path.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".part", dir=parent))
     except OSError as exc:
         raise ModelError(f"cannot write here: {exc.strerror}", path=path) from exc
     try:
@@ -123,8 +126,10 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
 
 
 def _swap_into_place(tmp: Path, path: Path) -> None:
-    """Rename the finished folder into place; an existing bundle is moved aside first and removed
-    only after the new one is in place (a crash in between leaves one complete bundle)."""
+    """Rename the finished folder into place; an existing bundle is moved aside first (to
+    .NAME.old-PID) and removed only after the new one is in place. A kill between the two renames
+    leaves both hidden beside `path`: recover_interrupted_swap() puts the new one in place."""
+    chmod_to_umask(tmp, directory=True)   # mkdtemp made it 0700
     old = None
     try:
         if path.exists():
@@ -138,6 +143,100 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
         raise ModelError(f"cannot write the bundle: {exc.strerror}", path=path) from exc
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_bundle_target(path: str | Path) -> None:
+    """Raise ModelError unless a bundle can be saved at `path`: not an existing folder or file that
+    is not a bundle, and a place this process may write. Cheap, so callers check before training
+    (an hour of epochs should not end in "cannot write here")."""
+    path = Path(path)
+    recover_interrupted_swap(path)
+    if path.exists() and not (path / META_FILE).is_file():
+        raise ModelError("exists and is not a model bundle; choose another place", path=path)
+    probe_in = (path.parent if str(path.parent) else Path(".")).absolute()
+    while not probe_in.exists() and probe_in != probe_in.parent:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ModelError(f"{probe_in} is a file, not a folder; choose another place", path=path)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".instrument-studio-probe-", dir=probe_in))
+    except OSError as exc:
+        raise ModelError(f"cannot write here: {exc.strerror}", path=path,
+                         hint="choose a folder you can write to") from exc
+
+
+STALE_PART_SECONDS = 3600   # a .part folder without an owner's PID in its name is stale after this
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True     # it exists, owned by someone else
+    return True
+
+
+def _owner_gone(hidden: Path, pid: str | None) -> bool:
+    """Whether the save that made `hidden` (.NAME.old-PID or .NAME.PID-XXXX.part) has ended."""
+    if pid:
+        return not _pid_alive(int(pid))
+    try:   # a part from before PIDs were in the name: stale once old
+        return time.time() - hidden.stat().st_mtime > STALE_PART_SECONDS
+    except OSError:
+        return False
+
+
+def _complete(folder: Path) -> bool:
+    """A finished bundle folder: bundle.json (written last) names model.keras's size and checksum."""
+    try:
+        info = json.loads((folder / META_FILE).read_text(encoding="utf-8"))["model_file"]
+        model = folder / MODEL_FILE
+        return model.stat().st_size == info["bytes"] and _sha256(model) == info["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def recover_interrupted_swap(path: str | Path) -> str | None:
+    """Finish or undo a save of bundle `path` that was killed, and remove what it left behind.
+
+    Killed between the two renames, neither name exists: the finished new folder
+    (.NAME.PID-XXXX.part) is moved into place, else the old bundle (.NAME.old-PID) is put back.
+    Leftover .part and .old folders of saves whose process has ended are then removed (saves still
+    running in another process are left alone). Returns what was done, in words, or None."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    name = re.escape(path.name)
+    old_re = re.compile(rf"\.{name}\.old-(\d+)")
+    part_re = re.compile(rf"\.{name}\.(?:(\d+)-)?[a-z0-9_]+\.part")
+    olds, parts = [], []
+    try:
+        for p in parent.iterdir():
+            if (m := old_re.fullmatch(p.name)) and _owner_gone(p, m.group(1)):
+                olds.append(p)
+            elif (m := part_re.fullmatch(p.name)) and p.is_dir() and _owner_gone(p, m.group(1)):
+                parts.append(p)
+    except OSError:
+        return None
+    done = None
+    try:
+        if not path.exists() and (olds or parts):
+            finished = sorted((p for p in parts if _complete(p)), key=lambda p: p.stat().st_mtime)
+            if finished:
+                os.replace(finished[-1], path)
+                done = "an interrupted save was finished"
+            elif olds:
+                os.replace(olds[-1], path)
+                done = "an interrupted save was undone (the previous bundle is back)"
+        for leftover in olds + parts:
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+    except OSError:
+        return done   # a read-only folder: leave it as it is
+    return done
 
 
 @dataclass
@@ -195,6 +294,7 @@ def _array(stats: dict | None, name: str, path: Path) -> np.ndarray | None:
 def read_bundle_meta(path: str | Path) -> dict:
     """bundle.json, checked for format and version (cheap: no Keras). For lists of saved models."""
     path = Path(path)
+    recover_interrupted_swap(path)
     meta_path = path / META_FILE
     if not path.exists():
         raise ModelError("no such model bundle", path=path)

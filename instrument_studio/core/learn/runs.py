@@ -10,16 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..config import FeatureConfig
-from ..errors import DatasetError, ModelError
-from .training import TrainConfig, TrainResult, evaluate_split
+from ..errors import ModelError
+from .training import TrainConfig, TrainedModel, evaluate_split
 
 
 @dataclass
-class TrainingRun:
+class SessionRun:
+    """One entry of this session's run list (Training panel; offered to Evaluation and Predict):
+    its settings and figures, and while kept in memory its TrainedModel and training data."""
+
     id: int
     config: TrainConfig
     feature_config: FeatureConfig
@@ -33,7 +35,7 @@ class TrainingRun:
     best_epoch: int | None
     epochs_run: int
     finished_at: float = field(default_factory=time.time)
-    result: TrainResult | None = None   # the model in memory (None once released)
+    result: TrainedModel | None = None   # the model in memory (None once released)
     data: Any = None                    # the FeatureSet trained on (its test split for evaluation)
     bundle_path: str | None = None
 
@@ -43,12 +45,22 @@ class TrainingRun:
         return f"run {self.id}: {c.model}, {c.optimizer} lr {c.learning_rate:g}, batch {c.batch_size}"
 
     @classmethod
-    def from_result(cls, run_id: int, result: TrainResult, data, *, dataset: str) -> TrainingRun:
+    def from_result(cls, run_id: int, result: TrainedModel, data, *, dataset: str) -> SessionRun:
         metrics = {**result.final_metrics(), **evaluate_split(result, data, "test")}
         return cls(id=run_id, config=result.config, feature_config=result.feature_config, dataset=dataset,
                    labels=result.labels, history=result.history, metrics=metrics, duration=result.train_seconds,
                    device=result.device, stop_reason=result.stop_reason, best_epoch=result.best_epoch,
                    epochs_run=result.epochs_run, result=result, data=data)
+
+    @property
+    def holds_model(self) -> bool:
+        return self.result is not None
+
+    def release_model(self) -> None:
+        """Drop this run's Keras model and training data (its curves and figures stay). Saving it
+        as a bundle afterwards says the model is no longer in memory."""
+        self.result = None
+        self.data = None
 
     def save_bundle(self, path) -> str:
         """Write this run's model as a bundle (core.learn.bundle); remembers where."""
@@ -65,36 +77,24 @@ class TrainingRun:
         return self.bundle_path
 
 
-STARTER = "starter"
+# How many finished runs keep their Keras model in memory (to save as a bundle or evaluate); an
+# older one is superseded when a newer run finishes: without this a session's memory grew per run.
+MODELS_KEPT = 3
 
 
-def load_features(source, cfg: FeatureConfig, *, on_event: Callable | None = None,
-                  should_stop: Callable[[], bool] | None = None, workers: int | None = None):
-    """A FeatureSet to train on, from: a Dataset object (e.g. the Dataset panel's), "starter" (the
-    built-in starter set), a saved feature set (features.json), a dataset project folder, or a source
-    folder in a layout the importers know (imported in memory, nothing written beside it). Features
-    come from the datasets' cached extraction (core.features.extraction)."""
-    from ..datasets import Dataset, import_dataset, is_dataset_folder
-    from ..features.extraction import load_feature_set
-    from ..features.featureset import FeatureSet
+def release_superseded(runs: list[SessionRun], *, keep: int = MODELS_KEPT) -> list[SessionRun]:
+    """Release the models of all but the `keep` newest runs that still hold one (oldest first);
+    returns the runs released. Whoever else holds a released model (the Evaluation panel's run
+    list) must drop it too for the memory to come back."""
+    holding = [r for r in runs if r.holds_model]
+    released = holding[:max(0, len(holding) - keep)]
+    for run in released:
+        run.release_model()
+    if released:
+        import gc
 
-    if isinstance(source, Dataset):
-        return load_feature_set(source, cfg, on_event=on_event, should_stop=should_stop, workers=workers,
-                                save=False)
-    if str(source) == STARTER:
-        from ..datasets.starter import starter_dataset
-
-        return load_feature_set(starter_dataset(on_event=on_event), cfg, on_event=on_event,
-                                should_stop=should_stop, workers=workers)
-    path = Path(source)
-    if not path.exists():
-        raise DatasetError("no such dataset folder", path=path)
-    if (path / "features.json").is_file():
-        return FeatureSet.load(path)
-    if is_dataset_folder(path):
-        return load_feature_set(path, cfg, on_event=on_event, should_stop=should_stop, workers=workers)
-    dataset = import_dataset(path, layout="auto")
-    return load_feature_set(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, save=False)
+        gc.collect()
+    return released
 
 
 def feature_shape(cfg: FeatureConfig) -> tuple[int, ...]:
@@ -118,17 +118,27 @@ def describe_model(*, name: str, feature_config: FeatureConfig, input_shape=None
     return f"input {shape}, {n_classes} classes\n{summary.as_text()}"
 
 
+def _here(fn: Callable, /, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
 def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
-                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool]) -> TrainingRun:
+                 config: TrainConfig, emit: Callable, should_stop: Callable[[], bool],
+                 run_tf: Callable = _here) -> SessionRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
-    test metrics. Returns the TrainingRun for the run list."""
+    test metrics. Returns the SessionRun for the run list.
+
+    Features are extracted on the calling thread; only the TensorFlow work goes through
+    `run_tf(fn, *args)` (the GUI passes tfthread.run_in_tf_thread), so a long extraction never holds
+    the one TensorFlow thread that model loading and summaries wait for."""
+    from ..features.extraction import load_feature_set
     from .training import train
 
-    data = features if features is not None else load_features(source, feature_config, on_event=emit,
-                                                                should_stop=should_stop)
-    result = train(config, data, on_event=emit, should_stop=should_stop)
-    return TrainingRun.from_result(run_id, result, data, dataset=label)
+    data = features if features is not None else load_feature_set(source, feature_config, on_event=emit,
+                                                                  should_stop=should_stop)
+    result = run_tf(train, config, data, on_event=emit, should_stop=should_stop)
+    return run_tf(SessionRun.from_result, run_id, result, data, dataset=label)
 
 
-def save_run(run: TrainingRun, path: str) -> str:
+def save_run(run: SessionRun, path: str) -> str:
     return run.save_bundle(path)

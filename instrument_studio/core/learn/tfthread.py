@@ -11,6 +11,16 @@ A plain Python thread that never ends keeps both sides together; it also runs TF
 which Keras' global state (seeds, name scopes) wants anyway.
 
 GUI code wraps TF jobs: `start_worker(run_in_tf_thread, fn, *args, ...)`; the pool thread only waits.
+Work that needs no TensorFlow (feature extraction above all) stays on the pool thread and hands only
+its TensorFlow steps over (`training_run(run_tf=run_in_tf_thread)`): a long extraction must not hold
+the one thread that model loading and summaries wait for.
+
+The rule, precisely: TensorFlow runs only on long-lived plain Python threads, never on a reused Qt
+pool thread. This thread does every build, fit, load, save and summary. The live predictor
+(core/predict/live_predict.py) has a long-lived thread of its own that only *calls* a model already
+loaded, so live answers do not queue behind a training run; calling a built model touches none of
+Keras' global state, and the two never share a model. tests/core/test_tf_threads.py runs a fit here
+while another thread calls a model, and checks both.
 """
 
 from __future__ import annotations
@@ -21,15 +31,35 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ModelError
+
 
 def import_tensorflow():
     """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
     lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
     ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
-
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise tensorflow_missing(exc) from exc
     return tf
+
+
+def tensorflow_missing(exc: ImportError) -> ModelError:
+    """The one-line error for a TensorFlow that is not installed (or has no wheel for this platform)
+    or does not import."""
+    import platform
+    import sys
+
+    where = f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "tensorflow":
+        package = "tensorflow-cpu" if platform.machine().lower() in ("x86_64", "amd64") else "tensorflow"
+        return ModelError(f"TensorFlow is not installed ({where}); training, evaluation and prediction need it",
+                          hint=f"install it with: {sys.executable} -m pip install {package}; if pip finds no "
+                               "version for this platform, see https://www.tensorflow.org/install")
+    return ModelError(f"TensorFlow is installed but cannot be imported ({where}): {exc}".replace("\n", " "),
+                      hint="reinstall it, or see https://www.tensorflow.org/install")
 
 
 _lock = threading.Lock()

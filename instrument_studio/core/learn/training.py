@@ -25,7 +25,7 @@ from .tfthread import import_tensorflow
 OPTIMIZERS = ("adam", "sgd", "adadelta", "rmsprop")
 STOP_RULES = ("none", "target-accuracy", "early-stopping")
 
-# Why a run ended (TrainResult.stop_reason, TrainFinished.stop_reason).
+# Why a run ended (TrainedModel.stop_reason, TrainFinished.stop_reason).
 COMPLETED = "completed"
 REACHED_TARGET = "target-accuracy"
 EARLY_STOPPED = "early-stopping"
@@ -84,8 +84,9 @@ class TrainConfig(JsonConfig):
 
 
 @dataclass
-class TrainResult:
-    """A finished run: the model (best weights when restore_best), its curves and how it ended."""
+class TrainedModel:
+    """What train() returns: the Keras model (best weights when restore_best) with the labels,
+    feature config and standardisation it needs to predict, its curves and how training ended."""
 
     model: Any
     config: TrainConfig
@@ -105,6 +106,11 @@ class TrainResult:
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
         return standardise(x, self.mean, self.std)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one input row (as Bundle.input_shape: inference.Predictor checks it)."""
+        return tuple(int(d) for d in self.model.input_shape[1:])
 
     def predict_proba(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
@@ -185,7 +191,7 @@ def _standardisation(x_train: np.ndarray, data: FeatureSet) -> tuple[np.ndarray,
 
 
 def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
     """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
 
     Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
@@ -268,7 +274,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
     restored = bool(cfg.restore_best) and keep.restore()
-    result = TrainResult(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},
+    result = TrainedModel(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},
                          epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
                          best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
                          feature_config=data.config, n_train=len(x_train), n_val=len(x_val), restored_best=restored)
@@ -277,7 +283,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     return result
 
 
-def evaluate_split(result: TrainResult, data: FeatureSet, split: str = "test") -> dict[str, float]:
+def evaluate_split(result: TrainedModel, data: FeatureSet, split: str = "test") -> dict[str, float]:
     """Accuracy on a split: per row and, where rows are patches of clips, per clip (mean probability)."""
     from sklearn.metrics import accuracy_score
 

@@ -26,7 +26,6 @@ Subscribing to the live audio (for live prediction and other consumers):
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections import deque
@@ -34,11 +33,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..audio.audiofile import to_mono
+from ..audio.levels import LevelMeter
 from ..audio.ringbuffer import RingBuffer
 from ..config import MelConfig
 from ..errors import AudioDeviceError, StudioError
 from ..events import (
-    Level,
     LiveError,
     LiveFrames,
     LiveStarted,
@@ -51,10 +51,8 @@ from ..features.mel import StreamingMel
 from .sources import MicSource, PlaybackSource
 from .takes import TakeWriter
 
-__all__ = ["LivePipeline", "MicSource", "PlaybackSource", "dbfs"]
+__all__ = ["LivePipeline", "MicSource", "PlaybackSource"]
 
-CLIP_LEVEL = 0.999           # |sample| at or above this counts as clipping (float full scale is 1.0)
-SILENCE_DBFS = -120.0
 # Quality of the streaming resampler feeding the live DISPLAY. "LQ" delays by ~11 ms where "HQ"
 # delays ~21 ms; both are flat far beyond the mel filterbank's fmax (8 kHz) and differ below the
 # display floor, so the picture keeps the lower latency.
@@ -67,10 +65,6 @@ MODEL_RESAMPLE_QUALITY = "HQ"
 Listener = Callable[[np.ndarray, int, int], None]
 
 
-def dbfs(x: float) -> float:
-    return 20.0 * math.log10(x) if x > 1e-6 else SILENCE_DBFS
-
-
 class LivePipeline:
     """Live analysis of a source's audio in a thread of its own (see the module docstring)."""
 
@@ -78,8 +72,10 @@ class LivePipeline:
     level_interval = 1 / 60  # one Level event per this much audio
 
     def __init__(self, *, mel: MelConfig | None = None, history_seconds: float = 30.0,
-                 max_events: int = 2048):
+                 max_events: int = 2048, spectrogram: bool = True):
         self.mel = mel or MelConfig()
+        # False: levels and takes only (the `record` command): no resampling, no mel, no listeners.
+        self.spectrogram = spectrogram
         self.sr = self.mel.sr
         self.history = RingBuffer(int(self.sr * history_seconds))
         self._source = None
@@ -109,6 +105,8 @@ class LivePipeline:
 
         start() does it too; calling it early from a worker keeps Start instant in the GUI.
         """
+        if not self.spectrogram:
+            return
         from ..features.mel import full_scale_ref, mel_basis
 
         mel_basis(self.mel)
@@ -220,7 +218,7 @@ class LivePipeline:
     def _reset_analysis(self, rate: int) -> None:
         self._in_rate = int(rate)
         self._resampler = self._model_resampler = None
-        if self._in_rate != self.sr:
+        if self._in_rate != self.sr and self.spectrogram:
             import soxr
 
             self._resampler = soxr.ResampleStream(self._in_rate, self.sr, 1, dtype="float32",
@@ -232,10 +230,7 @@ class LivePipeline:
         self._out_total = 0        # analysis samples produced since Start
         self._in_offset = 0        # device frames skipped (overruns, rate changes)
         self._in_expected = None
-        self._lvl_sumsq = 0.0
-        self._lvl_n = 0
-        self._lvl_peak = 0.0
-        self._lvl_clip = False
+        self._meter = LevelMeter(int(self.level_interval * self._in_rate))
 
     def _step(self) -> None:
         self._run_commands()
@@ -252,10 +247,12 @@ class LivePipeline:
             self._in_offset += chunk.start - self._in_expected
         self._in_expected = chunk.end
         data = chunk.data
-        mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
-        mono = np.ascontiguousarray(mono, dtype=np.float32)
+        mono = np.ascontiguousarray(to_mono(data))
         self._record(mono)
-        self._level(mono)
+        if (level := self._meter.add(mono)) is not None:
+            self._display.append(level)
+        if not self.spectrogram:
+            return
         self._feed_listeners(mono)
         y = self._resampler.resample_chunk(mono) if self._resampler is not None else mono
         if len(y) == 0:
@@ -291,18 +288,6 @@ class LivePipeline:
         last = cols * cfg.hop_length + cfg.n_fft // 2 - 1    # newest analysis sample of each window
         device_frame = np.floor((last + 1) * self._in_rate / self.sr).astype(np.int64) - 1
         return self._source.arrivals.arrival_of(device_frame + self._in_offset)
-
-    def _level(self, x: np.ndarray) -> None:
-        peak = float(np.max(np.abs(x)))
-        self._lvl_peak = max(self._lvl_peak, peak)
-        self._lvl_sumsq += float(np.dot(x, x))
-        self._lvl_n += len(x)
-        self._lvl_clip = self._lvl_clip or peak >= CLIP_LEVEL
-        if self._lvl_n >= self.level_interval * self._in_rate:
-            rms = math.sqrt(self._lvl_sumsq / self._lvl_n)
-            self._display.append(Level(peak_dbfs=dbfs(self._lvl_peak), rms_dbfs=dbfs(rms),
-                                       clipped=self._lvl_clip))
-            self._lvl_sumsq, self._lvl_n, self._lvl_peak, self._lvl_clip = 0.0, 0, 0.0, False
 
     # --- takes (pipeline thread, or the caller's after the thread stopped) ------------------
     def _run_commands(self) -> None:

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from ..audio.audiofile import to_mono
 from ..audio.capture import ArrivalLog, Capture
 from ..audio.playback import Player
 from ..audio.ringbuffer import RingBuffer
@@ -95,6 +96,6 @@ class PlaybackSource:
             # A file at another rate began: the consumer sees the change and restarts its
             # resampler; a block or two at the boundary may be misdated, nothing more.
             self.samplerate = int(sr)
-        self.ring.write(block if block.shape[1] == 1 else block.mean(axis=1))
+        self.ring.write(to_mono(block))
         self.arrivals.note(self.ring.written, time.monotonic())
         self.callbacks += 1

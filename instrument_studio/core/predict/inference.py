@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.audiofile import AUDIO_EXTENSIONS, load, resample
+from ..audio.levels import SILENCE_DBFS, clipped_share
+from ..audio.levels import rms_dbfs as level_db
 from ..errors import Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
-# A sample at or above this magnitude is taken as clipped.
-CLIP_LEVEL = 0.999
 # Clipping is reported when more than this share of a window's samples are clipped.
 CLIP_SHARE = 0.001
 # Below this top probability the answer is reported as uncertain.
@@ -127,13 +127,16 @@ def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
     return y
 
 
-def level_db(y: np.ndarray) -> float:
-    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if len(y) else 0.0
-    return 20.0 * math.log10(max(rms, 1e-10))
-
-
-def clipped_share(y: np.ndarray) -> float:
-    return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0
+def whole_from_timeline(timeline: np.ndarray, silent: np.ndarray, *, step: float, duration: float) -> np.ndarray:
+    """The whole file's answer from its timeline: the mean of the steps, each weighted by the
+    seconds of the file it covers (a short last step counts for its fraction), quiet steps left
+    out unless every step is quiet. Not a separate window over everything: a summary of a mix
+    can name a class that no second of it shows."""
+    n = len(timeline)
+    weights = np.minimum(step, duration - np.arange(n) * step).clip(min=1e-6)
+    if not np.all(silent):
+        weights = np.where(silent, 0.0, weights)
+    return (timeline * weights[:, None]).sum(axis=0) / weights.sum()
 
 
 class Predictor:
@@ -186,12 +189,12 @@ class Predictor:
         return self.proba_of_rows(self.rows(y)).mean(axis=0)
 
     def predict(self, y: np.ndarray, sr: int, *, step: float = 1.0) -> Prediction:
-        """Probabilities for the whole signal and for each `step` seconds of it."""
+        """Probabilities for each `step` seconds of the signal (a timeline) and for the whole
+        signal, from the same windows (whole_from_timeline)."""
         y = resample(np.asarray(y, dtype=np.float32).reshape(-1), int(sr), self.sr)
         if len(y) == 0:
             raise FeatureError("no audio to predict from (0 samples)")
         duration = len(y) / self.sr
-        whole = self.predict_window(y)
         n_steps = max(1, math.ceil(duration / step - 1e-9))
         hop = int(round(step * self.sr))
         width = int(round(max(step, self.window_seconds) * self.sr))
@@ -207,6 +210,7 @@ class Predictor:
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
         bounds = np.cumsum([0, *counts])
         timeline = np.stack([proba[bounds[i]:bounds[i + 1]].mean(axis=0) for i in range(n_steps)])
+        whole = whole_from_timeline(timeline, silent, step=step, duration=duration)
         return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
                           timeline=timeline, silent=silent, step=step, duration=duration,
                           unknown_threshold=self.unknown_threshold)
@@ -292,7 +296,7 @@ class WindowVerdict:
     probabilities: np.ndarray | None
     state: str
     reason: str = ""
-    level_db: float = -200.0
+    level_db: float = SILENCE_DBFS
     clipped: float = 0.0
     extra: dict = field(default_factory=dict)
 
@@ -331,11 +335,17 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def model_path(path: str | Path | None = None) -> Path:
+    """The bundle folder a command means: `path`, or the shipped default model when None
+    (`predict` and `evaluate` without --model, the panels before a model is chosen)."""
+    return default_model_path() if path is None else Path(path)
+
+
 def load_predictor(path: str | Path | None = None) -> Predictor:
     """A Predictor for the bundle at `path` (None: the default model). Imports TensorFlow."""
     from ..learn.bundle import load_bundle
 
-    return Predictor(load_bundle(default_model_path() if path is None else path))
+    return Predictor(load_bundle(model_path(path)))
 
 
 def clip_audio(clip: str, mel) -> tuple[np.ndarray, int, np.ndarray]:

@@ -8,12 +8,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QStyle,
     QVBoxLayout,
@@ -21,17 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.audio.info import format_duration
-from ...core.audio.playback import output_unavailable_reason
+from ...core.audio.playback import output_unavailable_reason, recheck_output_reason
 from ...core.config import MelConfig
 from ...core.errors import StudioError
 from ...core.events import AudioOpened, AudioReady, MelFrames, Progress
 from ...core.features.analysis import analyse_file, recompute_mel
 from .. import workers
+from ..widgets.audio_pages import EmptyAudioPage, LoadProgressRow
+from ..widgets.audio_views import AudioViews
 from ..widgets.mel_settings import MelSettingsRow
-from ..widgets.spectrogram_view import SpectrogramView
-from ..widgets.waveform_view import WaveformView
+from ..widgets.message_label import message_label
 
 SEEK_STEP_S = 5.0
+CHECKING = "checking the audio output…"
 
 
 class AudioPanel(QWidget):
@@ -50,7 +49,8 @@ class AudioPanel(QWidget):
         self._pending_info = None
         self._worker = None
         self._job = 0
-        self._play_block_reason: str | None = "checking the audio output…"
+        self._play_block_reason: str | None = CHECKING
+        self._rechecking = False
         self.mel_cfg = self._saved_mel_config()
         self._build()
         ctx.player.on_finished = None
@@ -92,74 +92,32 @@ class AudioPanel(QWidget):
         bar.addWidget(self.fit_button)
         bar.addStretch(1)
 
-        self.info_label = QLabel("")
+        self.info_label = message_label("")
         self.info_label.setObjectName("info_label")
         self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
-        self.progress = QProgressBar()
-        self.progress.setObjectName("load_progress")
-        self.progress.setRange(0, 1000)
-        self.progress_label = QLabel()
-        self.cancel_button = QPushButton("Cancel")
+        self.progress_row = LoadProgressRow()
+        self.progress, self.progress_label = self.progress_row.progress, self.progress_row.label
+        self.cancel_button = self.progress_row.cancel_button
         self.cancel_button.clicked.connect(self.cancel_load)
-        prow = QHBoxLayout()
-        prow.addWidget(self.progress_label)
-        prow.addWidget(self.progress, 1)
-        prow.addWidget(self.cancel_button)
-        self.progress_row = QWidget()
-        self.progress_row.setLayout(prow)
-        self.progress_row.setVisible(False)
 
-        self.warning_label = QLabel()
+        self.warning_label = message_label()
         self.warning_label.setObjectName("warning_label")
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(
             "QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c36c; padding: 6px; border-radius: 4px; }")
         self.warning_label.setVisible(False)
 
-        self.waveform = WaveformView()
-        self.spectrogram = SpectrogramView()
-        self.spectrogram.setXLink(self.waveform)
-        # Keep the two plots' left edges aligned so time lines up vertically.
-        self.waveform.getAxis("left").setWidth(70)
-        self.spectrogram.getAxis("left").setWidth(70)
-        # The colour bar takes width on the spectrogram's right; an equal empty axis on the waveform
-        # keeps one time on one vertical line in both views.
-        self.waveform.showAxis("right")
-        self.waveform.getAxis("right").setStyle(showValues=False)
-        self.waveform.getAxis("right").setPen(None)
-        self.spectrogram.plotItem.vb.sigResized.connect(self._align_views)
-        self.waveform.plotItem.vb.sigResized.connect(self._align_views)
-        self.waveform.seek_requested.connect(self.seek)
-        self.spectrogram.seek_requested.connect(self.seek)
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.waveform)
-        splitter.addWidget(self.spectrogram)
-        splitter.setSizes([220, 480])
-        self.views = splitter
+        self.views = AudioViews()
+        self.waveform, self.spectrogram = self.views.waveform, self.views.spectrogram
+        self.views.seek_requested.connect(self.seek)
 
-        self.empty_label = QLabel(
-            "<div style='font-size:15pt'>Drop an audio file here</div>"
-            "<div style='margin-top:8px'>or press <b>Ctrl+O</b> to open one. "
-            "WAV, AIFF, FLAC, OGG and MP3, at any sample rate.</div>")
-        self.empty_label.setObjectName("empty_state")
-        self.empty_label.setAlignment(Qt.AlignCenter)
-        self.example_button = QPushButton("Open an example: a violin phrase from the starter set")
-        self.example_button.setObjectName("open_example")
-        self.example_button.setToolTip("Rendered on this computer from a General MIDI SoundFont the first time "
-                                       "(a few seconds), then kept")
+        self.empty_page = EmptyAudioPage()
+        self.empty_label, self.example_button = self.empty_page.empty_label, self.empty_page.example_button
         self.example_button.clicked.connect(self.open_example)
-        empty = QFrame()
-        empty.setFrameShape(QFrame.StyledPanel)
-        empty_layout = QVBoxLayout(empty)
-        empty_layout.addStretch(1)
-        empty_layout.addWidget(self.empty_label)
-        empty_layout.addWidget(self.example_button, 0, Qt.AlignHCenter)
-        empty_layout.addStretch(1)
-        self.empty_page = empty
         self.stack = QStackedWidget()
-        self.stack.addWidget(empty)
-        self.stack.addWidget(splitter)
+        self.stack.addWidget(self.empty_page)
+        self.stack.addWidget(self.views)
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -190,10 +148,14 @@ class AudioPanel(QWidget):
         for act in (self.play_action, self.stop_action, back, fwd, home):
             menu.addAction(act)
         window.view_menu.addSeparator()
-        for text, keys, fn in (("Zoom In", QKeySequence.ZoomIn, lambda: self.zoom(0.5)),
-                               ("Zoom Out", QKeySequence.ZoomOut, lambda: self.zoom(2.0)),
-                               ("Zoom to Fit", QKeySequence("Ctrl+0"), self.zoom_to_fit)):
-            act = QAction(text, self, shortcut=keys)
+        # QKeySequence.ZoomIn is Ctrl++, which on most layouts needs Shift: Ctrl+= (as documented)
+        # is bound too, as browsers do.
+        for text, keys, fn in (("Zoom In", [QKeySequence("Ctrl+="), QKeySequence(QKeySequence.ZoomIn)],
+                                lambda: self.zoom(0.5)),
+                               ("Zoom Out", [QKeySequence(QKeySequence.ZoomOut)], lambda: self.zoom(2.0)),
+                               ("Zoom to Fit", [QKeySequence("Ctrl+0")], self.zoom_to_fit)):
+            act = QAction(text, self)
+            act.setShortcuts(keys)
             act.triggered.connect(fn)
             window.view_menu.addAction(act)
         self.open_button.clicked.connect(window.open_dialog)
@@ -303,13 +265,7 @@ class AudioPanel(QWidget):
             self.progress_row.setVisible(False)
 
     def _show_progress(self, text: str, fraction: float | None) -> None:
-        self.progress_row.setVisible(True)
-        self.progress_label.setText(text)
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        self.progress_row.show_progress(text, fraction)
 
     @staticmethod
     def _silence():
@@ -371,31 +327,58 @@ class AudioPanel(QWidget):
     def _update_transport(self) -> None:
         has_audio = self.ready is not None
         can_play = has_audio and self._play_block_reason is None
-        self.play_button.setEnabled(can_play)
+        # With no output found, Play stays pressable: each press looks for one again (one may
+        # have been connected, or the sound server started, since the app opened).
+        can_press = has_audio and self._play_block_reason != CHECKING and not self._rechecking
+        self.play_button.setEnabled(can_press)
         self.stop_button.setEnabled(can_play)
         self.fit_button.setEnabled(has_audio)
-        if self._play_block_reason is not None and self._play_block_reason != "checking the audio output…":
-            tip = f"Playback unavailable: {self._play_block_reason}"
+        if self._play_block_reason is not None and self._play_block_reason != CHECKING:
+            tip = f"No sound output: {self._play_block_reason}. Press Play to look again."
         elif not has_audio:
             tip = "Open a file to play it"
         else:
             tip = "Play / pause (Space)"
         self.play_button.setToolTip(tip)
-        for name in ("play_action", "stop_action"):
-            if hasattr(self, name):
-                getattr(self, name).setEnabled(can_play)
+        if hasattr(self, "play_action"):
+            self.play_action.setEnabled(can_press)
+            self.stop_action.setEnabled(can_play)
         playing = self.ctx.player.playing
         self.play_button.setText("Pause" if playing else "Play")
         self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
 
     def toggle_play(self) -> None:
-        if self.ready is None or self._play_block_reason is not None:
+        if self.ready is None or self._play_block_reason == CHECKING or self._rechecking:
+            return
+        if self._play_block_reason is not None:
+            self._look_again_and_play()
             return
         try:
             self.ctx.player.toggle()
         except StudioError as exc:
             self.ctx.report_error("Cannot play", exc)
         self._update_transport()
+
+    def _look_again_and_play(self) -> None:
+        """No output was found earlier: ask PortAudio again (it lists devices only when
+        initialised, hence the rescan, with this panel's stream closed), then play if one is there."""
+        self._rechecking = True
+        self.ctx.player.close()
+        self.ctx.status.emit("Looking for a sound output…", 0)
+        self._update_transport()
+
+        def done(reason) -> None:
+            self._rechecking = False
+            self._play_block_reason = reason
+            self._update_transport()
+            if reason is None:
+                self.ctx.status.emit("Sound output found.", 3000)
+                self.toggle_play()
+            else:
+                self.ctx.status.emit(f"Still no sound output: {reason}", 10000)
+
+        workers.start_worker(recheck_output_reason, on_return=done,
+                             on_error=lambda exc: done(str(exc)))
 
     def stop(self) -> None:
         self.ctx.player.stop()
@@ -422,46 +405,27 @@ class AudioPanel(QWidget):
         if self.ready is None:
             return
         pos = self.ctx.player.position()
-        self.waveform.set_playhead(pos)
-        self.spectrogram.set_playhead(pos)
+        self.views.set_playhead(pos, follow=self.ctx.player.playing and self.follow_box.isChecked())
         self.time_label.setText(f"{format_duration(pos)} / {format_duration(self.ready.info.duration)}")
-        if self.ctx.player.playing and self.follow_box.isChecked():
-            (x0, x1), _ = self.waveform.plotItem.vb.viewRange()
-            if not x0 <= pos <= x1:
-                width = x1 - x0
-                self.waveform.setXRange(pos, pos + width, padding=0)
 
-    def _align_views(self, *_) -> None:
-        right_axis = self.waveform.getAxis("right")
-        extra = (self.waveform.plotItem.vb.sceneBoundingRect().right()
-                 - self.spectrogram.plotItem.vb.sceneBoundingRect().right())
-        width = max(0, int(round(right_axis.width() + extra)))
-        if abs(width - right_axis.width()) >= 1:
-            right_axis.setWidth(width)
+    def set_left_axis_width(self, pixels: int) -> None:
+        self.views.set_left_axis_width(pixels)
 
     def host_view(self, widget: QWidget) -> None:
         """Show another panel's view under the spectrogram, at the same width (e.g. the
         prediction timeline); it keeps itself in step with the waveform's time axis."""
-        self.views.addWidget(widget)
-        self.views.setSizes([200, 420, 160])
+        self.views.host(widget)
 
     # --- zoom ---------------------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
-        if self.waveform.duration > 0:
-            self.waveform.setXRange(0, self.waveform.duration, padding=0)
+        self.views.zoom_to_fit()
 
     def zoom(self, factor: float) -> None:
-        if self.waveform.duration <= 0:
-            return
-        (x0, x1), _ = self.waveform.plotItem.vb.viewRange()
-        centre = self.ctx.player.position() if self.ctx.player.playing else (x0 + x1) / 2
-        half = (x1 - x0) * factor / 2
-        self.waveform.setXRange(max(0, centre - half), min(self.waveform.duration, centre + half), padding=0)
+        self.views.zoom(factor, centre=self.ctx.player.position() if self.ctx.player.playing else None)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def theme_changed(self) -> None:
-        self.waveform.recolor()
-        self.spectrogram.recolor()
+        self.views.recolor()
 
     def shutdown(self) -> None:
         self.ctx.clock.unsubscribe(self._on_frame)

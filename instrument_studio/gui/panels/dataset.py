@@ -29,6 +29,7 @@ from ...core.events import Progress
 from .. import workers
 from ..widgets.class_counts import ClassCountsView
 from ..widgets.clip_table import SPLIT_TEXT, ClipFilter, ClipTableModel
+from ..widgets.message_label import line_label, message_label
 from .dataset_clip import ClipPreviewBox
 from .dataset_features import FeatureBox
 
@@ -111,7 +112,7 @@ class DatasetPanel(QWidget):
         self.rescan_button.setToolTip("Read the dataset's folder again (new takes recorded into it, files removed)")
         self.rescan_button.setEnabled(False)
         self.rescan_button.clicked.connect(self.rescan)
-        self.name_label = QLabel("")
+        self.name_label = message_label("")
         self.name_label.setObjectName("dataset_name")
         self.name_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         bar = QHBoxLayout()
@@ -125,7 +126,7 @@ class DatasetPanel(QWidget):
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
-        self.progress_label = QLabel()
+        self.progress_label = line_label()
         prow = QHBoxLayout()
         prow.addWidget(self.progress_label)
         prow.addWidget(self.progress, 1)
@@ -133,20 +134,20 @@ class DatasetPanel(QWidget):
         self.progress_row.setLayout(prow)
         self.progress_row.setVisible(False)
 
-        self.facts_label = QLabel("")
+        self.facts_label = message_label("")
         self.facts_label.setObjectName("facts")
         # A font, not a style sheet: a styled label keeps its old text colour after a theme change.
         font = self.facts_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.facts_label.setFont(font)
         self.facts_label.setContentsMargins(0, 4, 0, 4)
-        self.warning_label = QLabel()
+        self.warning_label = message_label()
         self.warning_label.setObjectName("imbalance_warning")
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet("QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c36c;"
                                          " padding: 6px; border-radius: 4px; }")
         self.warning_label.setVisible(False)
-        self.notes_label = QLabel("")
+        self.notes_label = message_label("")
         self.notes_label.setObjectName("dataset_notes")
         self.notes_label.setWordWrap(True)
 
@@ -160,7 +161,7 @@ class DatasetPanel(QWidget):
         self.split_filter.addItem("all splits", "")
         for split, text in SPLIT_TEXT.items():
             self.split_filter.addItem(text, split)
-        self.shown_label = QLabel("")
+        self.shown_label = line_label("")
         self.shown_label.setObjectName("shown_count")
         frow = QHBoxLayout()
         frow.addWidget(QLabel("Clips of"))
@@ -339,6 +340,7 @@ class DatasetPanel(QWidget):
             self.class_filter.addItem(c, c)
         self.class_filter.blockSignals(False)
         self.model.set_clips(ds.clips)
+        self.clip_box.clear()  # the previous dataset's clip is not one of these
         self._filter_changed()  # before sizing: the columns fit the rows actually shown
         self.table.resizeColumnsToContents()
         self.features_box.set_dataset(ds)

@@ -10,7 +10,10 @@ from ...core.audio.playback import output_unavailable_reason
 from ...core.features.analysis import clip_preview
 from .. import workers
 from ..widgets.clip_table import SPLIT_TEXT
+from ..widgets.message_label import message_label
 from ..widgets.spectrogram_view import SpectrogramView
+
+NO_CLIP_TEXT = "Click a clip to hear it and see its spectrogram."
 
 
 class ClipPreviewBox(QWidget):
@@ -26,7 +29,7 @@ class ClipPreviewBox(QWidget):
         # in ctx.player while clips are auditioned here.
         self.player = ctx.make_player()
         self._loaded = False  # whether self.player holds the shown clip
-        self.clip_label = QLabel("Click a clip to hear it and see its spectrogram.")
+        self.clip_label = message_label(NO_CLIP_TEXT)
         self.clip_label.setObjectName("clip_label")
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("clip_play")
@@ -109,6 +112,17 @@ class ClipPreviewBox(QWidget):
             self.player.play()
         except Exception as exc:  # noqa: BLE001 - a device error is shown, the panel carries on
             self.ctx.report_error("Cannot play", exc)
+        self._update_play()
+
+    def clear(self) -> None:
+        """Show no clip (another dataset was opened: its clips are not this one's)."""
+        self._clip_job += 1
+        self.player.stop()
+        self.preview = None
+        self._loaded = False
+        self.spectrogram.clear_image()
+        self.spectrogram.setVisible(False)
+        self.clip_label.setText(NO_CLIP_TEXT)
         self._update_play()
 
     def toggle_play(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ...core.config import FeatureConfig
 from ...core.events import ExtractionFinished, FeatureProgress, FileSkipped
 from .. import workers
+from ..widgets.message_label import line_label, message_label
 
 KINDS = (("mfcc", "MFCC summary (120 values per clip)"),
          ("sequence", "Frame sequence (frames × 21 per clip)"),
@@ -102,9 +103,9 @@ class FeatureBox(QWidget):
         self.progress.setObjectName("extract_progress")
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.eta_label = QLabel()
+        self.eta_label = line_label()
         self.eta_label.setObjectName("extract_eta")
-        self.result_label = QLabel("")
+        self.result_label = message_label("")
         self.result_label.setObjectName("extract_result")
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextSelectableByMouse)

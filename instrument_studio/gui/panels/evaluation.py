@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,16 +26,17 @@ from ...core.audio.playback import output_unavailable_reason
 from ...core.evaluation.report import (
     AGGREGATION_NAMES,
     AGGREGATIONS,
+    ComparisonRow,
     ModelEvaluation,
-    RunSummary,
     write_comparison_csv,
 )
 from ...core.events import Progress
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
-from ..widgets.metric_views import MetricsTable, PerClassAccuracyChart, RunsTable, ThresholdTable
-from .evaluation_jobs import Run, evaluate_bundle_job, evaluate_run_job
+from ..widgets.message_label import message_label
+from ..widgets.report_tabs import ReportTabs
+from .evaluation_jobs import ModelToEvaluate, evaluate_bundle_job, evaluate_run_job
 
 BUNDLE_SOURCE = "Saved model + data set"
 
@@ -51,14 +50,14 @@ class EvaluationPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("evaluation_panel")
-        self.runs: dict[str, Run] = {}
+        self.runs: dict[str, ModelToEvaluate] = {}
         self.bundle_path = ctx.settings.get("evaluation/bundle", "") or ""
         self.dataset_path = ctx.settings.get("evaluation/dataset", "") or ""
         self.evaluation: ModelEvaluation | None = None
         self.report = None
         self.model = None
         self.source_name = ""
-        self.summaries: dict[str, RunSummary] = {}
+        self.summaries: dict[str, ComparisonRow] = {}
         self._worker = None
         self._clip_job = 0
         self._play_block: str | None = "checking the audio output…"
@@ -66,7 +65,9 @@ class EvaluationPanel(QWidget):
         # Its own player, as the Dataset panel's clip preview has: the Audio panel's file stays
         # loaded in ctx.player while clips are auditioned here.
         self.player = ctx.make_player()
+        self._clip_audio = None
         self._build()
+        ctx.clock.subscribe(self._on_frame)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Asking PortAudio about outputs waits until the panel is first seen, not at start-up.
@@ -87,7 +88,7 @@ class EvaluationPanel(QWidget):
         self.dataset_button = QPushButton("Data set…")
         self.dataset_button.setToolTip("Choose a dataset project, or a folder of audio with one folder per class")
         self.dataset_button.clicked.connect(self._choose_dataset)
-        self.paths_label = QLabel()
+        self.paths_label = message_label()
         self.paths_label.setObjectName("eval_paths")
         self.split_combo = QComboBox()
         self.split_combo.setObjectName("eval_split")
@@ -107,7 +108,7 @@ class EvaluationPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.summary = QLabel("Evaluate a finished training run, or a saved model on a data set.")
+        self.summary = message_label("Evaluate a finished training run, or a saved model on a data set.")
         self.summary.setObjectName("eval_summary")
         self.summary.setTextFormat(Qt.RichText)
         self.aggregation_label = QLabel("clip decision:")
@@ -128,37 +129,18 @@ class EvaluationPanel(QWidget):
         self.clips = ClipList()
         self.clips.clip_selected.connect(self._load_clip)
         self.clips.play_requested.connect(self._play_clip)
+        self.clips.spectrogram.seek_requested.connect(
+            lambda seconds: self._clip_audio is not None and self._clip_audio[2] and self.player.seek(seconds))
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(self.confusion)
         upper.addWidget(self.clips)
         upper.setSizes([700, 420])
 
-        self.accuracy_chart = PerClassAccuracyChart()
-        self.metrics_table = MetricsTable()
-        self.threshold_table = ThresholdTable()
-        self.threshold_note = QLabel()
-        self.threshold_note.setWordWrap(True)
-        thresholds = QWidget()
-        tl = QVBoxLayout(thresholds)
-        tl.addWidget(self.threshold_note)
-        tl.addWidget(self.threshold_table, 1)
-        self.runs_table = RunsTable()
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setObjectName("export_runs")
-        self.export_button.setEnabled(False)
+        self.tabs = ReportTabs()
+        self.accuracy_chart, self.metrics_table = self.tabs.accuracy_chart, self.tabs.metrics_table
+        self.threshold_table, self.threshold_note = self.tabs.threshold_table, self.tabs.threshold_note
+        self.runs_table, self.export_button = self.tabs.runs_table, self.tabs.export_button
         self.export_button.clicked.connect(self._export_runs)
-        runs = QWidget()
-        rl = QVBoxLayout(runs)
-        rl.addWidget(self.runs_table, 1)
-        rrow = QHBoxLayout()
-        rrow.addStretch(1)
-        rrow.addWidget(self.export_button)
-        rl.addLayout(rrow)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.accuracy_chart, "Per-class accuracy")
-        self.tabs.addTab(self.metrics_table, "Precision / recall / F1")
-        self.tabs.addTab(thresholds, "Thresholds")
-        self.tabs.addTab(runs, "Runs compared")
 
         body = QSplitter(Qt.Vertical)
         body.addWidget(upper)
@@ -201,15 +183,25 @@ class EvaluationPanel(QWidget):
         for run in getattr(training, "runs", []):
             self.add_training_run(run)
         training.run_finished.connect(self.add_training_run)
+        if hasattr(training, "run_released"):
+            training.run_released.connect(self.remove_training_run)
 
     def add_training_run(self, run) -> None:
         if getattr(run, "result", None) is not None and getattr(run, "data", None) is not None:
             self.add_run(run.name, run.result, run.data)
 
+    def remove_training_run(self, run) -> None:
+        """A run whose model the Training panel released: no longer offered (nor held here)."""
+        if self.runs.pop(run.name, None) is None:
+            return
+        index = self.source_combo.findText(run.name)
+        if index >= 0:
+            self.source_combo.removeItem(index)
+
     # --- sources ------------------------------------------------------------------------------
     def add_run(self, name: str, model, features) -> None:
         """Offer a finished training run (the Training panel calls this); it becomes the choice."""
-        self.runs[name] = Run(name, model, features)
+        self.runs[name] = ModelToEvaluate(name, model, features)
         if self.source_combo.findText(name) < 0:
             self.source_combo.insertItem(1, name)
         self.source_combo.setCurrentText(name)
@@ -311,23 +303,14 @@ class EvaluationPanel(QWidget):
             f"accuracy <b>{r.accuracy:.1%}</b> · macro F1 <b>{r.macro_f1:.3f}</b> · micro F1 {r.micro_f1:.3f}")
         self.confusion.set_matrix(r.labels, r.confusion, r.confusion_normalised)
         self.clips.clear()
-        self.accuracy_chart.set_report(r)
-        self.metrics_table.set_report(r)
-        cmp = ev.threshold_comparison(agg)
-        self.threshold_table.set_comparison(cmp)
-        if cmp is None:
-            self.threshold_note.setText("No validation clips for this model and data set: thresholds need them.")
-        else:
-            self.threshold_note.setText(
-                f"Class-wise thresholds tuned on {len(np.unique(ev.val_groups))} validation clips, applied to the {ev.split} clips: accuracy {cmp.argmax.accuracy:.1%} with plain "
-                f"argmax, {cmp.thresholded.accuracy:.1%} with the thresholds.")
+        self.tabs.show_report(r)
+        self.tabs.show_thresholds(ev.threshold_comparison(agg), ev)
         kind = getattr(getattr(self.model, "feature_config", None), "kind", ev.feature_kind)
         model_name = getattr(getattr(self.model, "config", None), "model", None) \
             or (getattr(self.model, "train_config", None) or {}).get("model", "?")
-        self.summaries[self.source_name] = RunSummary(run=self.source_name, model=str(model_name), features=kind,
-                                                      split=ev.split, report=r)
-        self.runs_table.set_runs(list(self.summaries.values()))
-        self.export_button.setEnabled(True)
+        self.summaries[self.source_name] = ComparisonRow(run=self.source_name, model=str(model_name), features=kind,
+                                                         split=ev.split, report=r)
+        self.tabs.show_runs(self.summaries.values())
 
     # --- clips ----------------------------------------------------------------------------------
     def _cell_clicked(self, true_class: int, predicted_class: int) -> None:
@@ -354,20 +337,43 @@ class EvaluationPanel(QWidget):
         if job != self._clip_job:
             return
         y, sr, db = result
-        self._clip_audio = (y, sr)
+        self.player.stop()
+        self.clips.set_playing(False)
+        self._clip_audio = (y, sr, False)     # loaded into the player on the first Play
         self.clips.show_audio(item, db, mel, playable=self._play_block is None, reason=self._play_block or "")
 
     def _play_clip(self, item: int) -> None:
-        if getattr(self, "_clip_audio", None) is None or item != self.clips.current:
+        """Play / Pause of the selected clip (resumes where it paused)."""
+        if self._clip_audio is None or item != self.clips.current:
             return
-        y, sr = self._clip_audio
+        if self.player.playing:
+            self.player.pause()
+            self.clips.set_playing(False)
+            return
+        y, sr, loaded = self._clip_audio
         try:
             if self.ctx.player.playing:  # one sound at a time: the Audio panel's file pauses
                 self.ctx.player.pause()
-            self.player.set_audio(y, sr)
+            if not loaded:
+                self.player.set_audio(y, sr)
+                self._clip_audio = (y, sr, True)
             self.player.play()
         except Exception as exc:  # noqa: BLE001 - shown to the user; the panel carries on
             self.ctx.report_error("Cannot play the clip", exc)
+        self.clips.set_playing(self.player.playing)
+
+    def _on_frame(self, _now: float) -> None:
+        # The clip view draws only the columns it shows (a zoom or pan redraws here), and follows
+        # the clip as it plays.
+        spectrogram = self.clips.spectrogram
+        spectrogram.refresh()
+        player = self.player
+        if player.playing and self.ctx.player.playing:  # the Audio panel started: give way
+            player.pause()
+        if player.playing or self.clips.play_button.text().startswith("Pause"):
+            spectrogram.set_playhead(player.position())
+            if not player.playing:
+                self.clips.set_playing(False)
 
     def _set_play_block(self, reason: str | None) -> None:
         self._play_block = reason
@@ -388,4 +394,5 @@ class EvaluationPanel(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+        self.ctx.clock.unsubscribe(self._on_frame)
         self.player.close()

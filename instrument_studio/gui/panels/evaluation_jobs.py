@@ -14,11 +14,11 @@ from ...core.learn.tfthread import run_in_tf_thread
 
 
 @dataclass
-class Run:
+class ModelToEvaluate:
     """A finished training run offered for evaluation: its model and the features it was made from."""
 
     name: str
-    model: object        # a TrainResult or a Bundle: labels, feature_config, predict_proba
+    model: object        # a TrainedModel or a Bundle: labels, feature_config, predict_proba
     features: object     # the FeatureSet
 
 
@@ -31,8 +31,10 @@ def _events_of(job, *args, **kwargs):
 
     def target():
         try:
-            # TensorFlow work runs on its one long-lived thread (core/learn/tfthread.py says why).
-            box["result"] = run_in_tf_thread(job, *args, on_event=events.put, should_stop=stop.is_set, **kwargs)
+            # The job runs here (feature extraction included) and hands its TensorFlow steps to the
+            # one long-lived TensorFlow thread (core/learn/tfthread.py says why).
+            box["result"] = job(*args, on_event=events.put, should_stop=stop.is_set, run_tf=run_in_tf_thread,
+                                **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread below
             box["error"] = exc
         finally:
@@ -57,6 +59,6 @@ def evaluate_bundle_job(bundle_path, dataset_dir, split):
     return f"{Path(bundle_path).name} on {dataset.name}", bundle, evaluation
 
 
-def evaluate_run_job(run: Run, split: str):
+def evaluate_run_job(run: ModelToEvaluate, split: str):
     yield Progress("evaluating", 0, None, f"running {run.name} on the {split} split")
     return run.name, run.model, run_in_tf_thread(evaluate_model, run.model, run.features, split=split)

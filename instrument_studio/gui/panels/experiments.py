@@ -8,13 +8,11 @@ import threading
 import time
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -24,65 +22,25 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import Cancelled, StudioError
-from ...core.events import Progress, SweepRunFinished, SweepRunStarted
-from ...core.experiments.sweep import evaluate_test_accuracy, param_label, sweep_job
+from ...core.events import SweepRunFinished, SweepRunStarted
+from ...core.experiments.sweep import param_label, sweep_job
 from ...core.experiments.sweep_io import SweepRecord
-from ...core.learn.tfthread import run_in_tf_thread
+from ...core.userdirs import user_data_dir
 from .. import workers
+from ..widgets.message_label import message_label
 from ..widgets.sweep_charts import SweepBars, SweepCurves, value_text
 from ..widgets.sweep_form import SweepForm
 from ..widgets.sweep_table import SweepTable
+from .experiments_run import LiveRun, default_evaluate_fn, default_train_fn
 
 
 def sweeps_dir() -> Path:
-    return Path(user_data_dir("instrument-studio", appauthor=False)) / "sweeps"
-
-
-class LiveRun:
-    """The run in progress: epoch scores pushed from the sweep's thread, read on the frame clock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._history: dict[str, list[float]] = {}
-        self._progress: Progress | None = None
-        self._run: SweepRunStarted | None = None
-        self._version = 0
-
-    def reset(self) -> None:
-        with self._lock:
-            self._history = {}
-            self._progress = None
-            self._run = None
-            self._version += 1
-
-    def push(self, event: object) -> None:
-        if isinstance(event, SweepRunStarted):  # from the sweep's thread, before the run's epochs
-            self.reset()
-            with self._lock:
-                self._run = event
-            return
-        if isinstance(event, Progress):
-            with self._lock:
-                self._progress = event
-                self._version += 1
-            return
-        if type(event).__name__ != "EpochEnd":
-            return
-        with self._lock:
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                value = getattr(event, key, None)
-                if value is not None:
-                    self._history.setdefault(key, []).append(float(value))
-            self._version += 1
-
-    def snapshot(self) -> tuple[int, dict[str, list[float]], Progress | None, SweepRunStarted | None]:
-        with self._lock:
-            return self._version, {k: list(v) for k, v in self._history.items()}, self._progress, self._run
+    return user_data_dir("sweeps")
 
 
 class ExperimentsPanel(QWidget):
     title = "Experiments"
-    run_finished = Signal(object)     # RunResult, as each run finishes
+    run_finished = Signal(object)     # SweepRun, as each run finishes
     sweep_done = Signal(str)          # status: finished | cancelled | failed
     reopened = Signal(str)            # path of a reopened sweep
 
@@ -94,7 +52,9 @@ class ExperimentsPanel(QWidget):
         self.saved_path: Path | None = None
         self.base = None                  # TrainConfig the sweep starts from
         self.features = None              # FeatureSet it trains on, or None: extracted from `source`
-        self.source: str | None = None    # dataset folder / "starter" when features are not in memory
+        # What the worker extracts features from when they are not in memory: a dataset folder,
+        # "starter", or the Dataset panel's Dataset object (which has no path of its own).
+        self.source = None
         self.feature_config = None        # FeatureConfig for `source`
         self.dataset_label = ""
         # Injectable for tests; None: core.learn.training.train and its test-split evaluation.
@@ -114,7 +74,7 @@ class ExperimentsPanel(QWidget):
 
     # --- construction ---------------------------------------------------------------------------
     def _build(self) -> None:
-        self.base_label = QLabel()
+        self.base_label = message_label()
         self.base_label.setObjectName("base_label")
         self.base_label.setWordWrap(True)
         self.base_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -146,7 +106,7 @@ class ExperimentsPanel(QWidget):
         self.json_button.clicked.connect(lambda: self.export_dialog("json"))
         self.progress = QProgressBar()
         self.progress.setObjectName("sweep_progress")
-        self.status_label = QLabel("No sweep yet.")
+        self.status_label = message_label("No sweep yet.")
         self.status_label.setObjectName("sweep_status")
         row = QHBoxLayout()
         for w in (self.run_button, self.after_button, self.cancel_button):
@@ -181,7 +141,7 @@ class ExperimentsPanel(QWidget):
         self._show_base()
 
     # --- the base configuration -------------------------------------------------------------------
-    def set_base(self, train_config, features=None, *, dataset: str = "", source: str | None = None,
+    def set_base(self, train_config, features=None, *, dataset: str = "", source=None,
                  feature_config=None) -> None:
         """The configuration every run starts from, and what it trains on: a FeatureSet in memory,
         or a dataset `source` whose features (under `feature_config`) the sweep's worker extracts."""
@@ -204,7 +164,7 @@ class ExperimentsPanel(QWidget):
         except (StudioError, IndexError) as exc:
             self.ctx.report_error("Experiments: the Training panel's settings", exc)
             return
-        self.set_base(cfg, src.features, dataset=src.label, source=src.path, feature_config=fcfg)
+        self.set_base(cfg, src.features, dataset=src.label, source=src.source, feature_config=fcfg)
         self.ctx.status.emit("Sweep base taken from the Training panel.", 5000)
 
     def _show_base(self) -> None:
@@ -254,6 +214,7 @@ class ExperimentsPanel(QWidget):
         self._after_run.clear()
         self._live.reset()
         self.table.set_param_label(param_label(sweep.param))
+        self.table.show_runs([])        # the previous sweep's rows do not belong under the new header
         self.views.setCurrentWidget(self.bars if sweep.mode == "train-to-accuracy" else self.curves)
         self.progress.setRange(0, sweep.n_runs)
         self.progress.setValue(0)
@@ -261,8 +222,8 @@ class ExperimentsPanel(QWidget):
         self._dirty = True
         # TensorFlow work goes to the process's one TF thread (core.learn.tfthread explains why); this
         # worker only orders the runs, reads the energy meters and waits.
-        train_fn = self.train_fn or _on_tf_thread(_real_train)
-        evaluate_fn = self.evaluate_fn or _on_tf_thread(evaluate_test_accuracy)
+        train_fn = self.train_fn or default_train_fn()
+        evaluate_fn = self.evaluate_fn or default_evaluate_fn()
         self._worker = workers.start_worker(
             sweep_job, sweep, features=self.features, source=self.source, train_fn=train_fn,
             evaluate_fn=evaluate_fn, monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
@@ -404,6 +365,13 @@ class ExperimentsPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.running
         self.run_button.setEnabled(not running and self._has_base())
+        if running:
+            self.run_button.setToolTip("A sweep is running")
+        elif not self._has_base():
+            self.run_button.setToolTip("No dataset to train on yet: choose one in the Training panel, then press "
+                                       "Use Training panel settings")
+        else:
+            self.run_button.setToolTip("Train one run per value and repeat")
         self.after_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
@@ -413,21 +381,10 @@ class ExperimentsPanel(QWidget):
         self.json_button.setEnabled(has_runs)
 
     def _has_base(self) -> bool:
-        return self.base is not None and (self.features is not None or bool(self.source))
+        # `source` may be a Dataset object, whose truth is its clip count: ask whether it is there.
+        return self.base is not None and (self.features is not None or
+                                          (self.source is not None and self.source != ""))
 
     def shutdown(self) -> None:
         self._cancel.set()
         self.ctx.clock.unsubscribe(self._on_frame)
-
-
-def _real_train(cfg, data, **kwargs):
-    from ...core.learn.training import train
-
-    return train(cfg, data, **kwargs)
-
-
-def _on_tf_thread(fn):
-    def call(*args, **kwargs):
-        return run_in_tf_thread(fn, *args, **kwargs)
-
-    return call

@@ -38,6 +38,7 @@ from ...core.live.pipeline import LivePipeline, MicSource, PlaybackSource
 from .. import workers
 from ..widgets.level_meter import LevelMeter
 from ..widgets.live_spectrogram import LiveSpectrogramView
+from ..widgets.message_label import message_label
 from .live_takes import TakesBox
 
 MIC, PLAYBACK = "microphone", "playback"
@@ -121,7 +122,7 @@ class LivePanel(QWidget):
         bar.addWidget(self.meter, 1)
         bar.addWidget(self.level_label)
 
-        self.info_label = QLabel("Press Start to see the input live.")
+        self.info_label = message_label("Press Start to see the input live.")
         self.info_label.setObjectName("live_info")
         info = QHBoxLayout()
         info.addWidget(self.info_label, 1)
@@ -327,7 +328,10 @@ class LivePanel(QWidget):
             if isinstance(ev, LiveFrames):
                 self.view.add_columns(ev.db, ev.arrival)
             elif isinstance(ev, Level):
-                self.meter.set_level(peak_dbfs=ev.peak_dbfs, rms_dbfs=ev.rms_dbfs, clipped=ev.clipped, now=now)
+                # Levels queued before a stop arrive after its LiveStopped (control events come
+                # first): once stopped they would put the last level back on the meter.
+                if self.pipeline.running:
+                    self.meter.set_level(peak_dbfs=ev.peak_dbfs, rms_dbfs=ev.rms_dbfs, clipped=ev.clipped, now=now)
             else:
                 self._on_control(ev)
         if not self.frozen and self.isVisible():
@@ -361,6 +365,8 @@ class LivePanel(QWidget):
             else:
                 self.info_label.setText("Stopped. Press Start to see the input live.")
             self.fps_label.setText("")
+            self.meter.reset()            # no input: not the last level heard
+            self.level_label.setText("")
             self.stopped.emit(ev.error)
         elif isinstance(ev, (TakeStarted, TakeSaved, TakeFailed)):
             self.takes.on_event(ev)

@@ -40,6 +40,7 @@ from ...core.live.takes import (
     undo_delete,
 )
 from .. import workers
+from ..widgets.message_label import message_label
 
 DEFAULT_LABELS = ("violin", "cello", "flute", "clarinet", "trumpet", "guitar", "piano", "voice")
 
@@ -88,7 +89,7 @@ class TakesBox(QGroupBox):
         self.record_button.setObjectName("record_button")
         self.record_button.setToolTip("Record a take into the dataset folder (Ctrl+R)")
         self.record_button.clicked.connect(self.toggle_record)
-        self.status_label = QLabel("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
+        self.status_label = message_label("Each take is saved as <i>folder/label/date-time.wav</i> and listed below "
                                    "(double-click one to hear it).")
         self.status_label.setObjectName("take_status")
         self.status_label.setWordWrap(True)

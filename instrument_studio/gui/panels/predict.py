@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -30,6 +30,7 @@ from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_fil
 from .. import workers
 from ..widgets.file_prediction import FilePredictionView
 from ..widgets.live_prediction import LivePredictionView
+from ..widgets.message_label import message_label
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
 
@@ -44,6 +45,7 @@ class PredictPanel(QWidget):
         self.ctx = ctx
         self.setObjectName("predict_panel")
         self.model_path: str | None = ctx.settings.get("predict/model", "") or None
+        self.run = None                   # a SessionRun of this session in use (its model in memory)
         self.predictor = None
         self._loading = None
         self._waiting: list = []
@@ -56,11 +58,13 @@ class PredictPanel(QWidget):
 
     @property
     def model_name(self) -> str:
+        if self.run is not None:
+            return self.run.name
         return Path(self.model_path).name if self.model_path else "default model"
 
     # --- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.model_label = QLabel()
+        self.model_label = message_label()
         self.model_label.setObjectName("model_label")
         self.model_label.setTextFormat(Qt.RichText)
         self.model_label.setWordWrap(True)
@@ -68,8 +72,15 @@ class PredictPanel(QWidget):
         self.choose_button.clicked.connect(self._choose_model)
         self.default_button = QPushButton("Use default model")
         self.default_button.clicked.connect(lambda: self.set_model(None))
+        self.runs_combo = QComboBox()
+        self.runs_combo.setObjectName("predict_runs")
+        self.runs_combo.setToolTip("Predict with a model trained in this session, without saving it first")
+        self.runs_combo.addItem("Runs of this session…")
+        self.runs_combo.setEnabled(False)
+        self.runs_combo.activated.connect(self._run_chosen)
         top = QHBoxLayout()
         top.addWidget(self.model_label, 1)
+        top.addWidget(self.runs_combo)
         top.addWidget(self.choose_button)
         top.addWidget(self.default_button)
 
@@ -92,7 +103,7 @@ class PredictPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status = QLabel("Choose a folder of recordings to name the instrument in each.")
+        self.status = message_label("Choose a folder of recordings to name the instrument in each.")
         self.status.setObjectName("predict_status")
         row = QHBoxLayout()
         for w in (self.folder_button, self.files_button, self.cancel_button):
@@ -131,6 +142,13 @@ class PredictPanel(QWidget):
         if live is not None and hasattr(live, "host_view"):
             self.live_view = LivePredictionView(self.ctx, live, self)
             live.host_view(self.live_view)
+        training = window.panels.get("TrainingPanel")
+        if training is not None and hasattr(training, "run_finished"):
+            for run in getattr(training, "runs", []):
+                self.offer_run(run)
+            training.run_finished.connect(self.offer_run)
+            if hasattr(training, "run_released"):
+                training.run_released.connect(self.remove_run)
         menu = window.menuBar().addMenu("&Predict")
         for text, fn in (("Choose Model…", self._choose_model), ("Use Default Model", lambda: self.set_model(None)),
                          ("Predict Folder…", self._choose_folder)):
@@ -139,7 +157,48 @@ class PredictPanel(QWidget):
             menu.addAction(act)
 
     # --- the model ------------------------------------------------------------------------------
+    def offer_run(self, run) -> None:
+        """List a finished run of the Training panel (one whose model is still in memory)."""
+        if getattr(run, "result", None) is None:
+            return
+        self.runs_combo.addItem(run.name, run)
+        self.runs_combo.setEnabled(True)
+
+    def remove_run(self, run) -> None:
+        """A run whose model the Training panel released: no longer offered. The run in use keeps
+        predicting with the model it holds until another model is chosen."""
+        index = self.runs_combo.findText(run.name)
+        if index > 0:
+            self.runs_combo.removeItem(index)
+        self.runs_combo.setEnabled(self.runs_combo.count() > 1)
+
+    def _run_chosen(self, index: int) -> None:
+        run = self.runs_combo.itemData(index)
+        if run is not None and getattr(run, "result", None) is not None:
+            self.use_run(run)
+
+    def use_run(self, run) -> None:
+        """Predict with a run's model as it is in memory (unsaved; not remembered after quitting)."""
+        from ...core.predict.inference import Predictor
+
+        self.run = run
+        self._loading = None
+        self.predictor = Predictor(run.result, runner=run_in_tf_thread)
+        self.runs_combo.setCurrentIndex(max(0, self.runs_combo.findText(run.name)))
+        self._show_model()
+        waiting, self._waiting = self._waiting, []
+        for fn, _ in waiting:
+            fn(self.predictor)
+        self.predictor_changed.emit(self.predictor)
+
     def _show_model(self) -> None:
+        if self.run is not None:
+            labels = ", ".join(self.run.labels)
+            self.model_label.setText(f"Model: <b>{self.model_name}</b> (this session's run, not saved) — "
+                                     f"{len(self.run.labels)} classes: {labels}")
+            self.model_label.setToolTip(f"trained on {self.run.dataset}")
+            self.default_button.setEnabled(True)
+            return
         where = self.model_path or str(DEFAULT_MODEL)
         state = "loaded" if self.predictor is not None else "loads when first needed"
         labels = f" — {len(self.predictor.labels)} classes: {', '.join(self.predictor.labels)}" if self.predictor else ""
@@ -148,6 +207,8 @@ class PredictPanel(QWidget):
         self.default_button.setEnabled(self.model_path is not None)
 
     def set_model(self, path: str | None) -> None:
+        self.run = None
+        self.runs_combo.setCurrentIndex(0)
         self.model_path = str(path) if path else None
         self.ctx.settings.set("predict/model", self.model_path or "")
         self.predictor = None
@@ -175,7 +236,7 @@ class PredictPanel(QWidget):
                              on_error=lambda exc: self._load_failed(path, exc))
 
     def _loaded(self, path, predictor) -> None:
-        if path != self.model_path:
+        if path != self.model_path or self.run is not None:
             return  # another model was chosen meanwhile
         predictor.runner = run_in_tf_thread
         self.predictor = predictor

@@ -4,7 +4,7 @@ curves live; Stop; keep every run in a run list, overlay runs, save a run's mode
 The run happens off the GUI thread, on the process's one TensorFlow thread (core.learn.tfthread; TensorFlow
 is imported there, never at start-up). It reports
 through core.events appended to a deque; the frame clock drains the deque and draws. Finished runs
-are announced by `run_finished(TrainingRun)` for the evaluation and experiment panels.
+are announced by `run_finished(SessionRun)` for the evaluation and experiment panels.
 """
 
 from __future__ import annotations
@@ -31,21 +31,24 @@ from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.learn.runs import TrainingRun, save_run, training_run
+from ...core.learn.runs import SessionRun, release_superseded, save_run, training_run
 from ...core.learn.tfthread import run_in_tf_thread
 from ...core.learn.training import TrainConfig
 from .. import workers
 from ..widgets.curves import TrainingCurves
 from ..widgets.dataset_picker import DatasetPicker, DatasetSource
+from ..widgets.message_label import message_label
 from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
+from .training_progress import header_text, status_text
 
 
 class TrainingPanel(QWidget):
     title = "Training"
     run_started = Signal(object)       # TrainStarted
-    run_finished = Signal(object)      # TrainingRun, also appended to `runs`
+    run_finished = Signal(object)      # SessionRun, also appended to `runs`
+    run_released = Signal(object)      # SessionRun whose model was dropped (superseded by newer runs)
     run_failed = Signal(str)           # message (stopped before it began, or an error)
     bundle_saved = Signal(str)         # path
 
@@ -53,7 +56,7 @@ class TrainingPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("training_panel")
-        self.runs: list[TrainingRun] = []
+        self.runs: list[SessionRun] = []
         self._events: deque = deque()
         self._stop = threading.Event()
         self._worker = None
@@ -91,7 +94,12 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(400)
+        # Up and down only: the column is as wide as its widest row needs (a fixed 400 px was
+        # narrower than the form, which scrolled sideways).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
+        self.settings_scroll = scroll
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
@@ -112,7 +120,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         self.progress.setValue(0)
-        self.status_label = QLabel("Choose a dataset and a model, then press Train.")
+        self.status_label = message_label("Choose a dataset and a model, then press Train.")
         self.status_label.setObjectName("train_status")
         self.status_label.setWordWrap(True)
         self.device_label = QLabel("")
@@ -217,9 +225,9 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing…")
         self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
         self._worker = workers.start_worker(
-            run_in_tf_thread, training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
+            training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
             config=cfg, emit=self._events.append, should_stop=self._stop.is_set,
-            on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
+            run_tf=run_in_tf_thread, on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
         self._update_buttons()
         return True
 
@@ -229,7 +237,7 @@ class TrainingPanel(QWidget):
             self.stop_button.setEnabled(False)
             self._status("Stopping after the current batch…")
 
-    def _finished(self, run: TrainingRun) -> None:
+    def _finished(self, run: SessionRun) -> None:
         if self._closed:
             return
         self._drain()
@@ -250,6 +258,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(1)
         self.progress.setFormat(f"run {run.id}: {run.stop_reason}")
         self.run_finished.emit(run)
+        for old in release_superseded(self.runs):   # memory no longer grows run after run
+            self.run_released.emit(old)
 
     def _failed(self, exc: BaseException) -> None:
         if self._closed:
@@ -308,6 +318,7 @@ class TrainingPanel(QWidget):
                 self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
                                       val_accuracy=ev.val_accuracy)
                 self._last_epoch = ev
+                self._last_labels = 0.0      # the header catches up with the plots at once
             elif isinstance(ev, TrainStarted):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
@@ -328,15 +339,8 @@ class TrainingPanel(QWidget):
         if s is None or b is None:
             return
         self.progress.setValue(b.step + 1)
-        self.progress.setFormat(f"epoch {b.epoch + 1} of {s.epochs} · batch {b.batch + 1}/{s.batches_per_epoch}")
-        rate = b.samples_seen / b.elapsed if b.elapsed > 0 else 0.0
-        left = (s.epochs * s.n_train - b.samples_seen) / rate if rate else None
-        e = self._last_epoch
-        last = (f" · last epoch: loss {e.loss:.3f}, val accuracy {100 * e.val_accuracy:.1f} %"
-                if e is not None and e.val_accuracy == e.val_accuracy else "")
-        remaining = f"at most {format_duration(left)} left" if left is not None else ""
-        self._status(f"Run {self._live_id}: {rate:,.0f} samples/s · elapsed {format_duration(b.elapsed)} · "
-                     f"{remaining}{last}")
+        self.progress.setFormat(header_text(s, b, self._last_epoch))
+        self._status(status_text(self._live_id, s, b, self._last_epoch))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -356,7 +360,7 @@ class TrainingPanel(QWidget):
                 "input_shape": shape, "n_classes": max(2, n_classes)}
 
     # --- bundles -----------------------------------------------------------------------------------
-    def _run_to_save(self) -> TrainingRun | None:
+    def _run_to_save(self) -> SessionRun | None:
         rid = self.table.selected_run_id()
         run = next((r for r in self.runs if r.id == rid), None) or (self.runs[-1] if self.runs else None)
         return run if run is not None and run.result is not None else None
@@ -370,7 +374,7 @@ class TrainingPanel(QWidget):
         if path:
             self.save_run_bundle(run, path)
 
-    def save_run_bundle(self, run: TrainingRun, path: str):
+    def save_run_bundle(self, run: SessionRun, path: str):
         self._status(f"Saving run {run.id} to {path}…")
         return workers.start_worker(run_in_tf_thread, save_run, run, path, on_return=self._bundle_saved,
                                     on_error=lambda exc: self.ctx.report_error("Cannot save the model", exc))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.evaluation.report import EvaluationReport
+from .message_label import message_label
 from .spectrogram_view import SpectrogramView
 
 
@@ -32,7 +33,7 @@ class ClipList(QWidget):
         self.report: EvaluationReport | None = None
         self.indices: list[int] = []
         self.current: int | None = None
-        self.title = QLabel("Click a cell of the confusion matrix to list its clips.")
+        self.title = message_label("Click a cell of the confusion matrix to list its clips.")
         self.title.setObjectName("clip_list_title")
         self.title.setWordWrap(True)
         self.table = QTableWidget(0, 3)
@@ -47,7 +48,7 @@ class ClipList(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
-        self.verdict = QLabel("")
+        self.verdict = message_label("")
         self.verdict.setObjectName("clip_verdict")
         self.verdict.setTextFormat(Qt.RichText)
         self.verdict.setWordWrap(True)
@@ -103,6 +104,7 @@ class ClipList(QWidget):
         self.current = None
         self.verdict.setText("")
         self.play_button.setEnabled(False)
+        self.set_playing(False)
         self.spectrogram.clear_image()
         self.spectrogram.setVisible(False)
         self.placeholder.setVisible(True)
@@ -136,10 +138,17 @@ class ClipList(QWidget):
         self.spectrogram.setVisible(True)
         self.spectrogram.begin(db.shape[1], mel_cfg)
         self.spectrogram.add_frames(0, db)
-        self.spectrogram.finish()
+        # The view draws only the columns it shows: show the whole clip first, then draw (drawn
+        # the other way round, the image held the first second of the default range and no more).
         self.spectrogram.setXRange(0, self.spectrogram.duration, padding=0)
+        self.spectrogram.finish()
         self.play_button.setEnabled(playable)
         self.play_button.setToolTip("Play this clip" if playable else f"Playback unavailable: {reason}")
+
+    def set_playing(self, playing: bool) -> None:
+        """Play turns into Pause while the clip sounds."""
+        self.play_button.setText("Pause clip" if playing else "Play clip")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
 
     def show_audio_error(self, item: int, message: str) -> None:
         if item == self.current:

@@ -254,32 +254,44 @@ class TrainingCurves(QWidget):
                         x, y = x[keep], y[keep]
                     run.items[name].setData(x, y)
                     drew = True
-        if drew and plot == "batch":
+        if drew:
             self._step_batch_ranges()
         return drew
 
     def _step_batch_ranges(self) -> None:
-        """Batch plot: x from 0 to the next whole epoch, y with some slack, both changed only when
+        """All plots: x from 0 to the next whole epoch; batch plot: y with some slack; changed only when
         the data outgrows them, so the axes re-lay out now and then rather than on every redraw
         (axis layout is most of a redraw's cost)."""
         xs, ys = [], []
         for r in self._runs.values():
+            if not r.visible:
+                continue
+            for name in SERIES:   # the epoch curves too: one x range for the three plots
+                s = r.series[name]
+                if s.n:
+                    xs.append(s.x[s.n - 1])
             s = r.series["batch_loss"]
-            if r.visible and s.n:
-                x, y = s.view()
-                xs.append(x[-1])
-                ys.append(y)
+            if s.n:
+                ys.append(s.view()[1])
         y = np.concatenate(ys) if ys else np.empty(0)
         if self.log_box.isChecked():
             y = np.log10(y[y > 0])
-        if not xs or not len(y):
-            self.batch_plot.enableAutoRange()
+        if not xs:
+            for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+                plot.enableAutoRange(x=True)
             self._batch_right = self._batch_y = None
             return
+        # Epochs on every x axis from 0 to the next whole epoch: a lone first point would
+        # otherwise sit in the middle of an automatic range such as -2...6.
         right = max(1.0, float(np.ceil(max(xs) - 1e-9)))
         if self._batch_right != right:
             self._batch_right = right
-            self.batch_plot.setXRange(0.0, right, padding=0.02)
+            for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+                plot.setXRange(0.0, right, padding=0.02)
+        if not len(y):
+            self.batch_plot.enableAutoRange(y=True)
+            self._batch_y = None
+            return
         lo, hi = float(y.min()), float(y.max())
         span = max(hi - lo, 1e-6)
         current = self._batch_y

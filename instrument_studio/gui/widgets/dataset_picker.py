@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ...core.learn.runs import STARTER
+from ...core.datasets.library import STARTER
 
 
 @dataclass(eq=False)
@@ -19,7 +19,7 @@ class DatasetSource:
 
     @property
     def source(self):
-        """What core.learn.runs.load_features takes."""
+        """What core.features.extraction.load_feature_set takes."""
         return self.dataset if self.dataset is not None else self.path
 
 

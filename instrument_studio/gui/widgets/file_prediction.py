@@ -3,12 +3,17 @@ spectrogram, class probabilities per second with the playhead."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...core.audio.info import format_duration
 from .. import workers
+from .message_label import message_label
 from .prediction_timeline import PredictionTimeline
+
+LEFT_AXIS_WIDTH = 70   # the Audio panel's; wider when the row names need it
 
 TOP_K = 3
 TIMELINE_HEIGHT = 170  # pixels given to the timeline when it appears
@@ -27,7 +32,7 @@ class FilePredictionView(QWidget):
         self.path: str | None = None
         self._job = 0
         self._last_pos = -1.0
-        self.summary = QLabel("")
+        self.summary = message_label("")
         self.summary.setObjectName("prediction_summary")
         self.summary.setTextFormat(Qt.RichText)
         self.now_label = QLabel("")
@@ -36,7 +41,7 @@ class FilePredictionView(QWidget):
         self.timeline = PredictionTimeline()
         self.timeline.setMinimumHeight(110)
         self.timeline.setXLink(audio_panel.waveform)
-        self.timeline.getAxis("left").setWidth(70)
+        self._set_axis_width(LEFT_AXIS_WIDTH)
         self.timeline.seek_requested.connect(audio_panel.seek)
         audio_panel.spectrogram.plotItem.vb.sigResized.connect(self._align)
         self.timeline.plotItem.vb.sigResized.connect(self._align)
@@ -56,6 +61,7 @@ class FilePredictionView(QWidget):
         layout.addWidget(self.timeline, 1)
         self.setVisible(False)
         audio_panel.loaded.connect(self.predict_open_file)
+        ctx.file_opened.connect(self._new_file)
         models.predictor_changed.connect(lambda _p: self.predict_open_file(self.audio.path or "", asked=True))
         ctx.clock.subscribe(self._on_frame)
 
@@ -80,6 +86,23 @@ class FilePredictionView(QWidget):
         self.summary.setText(f"Predicting with <b>{self.models.model_name}</b>…")
         self.models.with_predictor(lambda predictor: self._run(job, predictor, ready.analysis, ready.analysis_sr),
                                    on_error=lambda exc: self._failed(job, exc))
+
+    def _set_axis_width(self, pixels: int) -> None:
+        """Room for the row names on the left, the same in the views above, so time lines up."""
+        self.timeline.getAxis("left").setWidth(pixels)
+        if hasattr(self.audio, "set_left_axis_width"):
+            self.audio.set_left_axis_width(pixels)
+
+    def _new_file(self, path: str) -> None:
+        """Another file is opening: the previous file's answer and timeline go at once (a late
+        answer for it is dropped), not when the new one has decoded."""
+        self._job += 1
+        self.path = path
+        self.prediction = None
+        self.timeline.clear_prediction()
+        self.now_label.setText("")
+        if self.isVisible():
+            self.summary.setText(f"<span style='color:gray'>Opening {Path(path).name}…</span>")
 
     def _set_compact(self, compact: bool) -> None:
         """Only the button row until there is a timeline to show; then room for it."""
@@ -118,6 +141,7 @@ class FilePredictionView(QWidget):
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
                                      duration=prediction.duration)
+        self._set_axis_width(max(LEFT_AXIS_WIDTH, self.timeline.label_width + 16))
         self._last_pos = -1.0
         self._on_frame(0.0)
         self.predicted.emit(self.path or "")

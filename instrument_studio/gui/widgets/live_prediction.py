@@ -73,7 +73,7 @@ class LivePredictionView(QWidget):
         layout.addLayout(grid)
 
         live_panel.started.connect(self._live_started)
-        live_panel.stopped.connect(lambda _msg: self._set_state("live input stopped", IDLE_STYLE))
+        live_panel.stopped.connect(self._live_stopped)
         models.predictor_changed.connect(self._predictor_changed)
         ctx.clock.subscribe(self._on_frame)
 
@@ -83,6 +83,15 @@ class LivePredictionView(QWidget):
             self._set_state(f"loading {self.models.model_name}…", IDLE_STYLE)
             self.models.with_predictor(self._attach, on_error=lambda exc: self._set_state(
                 f"no model: {exc}", UNCERTAIN_STYLE))
+
+    def _live_stopped(self, _message: str = "") -> None:
+        self._set_state("live input stopped", IDLE_STYLE)
+        # The latency and rate measured the input that has stopped: not shown as if current.
+        self.displayed_latency.clear()
+        self.shown_times.clear()
+        self.latency_label.setText("")
+        for bar in self.bars:
+            bar.setEnabled(False)
 
     def _predictor_changed(self, predictor) -> None:
         if self.live is not None:
@@ -104,8 +113,11 @@ class LivePredictionView(QWidget):
     def _on_frame(self, _now: float) -> None:
         if self.live is None:
             return
+        events = self.live.poll()
+        if not self.live_panel.pipeline.running:
+            return  # answers about windows from before a stop: the input they describe is gone
         newest = None
-        for ev in self.live.poll():
+        for ev in events:
             if isinstance(ev, LivePrediction):
                 newest = ev
             elif isinstance(ev, LivePredictionFailed):

@@ -48,6 +48,9 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.plotItem.hideButtons()
         self.setMouseEnabled(x=False, y=False)
         self.setLabel("bottom", "Time (s, 0 = now)")
+        # "0" (now) sits on the right edge: by default pyqtgraph hides a label that reaches past
+        # the axis end, so the axis said -8 ... -1 and never 0. Half a label may overhang.
+        self.getAxis("bottom").setStyle(hideOverlappingLabels=12)
         self.setLabel("left", "Frequency (Hz, mel scale)")
         self.getAxis("left").setWidth(70)
         self.image = _TimedImage(self._painted, axisOrder="col-major")

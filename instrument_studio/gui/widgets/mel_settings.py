@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpin
 
 from ...core.config import MelConfig
 from ...core.errors import ConfigError
+from .message_label import line_label
 
 
 class MelSettingsRow(QWidget):
@@ -40,7 +41,7 @@ class MelSettingsRow(QWidget):
         self.reset_button = QPushButton("Defaults")
         self.reset_button.setToolTip("128 mel bands up to 8000 Hz, n_fft 2048, hop 512 (the course labs' settings)")
         self.reset_button.clicked.connect(self.reset)
-        self.note = QLabel()
+        self.note = line_label()
         self._show(cfg)
         self.nfft_combo.currentIndexChanged.connect(self._edited)
         for w in (self.hop_spin, self.mels_spin, self.fmax_spin):

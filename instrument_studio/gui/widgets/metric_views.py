@@ -7,15 +7,18 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTableWidget, QTableWidgetItem
 
 from ...core.evaluation.report import (
     COMPARISON_COLUMNS,
+    ComparisonRow,
     EvaluationReport,
-    RunSummary,
     ThresholdComparison,
 )
 from ..theme import plot_colors
+from .class_counts import restyle_plot
+
+ROW_PX = 22  # one class per row, with room for its name and value in the tick font
 
 
 def _item(value, *, number: bool = False) -> QTableWidgetItem:
@@ -50,11 +53,30 @@ class PerClassAccuracyChart(pg.PlotWidget):
         self.invertY(True)
         self.values = np.zeros(0)
         self._items: list = []
+        self._report: EvaluationReport | None = None
+
+    def in_scroll_area(self) -> QScrollArea:
+        """The chart in a vertical scroll area: with many classes each row keeps its height
+        (ROW_PX) instead of all being squeezed, names and values overlapping, into the tab."""
+        area = QScrollArea()
+        area.setObjectName("per_class_accuracy_scroll")
+        area.setWidgetResizable(True)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        area.setFrameShape(QScrollArea.NoFrame)
+        area.setWidget(self)
+        return area
+
+    def recolor(self) -> None:
+        """Follow a theme change: background, axes, and the value labels (drawn in the text colour)."""
+        restyle_plot(self)
+        if self._report is not None:
+            self.set_report(self._report)
 
     def set_report(self, report: EvaluationReport) -> None:
         for item in self._items:
             self.removeItem(item)
         self._items = []
+        self._report = report
         labels = list(report.labels)
         self.values = np.array([report.per_class[label].accuracy for label in labels])
         n = len(labels)
@@ -64,9 +86,9 @@ class PerClassAccuracyChart(pg.PlotWidget):
         self._items.append(bars)
         for i, (label, v) in enumerate(zip(labels, self.values, strict=True)):
             support = report.per_class[label].support
-            text = pg.TextItem(f"{v:.0%}  (n={support})", anchor=(0, 0.5))
-            if support == 0:
-                text.setColor(plot_colors()["grid"])
+            # In the axis text colour: TextItem's default light grey was hard to read on white.
+            text = pg.TextItem(f"{v:.0%}  (n={support})", anchor=(0, 0.5),
+                               color=plot_colors()["grid"] if support == 0 else pg.getConfigOption("foreground"))
             text.setPos(v + 0.01, i)
             self.addItem(text)
             self._items.append(text)
@@ -74,6 +96,7 @@ class PerClassAccuracyChart(pg.PlotWidget):
         self.getAxis("bottom").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         self.setXRange(0, 1.15, padding=0)
         self.setYRange(-0.6, n - 0.4, padding=0)
+        self.setMinimumHeight(ROW_PX * n + 70)  # axis label and margins below the rows
 
 
 class MetricsTable(QTableWidget):
@@ -148,7 +171,7 @@ class RunsTable(QTableWidget):
         _spread(self)
         self.setSortingEnabled(True)
 
-    def set_runs(self, runs: list[RunSummary]) -> None:
+    def set_runs(self, runs: list[ComparisonRow]) -> None:
         self.setSortingEnabled(False)
         self.setRowCount(len(runs))
         for r, run in enumerate(runs):

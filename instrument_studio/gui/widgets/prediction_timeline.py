@@ -13,6 +13,8 @@ from .timeline import TimelinePlot
 # Rows shown: the classes that reach this probability somewhere, at most MAX_ROWS of them.
 MIN_SHOWN_PROBABILITY = 0.05
 MAX_ROWS = 8
+# Widest row name in pixels; longer ones are elided in the middle.
+MAX_LABEL_WIDTH = 180
 
 
 class PredictionTimeline(TimelinePlot):
@@ -31,6 +33,7 @@ class PredictionTimeline(TimelinePlot):
         self.labels: tuple[str, ...] = ()
         self.timeline = np.zeros((0, 0))
         self.step = 1.0
+        self.label_width = 0      # pixels the widest row name needs
 
     def set_prediction(self, labels, timeline: np.ndarray, *, step: float, duration: float) -> None:
         self.labels = tuple(labels)
@@ -43,21 +46,29 @@ class PredictionTimeline(TimelinePlot):
         self.image.setImage(data, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0, 0, len(self.timeline) * step, len(self.rows)))
         self.getAxis("left").setTicks([[(i + 0.5, self._fit(self.labels[c])) for i, c in enumerate(self.rows)]])
+        self.label_width = max((self._text_width(self._fit(self.labels[c])) for c in self.rows), default=0)
         self.setYRange(0, len(self.rows), padding=0)
         self.setLimits(yMin=0, yMax=len(self.rows))
         self.set_duration(duration)
 
+    def _metrics(self) -> QFontMetrics:
+        return QFontMetrics(self.getAxis("left").style.get("tickFont") or self.font())
+
+    def _text_width(self, text: str) -> int:
+        return self._metrics().horizontalAdvance(text)
+
     def _fit(self, label: str) -> str:
-        # The left axis is as narrow as the spectrogram's above it (time must line up): elide.
-        axis = self.getAxis("left")
-        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
-        return metrics.elidedText(label, Qt.ElideMiddle, max(30, axis.width() - 8))
+        # Whole names: the views above make room for them (FilePredictionView.align_left_axes);
+        # only a name longer than MAX_LABEL_WIDTH is elided.
+        return self._metrics().elidedText(label, Qt.ElideMiddle, MAX_LABEL_WIDTH)
 
     def clear_prediction(self) -> None:
         self.rows, self.timeline = [], np.zeros((0, 0))
         self.image.clear()
         self.getAxis("left").setTicks([[]])
+        self.label_width = 0
         self.playhead.setVisible(False)
+        self.clear_duration()
 
     def at(self, seconds: float) -> list[tuple[str, float]]:
         """Ranked (class, probability) of the step under `seconds`."""

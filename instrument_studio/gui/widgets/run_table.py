@@ -17,6 +17,9 @@ def _pct(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f} %"
 
 
+MIN_ROWS_SHOWN = 3
+
+
 class RunTable(QTableWidget):
     shown_changed = Signal(list)     # run ids whose Show box is ticked
 
@@ -33,7 +36,15 @@ class RunTable(QTableWidget):
         header.setStretchLastSection(True)
         self._ids: list[int] = []
         self.itemChanged.connect(self._item_changed)
+        # Room for a few runs whatever the window's height (at 1280x720 it showed 1.5 rows).
+        self.setMinimumHeight(self.min_height_for_rows(MIN_ROWS_SHOWN))
         self._filling = False
+
+    def min_height_for_rows(self, rows: float) -> int:
+        frame = 2 * self.frameWidth()
+        scrollbar = self.horizontalScrollBar().sizeHint().height()
+        return int(self.horizontalHeader().sizeHint().height() + rows * self.verticalHeader().defaultSectionSize()
+                   + frame + scrollbar)
 
     def add_run(self, run, colour: str | None, *, shown: bool = True) -> None:
         self._filling = True

@@ -1,6 +1,6 @@
 """The Experiments panel's charts: overlaid training curves, and bar charts against the swept value.
 
-Both draw from a list of core.experiments.sweep.RunResult; the panel calls `show_runs` on its frame clock
+Both draw from a list of core.experiments.sweep.SweepRun; the panel calls `show_runs` on its frame clock
 when new runs have arrived, never per training event.
 """
 
@@ -31,8 +31,43 @@ def value_color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWidget:
-    w = pg.PlotWidget()
+class LogAxis(pg.AxisItem):
+    """A log axis whose labels never overlap. With fewer than three decades in view pyqtgraph
+    labels every minor tick (2..9 x 10^n), which crowd into one another; here labels are
+    chosen by priority (decades, then 2 and 5, then the rest) and kept only where there is
+    room, the other minor ticks stay as unlabelled marks."""
+
+    min_gap_px = 24
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._labelled: list[float] = []
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 - pyqtgraph's names
+        lo, hi = float(minVal), float(maxVal)
+        if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        px_per_decade = size / (hi - lo)
+        decades = range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
+        chosen: list[float] = []
+        for mantissas in ((1,), (2, 5), (3,), (4, 6, 7, 8, 9)):
+            for d in decades:
+                for m in mantissas:
+                    x = d + np.log10(m)
+                    if lo <= x <= hi and all(abs(x - c) * px_per_decade >= self.min_gap_px for c in chosen):
+                        chosen.append(x)
+        self._labelled = sorted(chosen)
+        minor = [d + np.log10(m) for d in decades for m in range(1, 10)]
+        minor = [x for x in minor if lo <= x <= hi and not any(abs(x - c) < 1e-9 for c in chosen)]
+        return [(None, self._labelled), (None, minor)]
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        return [f"{10 ** v * scale:.3g}" if any(abs(v - c) < 1e-9 for c in self._labelled) else ""
+                for v in values]
+
+
+def _plot(title: str, y_label: str, *, x_label: str = "epoch", log_y: bool = False) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
     w.setTitle(title)
     w.setLabel("left", y_label)
     w.setLabel("bottom", x_label)
@@ -47,7 +82,7 @@ class SweepCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.loss = _plot("Loss (solid: training, dashed: validation)", "loss (log)")
+        self.loss = _plot("Loss (solid: training, dashed: validation)", "loss (log)", log_y=True)
         self.loss.setLogMode(y=True)
         self.train_acc = _plot("Training accuracy", "accuracy")
         self.val_acc = _plot("Validation accuracy", "accuracy")

@@ -40,6 +40,23 @@ class TimelinePlot(pg.PlotWidget):
         self.duration = max(seconds, 1e-3)
         self.setLimits(xMin=0, xMax=self.duration, minXRange=min(0.01, self.duration))
         self.playhead.setVisible(True)
+        self.follow_linked_view()
+
+    def clear_duration(self) -> None:
+        """No content: no limits either, so a linked view's range is followed whatever it is."""
+        self.duration = 0.0
+        self.setLimits(xMin=None, xMax=None, minXRange=None)
+        self.follow_linked_view()
+
+    def follow_linked_view(self) -> None:
+        """Take the x range of the view this one is linked to. A linked view follows only range
+        changes, clamped by its own limits at the time: one still limited to the previous file's
+        duration kept that range after its limits grew (and Ctrl+0, which changes nothing in
+        the master view, did not bring it back)."""
+        vb = self.plotItem.vb
+        master = vb.linkedView(vb.XAxis)
+        if master is not None:
+            vb.linkedViewChanged(master, vb.XAxis)
 
     def set_playhead(self, seconds: float) -> None:
         self.playhead.setPos(seconds)

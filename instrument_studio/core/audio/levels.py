@@ -1,0 +1,67 @@
+"""Signal level, measured one way everywhere: the live meter, `record`'s status line, and
+prediction's silence and clipping checks.
+
+Levels are dB re full scale (dBFS: 1.0 is full scale for float audio), floored at SILENCE_DBFS
+for digital silence; a sample whose magnitude reaches CLIP_LEVEL counts as clipped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..events import Level
+
+CLIP_LEVEL = 0.999        # |sample| at or above this counts as clipping
+SILENCE_DBFS = -120.0     # what digital silence (below 1e-6 of full scale) reads as
+
+
+def dbfs(amplitude: float) -> float:
+    """An amplitude (peak or RMS, full scale 1.0) in dBFS."""
+    return 20.0 * math.log10(amplitude) if amplitude > 1e-6 else SILENCE_DBFS
+
+
+def rms(y: np.ndarray) -> float:
+    return math.sqrt(float(np.dot(y, y)) / len(y)) if len(y) else 0.0
+
+
+def rms_dbfs(y: np.ndarray) -> float:
+    return dbfs(rms(np.asarray(y, dtype=np.float64)))
+
+
+def clipped_share(y: np.ndarray) -> float:
+    """The share of samples at or above CLIP_LEVEL."""
+    return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0
+
+
+class LevelMeter:
+    """Peak, RMS and clipping of mono blocks, summed up as a core.events.Level once every
+    `interval` frames (a meter's refresh), or on demand with `level()`."""
+
+    def __init__(self, interval: int):
+        self.interval = max(1, int(interval))
+        self.reset()
+
+    def reset(self) -> None:
+        self._sumsq, self._n, self._peak, self._clip = 0.0, 0, 0.0, False
+
+    def add(self, x: np.ndarray) -> Level | None:
+        """Take a block; the Level of the frames since the last one once `interval` have come."""
+        if len(x) == 0:
+            return None
+        peak = float(np.max(np.abs(x)))
+        self._peak = max(self._peak, peak)
+        self._sumsq += float(np.dot(x, x))
+        self._n += len(x)
+        self._clip = self._clip or peak >= CLIP_LEVEL
+        return self.level() if self._n >= self.interval else None
+
+    def level(self) -> Level | None:
+        """The Level of the frames taken since the last one (None if none), and start afresh."""
+        if self._n == 0:
+            return None
+        out = Level(peak_dbfs=dbfs(self._peak), rms_dbfs=dbfs(math.sqrt(self._sumsq / self._n)),
+                    clipped=self._clip)
+        self.reset()
+        return out

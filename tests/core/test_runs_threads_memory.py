@@ -1,0 +1,71 @@
+"""Threads and memory of training runs: features are extracted off the TensorFlow thread, and a
+session's finished runs release their Keras models when newer runs supersede them."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import pytest
+
+from instrument_studio.core.errors import ModelError
+from instrument_studio.core.features import extraction
+from instrument_studio.core.learn import runs as runs_mod
+from instrument_studio.core.learn import training
+from instrument_studio.core.learn.runs import MODELS_KEPT, release_superseded, training_run
+from instrument_studio.core.learn.tfthread import run_in_tf_thread
+from instrument_studio.core.learn.training import TrainConfig
+from tests.training_data import blobs
+
+
+def test_extraction_runs_on_the_calling_thread_and_only_tensorflow_on_the_tf_thread(monkeypatch):
+    seen = {}
+    data = blobs(n_train=30, n_test=9)
+
+    def load_feature_set(*_a, **_k):
+        seen["features"] = threading.current_thread().name
+        return data
+
+    def train(*_a, **_k):
+        seen["train"] = threading.current_thread().name
+        return "result"
+
+    def from_result(run_id, result, data, *, dataset):
+        seen["metrics"] = threading.current_thread().name
+        return (run_id, result, dataset)
+
+    monkeypatch.setattr(extraction, "load_feature_set", load_feature_set)
+    monkeypatch.setattr(training, "train", train)
+    monkeypatch.setattr(runs_mod.SessionRun, "from_result", staticmethod(from_result))
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("run", training_run(
+        run_id=1, source="somewhere", label="x", features=None, feature_config=data.config, config=TrainConfig(),
+        emit=lambda e: None, should_stop=lambda: False, run_tf=run_in_tf_thread)), name="pool-worker")
+    worker.start()
+    worker.join(30)
+    assert box["run"] == (1, "result", "x")
+    assert seen["features"] == "pool-worker"
+    assert seen["train"].startswith("tensorflow") and seen["metrics"].startswith("tensorflow")
+
+
+@pytest.mark.timeout(240)
+def test_superseded_runs_release_their_keras_model():
+    data = blobs(n_train=60, n_test=15)
+    cfg = TrainConfig(model="mlp", epochs=1, batch_size=32, model_params={"units": 8})
+    runs, models = [], []
+    for i in range(MODELS_KEPT + 2):
+        run = training_run(run_id=i + 1, source=None, label="blobs", features=data, feature_config=data.config,
+                           config=cfg, emit=lambda e: None, should_stop=lambda: False)
+        runs.append(run)
+        models.append(weakref.ref(run.result.model))
+        release_superseded(runs)
+        del run
+    gc.collect()
+    alive = [m() is not None for m in models]
+    assert alive == [False, False] + [True] * MODELS_KEPT
+    assert [r.holds_model for r in runs] == alive
+    assert all(r.history and r.metrics for r in runs)          # the figures stay
+    with pytest.raises(ModelError, match="no longer in memory"):
+        runs[0].save_bundle("/nonexistent/never-written")
+    assert runs[-1].result.predict_proba(data.x["test"]).shape == (15, 3)   # the kept ones still work

@@ -1,0 +1,81 @@
+"""Plot text a user can read: no overlapping tick labels, readable value labels, a "0" for now
+on the live time axis (issue 11 #11). Checked on what the axes actually draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QImage, QPainter
+
+from instrument_studio.core.evaluation.report import make_report
+from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
+from instrument_studio.gui.widgets.metric_views import ROW_PX, PerClassAccuracyChart
+from instrument_studio.gui.widgets.sweep_charts import SweepCurves
+
+
+def drawn_labels(axis: pg.AxisItem) -> list[tuple[str, object]]:
+    """(text, rect) of every tick label the axis paints now."""
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(text, rect) for rect, _flags, text in specs[2] if text]
+
+
+def assert_apart(labels, margin: float = 3.0) -> None:
+    """No two labels touch: pyqtgraph itself only drops labels that would overlap, and leaves
+    ones that abut ("10.9" read as one label); a few pixels must separate them."""
+    rects = [r.adjusted(-margin, -margin, margin, margin) for _, r in labels]
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), [t for t, _ in labels]
+
+
+def test_loss_log_axis_labels_do_not_overlap(qtbot):
+    curves = SweepCurves()
+    qtbot.addWidget(curves)
+    curves.resize(1200, 190)  # about its height in the 1280x720 window
+    curves.show()
+    qtbot.waitExposed(curves)
+    axis = curves.loss.getAxis("left")
+    epochs = np.arange(1, 31)
+    for loss in (0.9 * np.exp(-epochs / 30) + 0.25, 3.0 * np.exp(-epochs / 4) + 0.004):  # < 1 decade; ~3
+        curves.loss.clear()
+        curves.loss.plot(epochs, loss)
+        curves.loss.enableAutoRange()
+        qtbot.wait(50)
+        labels = drawn_labels(axis)
+        assert len(labels) >= 2, labels
+        assert_apart(labels)
+
+
+def test_per_class_accuracy_rows_are_readable(qtbot):
+    labels = [f"instrument-{i:02d}" for i in range(20)]
+    y = np.repeat(np.arange(20), 5)
+    scores = np.eye(20)[y] + 0.01
+    chart = PerClassAccuracyChart()
+    area = chart.in_scroll_area()
+    qtbot.addWidget(area)
+    area.resize(1200, 170)                # a short tab: the rows scroll instead of squeezing
+    area.show()
+    chart.set_report(make_report(labels, y, scores))
+    qtbot.waitExposed(area)
+    qtbot.waitUntil(lambda: chart.height() >= 20 * ROW_PX)
+    qtbot.wait(50)
+    names = drawn_labels(chart.getAxis("left"))
+    assert len(names) == 20
+    assert_apart(names)
+    texts = [item for item in chart._items if isinstance(item, pg.TextItem)]
+    assert texts and all(t.color == pg.mkColor(pg.getConfigOption("foreground")) for t in texts)
+
+
+def test_live_time_axis_shows_now_as_0(qtbot):
+    view = LiveSpectrogramView()
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    shown = [text for text, _ in drawn_labels(view.getAxis("bottom"))]
+    assert "0" in shown and "-1" in shown, shown
