@@ -36,7 +36,10 @@ def run(args) -> int:
             continue
         if r.ok:
             top = ", ".join(f"{label} {p:.0%}" for label, p in r.top(args.top))
-            print(f"{r.path}: {r.prediction.label} ({r.prediction.probability:.0%})   [{top}]", flush=True)
+            a = r.prediction.answer
+            said = (f"unknown (nearest: {a.nearest} {a.nearest_probability:.0%})" if a.unknown
+                    else f"{a.label} ({a.probability:.0%})")
+            print(f"{r.path}: {said}   [{top}]", flush=True)
         else:
             print(f"{r.path}: error: {r.error}", flush=True)
     if args.json:
