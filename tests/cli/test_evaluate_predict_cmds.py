@@ -73,7 +73,7 @@ def test_predict_folder_json_and_csv_with_a_corrupt_file(synth_model, tmp_path, 
     rows = json.loads(captured.out)
     assert [Path(r["path"]).name for r in rows] == ["a_tone.wav", "b_noise.wav", "c_broken.wav"]
     assert rows[0]["label"] == "tone" and rows[1]["label"] == "noise"
-    assert set(rows[0]) == {"path", "label", "probability", "probabilities", "timeline"}
+    assert set(rows[0]) == {"path", "label", "probability", "nearest", "nearest_probability", "probabilities", "timeline"}
     assert rows[0]["probability"] == max(rows[0]["probabilities"].values())
     assert rows[0]["timeline"][0]["start"] == 0.0
     assert "error" in rows[2] and "c_broken.wav" in captured.err
