@@ -133,3 +133,13 @@ def test_musicnn_classifier_bundle_loads_in_safe_mode_and_answers_unknown(tmp_pa
     expected = np.exp([0.0, 1.0, 0.25]) / np.exp([0.0, 1.0, 0.25]).sum()   # bias / temperature
     assert row["nearest_probability"] == pytest.approx(expected[2], abs=1e-4)
     assert all(step["label"] == UNKNOWN for step in row["timeline"])
+
+
+def test_temperature_fits_folds_whose_heads_know_different_classes():
+    data = _data(sources=("a", "b", "c")) + [
+        Embedded(Item(f"/x/d/oboe/{k}.wav", "oboe", "d", "phrase", f"d{k}"),
+                 np.random.default_rng(k).normal(3, 1, (4, N_FEATURES)).astype(np.float32),
+                 np.full(4, -20.0, dtype=np.float32)) for k in range(6)]
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "d"), progress=lambda m: None)
+    assert len({r.labels for r in held.results}) == 2       # fold "d" never saw an oboe
+    assert 0.05 <= R.fit_temperature(held.results) <= 20.0

@@ -153,19 +153,25 @@ def fit_temperature(results: Sequence[HeldOut]) -> float:
     classes (Guo et al. 2017)."""
     from scipy.optimize import minimize_scalar
 
-    zs, ys = [], []
+    # Heads of different folds may know different classes: group windows by their head's labels.
+    groups: dict[tuple[str, ...], tuple[list, list]] = defaultdict(lambda: ([], []))
     for r in results:
         if r.label in r.labels:
+            zs, ys = groups[r.labels]
             zs.append(r.window_logits)
             ys += [r.labels.index(r.label)] * len(r.window_logits)
-    if not zs:
+    if not groups:
         return 1.0
-    z, y = np.concatenate(zs), np.asarray(ys)
+    blocks = [(np.concatenate(zs), np.asarray(ys)) for zs, ys in groups.values()]
+    n = sum(len(y) for _, y in blocks)
 
     def nll(t: float) -> float:
-        s = z / t
-        s = s - s.max(axis=1, keepdims=True)
-        return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]))
+        total = 0.0
+        for z, y in blocks:
+            s = z / t
+            s = s - s.max(axis=1, keepdims=True)
+            total += float(np.sum(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]))
+        return total / n
 
     return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
 
