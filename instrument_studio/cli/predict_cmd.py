@@ -30,11 +30,15 @@ def run(args) -> int:
     results = []
     for r in predict_files(predictor, files):
         results.append(r)
+        for warning in r.prediction.warnings if r.ok else ():
+            print(f"instrument-studio: warning: {r.path}: {warning}", file=sys.stderr)
         if args.json or args.csv:
             if not r.ok:
                 print(f"instrument-studio: {r.path}: {r.error}", file=sys.stderr)
             continue
-        if r.ok:
+        if r.ok and r.prediction.is_silent:
+            print(f"{r.path}: silent (no step louder than the silence threshold)", flush=True)
+        elif r.ok:
             top = ", ".join(f"{label} {p:.0%}" for label, p in r.top(args.top))
             print(f"{r.path}: {r.prediction.label} ({r.prediction.probability:.0%})   [{top}]", flush=True)
         else:

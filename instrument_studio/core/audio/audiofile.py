@@ -391,7 +391,7 @@ def truncation_warning(path: Path, info: AudioInfo, decoded_frames: int | None =
 
 def probe(path: str | Path) -> AudioInfo:
     """Read the header only: rate, channels, frames, duration, format, subtype (checked as
-    BlockDecoder checks them). Cheap; `inspect` decodes to find what the header hides."""
+    BlockDecoder checks them). Cheap; `inspect_file` decodes to find what the header hides."""
     path = Path(path)
     with _open(path) as f:
         info = _info_of(path, f)
@@ -408,7 +408,7 @@ class Inspection:
     warnings: tuple[str, ...]
 
 
-def inspect(path: str | Path, *, should_stop: StopFn | None = None) -> Inspection:
+def inspect_file(path: str | Path, *, should_stop: StopFn | None = None) -> Inspection:
     """Decode the whole file without keeping it (memory stays at one block) to check what its
     header promises: a truncated or corrupt file is reported here, not first at prediction."""
     with BlockDecoder(path, should_stop=should_stop) as dec:
