@@ -45,6 +45,8 @@ MAX_BLOCK_SAMPLES = 1 << 22
 # subframes of digital silence come closest, a few hundred): decoding stops past it, so a
 # decoder that keeps inventing audio cannot run the memory out.
 MAX_SAMPLES_PER_BYTE = 4096
+# After a failed read, blocks shrink down to this size to keep what lies before the damage.
+MIN_RETRY_FRAMES = 1024
 # PCM containers: their length can be bounded exactly from the file size.
 _PCM_CONTAINERS = ("WAV", "WAVEX", "AIFF", "AU", "W64", "RF64", "CAF", "RAW")
 
@@ -280,6 +282,12 @@ class BlockDecoder:
                 else:
                     block = self._file.read(n, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError, ValueError, OSError, MemoryError) as exc:
+                # libsndfile fails a whole read that runs into the damage (a FLAC cut short fails
+                # with "psf_fseek() failed" and returns nothing): step back and read what comes
+                # before it in smaller blocks, so that only the damaged part is lost.
+                if n > MIN_RETRY_FRAMES and self._seek(self.frames_read):
+                    n = later = max(MIN_RETRY_FRAMES, n // 16)
+                    continue
                 self.warnings.append(f"decoding stopped at {format_duration(self.frames_read / self.info.samplerate)}: "
                                      f"{_one_line(exc, 120)}")
                 self._stopped_early = True
@@ -298,6 +306,17 @@ class BlockDecoder:
                 self._stopped_early = True
                 return
             n = later
+
+    def _seek(self, frame: int) -> bool:
+        """Back to `frame` after a failed read, which leaves libsndfile's handle unusable
+        (FLAC: every later call fails): reopen the file and seek there."""
+        self.close()
+        try:
+            with quiet_stderr():
+                self._file = sf.SoundFile(str(self.path))
+                return frame == 0 or self._file.seek(frame) == frame
+        except (sf.LibsndfileError, RuntimeError, ValueError, OSError):
+            return False
 
     @property
     def first_allocation(self) -> int:
@@ -319,7 +338,8 @@ class BlockDecoder:
         warnings = list(self.warnings)
         if got < info.frames:
             if (warning := shortfall_warning(info, got)) is not None:
-                warnings.append(warning)
+                # "Truncated" says it all; libsndfile's words for where it stopped add nothing.
+                warnings = [w for w in warnings if not w.startswith("decoding stopped")] + [warning]
         elif (warning := truncation_warning(self.path, info, got)) is not None:
             warnings.append(warning)
         if self.nonfinite:
