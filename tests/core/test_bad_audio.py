@@ -189,3 +189,41 @@ def test_what_decoded_before_an_error_is_kept_with_a_one_line_warning(tmp_path):
         info, warnings = dec.finish()
     assert got == 2000 == info.frames
     assert warnings == ["the file is truncated: its header promises 1.00 s, only 0.09 s could be decoded"]
+
+
+def test_a_full_disk_while_recording_says_so_not_system_error(tmp_path, monkeypatch):
+    """libsndfile reports ENOSPC as "System error."; the errno it leaves behind says the rest."""
+    import errno
+
+    import soundfile as sf
+
+    from instrument_studio.core.errors import StudioError
+    from instrument_studio.core.live.takes import TakeWriter
+
+    w = TakeWriter(dataset=tmp_path, label="oboe", samplerate=8000)
+    w.write(tone(440, 0.5, 8000))
+
+    def full(self, data):
+        sf._ffi.errno = errno.ENOSPC
+        raise sf.LibsndfileError(2)      # SF_ERR_SYSTEM: "System error."
+
+    monkeypatch.setattr(type(w._file), "write", full)
+    with pytest.raises(StudioError) as info:
+        w.write(tone(440, 0.5, 8000))
+    assert "recording stopped: the disk is full; the first 0.5 s are kept" in str(info.value)
+    assert "System error" not in str(info.value)
+    monkeypatch.undo()
+    w.close()
+
+
+def test_write_error_reason_falls_back_to_free_space(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from instrument_studio.core.audio import audiofile
+
+    class Full:
+        f_bavail = 0
+
+    monkeypatch.setattr(sf._ffi, "errno", 0)
+    monkeypatch.setattr(audiofile.os, "statvfs", lambda folder: Full())
+    assert audiofile.write_error_reason(sf.LibsndfileError(2), tmp_path) == "the disk is full"

@@ -483,6 +483,27 @@ def load(path: str | Path, *, sr: int | None = ANALYSIS_SR, **kwargs) -> tuple[n
     return resample(y, decoded.samplerate, sr), sr
 
 
+def write_error_reason(exc: BaseException, folder: str | Path) -> str:
+    """Why a write through libsndfile failed, in words: it reports every OS error as "System
+    error.", but the C errno it left behind (or the free space) says what happened."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        code = exc.errno
+    else:
+        code = getattr(getattr(sf, "_ffi", None), "errno", 0) or 0
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        return "the disk is full"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the folder is read-only"
+    try:
+        if os.statvfs(folder).f_bavail == 0:
+            return "the disk is full"
+    except OSError:
+        pass
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return _one_line(exc) or "the file could not be written"
+
+
 def save_wav(path: str | Path, samples: np.ndarray, sr: int, *, subtype: str = "PCM_16") -> Path:
     """Write a WAV atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
@@ -491,5 +512,5 @@ def save_wav(path: str | Path, samples: np.ndarray, sr: int, *, subtype: str = "
         with atomic_path(path, suffix=".wav.part") as tmp:
             sf.write(str(tmp), data, int(sr), subtype=subtype, format="WAV")
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioFormatError(f"cannot write WAV: {exc}", path=path) from exc
+        raise AudioFormatError(f"cannot write WAV: {write_error_reason(exc, path.parent)}", path=path) from exc
     return path
