@@ -15,13 +15,13 @@ from instrument_studio.core.audio.audiofile import (
     BlockDecoder,
     inspect_file,
     probe,
-    quiet_stderr,
     read_audio,
 )
 from instrument_studio.core.config import MelConfig
 from instrument_studio.core.errors import AudioFormatError
 from instrument_studio.core.events import AudioOpened, AudioReady
 from instrument_studio.core.features.analysis import analyse_file
+from instrument_studio.core.quiet import quiet_stderr
 from tests.audio_factory import tone, write
 
 

@@ -15,8 +15,6 @@ import contextlib
 import errno
 import os
 import stat
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ import soundfile as sf
 from ..config import ANALYSIS_SR
 from ..errors import AudioFormatError, Cancelled
 from ..fileio import atomic_path
+from ..quiet import quiet_stderr
 from .info import BIT_DEPTHS, AudioInfo, format_duration
 
 # File name endings offered in open dialogs; decoding itself is decided by content, not name.
@@ -45,6 +44,8 @@ MAX_BLOCK_SAMPLES = 1 << 22
 # subframes of digital silence come closest, a few hundred): decoding stops past it, so a
 # decoder that keeps inventing audio cannot run the memory out.
 MAX_SAMPLES_PER_BYTE = 4096
+# Float files may go past full scale (1.0) a little; beyond this (60 dB over) a sample is garbage.
+MAX_SAMPLE = 1000.0
 # After a failed read, blocks shrink down to this size to keep what lies before the damage.
 MIN_RETRY_FRAMES = 1024
 # PCM containers: their length can be bounded exactly from the file size.
@@ -58,7 +59,7 @@ class DecodedAudio:
     info: AudioInfo
     samples: np.ndarray
     warnings: list[str] = field(default_factory=list)
-    nonfinite: int = 0          # NaN/Inf samples found (and replaced by 0)
+    nonfinite: int = 0          # NaN/Inf or absurd (|x| > MAX_SAMPLE) samples found, replaced by 0
 
     @property
     def samplerate(self) -> int:
@@ -66,43 +67,6 @@ class DecodedAudio:
 
     def mono(self) -> np.ndarray:
         return to_mono(self.samples)
-
-
-# --- libsndfile's own voice ------------------------------------------------------------------
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_saved_stderr: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 while libsndfile decodes: its MP3 decoder (mpg123) prints notes
-    such as "Illegal Audio-MPEG-Header ... Trying to resync" straight onto it, past Python, and a
-    command's one-line error would drown in them. Re-entrant and shared between threads (fd 2 is
-    one per process): it is restored when the last user leaves."""
-    global _quiet_depth, _saved_stderr
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            try:
-                sys.stderr.flush()
-                saved = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-            except (OSError, ValueError, AttributeError):  # no fd 2 to silence: nothing to do
-                saved = None
-            else:
-                os.dup2(devnull, 2)
-                os.close(devnull)
-            _saved_stderr = saved
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _saved_stderr is not None:
-                os.dup2(_saved_stderr, 2)
-                os.close(_saved_stderr)
-                _saved_stderr = None
 
 
 def _check_readable(path: Path) -> None:
@@ -294,10 +258,13 @@ class BlockDecoder:
                 return
             if len(block) == 0:
                 return
-            finite = np.isfinite(block)
-            if not finite.all():
-                self.nonfinite += int(block.size - np.count_nonzero(finite))
-                block[~finite] = 0.0
+            # NaN/Inf, or magnitudes no recording has (a float file's garbage), would overflow
+            # every computation after this one: zeroed here, counted, reported.
+            with np.errstate(invalid="ignore"):
+                usable = np.abs(block) <= MAX_SAMPLE
+            if not usable.all():
+                self.nonfinite += int(block.size - np.count_nonzero(usable))
+                block[~usable] = 0.0
             self.frames_read += len(block)
             yield block
             if self.frames_read * self.info.channels > self._sample_limit:
@@ -343,8 +310,8 @@ class BlockDecoder:
         elif (warning := truncation_warning(self.path, info, got)) is not None:
             warnings.append(warning)
         if self.nonfinite:
-            warnings.append(f"{self.nonfinite:,} samples are not numbers (NaN or infinite): the file is corrupt; "
-                            "they were replaced by silence")
+            warnings.append(f"{self.nonfinite:,} samples are not numbers (NaN or infinite) or lie far beyond "
+                            "full scale: the file is corrupt; they were replaced by silence")
         if got != info.frames:
             info = AudioInfo(**{**info.to_dict(), "frames": got, "duration": got / info.samplerate})
         return info, warnings

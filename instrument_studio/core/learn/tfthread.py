@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,11 +25,17 @@ from typing import Any
 
 def import_tensorflow():
     """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
-    lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
-    ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
+    lines at every fit); real failures still arrive as Python exceptions. The start-up notices (absl,
+    oneDNN, CPU features) ignore a level set from inside the process: fd 2 is silenced while TensorFlow
+    loads, unless the shell set TF_CPP_MIN_LOG_LEVEL to 0 or 1 to see them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    if "tensorflow" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1"):
+        import tensorflow as tf  # already loaded, or the user asked to see the notices
+    else:
+        from ..quiet import quiet_stderr
 
+        with quiet_stderr():  # absl's "All log messages before absl::InitializeLog()", oneDNN, CPU flags
+            import tensorflow as tf
     return tf
 
 

@@ -201,8 +201,8 @@ class Predictor:
         shorter than the model's window is refused with the reason (and any truncation)."""
         decoded = read_audio(path)
         if decoded.nonfinite:
-            raise AudioFormatError(f"{decoded.nonfinite:,} samples are not numbers (NaN or infinite): the file is "
-                                   "corrupt, not predicted", path=path)
+            raise AudioFormatError(f"{decoded.nonfinite:,} samples are not numbers (NaN or infinite) or lie far "
+                                   "beyond full scale: the file is corrupt, not predicted", path=path)
         try:
             return self.predict(decoded.mono(), decoded.samplerate, warnings=decoded.warnings, **kwargs)
         except FeatureError as exc:
