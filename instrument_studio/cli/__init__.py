@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"instrument-studio: {exc}", file=sys.stderr)
         return 130
     except StudioError as exc:
-        print(f"instrument-studio: error: {exc}", file=sys.stderr)
+        # One line, whatever a library put into the reason (Keras and libsndfile use newlines).
+        print(f"instrument-studio: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("instrument-studio: interrupted", file=sys.stderr)
