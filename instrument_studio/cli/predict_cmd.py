@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder (default: the app's default model)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON list: path, label, probability, "
-                                                         "probabilities, timeline")
+                                                         "probabilities, timeline, warnings")
     out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
     p.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per file (default %(default)s)")
     p.set_defaults(run=run)

@@ -119,6 +119,8 @@ def schema_problem(data: Any, schema: dict, *, what: str) -> str | None:
         words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "above",
                  "exclusiveMaximum": "below"}[kind]
         return f"{field} must be {words} {expected}, not {_short(value)}"
+    if kind in ("oneOf", "anyOf") and "description" in err.schema:
+        return f"{field} must be {err.schema['description']}, not {_json_type(value)}"
     if kind == "minProperties":
         return f"{field} is empty"
     if kind == "additionalProperties":

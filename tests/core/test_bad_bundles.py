@@ -43,7 +43,8 @@ def set_stats(name, **values):
 
 @pytest.mark.parametrize("change, words", [
     (lambda m: m.update(versions="keras 3"), "field 'versions' must be an object, not a string"),
-    (lambda m: m.update(mean=[1.0, 2.0]), "field 'mean' is invalid"),
+    (lambda m: m.update(mean=[1.0, 2.0]),
+     "field 'mean' must be null or an object with 'shape' and 'values', not a list"),
     (set_stats("mean", shape=[7]), "malformed (120 values for shape (7,))"),
     (set_stats("mean", shape=[60, 2]), "mean of shape (60, 2) does not fit the model input (120,)"),
     (set_stats("mean", shape="120"), "field 'mean.shape' must be a list, not a string"),

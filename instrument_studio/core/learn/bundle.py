@@ -170,6 +170,7 @@ class Bundle:
 
 
 _STATS = {
+    "description": "null or an object with 'shape' and 'values'",
     "oneOf": [
         {"type": "null"},
         {"type": "object", "required": ["shape", "values"],
