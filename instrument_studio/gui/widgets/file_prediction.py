@@ -136,7 +136,9 @@ class FilePredictionView(QWidget):
             return
         self.prediction = prediction
         top = " · ".join(f"<b>{label}</b> {p:.0%}" if i == 0 else f"{label} {p:.0%}"
-                         for i, (label, p) in enumerate(prediction.ranked(TOP_K)))
+                         for i, (label, p) in enumerate(prediction.ranked(TOP_K))) or "<b>silent</b>"
+        if prediction.warnings:
+            top += "<span style='color:#c62828'> — " + "; ".join(prediction.warnings) + "</span>"
         self.summary.setText(f"Whole file ({self.models.model_name}): {top}"
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
