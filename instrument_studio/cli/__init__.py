@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
+from ..core.quiet import quiet_tensorflow_import
 from . import audio_cmds, dataset_cmds, evaluate_cmd, predict_cmd, record_cmd, sweep_cmd, train_cmd
-from .quiet_tf import quiet_tensorflow_import
 
 # Order is the order of `--help`.
 COMMAND_MODULES = [audio_cmds, record_cmd, dataset_cmds, train_cmd, sweep_cmd, evaluate_cmd, predict_cmd]
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..gui.app import main as gui_main
 
         return gui_main(args.files)
-    # The level alone does not hide TensorFlow's start-up notices (see quiet_tf): without this,
+    # The level alone does not hide TensorFlow's start-up notices (see core/quiet.py): without this,
     # every command that loads a model printed the oneDNN notice twice on stderr.
     quiet_tensorflow_import()
     try:
@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"instrument-studio: {exc}", file=sys.stderr)
         return 130
     except StudioError as exc:
-        print(f"instrument-studio: error: {exc}", file=sys.stderr)
+        # One line, whatever a library put into the reason (Keras and libsndfile use newlines).
+        print(f"instrument-studio: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("instrument-studio: interrupted", file=sys.stderr)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from ..core.audio.audiofile import load, probe
+from ..core.audio.audiofile import inspect_file, read_audio, resample
 from ..core.config import MelConfig
 
 
@@ -26,11 +28,20 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_mel)
 
 
+def _warn(path, warnings) -> None:
+    for warning in warnings:
+        print(f"instrument-studio: warning: {path}: {warning}", file=sys.stderr)
+
+
 def run_info(args) -> int:
-    info = probe(args.file)
+    # The header's facts, checked by decoding the file once (one block in memory at a time): a
+    # truncated or corrupt file is reported here rather than first at prediction.
+    checked = inspect_file(args.file)
+    info = checked.header
+    _warn(args.file, checked.warnings)
     if args.json:
         keys = ("path", "samplerate", "channels", "duration", "frames", "format", "subtype")
-        print(json.dumps({k: getattr(info, k) for k in keys}))
+        print(json.dumps({k: getattr(info, k) for k in keys}))  # warnings went to stderr
         return 0
     depth = f"{info.bit_depth}-bit" if info.bit_depth else "n/a (compressed)"
     rows = [
@@ -39,6 +50,8 @@ def run_info(args) -> int:
         ("sample rate", f"{info.samplerate} Hz"), ("channels", str(info.channels)),
         ("frames", str(info.frames)), ("duration", f"{info.duration:.3f} s"),
     ]
+    if checked.decoded.frames != info.frames:
+        rows.append(("decodes to", f"{checked.decoded.frames} frames ({checked.decoded.duration:.3f} s)"))
     for k, v in rows:
         print(f"{k:>12}: {v}")
     return 0
@@ -49,8 +62,9 @@ def run_mel(args) -> int:
     from ..core.features.mel import log_mel
 
     cfg = MelConfig(sr=args.sr, n_fft=args.n_fft, hop_length=args.hop, n_mels=args.n_mels, fmax=args.fmax)
-    y, _ = load(args.file, sr=cfg.sr)
-    from pathlib import Path
+    decoded = read_audio(args.file)
+    _warn(args.file, decoded.warnings)
+    y = resample(decoded.mono(), decoded.samplerate, cfg.sr)
 
     out = mel_png(log_mel(y, cfg), cfg, args.out, title=Path(args.file).name)
     print(out)

@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder (default: the app's default model)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON list: path, label, probability, "
-                                                         "probabilities, timeline")
+                                                         "probabilities, timeline, warnings")
     out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
     p.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per file (default %(default)s)")
     p.set_defaults(run=run)
@@ -30,11 +30,15 @@ def run(args) -> int:
     results = []
     for r in predict_files(predictor, files):
         results.append(r)
+        for warning in r.prediction.warnings if r.ok else ():
+            print(f"instrument-studio: warning: {r.path}: {warning}", file=sys.stderr)
         if args.json or args.csv:
             if not r.ok:
                 print(f"instrument-studio: {r.path}: {r.error}", file=sys.stderr)
             continue
-        if r.ok:
+        if r.ok and r.prediction.is_silent:
+            print(f"{r.path}: silent (no step louder than the silence threshold)", flush=True)
+        elif r.ok:
             top = ", ".join(f"{label} {p:.0%}" for label, p in r.top(args.top))
             a = r.prediction.answer
             said = (f"unknown (nearest: {a.nearest} {a.nearest_probability:.0%})" if a.unknown

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from instrument_studio.cli.quiet_tf import filter_native_log
+from instrument_studio.core.quiet import filter_native_log
 from tests.audio_factory import tone, write
 
 REPO = Path(__file__).resolve().parents[2]

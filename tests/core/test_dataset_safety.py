@@ -169,8 +169,18 @@ def test_a_save_killed_between_its_writes_leaves_a_consistent_project(tmp_path, 
 
 
 def test_a_hand_edited_clip_list_is_still_read(tmp_path):
+    """The checksum only settles a killed save; it does not lock the list against hand edits. A row
+    count that disagrees with n_clips is refused (a list cut short at a line end looks the same,
+    tests/core/test_bad_datasets.py), so a hand edit that removes rows sets n_clips too."""
     src = fx.folders(tmp_path / "src", per_class=2)
     import_dataset(src, layout="folders").save(tmp_path / "proj")
-    lines = (tmp_path / "proj" / CLIPS_FILE).read_text().splitlines(keepends=True)
-    (tmp_path / "proj" / CLIPS_FILE).write_text("".join(lines[:-1]))
+    clips_path, project = tmp_path / "proj" / CLIPS_FILE, tmp_path / "proj" / PROJECT_FILE
+    lines = clips_path.read_text().splitlines(keepends=True)
+    clips_path.write_text("".join([lines[0], lines[1].replace(",train,", ",test,", 1), *lines[2:]]))
+    assert len(load_dataset(tmp_path / "proj").clips) == 6          # a row changed, the checksum no longer matches
+    clips_path.write_text("".join(lines[:-1]))
+    with pytest.raises(DatasetError, match="set n_clips"):
+        load_dataset(tmp_path / "proj")
+    meta = json.loads(project.read_text())
+    project.write_text(json.dumps({**meta, "n_clips": 5}))
     assert len(load_dataset(tmp_path / "proj").clips) == 5

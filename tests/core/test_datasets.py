@@ -173,7 +173,7 @@ def test_load_dataset_errors_name_the_problem(tmp_path):
     with pytest.raises(DatasetError, match="no dataset project"):
         load_dataset(tmp_path)
     (tmp_path / PROJECT_FILE).write_text("{not json")
-    with pytest.raises(DatasetError, match="cannot read the dataset project"):
+    with pytest.raises(DatasetError, match="corrupt: not valid JSON"):
         load_dataset(tmp_path)
 
 

@@ -44,7 +44,8 @@ def test_whole_file_and_timeline(predictor, synth_model):
     assert pred.timeline.shape == (2, 3)
     assert pred.times.tolist() == [0.0, 1.0]
     d = pred.to_dict(str(path))
-    assert set(d) == {"path", "label", "probability", "nearest", "nearest_probability", "probabilities", "timeline"}
+    assert set(d) == {"path", "label", "probability", "nearest", "nearest_probability", "probabilities", "timeline",
+                    "warnings"}
     assert d["timeline"][1]["end"] == pytest.approx(1.2, abs=1e-3)
 
 

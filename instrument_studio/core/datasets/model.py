@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -229,36 +230,102 @@ def is_dataset_folder(path: str | Path) -> bool:
     return (p / PROJECT_FILE).is_file() or (p.name == PROJECT_FILE and p.is_file())
 
 
+# What instrument-studio.json must look like (JSON Schema, checked with jsonschema).
+PROJECT_SCHEMA = {
+    "type": "object",
+    "required": ["format", "root"],
+    "properties": {
+        "format": {"const": "instrument-studio-dataset"},
+        "version": {"type": "integer"},
+        "name": {"type": "string"},
+        "layout": {"type": "string"},
+        "root": {"type": "string", "minLength": 1},
+        "classes": {"type": "array", "items": {"type": "string"}},
+        "split_info": {"type": "object"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "n_clips": {"type": "integer", "minimum": 0},
+        # A file name beside the project, never a path elsewhere.
+        "clips_file": {"type": "string", "pattern": "^[^/\\\\]+$"},
+        # SHA-256 of the clip list this JSON commits (see the module docstring).
+        "clips_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    },
+}
+
+
 def load_dataset(path: str | Path) -> Dataset:
-    """Read a dataset project (its folder or its instrument-studio.json)."""
+    """Read a dataset project (its folder or its instrument-studio.json). Anything malformed, in
+    either file, is one DatasetError line naming the file (and the line of clips.csv)."""
+    from ..jsonio import read_json
+
     path = Path(path)
     project = path if path.name == PROJECT_FILE else path / PROJECT_FILE
     if not project.is_file():
         raise DatasetError(f"no dataset project here (expected {PROJECT_FILE})", path=path,
                            hint="import one first: instrument-studio dataset import SOURCE --out DIR")
     folder = project.parent.resolve()
-    try:
-        meta = json.loads(project.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"cannot read the dataset project: {exc}", path=project) from exc
-    if meta.get("format") != "instrument-studio-dataset":
+    meta = read_json(project, error=DatasetError, what=PROJECT_FILE)
+    if not isinstance(meta, dict) or meta.get("format") != "instrument-studio-dataset":
         raise DatasetError("not an Instrument Studio dataset project", path=project)
+    from ..jsonio import schema_problem
+
+    if (problem := schema_problem(meta, PROJECT_SCHEMA, what=PROJECT_FILE)) is not None:
+        raise DatasetError(problem, path=project)
     root = Path(meta["root"])
     root = (folder / root).resolve() if not root.is_absolute() else root
     clips_path = _settled_clips(folder, meta)
-    clips: list[Clip] = []
-    try:
-        with open(clips_path, newline="", encoding="utf-8") as fh:
-            for i, row in enumerate(csv.DictReader(fh), start=2):
-                try:
-                    clips.append(_clip_from_row(row, root))
-                except (KeyError, ValueError) as exc:
-                    raise DatasetError(f"line {i} is malformed ({exc})", path=clips_path) from exc
-    except OSError as exc:
-        raise DatasetError(f"cannot read the clip list: {exc.strerror}", path=clips_path) from exc
+    clips = _read_clips(clips_path, root)
+    expected = meta.get("n_clips")
+    if expected is not None and expected != len(clips):
+        raise DatasetError(f"holds {len(clips)} clips but {PROJECT_FILE} says {expected}: the file is cut short "
+                           "or was edited", path=clips_path,
+                           hint=f"if you edited it by hand, set n_clips in {PROJECT_FILE} to {len(clips)}")
     return Dataset(name=meta.get("name", folder.name), layout=meta.get("layout", "folders"), root=root,
                    classes=tuple(meta.get("classes", ())), clips=clips,
                    split_info=meta.get("split_info", {}), folder=folder, notes=list(meta.get("notes", [])))
+
+
+def _read_clips(clips_path: Path, root: Path) -> list[Clip]:
+    """clips.csv, row by row: a pipe is not waited on, binary data, NUL bytes, a field past
+    the csv module's field limit (128 KiB), a row cut short and an unknown split are each refused with their line."""
+    try:
+        fd = os.open(clips_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise DatasetError("the clip list is missing", path=clips_path) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read the clip list: {exc.strerror}", path=clips_path) from None
+    clips: list[Clip] = []
+    line = 1
+    try:
+        with os.fdopen(fd, "rb") as raw:
+            if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                raise DatasetError("the clip list is not a regular file (a pipe, device or folder)", path=clips_path)
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            reader = csv.reader(fh, strict=True)
+            header = next(reader, None)
+            if header is None:
+                raise DatasetError("the clip list is empty (no header line)", path=clips_path)
+            if "path" not in header or "label" not in header or "split" not in header:
+                raise DatasetError("the clip list's header lacks path, label or split: not a clips.csv",
+                                   path=clips_path)
+            for fields in reader:
+                line = reader.line_num
+                if any("\0" in f for f in fields):
+                    raise DatasetError(f"line {line} holds NUL bytes: the file is corrupt", path=clips_path)
+                if len(fields) != len(header):
+                    raise DatasetError(f"line {line} has {len(fields)} fields, the header {len(header)}: "
+                                       "the file is cut short or corrupt", path=clips_path)
+                try:
+                    clips.append(_clip_from_row(dict(zip(header, fields, strict=True)), root))
+                except (KeyError, ValueError, TypeError, RecursionError) as exc:
+                    raise DatasetError(f"line {line} is malformed ({' '.join(str(exc).split())[:120]})",
+                                       path=clips_path) from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"line {line + 1} is not UTF-8 text: the file is binary or corrupt", path=clips_path) from None
+    except csv.Error as exc:
+        raise DatasetError(f"line {line + 1} is not valid CSV ({exc})", path=clips_path) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read the clip list: {exc.strerror}", path=clips_path) from None
+    return clips
 
 
 def _clip_from_row(row: dict[str, str], root: Path) -> Clip:
@@ -268,5 +335,9 @@ def _clip_from_row(row: dict[str, str], root: Path) -> Clip:
     fold = row.get("fold") or ""
     labels = tuple(x for x in (row.get("labels") or "").split(";") if x)
     meta = json.loads(row["metadata"]) if row.get("metadata") else {}
+    if row["split"] not in SPLITS:
+        raise ValueError(f"unknown split {row['split']!r}; use {', '.join(SPLITS)}")
+    if not isinstance(meta, dict):
+        raise ValueError("metadata is not a JSON object")
     return Clip(path=path, label=row["label"], split=row["split"], source=row.get("source", ""),
                 group=row.get("group", ""), fold=int(fold) if fold else None, labels=labels, metadata=meta)

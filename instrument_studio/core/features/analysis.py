@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.audiofile import _info_of, _open, shortfall_warning, to_mono, truncation_warning
+from ..audio.audiofile import BlockDecoder, GrowingFrames, to_mono
 from ..audio.envelope import EnvelopePyramid
 from ..audio.info import format_duration
 from ..config import MelConfig
-from ..errors import AudioFormatError, Cancelled
 from ..events import AudioOpened, AudioReady, MelFrames, Progress
 from .mel import StreamingMel, log_mel_chunks, n_frames
 
@@ -26,24 +25,21 @@ BLOCK_SECONDS = 8.0
 
 def analyse_file(path: str | Path, cfg: MelConfig, *, should_stop: Callable[[], bool] | None = None
                  ) -> Iterator[AudioOpened | MelFrames | Progress | AudioReady]:
-    """Yield AudioOpened, then MelFrames and Progress as the file decodes, then AudioReady."""
+    """Yield AudioOpened, then MelFrames and Progress as the file decodes, then AudioReady.
+    Decoding is core.audio's BlockDecoder: what it refuses, warns about and never trusts, this does too."""
     import soxr
 
     path = Path(path)
-    with _open(path) as f:
-        info = _info_of(path, f)
-        if info.frames <= 0:
-            raise AudioFormatError("the file holds no audio (0 frames)", path=path)
-        expected_y = int(np.ceil(info.frames * cfg.sr / info.samplerate)) + 1
+    with BlockDecoder(path, should_stop=should_stop) as dec:
+        info = dec.info
+        # Room reserved from the file's size, not its header's promise; both arrays grow if needed.
+        expected_y = int(np.ceil(dec.expected * cfg.sr / info.samplerate)) + 1
         yield AudioOpened(info=info, analysis_sr=cfg.sr, total_frames=n_frames(expected_y - 1, cfg))
-        samples = np.empty((info.frames, info.channels), dtype=np.float32)
-        y = np.empty(expected_y + 64, dtype=np.float32)
+        samples = GrowingFrames(dec.first_allocation, info.channels)
+        y = GrowingFrames(min(expected_y, 1 << 26), 1)
         resampler = None if info.samplerate == cfg.sr else soxr.ResampleStream(
             info.samplerate, cfg.sr, 1, dtype="float32", quality="HQ")
         mel = StreamingMel(cfg)
-        got = ny = 0
-        warnings: list[str] = []
-        block = max(1024, int(FIRST_BLOCK_SECONDS * info.samplerate))
 
         def emit_mel(cols: np.ndarray):
             if cols.shape[1]:
@@ -51,58 +47,32 @@ def analyse_file(path: str | Path, cfg: MelConfig, *, should_stop: Callable[[], 
                 return MelFrames(first=first, db=cols)
             return None
 
-        while got < info.frames:
-            if should_stop is not None and should_stop():
-                raise Cancelled(f"opening {path.name} cancelled")
-            n = min(block, info.frames - got)
-            try:
-                data = f.read(n, dtype="float32", always_2d=True)
-            except Exception as exc:  # libsndfile errors mid-file: keep what decoded
-                warnings.append(f"decoding stopped at {got / info.samplerate:.2f} s: {exc}")
-                break
-            if len(data) == 0:
-                break
-            samples[got:got + len(data)] = data
-            got += len(data)
-            last = got >= info.frames
+        def push(chunk: np.ndarray):
+            y.append(chunk[:, None])
+            return emit_mel(mel.push(chunk))
+
+        for data in dec.blocks(first_seconds=FIRST_BLOCK_SECONDS, seconds=BLOCK_SECONDS):
+            samples.append(data)
             chunk = to_mono(data)
             if resampler is not None:
-                chunk = resampler.resample_chunk(chunk, last=last)
-            if ny + len(chunk) > len(y):
-                y = np.concatenate([y, np.empty(len(chunk) + 1024, dtype=np.float32)])
-            y[ny:ny + len(chunk)] = chunk
-            ny += len(chunk)
-            event = emit_mel(mel.push(chunk))
-            if event is not None:
+                chunk = resampler.resample_chunk(chunk, last=False)
+            if (event := push(chunk)) is not None:
                 yield event
-            yield Progress(stage="decoding", done=got, total=info.frames,
-                           message=f"{format_duration(got / info.samplerate)} of {format_duration(info.duration)}")
-            block = max(block, int(BLOCK_SECONDS * info.samplerate))
-
-        if got == 0:
-            raise AudioFormatError("no audio could be decoded (the file is truncated or corrupt)", path=path)
-        if got < info.frames:
-            if (warning := shortfall_warning(info, got)) is not None:
-                warnings.append(warning)
-            samples = samples[:got]
-            if resampler is not None:
-                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-                y[ny:ny + len(tail)] = tail[: len(y) - ny]
-                ny += min(len(tail), len(y) - ny)
-                event = emit_mel(mel.push(tail))
-                if event is not None:
-                    yield event
-            info = type(info)(**{**info.to_dict(), "frames": got, "duration": got / info.samplerate})
-        elif (warning := truncation_warning(path, info)) is not None:
-            warnings.append(warning)
-        event = emit_mel(mel.finish())
-        if event is not None:
+            yield Progress(stage="decoding", done=dec.frames_read, total=max(dec.expected, dec.frames_read),
+                           message=f"{format_duration(dec.frames_read / info.samplerate)} of "
+                                   f"{format_duration(max(dec.expected, dec.frames_read) / info.samplerate)}")
+        info, warnings = dec.finish()
+        if resampler is not None:
+            tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+            if (event := push(tail)) is not None:
+                yield event
+        if (event := emit_mel(mel.finish())) is not None:
             yield event
-    y = y[:ny]
+    analysis = y.result()[:, 0]
     yield Progress(stage="waveform", done=0, total=None, message="building waveform")
-    envelope = EnvelopePyramid(y)
-    yield AudioReady(info=info, samples=samples, analysis=y, analysis_sr=cfg.sr, envelope=envelope,
-                     warnings=warnings)
+    envelope = EnvelopePyramid(analysis)
+    yield AudioReady(info=info, samples=samples.result(), analysis=analysis, analysis_sr=cfg.sr,
+                     envelope=envelope, warnings=warnings)
 
 
 def recompute_mel(y: np.ndarray, cfg: MelConfig, *, should_stop: Callable[[], bool] | None = None,

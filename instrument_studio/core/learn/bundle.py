@@ -24,6 +24,7 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -35,6 +36,7 @@ from ..config import FeatureConfig
 from ..errors import ConfigError, ModelError, StudioError
 from ..features.featureset import standardise
 from ..fileio import chmod_to_umask
+from ..jsonio import read_json, schema_problem
 from .tfthread import import_tensorflow
 
 FORMAT = "instrument-studio-bundle"
@@ -270,25 +272,71 @@ class Bundle:
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
 
 
-def _field(meta: dict, key: str, kind: type | tuple, path: Path):
-    if key not in meta:
-        raise ModelError(f"bundle.json lacks {key!r}: not a complete bundle", path=path)
-    value = meta[key]
-    if not isinstance(value, kind):
-        raise ModelError(f"bundle.json field {key!r} has the wrong type", path=path)
-    return value
+_STATS = {
+    "description": "null or an object with 'shape' and 'values'",
+    "oneOf": [
+        {"type": "null"},
+        {"type": "object", "required": ["shape", "values"],
+         "properties": {"shape": {"type": "array", "maxItems": 8, "items": {"type": "integer", "minimum": 1}},
+                        "values": {"type": "array", "minItems": 1, "items": {"type": "number"}}}},
+    ],
+}
+# What bundle.json must look like (JSON Schema, checked with jsonschema). Unknown top-level keys
+# are allowed (a newer minor writer may add one); known keys must have their shape.
+BUNDLE_SCHEMA = {
+    "type": "object",
+    "required": ["format", "format_version", "labels", "feature_config", "model_file"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "format_version": {"type": "integer"},
+        "labels": {"type": "array", "minItems": 2, "uniqueItems": True,
+                   "items": {"type": "string", "minLength": 1, "maxLength": 200}},
+        "feature_config": {
+            "type": "object", "required": ["kind", "mel"],
+            "properties": {"kind": {"type": "string"}, "mel": {"type": "object", "minProperties": 1}},
+        },
+        "input_shape": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "mean": _STATS, "std": _STATS,
+        "train_config": {"type": ["object", "null"]},
+        "history": {"type": ["object", "null"]},
+        "metrics": {"type": ["object", "null"]},
+        "versions": {"type": "object", "additionalProperties": {"type": "string"}},
+        "model_file": {
+            "type": "object", "required": ["bytes", "sha256"],
+            "properties": {"name": {"type": "string"}, "bytes": {"type": "integer", "minimum": 1},
+                           "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+        },
+        # Probabilities below it are answered "unknown" (the default model's open-set rule).
+        "unknown_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    },
+}
 
 
 def _array(stats: dict | None, name: str, path: Path) -> np.ndarray | None:
     if stats is None:
         return None
-    try:
-        array = np.asarray(stats["values"], dtype=np.float32).reshape(stats["shape"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"standardisation {name} in bundle.json is malformed ({exc})", path=path) from exc
+    values, shape = stats["values"], tuple(stats["shape"])
+    if len(values) != math.prod(shape):
+        raise ModelError(f"standardisation {name} in bundle.json is malformed ({len(values)} values for "
+                         f"shape {shape})", path=path)
+    with np.errstate(over="ignore"):
+        array = np.asarray(values, dtype=np.float32).reshape(shape)
     if not np.all(np.isfinite(array)):
-        raise ModelError(f"standardisation {name} in bundle.json holds non-finite values", path=path)
+        raise ModelError(f"standardisation {name} in bundle.json holds values that are not finite", path=path)
     return array
+
+
+def _statistics(meta: dict, path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """mean and std, both or neither; std strictly positive (a zero would divide by zero and the
+    CLI would answer "piano (nan%)")."""
+    mean, std = _array(meta.get("mean"), "mean", path), _array(meta.get("std"), "std", path)
+    if (mean is None) != (std is None):
+        given, missing = ("std", "mean") if mean is None else ("mean", "std")
+        raise ModelError(f"bundle.json gives a standardisation {given} but no {missing}", path=path)
+    if std is not None and np.any(std <= 0):
+        raise ModelError(f"standardisation std in bundle.json has {int(np.sum(std <= 0))} value(s) of zero or "
+                         "less: features cannot be divided by them", path=path)
+    return mean, std
 
 
 def read_bundle_meta(path: str | Path) -> dict:
@@ -300,10 +348,7 @@ def read_bundle_meta(path: str | Path) -> dict:
         raise ModelError("no such model bundle", path=path)
     if not meta_path.is_file():
         raise ModelError(f"not a model bundle (no {META_FILE} inside)", path=path)
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{META_FILE} is unreadable or corrupt ({exc})", path=path) from exc
+    meta = read_json(meta_path, error=ModelError, what=META_FILE)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{META_FILE} is not an Instrument Studio bundle description", path=path)
     version = meta.get("format_version")
@@ -314,6 +359,8 @@ def read_bundle_meta(path: str | Path) -> dict:
                          f"up to {FORMAT_VERSION})", path=path, hint="update Instrument Studio")
     if version < 1:
         raise ModelError(f"unknown bundle format version {version}", path=path)
+    if (problem := schema_problem(meta, BUNDLE_SCHEMA, what=META_FILE)) is not None:
+        raise ModelError(problem, path=path)
     return meta
 
 
@@ -321,15 +368,13 @@ def load_bundle(path: str | Path) -> Bundle:
     """Load and check a bundle completely, or raise ModelError saying what is wrong."""
     path = Path(path)
     meta = read_bundle_meta(path)
-    labels = _field(meta, "labels", list, path)
-    if len(labels) < 2 or not all(isinstance(label, str) for label in labels):
-        raise ModelError("bundle.json labels must be two or more class names", path=path)
+    labels = meta["labels"]   # the schema has checked every field's shape
     try:
-        feature_config = FeatureConfig.from_dict(_field(meta, "feature_config", dict, path))
+        feature_config = FeatureConfig.from_dict(meta["feature_config"])
     except ConfigError as exc:
         raise ModelError(f"feature config in bundle.json is invalid: {exc.reason}", path=path) from exc
-    mean, std = _array(meta.get("mean"), "mean", path), _array(meta.get("std"), "std", path)
-    info = _field(meta, "model_file", dict, path)
+    mean, std = _statistics(meta, path)
+    info = meta["model_file"]
     model_path = path / MODEL_FILE
     if not model_path.is_file():
         raise ModelError(f"{MODEL_FILE} is missing from the bundle", path=path)
@@ -337,15 +382,29 @@ def load_bundle(path: str | Path) -> Bundle:
     if size != info.get("bytes"):
         raise ModelError(f"{MODEL_FILE} is truncated or altered ({size} bytes, expected {info.get('bytes')})",
                          path=path)
-    if _sha256(model_path) != info.get("sha256"):
+    try:
+        digest = _sha256(model_path)
+    except OSError as exc:
+        raise ModelError(f"{MODEL_FILE} cannot be read: {exc.strerror or exc}", path=path) from None
+    if digest != info.get("sha256"):
         raise ModelError(f"{MODEL_FILE} is corrupt (checksum mismatch)", path=path)
+    if not zipfile.is_zipfile(model_path):
+        # Keras would say "File not found" of a file that is there but is no .keras (zip) archive.
+        raise ModelError(f"the Keras model cannot be loaded: {MODEL_FILE} is not a .keras (zip) archive "
+                         "(truncated or corrupt)", path=path)
     model = _load_keras(model_path, path, saved_with=(meta.get("versions") or {}).get("keras"))
     out_classes = int(model.output_shape[-1])
     if out_classes != len(labels):
         raise ModelError(f"the model predicts {out_classes} classes but the bundle names {len(labels)}", path=path)
     input_shape = tuple(int(d) for d in model.input_shape[1:])
     for name, stats in (("mean", mean), ("std", std)):
-        if stats is not None and stats.shape and np.broadcast_shapes(stats.shape, input_shape) != input_shape:
+        if stats is None or not stats.shape:
+            continue
+        try:
+            fits = np.broadcast_shapes(stats.shape, input_shape) == input_shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ModelError(f"standardisation {name} of shape {stats.shape} does not fit the model input "
                              f"{input_shape}", path=path)
     return Bundle(path=path, model=model, labels=tuple(labels), feature_config=feature_config, mean=mean, std=std,
@@ -375,5 +434,22 @@ def _load_keras(model_path: Path, bundle: Path, *, saved_with: str | None):
         hint = None
         if saved_with and saved_with.split(".")[0] != keras.__version__.split(".")[0]:
             hint = f"saved with Keras {saved_with}, this is Keras {keras.__version__}"
-        raise ModelError(f"the Keras model cannot be loaded ({type(exc).__name__}: {exc})", path=bundle,
-                         hint=hint) from exc
+        raise ModelError(f"the Keras model cannot be loaded ({type(exc).__name__}: {_keras_detail(exc)})",
+                         path=bundle, hint=hint) from exc
+
+
+_NOT_DESERIALIZED = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'> could not be deserialized")
+
+
+def _keras_detail(exc: BaseException, limit: int = 200) -> str:
+    """Keras' load error on one short line. Its messages run over several lines and nest: each
+    layer that fails quotes its whole config, then "Exception encountered:" and the inner error.
+    Kept: the chain of classes that failed (Sequential > Lambda) and the innermost reason."""
+    parts = " ".join(str(exc).split()).split(" Exception encountered: ")
+    classes = [m.group(1) for part in parts if (m := _NOT_DESERIALIZED.match(part))]
+    detail = parts[-1]
+    if classes and not _NOT_DESERIALIZED.match(detail):
+        detail = f"{' > '.join(classes)} could not be deserialized: {detail}"
+    elif classes:
+        detail = f"{' > '.join(classes)} could not be deserialized"
+    return detail if len(detail) <= limit else detail[:limit - 1] + "…"

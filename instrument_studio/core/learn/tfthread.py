@@ -26,19 +26,21 @@ while another thread calls a model, and checks both.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import ModelError
+from ..quiet import quiet_tensorflow_import
 
 
 def import_tensorflow():
     """Import TensorFlow with its C++ run-time log silenced (e.g. tf.data's "NodeDef mentions attribute"
-    lines at every fit); real failures still arrive as Python exceptions. The oneDNN start-up notice
-    ignores a level set from inside the process: only the shell's TF_CPP_MIN_LOG_LEVEL=3 hides it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    lines at every fit); real failures still arrive as Python exceptions. The start-up notices (absl,
+    oneDNN, CPU features) ignore a level set from inside the process: fd 2 is caught while TensorFlow
+    loads and only lines at TF_CPP_MIN_LOG_LEVEL or above are written back (core/quiet.py; a shell's
+    0 or 1 shows them)."""
+    quiet_tensorflow_import("3")  # the start-up notices, unless the shell asked for them
     try:
         import tensorflow as tf
     except ImportError as exc:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.audiofile import write_error_reason
 from ..errors import DatasetError, StudioError
 
 SUBTYPE = "PCM_16"
@@ -109,7 +110,7 @@ class TakeWriter:
                     self._file.flush()
                     self._last_flush = now
             except (OSError, RuntimeError) as exc:
-                reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+                reason = write_error_reason(exc, self.part.parent)  # not libsndfile's "System error."
                 self.error = reason
                 raise StudioError(f"recording stopped: {reason}; the first {self.seconds:.1f} s are kept",
                                   path=self.path, hint="free some space or choose another dataset folder") \

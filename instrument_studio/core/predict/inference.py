@@ -14,15 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.audiofile import AUDIO_EXTENSIONS, load, resample
+from ..audio.audiofile import AUDIO_EXTENSIONS, load, read_audio, resample
 from ..audio.levels import SILENCE_DBFS, clipped_share
 from ..audio.levels import rms_dbfs as level_db
-from ..errors import Cancelled, FeatureError, StudioError
+from ..errors import AudioFormatError, Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
+# The whole-file answer when every step is below SILENCE_DB (never a class the model guessed).
+SILENT = "silent"
+# musicnn models answer from as little as this (their 3 s window padded with silence).
+MUSICNN_SHORTEST_S = 0.5
 # Clipping is reported when more than this share of a window's samples are clipped.
 CLIP_SHARE = 0.001
 # Below this top probability the answer is reported as uncertain.
@@ -80,9 +84,17 @@ class Prediction:
     step: float = 1.0
     duration: float = 0.0
     unknown_threshold: float | None = None   # the bundle's: below it the answer is "unknown"
+    warnings: tuple[str, ...] = ()   # what decoding noticed (a truncated file, ...)
+
+    @property
+    def is_silent(self) -> bool:
+        """Every step is below SILENCE_DB: there is no instrument to name, and none is named."""
+        return bool(len(self.silent)) and bool(np.all(self.silent))
 
     @property
     def answer(self) -> Answer:
+        if self.is_silent:
+            return Answer(SILENT, 0.0, SILENT, 0.0)
         return decide(self.probabilities, self.labels, self.unknown_threshold)
 
     @property
@@ -91,12 +103,16 @@ class Prediction:
 
     @property
     def probability(self) -> float:
+        """The answer's probability (0 for a silent file, which the model never saw)."""
         return self.answer.probability
 
     def step_answers(self) -> list[Answer]:
-        return [decide(row, self.labels, self.unknown_threshold) for row in self.timeline]
+        return [Answer(SILENT, 0.0, SILENT, 0.0) if s else decide(row, self.labels, self.unknown_threshold)
+                for row, s in zip(self.timeline, self.silent, strict=True)]
 
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
+        if self.is_silent:
+            return []
         order = np.argsort(-self.probabilities, kind="stable")[:k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
@@ -111,6 +127,7 @@ class Prediction:
                           "label": a.label, "probability": a.probability, "nearest": a.nearest,
                           "nearest_probability": a.nearest_probability, "silent": bool(s)}
                          for t, a, s in zip(self.times, self.step_answers(), self.silent, strict=True)],
+            "warnings": list(self.warnings),
         }
 
 
@@ -159,6 +176,12 @@ class Predictor:
             return max(1.0, self.config.patch_seconds)
         return 1.0
 
+    @property
+    def shortest_seconds(self) -> float:
+        """The least audio worth an answer. musicnn windows are padded with silence, as its
+        training notes were, so a half-second note is a whole input; other kinds need a window."""
+        return MUSICNN_SHORTEST_S if self.config.kind == "musicnn" else self.window_seconds
+
     # --- the single path from samples to probabilities -------------------------------------
     def rows(self, y: np.ndarray) -> np.ndarray:
         from ..features.clip import clip_features
@@ -203,23 +226,39 @@ class Predictor:
         (patches), the same as the mean aggregation of evaluation."""
         return self.proba_of_rows(self.rows(y)).mean(axis=0)
 
-    def predict(self, y: np.ndarray, sr: int, *, step: float = 1.0) -> Prediction:
+    def predict(self, y: np.ndarray, sr: int, *, step: float = 1.0, warnings: Sequence[str] = ()) -> Prediction:
         """Probabilities for each `step` seconds of the signal (a timeline) and for the whole
-        signal, from the same windows (whole_from_timeline)."""
-        y = resample(np.asarray(y, dtype=np.float32).reshape(-1), int(sr), self.sr)
+        signal, from the same windows (whole_from_timeline).
+
+        Refused (FeatureError): no audio, audio shorter than the model's window (a truncated file
+        must not be named with confidence from a few samples), NaN/Inf samples. A signal that is
+        silent throughout is answered "silent" without asking the model.
+        """
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
         if len(y) == 0:
             raise FeatureError("no audio to predict from (0 samples)")
+        if not np.all(np.isfinite(y)):
+            raise FeatureError("the audio holds NaN or infinite samples: not predicted")
+        if len(y) / sr < self.shortest_seconds - 1e-6:
+            raise FeatureError(f"only {len(y) / sr:.2f} s of audio, shorter than the "
+                               f"{self.shortest_seconds:.2f} s this model needs: not predicted")
+        y = resample(y, int(sr), self.sr)
         duration = len(y) / self.sr
         n_steps = max(1, math.ceil(duration / step - 1e-9))
         hop = int(round(step * self.sr))
+        silent = np.array([level_db(y[i * hop:(i + 1) * hop]) < SILENCE_DB for i in range(n_steps)])
+        if silent.all():
+            zeros = np.zeros(len(self.labels))
+            return Prediction(labels=self.labels, probabilities=zeros, times=np.arange(n_steps) * step,
+                              timeline=np.zeros((n_steps, len(self.labels))), silent=silent, step=step,
+                              duration=duration, warnings=tuple(warnings))
         width = int(round(max(step, self.window_seconds) * self.sr))
         # Windows centred on each step, shifted inside the signal where they would run off it.
-        windows, silent = [], np.zeros(n_steps, dtype=bool)
+        windows = []
         for i in range(n_steps):
             centre = i * hop + hop // 2
             a = max(0, min(centre - width // 2, len(y) - width))
             seg = y[a:a + width]
-            silent[i] = level_db(y[i * hop:(i + 1) * hop]) < SILENCE_DB
             windows.append(self.rows(taper(seg, self.sr)))
         counts = [len(w) for w in windows]
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
@@ -228,11 +267,20 @@ class Predictor:
         whole = whole_from_timeline(timeline, silent, step=step, duration=duration)
         return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
                           timeline=timeline, silent=silent, step=step, duration=duration,
-                          unknown_threshold=self.unknown_threshold)
+                          unknown_threshold=self.unknown_threshold, warnings=tuple(warnings))
 
     def predict_file(self, path: str | Path, **kwargs) -> Prediction:
-        y, sr = load(path, sr=self.sr)
-        return self.predict(y, sr, **kwargs)
+        """A file's prediction, carrying what decoding noticed; a file with NaN/Inf samples or
+        shorter than the model's window is refused with the reason (and any truncation)."""
+        decoded = read_audio(path)
+        if decoded.nonfinite:
+            raise AudioFormatError(f"{decoded.nonfinite:,} samples are not numbers (NaN or infinite) or lie far "
+                                   "beyond full scale: the file is corrupt, not predicted", path=path)
+        try:
+            return self.predict(decoded.mono(), decoded.samplerate, warnings=decoded.warnings, **kwargs)
+        except FeatureError as exc:
+            truncated = [w for w in decoded.warnings if "truncated" in w]
+            raise FeatureError("; ".join([exc.reason, *truncated]), path=path) from None
 
 
 # --- folders ---------------------------------------------------------------------------------

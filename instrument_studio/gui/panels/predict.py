@@ -296,10 +296,12 @@ class PredictPanel(QWidget):
         self.table.setItem(row, 0, name)
         if r.ok:
             self.table.setItem(row, 1, QTableWidgetItem(r.prediction.label))
-            prob = QTableWidgetItem(f"{r.prediction.probability:.1%}")
+            prob = QTableWidgetItem("" if r.prediction.is_silent else f"{r.prediction.probability:.1%}")
             prob.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.table.setItem(row, 2, prob)
             self.table.setItem(row, 3, QTableWidgetItem(", ".join(f"{label} {p:.0%}" for label, p in r.top(3))))
+            if r.prediction.warnings:
+                self.table.item(row, 0).setToolTip(f"{r.path}\n" + "\n".join(r.prediction.warnings))
         else:
             err = QTableWidgetItem(f"error: {r.error}")
             err.setForeground(Qt.red)

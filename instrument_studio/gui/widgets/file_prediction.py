@@ -137,13 +137,17 @@ class FilePredictionView(QWidget):
         self.prediction = prediction
         answer = prediction.answer
         ranked = [(label, p) for label, p in prediction.ranked(TOP_K + 1) if label != answer.label][:TOP_K - 1]
-        if answer.unknown:
+        if answer.label == "silent":
+            head = "<b>silent</b>"
+        elif answer.unknown:
             # Not one of its instruments: say so first, then what it sounds nearest to.
             head = f"<b>unknown</b> (nearest: {answer.nearest} {answer.nearest_probability:.0%})"
             ranked = [(label, p) for label, p in ranked if label != answer.nearest]
         else:
             head = f"<b>{answer.label}</b> {answer.probability:.0%}"
         top = " · ".join([head] + [f"{label} {p:.0%}" for label, p in ranked])
+        if prediction.warnings:
+            top += "<span style='color:#c62828'> — " + "; ".join(prediction.warnings) + "</span>"
         self.summary.setText(f"Whole file ({self.models.model_name}): {top}"
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,

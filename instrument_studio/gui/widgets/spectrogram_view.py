@@ -84,6 +84,9 @@ class SpectrogramView(TimelinePlot):
     def add_frames(self, first: int, db: np.ndarray) -> None:
         if self.data is None:
             return
+        if first + db.shape[1] > len(self.data):
+            # More columns than the file's size estimate reserved (a header is never believed): grow.
+            self._grow(max(first + db.shape[1], 2 * len(self.data)))
         n = min(db.shape[1], len(self.data) - first)
         if n <= 0:
             return
@@ -92,6 +95,13 @@ class SpectrogramView(TimelinePlot):
         self.peak_db = max(self.peak_db, float(db.max()))
         self._update_coarse()
         self._dirty = True
+
+    def _grow(self, total_frames: int) -> None:
+        data = np.empty((total_frames, self.data.shape[1]), dtype=np.float32)
+        data[: self.filled] = self.data[: self.filled]
+        coarse = np.full((-(-total_frames // COARSE), self.coarse.shape[1]), DB_FLOOR, dtype=np.float32)
+        coarse[: len(self.coarse)] = self.coarse
+        self.data, self.coarse = data, coarse
 
     def _update_coarse(self) -> None:
         # Pool every complete run of COARSE columns that has arrived (and the partial last one).
