@@ -25,8 +25,9 @@ from ..resources import resource_path
 SILENCE_DB = -60.0
 # The whole-file answer when every step is below SILENCE_DB (never a class the model guessed).
 SILENT = "silent"
-# musicnn models answer from as little as this (their 3 s window padded with silence).
-MUSICNN_SHORTEST_S = 0.5
+# musicnn models answer from as little as this (their 3 s window padded with silence, as the
+# 0.25 s notes they were trained on were).
+MUSICNN_SHORTEST_S = 0.2
 # Clipping is reported when more than this share of a window's samples are clipped.
 CLIP_SHARE = 0.001
 # Below this top probability the answer is reported as uncertain.
@@ -179,7 +180,7 @@ class Predictor:
     @property
     def shortest_seconds(self) -> float:
         """The least audio worth an answer. musicnn windows are padded with silence, as its
-        training notes were, so a half-second note is a whole input; other kinds need a window."""
+        training notes were, so a short note is a whole input; other kinds need a window."""
         return MUSICNN_SHORTEST_S if self.config.kind == "musicnn" else self.window_seconds
 
     # --- the single path from samples to probabilities -------------------------------------

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..audio.audiofile import resample
+from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
 from .inference import CONFIDENT, Predictor, judge_window
 
@@ -112,6 +114,10 @@ class LivePredictor:
             return None
         window_time = self._newest_time
         y = pipeline.latest_audio(self.window_seconds)
+        # The pipeline keeps audio at its analysis rate; a model may want another (musicnn: 16 kHz).
+        rate = int(getattr(pipeline, "sr", ANALYSIS_SR))
+        if rate != self.predictor.sr:
+            y = resample(y, rate, self.predictor.sr)
         if len(y) < int(0.25 * self.window_seconds * self.predictor.sr):
             return None  # just started: not enough audio for an answer worth showing
         verdict = judge_window(self.predictor, y, confident=self.confident)
