@@ -88,3 +88,25 @@ def test_virtual_microphone_names_the_played_instrument(predictor, virtual_mic, 
     heard = [r.ranked(1)[0][0] for r in results if r.state == "confident"]
     assert heard, [(r.state, r.reason) for r in results]
     assert max(set(heard), key=heard.count) == "buzz", heard
+
+
+def test_audio_at_the_pipeline_rate_is_resampled_to_the_model_rate(predictor):
+    """The live pipeline keeps 22,050 Hz audio; a model trained at another rate (the musicnn
+    default model: 16 kHz) must hear its own rate, or every pitch and band is off."""
+    seen = []
+
+    class Model16k:
+        sr = 16000
+
+    class Pipe(FakePipeline):
+        sr = 22050
+
+    live = LivePredictor(predictor)
+    live.predictor.sr = Model16k.sr
+    live.predictor.predict_window = lambda y: seen.append(len(y)) or np.full(len(live.predictor.labels),
+                                                                             1.0 / len(live.predictor.labels))
+    pipe = Pipe()
+    pipe.audio = note("tone", seconds=2.0, freq=440.0)
+    live._pipeline = pipe
+    live._predict_once()
+    assert seen and abs(seen[0] - int(live.window_seconds * 16000)) <= 2
