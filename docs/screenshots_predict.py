@@ -1,0 +1,182 @@
+"""Screenshots of the default model naming real recordings, live and in the Audio panel.
+
+    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR
+
+Reads real recordings from ../shared/data (they are never copied into the repository; the live
+phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
+
+- live-predict-{light,dark}.png: the Live panel mid-phrase while the virtual microphone
+  (tests/mic.py) plays a real solo phrase and live prediction runs (taken at the first confident
+  answer after the phrase's middle, if one comes within 2 s). Every answer the live bars
+  show is recorded, and the script prints how many were confident and how many of those named
+  the right instrument (the "steadily" figure);
+- audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
+  (the whole-file answer and the per-second timeline);
+- audio-unknown.png: the same for speech, which should read "unknown (nearest: ...)".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SANDBOX = Path(tempfile.mkdtemp(prefix="is-predict-shots-"))
+os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "config")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+# (right class, recording): a validation-only real phrase for the live test, not trained on.
+LIVE = ("trumpet", "real-unverified/thiblejack/trumpet/thiblejack_trompette.ogg")
+FILE = ("violin", "real/cmmsd-vibrato/violin/cmmsd_Violin_Bach_Kagan.ogg")
+UNKNOWN = "real/sms-tools/speech/speech-male.flac"
+SIZE = (1280, 720)
+LIVE_SECONDS = 12.0
+
+
+def spin(seconds: float, until=None) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+        if until is not None and until():
+            return
+
+
+def make_window(app, theme: str):
+    from instrument_studio.gui.context import AppContext
+    from instrument_studio.gui.main_window import MainWindow
+    from instrument_studio.gui.settings import Settings
+    from instrument_studio.gui.theme import apply_theme
+
+    apply_theme(app, theme)
+    ctx = AppContext(Settings(QSettings(str(SANDBOX / f"{theme}.ini"), QSettings.IniFormat)))
+    win = MainWindow(ctx)
+    win.resize(*SIZE)
+    win.show()
+    return win
+
+
+def live(app, out: Path, theme: str, mic, wav: Path, right: str) -> list:
+    win = make_window(app, theme)
+    panel = win.panels["LivePanel"]
+    view = win.panels["PredictPanel"].live_view
+    win.tabs.setCurrentWidget(panel)
+    spin(5, lambda: panel.device_combo.count() > 0 or panel.stack.currentIndex() == 1)
+    panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(mic.device)))
+    panel.start_button.click()
+    # The first start loads the model (TensorFlow import, embedding network): wait for it.
+    spin(120, lambda: panel.pipeline.running and view.live is not None)
+    if view.live is None:
+        print(f"[{theme}] live prediction did not start: {view.state_label.text()}", file=sys.stderr)
+    spin(1.5)
+    answers: list = []
+    t0 = time.monotonic()
+    view.shown.connect(answers.append)
+    mic.play(wav)
+    spin(LIVE_SECONDS / 2)
+    # Mid-phrase, at the next confident answer if one comes within 2 s (else as it stands).
+    spin(2, lambda: view.latest is not None and view.latest.state == "confident")
+    win.grab().save(str(out / f"live-predict-{theme}.png"))
+    spin(max(0.5, LIVE_SECONDS + 1.5 - (time.monotonic() - t0)))
+    view.shown.disconnect(answers.append)
+    panel.stop()
+    spin(5, lambda: not panel.pipeline.running)
+    win.close()
+    mic.wait_players(10)
+    report(theme, answers, t0, right)
+    return answers
+
+
+def report(theme: str, answers: list, t0: float, right: str) -> None:
+    """Print the "steadily" figure: of the confident answers, how many named the right class; and
+    which class the top bar showed, confident or not. Twice: for every answer while the phrase
+    played, and for those whose whole window lies inside the phrase (the first ones also hear
+    the silence before it)."""
+    inside = [a for a in answers if a.window_time - a.window_seconds >= t0]
+    for name, group in (("every answer", answers), ("windows inside the phrase", inside)):
+        confident = [a for a in group if a.state == "confident"]
+        named = Counter(a.ranked(1)[0][0] for a in confident)
+        top = Counter(a.ranked(1)[0][0] for a in group if a.probabilities is not None)
+        reasons = Counter(a.reason.split(" (")[0] for a in group if a.state != "confident")
+        hits = named.get(right, 0)
+        share = f" ({hits / len(confident):.0%})" if confident else ""
+        print(f"[{theme}] {name}: {len(group)} answers; {right} {hits} of {len(confident)} confident "
+              f"answers{share}; confident named {dict(named.most_common())}; top bar "
+              f"{dict(top.most_common())}; uncertain because {dict(reasons.most_common())}; windows "
+              f"{min((a.window_seconds for a in group), default=0):.2f}-"
+              f"{max((a.window_seconds for a in group), default=0):.2f} s")
+
+
+def audio(app, out: Path, path: Path, name: str, seek_fraction: float = 0.45) -> None:
+    win = make_window(app, "light")
+    panel = win.audio_panel
+    view = win.panels["PredictPanel"].file_view
+    win.open_file(str(path))
+    spin(60, lambda: panel.ready is not None and panel._worker is None)
+    if view.prediction is None:
+        view.predict_button.click()
+    spin(180, lambda: view.prediction is not None)
+    if view.prediction is None:
+        print(f"{name}: no prediction: {view.summary.text()}", file=sys.stderr)
+    else:
+        p = view.prediction
+        a = p.answer
+        per_second = Counter(s.label for s in p.step_answers())
+        print(f"{name}: {path.name}: answer {a.label} (unknown={a.unknown}, nearest={a.nearest}); "
+              f"top {[(label, round(q, 2)) for label, q in p.ranked(3)]}; "
+              f"per-second answers {dict(per_second.most_common())}")
+    panel.seek(panel.ready.info.duration * seek_fraction if panel.ready is not None else 0.0)
+    spin(0.8)
+    win.grab().save(str(out / name))
+    win.close()
+
+
+def main() -> int:
+    from instrument_studio.core.audio.audiofile import load, save_wav
+    from instrument_studio.gui.app import create_app
+    from tests.mic import VirtualMic, VirtualMicUnavailable
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "shots")
+    out.mkdir(parents=True, exist_ok=True)
+    if not DATA.is_dir():
+        print(f"needs the real recordings in {DATA}", file=sys.stderr)
+        return 2
+    right, rel = LIVE
+    y, sr = load(DATA / rel, sr=48000)
+    wav = save_wav(SANDBOX / f"{right}.wav", y[: int(LIVE_SECONDS * sr)], sr)
+    app = create_app()
+    try:
+        mic = VirtualMic().start()
+    except VirtualMicUnavailable as exc:
+        print(f"no live screenshots: {exc}", file=sys.stderr)
+        mic = None
+    if mic is not None:
+        try:
+            for theme in ("light", "dark"):
+                live(app, out, theme, mic, Path(wav), right)
+        finally:
+            mic.stop()
+    audio(app, out, DATA / FILE[1], "audio-predict.png")
+    audio(app, out, DATA / UNKNOWN, "audio-unknown.png")
+    print(f"screenshots in {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    import shutil
+
+    try:
+        code = main()
+    finally:
+        shutil.rmtree(SANDBOX, ignore_errors=True)
+    sys.exit(code)
