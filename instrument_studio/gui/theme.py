@@ -29,6 +29,9 @@ def _dark_palette() -> QPalette:
     p.setColor(QPalette.PlaceholderText, QColor(140, 143, 148))
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
         p.setColor(QPalette.Disabled, role, QColor(120, 122, 127))
+    # Disabled bars and selections grey, as in the light palette: the live prediction bars are
+    # disabled while "uncertain", and without this they looked exactly like confident ones.
+    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(96, 99, 105))
     return p
 
 

@@ -119,8 +119,10 @@ def _plan(recipe: dict) -> list[dict]:
     return plan
 
 
-def _render(synth, notes: list[tuple[int, float, float, int]], seconds: float, sr: int) -> np.ndarray:
-    """Mono float32: note-on/off events at sample positions, the synth generating in between."""
+def render_notes(synth, notes: list[tuple[int, float, float, int]], seconds: float, sr: int, *,
+                 channel: int = 0, tail_s: float = 0.05) -> np.ndarray:
+    """Mono float32: note-on/off events (midi, start s, duration s, velocity) at sample positions,
+    the synth generating in between; never clipped. Also renders the default-model recipe's clips."""
     events = []
     for midi, start, dur, vel in notes:
         events.append((int(round(start * sr)), 1, midi, vel))
@@ -135,11 +137,11 @@ def _render(synth, notes: list[tuple[int, float, float, int]], seconds: float, s
             out[pos:at] = np.frombuffer(synth.generate(at - pos), dtype=np.float32).reshape(-1, 2)
             pos = at
         if on == 1:
-            synth.noteon(0, midi, vel)
+            synth.noteon(channel, midi, vel)
         elif on == 0:
-            synth.noteoff(0, midi)
-    synth.sounds_off(0)
-    synth.generate(int(0.05 * sr))  # let the voices die before the next clip
+            synth.noteoff(channel, midi)
+    synth.sounds_off(channel)
+    synth.generate(int(tail_s * sr))  # let the voices die before the next clip
     y = to_mono(out)
     peak = float(np.abs(y).max()) if len(y) else 0.0
     if peak > 0.98:  # never clip: scale the loudest notes down
@@ -175,7 +177,7 @@ def generate_starter(out: str | Path, *, recipe: dict | None = None, soundfont: 
         if inst["program"] != program:
             program = inst["program"]
             synth.program_select(0, sfid, 0, program)
-        y = _render(synth, item["notes"], item["seconds"], sr)
+        y = render_notes(synth, item["notes"], item["seconds"], sr)
         first = item["notes"][0]
         label = inst["label"]
         name = f"{label}_{item['kind']}{item['index']:02d}_m{first[0]}_v{first[3]}.wav"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets.starter import render_notes
 from ..errors import DatasetError
 from ._audio import save_audio
 from .sources import BACKGROUND, Item, cache_dir
@@ -156,35 +157,6 @@ def plan_class(label: str, spec: RenderSpec, rng: np.random.Generator) -> list[d
     return out
 
 
-def render_notes(synth, notes: list[tuple[int, float, float, int]], seconds: float, sr: int,
-                 *, channel: int = 0) -> np.ndarray:
-    """Mono float32 of note-on/off events at sample positions; peak-limited, never clipped."""
-    events = []
-    for midi, start, dur, vel in notes:
-        events.append((int(round(start * sr)), 1, midi, vel))
-        events.append((int(round((start + dur) * sr)), 0, midi, 0))
-    events.sort(key=lambda e: (e[0], e[1]))
-    total = int(round(seconds * sr))
-    out = np.zeros((total, 2), dtype=np.float32)
-    pos = 0
-    for at, on, midi, vel in events + [(total, -1, 0, 0)]:
-        at = min(at, total)
-        if at > pos:
-            out[pos:at] = np.frombuffer(synth.generate(at - pos), dtype=np.float32).reshape(-1, 2)
-            pos = at
-        if on == 1:
-            synth.noteon(channel, midi, vel)
-        elif on == 0:
-            synth.noteoff(channel, midi)
-    synth.sounds_off(channel)
-    synth.generate(int(0.1 * sr))  # let the voices die before the next clip
-    y = out.mean(axis=1)
-    peak = float(np.abs(y).max()) if len(y) else 0.0
-    if peak > 0.95:
-        y *= 0.95 / peak
-    return y
-
-
 def _key(font: SoundFont, spec: RenderSpec, labels: list[str]) -> str:
     import tinysoundfont
 
@@ -222,7 +194,7 @@ def render_font(font: SoundFont, spec: RenderSpec = RenderSpec(), *, labels: lis
                 synth.program_select(chan, sfid, 128 if drums else 0, 0 if drums else prog, is_drums=drums)
             except Exception:  # a font without this preset: skip the clip, not the font
                 continue
-            y = render_notes(synth, clip["notes"], clip["seconds"], spec.sr, channel=chan)
+            y = render_notes(synth, clip["notes"], clip["seconds"], spec.sr, channel=chan, tail_s=0.1)
             if not np.any(np.abs(y) > 1e-4):
                 continue
             first = clip["notes"][0]

@@ -150,7 +150,8 @@ class TrainForm(QWidget):
         self.feature_box = QComboBox()
         self.feature_box.setObjectName("feature_box")
         for kind, text in zip(FEATURE_KINDS, ("MFCC summary vectors", "frame sequences (13 MFCC + centroid + "
-                                                                       "7 contrast)", "log-mel patches (1 s)"),
+                                                                       "7 contrast)", "log-mel patches (1 s)",
+                                              "musicnn input patches (3 s, 16 kHz log-mel)"),
                               strict=True):
             self.feature_box.addItem(text, kind)
         self.params = ParamEditor()
