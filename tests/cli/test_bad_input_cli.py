@@ -65,7 +65,7 @@ def test_predict_in_a_subprocess_says_one_line_per_problem(tmp_path):
     out = {Path(line.split(": ", 1)[0]).name: line.split(": ", 1)[1] for line in proc.stdout.splitlines()}
     assert proc.returncode == 1
     assert out["silence.wav"].startswith("silent")
-    assert out["tiny.wav"].startswith("error: only 0.00 s of audio, shorter than the model's 1.00 s window")
+    assert out["tiny.wav"].startswith("error: only 0.00 s of audio, shorter than the 0.20 s this model needs")
     assert "header promises 2.00 s" in out["tiny.wav"]
     assert out["nan.wav"].startswith("error: 10 samples are not numbers")
     assert "corrupt" in out["short.mp3"] and "pipe" not in out["short.mp3"]

@@ -11,13 +11,13 @@ import pytest
 from instrument_studio.core.errors import ModelError
 from instrument_studio.core.learn import bundle as bundle_mod
 from instrument_studio.core.learn.bundle import BUNDLE_SCHEMA, load_bundle, read_bundle_meta
-from instrument_studio.core.predict.inference import DEFAULT_MODEL
 
 
 @pytest.fixture
-def bundle_path(tmp_path):
-    """A copy of the shipped default model (a real bundle, nothing to train)."""
-    return shutil.copytree(DEFAULT_MODEL, tmp_path / "model")
+def bundle_path(tmp_path, synth_model):
+    """A copy of a real MFCC-MLP bundle with standardisation statistics (the session's test model;
+    the shipped default model standardises inside its Keras model and stores no mean/std)."""
+    return shutil.copytree(synth_model[0], tmp_path / "model")
 
 
 def edit(path, change):

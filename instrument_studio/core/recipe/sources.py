@@ -82,9 +82,9 @@ def label_for(folder: str, *, relatives: bool = False) -> str | None:
 
 def cache_dir() -> Path:
     """Where fetched packs, renders and built phrases live (user cache, never the repository)."""
-    import platformdirs
+    from ..userdirs import user_cache_dir
 
-    return Path(platformdirs.user_cache_dir("instrument-studio")) / "recipe"
+    return user_cache_dir("recipe")
 
 
 def _audio_files(folder: Path) -> list[Path]:
