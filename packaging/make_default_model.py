@@ -4,7 +4,7 @@
 
 The steps and why they are as they are: instrument_studio/core/recipe/default_model.py. Every
 step caches its work in the user cache (fetched packs, renders, phrases, embeddings), so a rerun
-resumes where a stopped one ended. About 40-60 minutes from a clean cache on a 2-core CPU.
+resumes where a stopped one ended. About 20-30 minutes from a clean cache on a 2-core CPU (embedding is most of it).
 """
 
 from __future__ import annotations
