@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrument_studio.core.predict.inference import UNKNOWN, decide
+from instrument_studio.core.predict.answer import UNKNOWN, decide
 from instrument_studio.core.recipe import default_model as R
 from instrument_studio.core.recipe.embed import CACHED_PARTS, Embedded, part
 from instrument_studio.core.recipe.sources import BACKGROUND, Item

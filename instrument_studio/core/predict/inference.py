@@ -20,6 +20,7 @@ from ..audio.levels import rms_dbfs as level_db
 from ..errors import AudioFormatError, Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
+from .answer import Answer, decide
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
@@ -36,40 +37,6 @@ CONFIDENT = 0.5
 TAPER_S = 0.02
 # Batches up to this many rows skip Keras' predict() (see Predictor.proba_of_rows).
 SMALL_BATCH = 64
-
-
-# The answer for a sound unlike every class a model knows. A bundle may also have a class of this
-# name (trained on speech, noise and other instruments); it is never the "nearest" class.
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One decision over class probabilities: the label ("unknown" when the best known class is
-    below the bundle's threshold or the unknown class wins), its probability, and the nearest
-    known class with its probability (kept when the answer is "unknown")."""
-
-    label: str
-    probability: float
-    nearest: str
-    nearest_probability: float
-
-    @property
-    def unknown(self) -> bool:
-        return self.label == UNKNOWN
-
-
-def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float | None = None) -> Answer:
-    """The answer a model with an open set gives: see Answer. Without a threshold and without an
-    unknown class this is the plain arg-max."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    known = np.array([label != UNKNOWN for label in labels])
-    best = int(np.argmax(np.where(known, p, -np.inf))) if known.any() else int(np.argmax(p))
-    nearest, p_near = labels[best], float(p[best])
-    top = int(np.argmax(p))
-    if labels[top] == UNKNOWN or (threshold is not None and p_near < threshold):
-        return Answer(UNKNOWN, 1.0 - p_near, nearest, p_near)
-    return Answer(nearest, p_near, nearest, p_near)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ class Holdouts:
 
     def top1(self, threshold: float | None = None) -> dict[str, float]:
         """source -> unrestricted top-1 accuracy of known-class files (with the unknown rule)."""
-        from ..predict.inference import decide
+        from ..predict.answer import decide
 
         right, total = Counter(), Counter()
         for r in self.results:
@@ -210,7 +210,7 @@ def expected_calibration_error(results: Sequence[HeldOut], *, bins: int = 10) ->
 def choose_threshold(results: Sequence[HeldOut], *, budget: float = KNOWN_REJECTION_BUDGET) -> tuple[float, dict]:
     """The largest threshold on the best known class's probability that turns at most `budget` of
     the out-of-source known-class files into "unknown"; and what it does to the background sounds."""
-    from ..predict.inference import decide
+    from ..predict.answer import decide
 
     known = [r for r in results if r.label != UNKNOWN and r.label in r.labels]
     background = [r for r in results if r.label == UNKNOWN]
