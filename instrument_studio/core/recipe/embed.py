@@ -138,6 +138,8 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
                 batch: int = 32) -> list[Embedded]:
     """Embeddings of every item (cached per file content and settings). An unreadable file is
     reported on stderr and skipped: one bad file must not end an hour's run."""
+    from ..learn.models import inference_call
+
     items = list(items)
     root = Path(root) if root is not None else cache_dir() / "embeddings"
     root.mkdir(parents=True, exist_ok=True)
@@ -162,7 +164,7 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
             continue
         if model is None:
             model = embedding_model(checkpoint)
-            call = _compiled(model)
+            call = inference_call(model)
         emb = np.concatenate([np.asarray(call(x[j:j + batch])) for j in range(0, len(x), batch)])
         buf = io.BytesIO()
         np.savez(buf, emb=emb.astype(np.float32), level_db=levels)
@@ -172,13 +174,3 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
         out.append(Embedded(item, emb.astype(np.float32), levels))
     return out
 
-
-def _compiled(model):
-    """The model's forward pass compiled once for every batch size (a plain call retraces)."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(lambda a: model(a, training=False), reduce_retracing=True)
-    return lambda a: model(a, training=False)
