@@ -61,6 +61,9 @@ def main(argv=None) -> int:
     parser.add_argument("--C", type=float, default=0.05, help="inverse regularisation of the head")
     parser.add_argument("--max-windows", type=int, default=8)
     parser.add_argument("--subsample", type=int, default=4)
+    parser.add_argument("--augment", type=int, default=0,
+                        help="simulated recording chains per file (room, microphone, noise, gain, codec; "
+                             "trained on, never tested on)")
     args = parser.parse_args(argv)
     if not (args.data / "philharmonia").is_dir():
         parser.error(f"{args.data} holds no philharmonia/ folder: pass --data PATH_TO/shared/data")
@@ -80,6 +83,10 @@ def main(argv=None) -> int:
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
     items = gather(args.data, subsample=args.subsample, log=log)
+    if args.augment:
+        from dataclasses import replace
+
+        items += [replace(i, augment=n) for n in range(1, args.augment + 1) for i in items]
     log(f"training material: {len(items)} files; by source: {dict(Counter(i.source for i in items))}")
 
     def progress(i, n, item):
@@ -103,6 +110,8 @@ def main(argv=None) -> int:
     log(f"temperature {temperature:.2f}: ECE {before:.3f} -> {after:.3f}; unknown below {threshold:.2f} "
         f"({rejection})")
 
+    confident, confident_stats = R.choose_confident(held.results, temperature)
+    log(f"live answers confident from {confident:.2f} ({confident_stats})")
     head = R.fit_head(data, C=args.C, features=features)
     head.temperature = temperature
     # Validation-only real recordings of unknown licence: answered by the final head, never trained on.
@@ -132,9 +141,11 @@ def main(argv=None) -> int:
         / max(1, sum(v[1] for v in unv_table.get("real-unverified (all)", {}).values())),
         "unverified_top1": float(unv_top1),
         "ece_before": before, "ece_after": after, "temperature": temperature, "unknown": rejection,
+        "confident": {"threshold": confident, **confident_stats},
     }
     out = save_bundle(args.out, model=model, labels=head.labels, feature_config=MUSICNN_FEATURES, mean=None,
-                      std=None, metrics=metrics, unknown_threshold=threshold)
+                      std=None, metrics=metrics, unknown_threshold=threshold,
+                      confident_threshold=confident)
     R.save_json(cache_dir() / "default-model-holdouts.json", {"table": table, "unverified": unv_table,
                                                                "metrics": metrics})
     size = sum(p.stat().st_size for p in out.iterdir())

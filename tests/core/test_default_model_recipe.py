@@ -78,6 +78,27 @@ def test_the_threshold_keeps_known_rejections_within_budget():
     assert stats["background_files"] == 18
 
 
+def test_the_confident_threshold_gives_live_windows_the_precision_asked_for():
+    data = _data(shift=1.5)
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b", "c"), progress=lambda m: None)
+    t, stats = R.choose_confident(held.results, 1.0, precision=0.9)
+    assert 0.15 <= t <= 0.95
+    assert stats["precision"] >= 0.9 and 0.0 < stats["kept"] <= 1.0
+    strict, strict_stats = R.choose_confident(held.results, 1.0, precision=0.99)
+    assert strict >= t and strict_stats["kept"] <= stats["kept"]   # asking more keeps fewer windows
+
+
+def test_simulated_recording_chains_are_trained_on_but_never_tested_on():
+    from dataclasses import replace
+
+    data = _data()
+    # An augmented copy of source "a" that says the opposite class: if it were tested on, the
+    # held-out table of "a" would count twice as many files.
+    augmented = [Embedded(replace(e.item, augment=1), e.emb, e.level_db) for e in data if e.item.source == "a"]
+    held = R.holdouts(data + augmented, features=features, C=1.0, sources=("a",), progress=lambda m: None)
+    assert all(files == 6 for _, files in held.table()["a"].values())
+
+
 def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():
     labels = ("flute", UNKNOWN, "violin")
     a = decide(np.array([0.3, 0.5, 0.2]), labels)
@@ -123,9 +144,11 @@ def test_musicnn_classifier_bundle_loads_in_safe_mode_and_answers_unknown(tmp_pa
     model = build_classifier(emb, mean=np.zeros(n), scale=np.ones(n), weights=weights,
                              bias=np.array([0.0, 2.0, 0.5], np.float32), temperature=2.0)
     path = save_bundle(tmp_path / "b", model=model, labels=labels, feature_config=MUSICNN_FEATURES, mean=None,
-                       std=None, unknown_threshold=0.3)
+                       std=None, unknown_threshold=0.3, confident_threshold=0.35)
     bundle = load_bundle(path)
     assert bundle.unknown_threshold == pytest.approx(0.3)
+    assert bundle.confident_threshold == pytest.approx(0.35)
+    assert Predictor(bundle).confident == pytest.approx(0.35)   # what the Live panel's "confident" uses
     pred = Predictor(bundle).predict(np.random.default_rng(0).normal(0, 0.1, 16000 * 4).astype(np.float32), 16000)
     assert pred.label == UNKNOWN
     row = pred.to_dict("x.wav")

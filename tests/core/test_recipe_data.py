@@ -474,3 +474,22 @@ def test_build_phrases_leaves_out_trills_and_bends_no_piano(tmp_path, monkeypatc
         spec = np.abs(np.fft.rfft(y))
         f = np.fft.rfftfreq(len(y), 1 / sr)
         assert spec[(f > 2900) & (f < 3100)].max() < 0.01 * spec.max()
+
+
+def test_an_augmented_item_is_another_recording_chain_of_the_same_file(tmp_path):
+    """item_windows of augment=n: the same file through a simulated chain, the same every time,
+    different for each n, and cached under a key of its own."""
+    from dataclasses import replace
+
+    from instrument_studio.core.recipe.embed import _key, item_windows
+
+    path = _write(tmp_path / "violin" / "a.wav", 440, seconds=3.5)
+    item = Item(str(path), "violin", "s", "phrase", "g")
+    plain, _ = item_windows(item, max_windows=8)
+    chain1 = [item_windows(replace(item, augment=1), max_windows=8)[0] for _ in range(2)]
+    chain2, _ = item_windows(replace(item, augment=2), max_windows=8)
+    assert plain.shape == chain1[0].shape == chain2.shape
+    np.testing.assert_array_equal(chain1[0], chain1[1])
+    assert not np.allclose(plain, chain1[0]) and not np.allclose(chain1[0], chain2)
+    keys = {_key(replace(item, augment=n), "MTT_musicnn", 8) for n in (0, 1, 2)}
+    assert len(keys) == 3

@@ -88,7 +88,7 @@ def _stats(array: np.ndarray | None) -> dict | None:
 
 def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
                 train_config=None, history: dict | None = None, metrics: dict | None = None,
-                unknown_threshold: float | None = None) -> Path:
+                unknown_threshold: float | None = None, confident_threshold: float | None = None) -> Path:
     """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
     path = Path(path)
     check_bundle_target(path)
@@ -113,6 +113,7 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
             "train_config": None if train_config is None else train_config.to_dict(),
             "history": _jsonable(history or {}), "metrics": _jsonable(metrics or {}),
             "unknown_threshold": None if unknown_threshold is None else float(unknown_threshold),
+            "confident_threshold": None if confident_threshold is None else float(confident_threshold),
             "versions": library_versions(),
             "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         }
@@ -255,6 +256,9 @@ class Bundle:
     versions: dict = field(default_factory=dict)
     # Below this probability of its best class the answer is "unknown" (predict.inference.decide).
     unknown_threshold: float | None = None
+    # From this probability of its best class a live answer is shown as confident (None: the
+    # predictor's general default); a calibrated model's probabilities run lower than a raw one's.
+    confident_threshold: float | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -308,6 +312,7 @@ BUNDLE_SCHEMA = {
         },
         # Probabilities below it are answered "unknown" (the default model's open-set rule).
         "unknown_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "confident_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     },
 }
 
@@ -410,14 +415,16 @@ def load_bundle(path: str | Path) -> Bundle:
     return Bundle(path=path, model=model, labels=tuple(labels), feature_config=feature_config, mean=mean, std=std,
                   train_config=meta.get("train_config"), history=meta.get("history") or {},
                   metrics=meta.get("metrics") or {}, versions=meta.get("versions") or {},
-                  unknown_threshold=_threshold(meta.get("unknown_threshold"), path))
+                  unknown_threshold=_threshold(meta, "unknown_threshold", path),
+                  confident_threshold=_threshold(meta, "confident_threshold", path))
 
 
-def _threshold(value, path: Path) -> float | None:
+def _threshold(meta: dict, key: str, path: Path) -> float | None:
+    value = meta.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ModelError("bundle.json unknown_threshold must be a probability between 0 and 1", path=path)
+        raise ModelError(f"bundle.json {key} must be a probability between 0 and 1", path=path)
     return float(value)
 
 

@@ -132,6 +132,7 @@ class Predictor:
         self.config = bundle.feature_config
         self.labels = tuple(bundle.labels)
         self.unknown_threshold = getattr(bundle, "unknown_threshold", None)
+        self.confident = getattr(bundle, "confident_threshold", None) or CONFIDENT
         self.sr = self.config.mel.sr
         # runner(fn, *args) runs the model call somewhere else: the GUI passes
         # core.learn.tfthread.run_in_tf_thread so TensorFlow never runs on a reused pool thread.
@@ -326,9 +327,11 @@ class WindowVerdict:
     extra: dict = field(default_factory=dict)
 
 
-def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float = CONFIDENT) -> WindowVerdict:
+def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None = None) -> WindowVerdict:
     """Predict one live window, saying "uncertain" when it is silent, clips, or the top class
-    falls below `confident`. Silence is not sent to the model at all."""
+    falls below `confident` (None: the bundle's own confident threshold). Silence is not sent to
+    the model at all."""
+    confident = predictor.confident if confident is None else confident
     db = level_db(y)
     share = clipped_share(y)
     if db < SILENCE_DB:

@@ -20,7 +20,7 @@ import numpy as np
 from ..audio.audiofile import resample
 from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
-from .inference import CONFIDENT, Predictor, judge_window
+from .inference import Predictor, judge_window
 
 # Predictions per second: above the 4 the Live panel promises, with room for a slow frame.
 DEFAULT_RATE_HZ = 6.0
@@ -28,14 +28,14 @@ DEFAULT_RATE_HZ = 6.0
 
 class LivePredictor:
     def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
-                 window_seconds: float | None = None, confident: float = CONFIDENT,
+                 window_seconds: float | None = None, confident: float | None = None,
                  on_result: Callable[[LivePrediction], None] | None = None):
         # Its own view of the bundle, calling the model directly: this is a plain thread of its
         # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
         self.predictor = Predictor(predictor.bundle)
         self.period = 1.0 / rate_hz
         self.window_seconds = window_seconds or predictor.window_seconds
-        self.confident = confident
+        self.confident = self.predictor.confident if confident is None else confident
         self.on_result = on_result
         self._pipeline = None
         self._thread: threading.Thread | None = None

@@ -34,6 +34,8 @@ UNKNOWN = "unknown"
 HOLDOUT_SOURCES = ("freesound", "cmmsd-vibrato", "bach10", "bach-violin", "weresax", "philharmonia", "npm-tonejs")
 # Out-of-source answers of known classes that may fall below the unknown threshold.
 KNOWN_REJECTION_BUDGET = 0.10
+# Live windows shown as confident must be right this often out of source.
+CONFIDENT_PRECISION = 0.8
 
 
 @dataclass
@@ -136,7 +138,7 @@ def holdouts(data: Sequence[Embedded], *, features, C: float, sources: Sequence[
     carry that source's name, so they leave with it."""
     out = Holdouts()
     for source in sources:
-        test = [e for e in data if e.item.source == source]
+        test = [e for e in data if e.item.source == source and not e.item.augment]
         if not test:
             continue
         head = fit_head([e for e in data if e.item.source != source], C=C, features=features)
@@ -223,6 +225,32 @@ def choose_threshold(results: Sequence[HeldOut], *, budget: float = KNOWN_REJECT
         best, stats = float(t), {"known_rejected": float(lost), "background_rejected": float(caught),
                                  "known_files": len(known), "background_files": len(background)}
     return best, stats
+
+
+def choose_confident(results: Sequence[HeldOut], temperature: float, *, precision: float = CONFIDENT_PRECISION
+                     ) -> tuple[float, dict]:
+    """The lowest top probability from which out-of-source live windows (calibrated, unrestricted
+    top-1) are right at least `precision` of the time: where the Live panel stops saying
+    "low confidence". Returns it and the precision and share of windows it keeps."""
+    tops, right = [], []
+    for r in results:
+        if r.label == UNKNOWN or r.label not in r.labels:
+            continue
+        z = r.window_logits / temperature
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        tops.append(p.max(axis=1))
+        right.append(p.argmax(axis=1) == r.labels.index(r.label))
+    if not tops:
+        return 0.5, {}
+    tops, right = np.concatenate(tops), np.concatenate(right)
+    for t in np.arange(0.15, 0.951, 0.05):
+        kept = tops >= t
+        if kept.any() and right[kept].mean() >= precision:
+            return round(float(t), 2), {"precision": float(right[kept].mean()), "kept": float(kept.mean()),
+                                        "windows": int(len(tops))}
+    return 0.95, {"precision": float(right[tops >= 0.95].mean()) if (tops >= 0.95).any() else float("nan"),
+                  "kept": float((tops >= 0.95).mean()), "windows": int(len(tops))}
 
 
 def card_table(table: dict[str, dict[str, tuple[int, int]]]) -> str:

@@ -113,6 +113,11 @@ def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarra
     y, sr = load(item.path, sr=cfg.mel.sr)
     if item.kind == "note":
         y = trim_leading(y, sr)
+    if item.augment:
+        from .augment import augment
+
+        seed = int.from_bytes(hashlib.sha1(f"{Path(item.path).name}|{item.augment}".encode()).digest()[:8], "little")
+        y = augment(y, sr, np.random.default_rng(seed))
     x = clip_features(y, cfg)
     hop = int(round(cfg.patch_hop_seconds * sr))
     width = int(round(cfg.patch_seconds * sr))
@@ -129,7 +134,7 @@ def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarra
 def _key(item: Item, checkpoint: str, max_windows: int) -> str:
     st = os.stat(item.path)
     text = (f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{checkpoint}|{max_windows}|{item.kind}|"
-            f"{','.join(CACHED_PARTS)}")
+            f"{','.join(CACHED_PARTS)}" + (f"|augment{item.augment}" if item.augment else ""))
     return hashlib.sha1(text.encode()).hexdigest()
 
 

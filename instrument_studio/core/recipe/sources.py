@@ -68,6 +68,9 @@ class Item:
     kind: str  # "note" | "phrase" | "notes-phrase" (built from notes) | "render"
     group: str  # items of one group (one performance/recording/clean-distorted pair) never straddle a split
     folder: str = ""  # the folder (or pack) name the label came from, e.g. "viola" under _background
+    # 0: the recording as it is; n > 0: the n-th simulated recording chain of it (recipe.augment,
+    # seeded by path and n), trained on but never tested on.
+    augment: int = 0
 
 
 def label_for(folder: str, *, relatives: bool = False) -> str | None:
