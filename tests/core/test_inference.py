@@ -106,3 +106,24 @@ def test_window_verdicts_are_honest(predictor):
     assert clear.state == "confident" and predictor.labels[int(np.argmax(clear.probabilities))] == "tone"
     doubtful = judge_window(predictor, note("tone", seconds=1.0, freq=440.0), confident=1.01)
     assert doubtful.state == "uncertain" and "low confidence" in doubtful.reason
+
+
+def test_long_windows_overlap_by_half_and_every_step_is_covered():
+    """A model whose window is longer than a step (musicnn: ~3 s) gets windows every half window,
+    as in training, not one per step (three times the work); each step reads the windows that
+    hold its centre; a short signal is one window."""
+    from instrument_studio.core.predict.inference import covering, window_starts
+
+    sr, width = 16000, 47872
+    starts = window_starts(60 * sr, width, stride=width // 2)
+    assert len(starts) == 40 and starts[-1] + width == 60 * sr          # 60 steps would cost 60 windows
+    assert all(b - a == width // 2 for a, b in zip(starts[:-2], starts[1:-1]))
+    for i in range(60):
+        centre = i * sr + sr // 2
+        used = covering(starts, width, centre, stride=width // 2)
+        assert used and all(starts[k] <= centre < starts[k] + width for k in used)
+    assert window_starts(sr, width, stride=width // 2) == [0]
+    # Windows as long as a step: exactly one per step, the tail window only for the last step.
+    starts = window_starts(int(2.5 * sr), sr, stride=sr)
+    assert starts == [0, sr, int(1.5 * sr)]
+    assert [covering(starts, sr, i * sr + sr // 2, stride=sr) for i in range(3)] == [[0], [1], [2]]

@@ -99,6 +99,25 @@ class Prediction:
         }
 
 
+def window_starts(n: int, width: int, *, stride: int) -> list[int]:
+    """Start samples of the windows that cover n samples: every `stride`, the last one ending at
+    the signal's end; a signal shorter than a window is one (padded) window at 0."""
+    if n <= width:
+        return [0]
+    starts = list(range(0, n - width + 1, stride))
+    if starts[-1] + width < n:
+        starts.append(n - width)
+    return starts
+
+
+def covering(starts: Sequence[int], width: int, at: int, *, stride: int) -> list[int]:
+    """Indices of the windows that hold sample `at`: those on the stride grid where any does,
+    else the window shifted to end at the signal's end, else the nearest window."""
+    inside = [k for k, a in enumerate(starts) if a <= at < a + width]
+    on_grid = [k for k in inside if starts[k] % stride == 0]
+    return on_grid or inside or [int(np.argmin([abs(a + width // 2 - at) for a in starts]))]
+
+
 def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
     """A copy with short half-Hann fades at both ends. A window cut out of a longer signal starts
     and stops abruptly, which the first and last frames see as a broadband click that no training
@@ -216,17 +235,17 @@ class Predictor:
                               timeline=np.zeros((n_steps, len(self.labels))), silent=silent, step=step,
                               duration=duration, warnings=tuple(warnings))
         width = int(round(max(step, self.window_seconds) * self.sr))
-        # Windows centred on each step, shifted inside the signal where they would run off it.
-        windows = []
-        for i in range(n_steps):
-            centre = i * hop + hop // 2
-            a = max(0, min(centre - width // 2, len(y) - width))
-            seg = y[a:a + width]
-            windows.append(self.rows(taper(seg, self.sr)))
+        stride = max(hop, width // 2)
+        starts = window_starts(len(y), width, stride=stride)
+        windows = [self.rows(taper(y[a:a + width], self.sr)) for a in starts]
         counts = [len(w) for w in windows]
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
         bounds = np.cumsum([0, *counts])
-        timeline = np.stack([proba[bounds[i]:bounds[i + 1]].mean(axis=0) for i in range(n_steps)])
+        per_window = np.stack([proba[bounds[k]:bounds[k + 1]].mean(axis=0) for k in range(len(starts))])
+        # A step is what the windows around its centre say. Windows longer than a step overlap by
+        # half (as in training), not one per step: a 3 s window a second cost three times the work.
+        timeline = np.stack([per_window[covering(starts, width, i * hop + hop // 2, stride=stride)].mean(axis=0)
+                             for i in range(n_steps)])
         whole = whole_from_timeline(timeline, silent, step=step, duration=duration)
         return Prediction(labels=self.labels, probabilities=whole, times=np.arange(n_steps) * step,
                           timeline=timeline, silent=silent, step=step, duration=duration,
