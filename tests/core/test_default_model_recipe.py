@@ -166,3 +166,16 @@ def test_temperature_fits_folds_whose_heads_know_different_classes():
     held = R.holdouts(data, features=features, C=1.0, sources=("a", "d"), progress=lambda m: None)
     assert len({r.labels for r in held.results}) == 2       # fold "d" never saw an oboe
     assert 0.05 <= R.fit_temperature(held.results) <= 20.0
+
+
+def test_subset_accuracy_restricts_answers_to_every_k_class_subset():
+    labels = ("a", "b", "c")
+    # A file of "a" that the head calls "b", with "a" second: right whenever "b" is left out.
+    held = R.Holdouts([R.HeldOut("s", "a", labels, np.array([0.3, 0.6, 0.1]), np.zeros((1, 3))),
+                       R.HeldOut("s", "b", labels, np.array([0.1, 0.8, 0.1]), np.zeros((1, 3))),
+                       R.HeldOut("s", "c", labels, np.array([0.1, 0.2, 0.7]), np.zeros((1, 3)))])
+    acc2 = held.subset_accuracy(2)["s"]
+    # {a,b}: a wrong, b right -> 0.5; {a,c}: both right -> 1; {b,c}: both right -> 1
+    assert acc2 == pytest.approx((0.5 + 1 + 1) / 3)
+    assert held.subset_accuracy(3)["s"] == pytest.approx(2 / 3)
+    assert held.subset_accuracy(4) == {}                 # fewer classes than k: no figure
