@@ -81,11 +81,18 @@ def test_the_threshold_keeps_known_rejections_within_budget():
 def test_the_confident_threshold_gives_live_windows_the_precision_asked_for():
     data = _data(shift=1.5)
     held = R.holdouts(data, features=features, C=1.0, sources=("a", "b", "c"), progress=lambda m: None)
-    t, stats = R.choose_confident(held.results, 1.0, precision=0.9)
+    t, stats = R.choose_confident(held.results, 1.0, precision=0.9, sources=None)
     assert 0.15 <= t <= 0.95
     assert stats["precision"] >= 0.9 and 0.0 < stats["kept"] <= 1.0
-    strict, strict_stats = R.choose_confident(held.results, 1.0, precision=0.99)
+    strict, strict_stats = R.choose_confident(held.results, 1.0, precision=0.99, sources=None)
     assert strict >= t and strict_stats["kept"] <= stats["kept"]   # asking more keeps fewer windows
+    # Out of reach: the most precise threshold that still keeps a tenth of the windows, never one
+    # that silences the Live panel.
+    _, out_of_reach = R.choose_confident(held.results, 1.0, precision=1.01, sources=None)
+    assert out_of_reach["kept"] >= 0.1
+    # Only the sources asked for decide.
+    _, only_a = R.choose_confident(held.results, 1.0, sources=("a",))
+    assert only_a["windows"] == 6 * 2 * 4
 
 
 def test_simulated_recording_chains_are_trained_on_but_never_tested_on():

@@ -34,8 +34,9 @@ UNKNOWN = "unknown"
 HOLDOUT_SOURCES = ("freesound", "cmmsd-vibrato", "bach10", "bach-violin", "weresax", "philharmonia", "npm-tonejs")
 # Out-of-source answers of known classes that may fall below the unknown threshold.
 KNOWN_REJECTION_BUDGET = 0.10
-# Live windows shown as confident must be right this often out of source.
+# Live windows shown as confident must be right this often out of source (phrase sources).
 CONFIDENT_PRECISION = 0.7
+PHRASE_SOURCES = ("freesound", "cmmsd-vibrato", "bach10", "bach-violin")
 
 
 @dataclass
@@ -250,14 +251,17 @@ def choose_threshold(results: Sequence[HeldOut], *, budget: float = KNOWN_REJECT
     return best, stats
 
 
-def choose_confident(results: Sequence[HeldOut], temperature: float, *, precision: float = CONFIDENT_PRECISION
-                     ) -> tuple[float, dict]:
+def choose_confident(results: Sequence[HeldOut], temperature: float, *, precision: float = CONFIDENT_PRECISION,
+                     sources: Sequence[str] | None = PHRASE_SOURCES, min_kept: float = 0.1) -> tuple[float, dict]:
     """The lowest top probability from which out-of-source live windows (calibrated, unrestricted
-    top-1) are right at least `precision` of the time: where the Live panel stops saying
-    "low confidence". Returns it and the precision and share of windows it keeps."""
+    top-1) of `sources` are right at least `precision` of the time: where the Live panel stops
+    saying "low confidence". Live input is someone playing, so phrase sources decide, not the
+    isolated notes of a foreign library. Where no threshold reaches `precision`, the most precise
+    one that still keeps `min_kept` of the windows. Returns it with its precision, the share of
+    windows kept and the whole precision/coverage curve."""
     tops, right = [], []
     for r in results:
-        if r.label == UNKNOWN or r.label not in r.labels:
+        if r.label == UNKNOWN or r.label not in r.labels or (sources is not None and r.source not in sources):
             continue
         z = r.window_logits / temperature
         p = np.exp(z - z.max(axis=1, keepdims=True))
@@ -269,7 +273,9 @@ def choose_confident(results: Sequence[HeldOut], temperature: float, *, precisio
     tops, right = np.concatenate(tops), np.concatenate(right)
     curve = {f"{t:.2f}": (float(right[tops >= t].mean()) if (tops >= t).any() else float("nan"),
                           float((tops >= t).mean())) for t in np.arange(0.15, 0.951, 0.05)}
-    chosen = next((t for t, (prec, kept) in curve.items() if kept > 0 and prec >= precision), "0.95")
+    usable = {t: v for t, v in curve.items() if v[1] >= min_kept} or curve
+    chosen = next((t for t, (prec, kept) in usable.items() if kept > 0 and prec >= precision),
+                  max(usable, key=lambda t: np.nan_to_num(usable[t][0], nan=-1.0)))
     prec, kept = curve[chosen]
     return float(chosen), {"precision": prec, "kept": kept, "windows": int(len(tops)),
                            "all_windows_right": float(right.mean()), "curve": curve}
@@ -390,7 +396,7 @@ unrestricted top-1 with the unknown rule: {metrics['unverified_top1']:.2f}.
 - Live answers are shown as confident from a calibrated top probability of
   **{metrics.get('confident', {}).get('threshold', 0.5):.2f}**: out-of-source 3 s windows above it are right
   {metrics.get('confident', {}).get('precision', float('nan')):.0%} of the time ({metrics.get('confident', {}).get('kept', float('nan')):.0%} of windows
-  reach it; target precision {CONFIDENT_PRECISION:.0%}; all out-of-source windows: {metrics.get('confident', {}).get('all_windows_right', float('nan')):.0%} right).
+  reach it; target precision {CONFIDENT_PRECISION:.0%} on the held-out phrase sources; all their windows: {metrics.get('confident', {}).get('all_windows_right', float('nan')):.0%} right).
   Threshold: precision / share of windows kept: {'; '.join(f'{t}: {p:.0%} / {k:.0%}' for t, (p, k) in list(metrics.get('confident', {}).get('curve', {}).items())[::2])}.
 
 ## Weaknesses (measured above, not hidden)
