@@ -117,7 +117,7 @@ def test_long_windows_overlap_by_half_and_every_step_is_covered():
     sr, width = 16000, 47872
     starts = window_starts(60 * sr, width, stride=width // 2)
     assert len(starts) == 40 and starts[-1] + width == 60 * sr          # 60 steps would cost 60 windows
-    assert all(b - a == width // 2 for a, b in zip(starts[:-2], starts[1:-1]))
+    assert all(b - a == width // 2 for a, b in zip(starts[:-2], starts[1:-1], strict=True))
     for i in range(60):
         centre = i * sr + sr // 2
         used = covering(starts, width, centre, stride=width // 2)
