@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument("--C", type=float, default=0.05, help="inverse regularisation of the head")
     parser.add_argument("--max-windows", type=int, default=8)
     parser.add_argument("--subsample", type=int, default=4)
-    parser.add_argument("--augment", type=int, default=0,
+    parser.add_argument("--augment", type=int, default=1,
                         help="simulated recording chains per file (room, microphone, noise, gain, codec; "
                              "trained on, never tested on)")
     args = parser.parse_args(argv)
