@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.experiments.sweep_results import ValueSummary, aggregate
+from .. import presentation
 from ..theme import is_dark
 
 # A qualitative palette (matplotlib's tab10) that stays readable on light and dark backgrounds.
@@ -142,6 +143,8 @@ class SweepCurves(QWidget):
         self._legend_html = "&nbsp;&nbsp;&nbsp;".join(swatches) + (
             f"<span style='color:gray'>{repeats}</span>" if swatches else "")
         self.legend.setText(self._legend_html)
+        for p in (self.loss, self.train_acc, self.val_acc):
+            presentation.restyle(p)
 
     @staticmethod
     def _curve(plot: pg.PlotWidget, ys, pen, name) -> None:
@@ -168,6 +171,8 @@ class SweepCurves(QWidget):
                 if plot is self.loss:
                     y = np.where(y > 0, y, np.nan)
                 self.live_items.append((plot, plot.plot(np.arange(1, len(y) + 1), y, pen=pen, connect="finite")))
+        for p in (self.loss, self.train_acc, self.val_acc):
+            presentation.restyle(p)
 
 
 class _BarChart(pg.PlotWidget):
@@ -222,6 +227,7 @@ class _BarChart(pg.PlotWidget):
                     item = pg.TextItem(note, anchor=(0.5, 0.0), color="#888888")
                     item.setPos(float(i), top * 1.19)
                     self.addItem(item)
+        presentation.restyle(self)
 
     def show_message(self, text: str) -> None:
         """Instead of bars: why there is nothing to show (e.g. energy unavailable)."""
@@ -237,6 +243,7 @@ class _BarChart(pg.PlotWidget):
         self.getAxis("bottom").setTicks(None)
         self.setXRange(0, 1, padding=0)
         self.setYRange(0, 1, padding=0)
+        presentation.restyle(self)
 
 
 class SweepBars(QWidget):
