@@ -46,9 +46,14 @@ def big_px() -> int:
 
 
 def style_all(root: QWidget) -> None:
-    """Bring every plot under `root` to the current mode."""
+    """Bring every plot under `root` to the current mode; widgets with a `presentation_changed(on)`
+    of their own (a legend outside the plots, a panel giving its plots more room) are told too."""
     for view in root.findChildren(pg.GraphicsView):
         restyle(view)
+    for widget in root.findChildren(QWidget):
+        hook = getattr(type(widget), "presentation_changed", None)
+        if hook is not None:
+            hook(widget, _on)
 
 
 def restyle(view: pg.GraphicsView) -> None:
@@ -145,7 +150,18 @@ def _legend(legend: pg.LegendItem) -> None:
     base = _remember(legend, "size", legend.opts.get("labelTextSize"))
     size = f"{big_px()}px" if _on else base
     legend.setLabelTextSize(size)
+    if _on:   # the curves under a big legend would muddle its text: a backing, mostly opaque
+        bg = pg.mkColor(pg.getConfigOption("background"))
+        bg.setAlpha(215)
+        legend.setBrush(pg.mkBrush(bg))
+    else:
+        legend.setBrush(pg.mkBrush(None))
     legend.updateSize()
+    # pyqtgraph re-anchors a legend when its plot resizes, not when the legend itself grows: a
+    # legend anchored at the right edge grew past it. Anchor it again where it was anchored.
+    anchor = getattr(legend, "_GraphicsWidgetAnchor__itemAnchor", None)
+    if anchor is not None:
+        legend.anchor(anchor, legend._GraphicsWidgetAnchor__parentAnchor, legend._GraphicsWidgetAnchor__offset)
 
 
 def _scaled(width: float) -> float:

@@ -157,6 +157,7 @@ class TrainingPanel(QWidget):
         body.addWidget(right)
         body.setStretchFactor(1, 1)
         body.setSizes([420, 1000])
+        self.body = body
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(body, 1)
@@ -410,6 +411,11 @@ class TrainingPanel(QWidget):
 
     def theme_changed(self) -> None:
         self.curves.theme_changed()
+
+    def presentation_changed(self, on: bool) -> None:
+        """Presentation mode: the settings column folds away (drag it back at the left edge), so the
+        big curves get the panel's whole width; back to the usual split after."""
+        self.body.setSizes([0, 1000] if on else [420, 1000])
 
     def shutdown(self) -> None:
         # A run still going ends at its next batch; its late results find a closed panel and are dropped.

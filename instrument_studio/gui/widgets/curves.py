@@ -74,7 +74,7 @@ class TrainingCurves(QWidget):
         self._batch_y: tuple[float, float] | None = None
         self._pending: list[str] = []
 
-        self.batch_plot = self._plot("Training loss per batch", "loss (running mean within the epoch)")
+        self.batch_plot = self._plot("Training loss per batch", "loss (running mean)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
         self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
@@ -337,6 +337,11 @@ class TrainingCurves(QWidget):
             for name in ("batch_loss", "loss", "val_loss"):
                 run.series[name].dirty = True
         self.refresh(force=True)
+
+    def presentation_changed(self, on: bool) -> None:
+        """At presentation size the batch plot's legend covered its curves and ran past its edge; the
+        loss plot beside it names the same colours."""
+        self.batch_plot.plotItem.legend.setVisible(not on)
 
     def theme_changed(self) -> None:
         """Follow the theme (theme.apply_theme sets pyqtgraph's defaults for new plots only; in

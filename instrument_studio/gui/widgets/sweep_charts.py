@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.experiments.sweep_results import ValueSummary, aggregate
@@ -127,7 +128,7 @@ class SweepCurves(QWidget):
                 labelled.add(run.value)
                 name = f"{param_label} {value_text(run.value)}"
                 self.legend_labels.append(name)
-                swatches.append(f"<span style='color:{color}; font-size:14pt'>&#9632;</span>&nbsp;{name}")
+                swatches.append(f"<span style='color:{color}; font-size:x-large'>&#9632;</span>&nbsp;{name}")
             self._curve(self.loss, h.get("loss"), solid, name)
             self._curve(self.loss, h.get("val_loss"), dashed, None)
             self._curve(self.train_acc, h.get("accuracy"), solid, None)
@@ -140,11 +141,22 @@ class SweepCurves(QWidget):
             else:
                 axis.setTickSpacing()
         repeats = " · thick: first repeat, thin: the others" if any(r.repeat for r in runs) else ""
+        # The line key in the legend too: solid training, dashed validation.
+        key = "&nbsp;&nbsp;&nbsp;&mdash;&mdash; training&nbsp;&nbsp; &ndash; &ndash; validation (loss)"
         self._legend_html = "&nbsp;&nbsp;&nbsp;".join(swatches) + (
-            f"<span style='color:gray'>{repeats}</span>" if swatches else "")
+            f"<span style='color:gray'>{key}{repeats}</span>" if swatches else "")
         self.legend.setText(self._legend_html)
         for p in (self.loss, self.train_acc, self.val_acc):
             presentation.restyle(p)
+
+    def presentation_changed(self, on: bool) -> None:
+        font = self.legend.font()
+        base = self.__dict__.setdefault("_legend_px", QFontInfo(font).pixelSize())
+        font.setPixelSize(presentation.big_px() if on else base)
+        self.legend.setFont(font)
+        # The key is in the legend row: a long title would be cut at presentation size.
+        self.loss.setTitle("Loss (log)" if on else "Loss (solid: training, dashed: validation)")
+        presentation.restyle(self.loss)
 
     @staticmethod
     def _curve(plot: pg.PlotWidget, ys, pen, name) -> None:
