@@ -115,6 +115,10 @@ def main() -> int:
     experiments = win.panels["ExperimentsPanel"]
     experiments.curves.show_runs(runs, [0.001, 0.01], param_label="lr")
 
+    # Live: the Audio panel's playback as the source (no microphone on the machine that takes these).
+    live = win.panels["LivePanel"]
+    live.source_combo.setCurrentIndex(1)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, key in (("audio", "AudioPanel"), ("live", "LivePanel"), ("dataset", "DatasetPanel"),
                       ("training", "TrainingPanel"), ("evaluation", "EvaluationPanel"),
