@@ -127,7 +127,7 @@ def test_two_runs_overlay_on_the_same_axes(qtbot, panel):
     assert panel.curves.colour(first.id) != panel.curves.colour(second.id)
     # Named by what differs between them, not "run 1" and "run 2".
     legend = [label.text for _, label in panel.curves.acc_plot.plotItem.legend.items]
-    assert legend == ["adam: training", "adam: validation", "sgd: training", "sgd: validation"]
+    assert sorted(legend) == ["adam: training", "adam: validation", "sgd: training", "sgd: validation"]
     panel.table.item(1, 0).setCheckState(Qt.Unchecked)
     assert panel.curves.visible_runs() == [first.id]
     assert panel.curves.legend_texts("batch") == ["mlp · adam lr 0.01 · batch 16"]
