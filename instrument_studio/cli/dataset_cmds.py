@@ -50,6 +50,9 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("starter", help="render the embedded starter set (SoundFont instruments) into a folder")
     p.add_argument("--out", required=True, metavar="DATASET_DIR", help="folder to write the audio and project into")
+    p.add_argument("--recipe", metavar="RECIPE_JSON",
+                   help="render your own variant: a recipe in the format of the built-in one "
+                        "(instrument_studio/resources/starter-recipe.json)")
     p.set_defaults(run=run_starter)
 
 
@@ -128,11 +131,18 @@ def run_features(args) -> int:
 
 
 def run_starter(args) -> int:
-    from ..core.datasets.starter import find_soundfont, generate_starter
+    from ..core.datasets.starter import find_soundfonts, generate_starter
+    from ..core.errors import ConfigError
 
-    sf = find_soundfont()
-    print(f"rendering the starter set from {sf.name} with tinysoundfont ...", file=sys.stderr)
-    ds = generate_starter(args.out)
+    recipe = None
+    if args.recipe:
+        try:
+            recipe = json.loads(Path(args.recipe).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the recipe {args.recipe}: {exc}") from exc
+    fonts = find_soundfonts()
+    print(f"rendering the starter set from {', '.join(f.name for f in fonts)} with tinysoundfont ...", file=sys.stderr)
+    ds = generate_starter(args.out, recipe=recipe, soundfont=fonts)
     print_stats(ds.stats(), as_json=False)
     print(f"wrote {Path(args.out) / 'instrument-studio.json'}")
     return 0

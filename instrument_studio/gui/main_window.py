@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.audio.audiofile import AUDIO_EXTENSIONS
-from . import workers
+from . import presentation, workers
 from .context import AppContext
 from .panels.audio import AudioPanel
 from .panels.dataset import DatasetPanel
@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
             if hasattr(panel, "install_menus"):
                 panel.install_menus(self)
         self._build_help_menu()  # after the panels' menus: Help stays last
+        if ctx.settings.get("view/presentation", False, type_=bool):
+            self.presentation_action.setChecked(True)
 
         ctx.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         ctx.error.connect(self.show_error)
@@ -113,6 +115,14 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, name=name: self.set_theme(name))
             self.theme_actions.addAction(act)
             self.theme_menu.addAction(act)
+        # For a class: big plot text, thick lines, high contrast (gui/presentation.py).
+        self.presentation_action = QAction("&Presentation Mode", self, checkable=True,
+                                           shortcut=QKeySequence("Ctrl+Shift+P"))
+        self.presentation_action.setObjectName("presentation_action")
+        self.presentation_action.setToolTip("Plots readable from the back of a room: text twice as large, "
+                                            "thick lines, high contrast")
+        self.presentation_action.toggled.connect(self.set_presentation)
+        self.view_menu.addAction(self.presentation_action)
         self.view_menu.addSeparator()
 
     def _build_help_menu(self) -> None:
@@ -204,6 +214,15 @@ class MainWindow(QMainWindow):
     def set_theme(self, theme: str) -> None:
         self.apply_preferences(output_device=self.ctx.settings.get("audio/output_device", "") or "", theme=theme)
 
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode on or off, remembered for the next start."""
+        if self.presentation_action.isChecked() != on:
+            self.presentation_action.setChecked(on)   # re-enters through toggled
+            return
+        self.ctx.settings.set("view/presentation", bool(on))
+        presentation.set_on(on)
+        self.set_theme(self.ctx.settings.get("theme", "system"))   # the high-contrast colours
+
     def apply_preferences(self, *, output_device: str, theme: str) -> None:
         self.ctx.settings.set("theme", theme)
         apply_theme(QApplication.instance(), theme)
@@ -213,6 +232,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             if hasattr(panel, "theme_changed"):
                 panel.theme_changed()
+        presentation.style_all(self)
         if output_device != (self.ctx.settings.get("audio/output_device", "") or ""):
             self.ctx.set_output_device(output_device)
 

@@ -73,8 +73,14 @@ def apply_theme(app: QApplication, name: str) -> str:
         app.setPalette(app.style().standardPalette())
     effective = "dark" if is_dark(app) else "light"
     app.setStyleSheet(_DARK_STYLE if effective == "dark" else "")
-    pg.setConfigOptions(background=app.palette().color(QPalette.Base),
-                        foreground=app.palette().color(QPalette.Text), antialias=False)
+    from . import presentation
+
+    if presentation.is_on():   # high contrast for a projector: pure black and white
+        bg, fg = (QColor(0, 0, 0), QColor(255, 255, 255)) if effective == "dark" else \
+            (QColor(255, 255, 255), QColor(0, 0, 0))
+    else:
+        bg, fg = app.palette().color(QPalette.Base), app.palette().color(QPalette.Text)
+    pg.setConfigOptions(background=bg, foreground=fg, antialias=False)
     return effective
 
 

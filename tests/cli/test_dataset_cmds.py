@@ -60,12 +60,18 @@ def test_starter_command_in_a_subprocess(tmp_path):
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
            "INSTRUMENT_STUDIO_SOUNDFONT": str(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"),
            "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "instrument_studio", "starter", "--out", str(tmp_path / "s")],
+    from instrument_studio.core.datasets.starter import load_recipe
+
+    recipe = load_recipe()   # the built-in one, smaller: the full set is 2,400 clips
+    recipe.update(notes_per_instrument=3, phrases_per_instrument=3)
+    (tmp_path / "recipe.json").write_text(json.dumps(recipe))
+    proc = subprocess.run([sys.executable, "-m", "instrument_studio", "starter", "--out", str(tmp_path / "s"),
+                           "--recipe", str(tmp_path / "recipe.json")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
     assert "TimGM6mb" in proc.stderr
     assert (tmp_path / "s" / "instrument-studio.json").is_file()
-    assert "10 classes, 400 clips" in proc.stdout
+    assert "10 classes, 60 clips" in proc.stdout
 
 
 def test_stats_of_the_starter_set_by_name(tmp_path, capsys, monkeypatch):

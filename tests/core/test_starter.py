@@ -66,3 +66,62 @@ def test_starter_dataset_is_generated_once_and_cached(monkeypatch, tmp_path):
     assert again.clips == ds.clips
     assert stamp == {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.wav")}
     assert not list((tmp_path / "cache").glob(".rendering-*"))
+
+
+def test_v2_recipe_gives_the_labs_mlp_ten_batches_per_epoch_balanced():
+    """The shipped recipe, planned and split without rendering: >= 10 batches of 128 training rows
+    (the labs' batch size), every class the same number of clips, in every split about as many."""
+    from instrument_studio.core.datasets.model import Clip
+    from instrument_studio.core.datasets.splits import assign_splits
+
+    plan = starter._plan(FULL_RECIPE, 2)
+    clips = [Clip(path=f"/x/{i}.wav", label=p["inst"]["label"], source="starter",
+                  group=(f"{p['inst']['label']}/note/{p['notes'][0][0]}" if p["kind"] == "note"
+                         else f"{p['inst']['label']}/phrase/{p['index']}")) for i, p in enumerate(plan)]
+    clips, _ = assign_splits(clips, seed=0)
+    n_train = sum(c.split == "train" for c in clips)
+    assert n_train // 128 >= 10, n_train
+    per_class = {lab: sum(c.label == lab for c in clips) for lab in {c.label for c in clips}}
+    assert len(per_class) == 10 and len(set(per_class.values())) == 1
+    for split in ("train", "val", "test"):
+        counts = [sum(c.label == lab and c.split == split for c in clips) for lab in per_class]
+        assert max(counts) - min(counts) <= 0.1 * max(counts) + 2, (split, counts)
+    # Varied: both SoundFonts, every room and both kinds in every class.
+    for lab in per_class:
+        mine = [p for p in plan if p["inst"]["label"] == lab]
+        assert {p["font"] for p in mine} == {0, 1}
+        assert {p["room"] for p in mine} == set(range(len(FULL_RECIPE["rooms"])))
+        assert {p["kind"] for p in mine} == {"note", "phrase"}
+        assert all(35 <= p["snr_db"] <= 55 for p in mine)
+
+
+def test_several_soundfonts_rooms_and_light_noise(tmp_path):
+    """Clips alternate between the SoundFonts given; every clip carries a noise floor well below
+    the music; the rendering is deterministic with several fonts too."""
+    recipe = _small_recipe()
+    two = [TIM, starter.SoundFontChoice(TIM.path, "TimGM6mb.sf2 (second copy)")]
+    a = starter.generate_starter(tmp_path / "a", recipe=recipe, soundfont=two)
+    starter.generate_starter(tmp_path / "b", recipe=recipe, soundfont=two)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    rooms = {c.metadata["room"] for c in a.clips}
+    assert rooms <= {r["name"] for r in recipe["rooms"]} and len(rooms) >= 2
+    assert len({c.metadata["soundfont"] for c in a.clips}) == 1   # same file twice: the name is the file's
+    assert len(a.clips) == 3 * 6
+    for c in a.clips:
+        y, _ = load(c.path, sr=None)
+        frames = np.abs(y[: len(y) // 256 * 256].reshape(-1, 256)).mean(axis=1)
+        quietest, loudest = frames.min(), frames.max()
+        assert quietest > 0, c.path                          # never digital silence: a noise floor
+        assert 20 * np.log10(loudest / quietest) > 25, c.path  # ... far below the instrument
+
+
+def test_soundfont_variable_names_one_font_and_a_bad_one_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv(starter.SOUNDFONT_ENV, str(TIM.path))
+    assert [f.path for f in starter.find_soundfonts()] == [TIM.path]
+    monkeypatch.setenv(starter.SOUNDFONT_ENV, str(tmp_path / "missing.sf2"))
+    with pytest.raises(starter.DatasetError, match="not a .sf2 file"):
+        starter.find_soundfonts()
+    monkeypatch.delenv(starter.SOUNDFONT_ENV)
+    found = starter.find_soundfonts()
+    assert found and len({f.path.resolve() for f in found}) == len(found)
+    assert any("TimGM6mb" in f.name for f in found)

@@ -7,6 +7,7 @@ import threading
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 
@@ -54,8 +55,11 @@ def test_short_training_draws_curves_and_lists_the_run(qtbot, panel):
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
     # axes and series are labelled
     assert panel.curves.batch_plot.plotItem.getAxis("bottom").labelText == "epoch"
-    legend = [label.text for _, label in panel.curves.loss_plot.plotItem.legend.items]
-    assert legend == ["run 1: training", "run 1: validation"]
+    # A run alone is named by its settings; in the legend training is solid, validation dashed.
+    items = panel.curves.loss_plot.plotItem.legend.items
+    assert [label.text for _, label in items] == ["mlp · adam lr 0.01 · batch 16: training",
+                                                   "mlp · adam lr 0.01 · batch 16: validation"]
+    assert [pg.mkPen(sample.item.opts["pen"]).style() for sample, _ in items] == [Qt.SolidLine, Qt.DashLine]
 
 
 class RecordingEvent(threading.Event):
@@ -121,10 +125,12 @@ def test_two_runs_overlay_on_the_same_axes(qtbot, panel):
     panel.table.item(0, 0).setCheckState(Qt.Checked)
     assert panel.curves.visible_runs() == [first.id, second.id]
     assert panel.curves.colour(first.id) != panel.curves.colour(second.id)
+    # Named by what differs between them, not "run 1" and "run 2".
     legend = [label.text for _, label in panel.curves.acc_plot.plotItem.legend.items]
-    assert "run 1: validation" in legend and "run 2: validation" in legend
+    assert sorted(legend) == ["adam: training", "adam: validation", "sgd: training", "sgd: validation"]
     panel.table.item(1, 0).setCheckState(Qt.Unchecked)
     assert panel.curves.visible_runs() == [first.id]
+    assert panel.curves.legend_texts("batch") == ["mlp · adam lr 0.01 · batch 16"]
 
 
 def test_model_summary_follows_the_chosen_model(qtbot, panel):

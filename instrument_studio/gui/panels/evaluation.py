@@ -135,6 +135,7 @@ class EvaluationPanel(QWidget):
         upper.addWidget(self.confusion)
         upper.addWidget(self.clips)
         upper.setSizes([700, 420])
+        self._upper = upper
 
         self.tabs = ReportTabs()
         self.accuracy_chart, self.metrics_table = self.tabs.accuracy_chart, self.tabs.metrics_table
@@ -146,6 +147,7 @@ class EvaluationPanel(QWidget):
         body.addWidget(upper)
         body.addWidget(self.tabs)
         body.setSizes([560, 280])
+        self._body = body
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.progress)
@@ -391,6 +393,12 @@ class EvaluationPanel(QWidget):
             self.ctx.report_error("Cannot export the runs table", exc)
         else:
             self.ctx.status.emit(f"Wrote {len(self.summaries)} runs to {path}", 5000)
+
+    def presentation_changed(self, on: bool) -> None:
+        """Presentation mode: the confusion matrix takes most of the panel (its class names and cell
+        counts are twice as large); the clip list and the tabs below keep a strip each."""
+        self._upper.setSizes([1000, 180] if on else [700, 420])
+        self._body.setSizes([900, 140] if on else [560, 280])
 
     def shutdown(self) -> None:
         self.cancel()

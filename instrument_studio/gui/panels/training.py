@@ -39,6 +39,7 @@ from ..widgets.curves import TrainingCurves
 from ..widgets.dataset_picker import DatasetPicker, DatasetSource
 from ..widgets.message_label import message_label
 from ..widgets.model_summary import ModelSummaryView
+from ..widgets.run_names import run_labels, run_settings
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
 from .training_progress import header_text, status_text
@@ -68,6 +69,7 @@ class TrainingPanel(QWidget):
         self._last_labels = 0.0
         self._features_memo: tuple | None = None    # (DatasetSource, FeatureConfig, FeatureSet)
         self._closed = False
+        self._run_settings: dict[int, dict] = {}    # what each run's legend name is made from
         self._build()
         ctx.dataset_changed.connect(self.use_panel_dataset)
         if getattr(ctx, "dataset", None) is not None:
@@ -133,7 +135,7 @@ class TrainingPanel(QWidget):
             top.addWidget(w)
         self.curves = TrainingCurves()
         self.table = RunTable()
-        self.table.shown_changed.connect(self.curves.set_visible_runs)
+        self.table.shown_changed.connect(self._show_runs)
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         right = QSplitter(Qt.Vertical)
@@ -155,6 +157,7 @@ class TrainingPanel(QWidget):
         body.addWidget(right)
         body.setStretchFactor(1, 1)
         body.setSizes([420, 1000])
+        self.body = body
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(body, 1)
@@ -217,8 +220,9 @@ class TrainingPanel(QWidget):
         self._live_id, self._started, self._last_batch, self._last_epoch = run_id, None, None, None
         self._t_start = time.monotonic()
         self.table.set_shown([])
+        self._run_settings[run_id] = run_settings(cfg, fcfg.kind, src.label)
         self.curves.add_run(run_id, f"run {run_id}")
-        self.curves.set_visible_runs([run_id])
+        self._show_runs([run_id])
         self._batch_x: list[float] = []
         self._batch_y: list[float] = []
         self.progress.setRange(0, 0)
@@ -267,7 +271,7 @@ class TrainingPanel(QWidget):
         self._events.clear()
         if self._live_id is not None:
             self.curves.remove_run(self._live_id)
-            self.curves.set_visible_runs(self.table.shown_ids())
+            self._show_runs(self.table.shown_ids())
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if isinstance(exc, Cancelled):
@@ -287,6 +291,17 @@ class TrainingPanel(QWidget):
             return
         self._live_id = None
         self._update_buttons()
+
+    def _show_runs(self, keys) -> None:
+        """Overlay these runs (and the live one), named in the legends by what differs between them."""
+        keys = list(keys)
+        if self._live_id is not None and self._live_id not in keys and self._live_id in self.curves.runs():
+            keys.append(self._live_id)
+        self.curves.set_visible_runs(keys)
+        for run in self.runs:   # runs added without start_training (e.g. restored ones)
+            if run.id not in self._run_settings:
+                self._run_settings[run.id] = run_settings(run.config, run.feature_config.kind, run.dataset)
+        self.curves.set_run_labels(run_labels({k: self._run_settings[k] for k in keys if k in self._run_settings}))
 
     def _update_buttons(self) -> None:
         running = self.is_running()
@@ -396,6 +411,11 @@ class TrainingPanel(QWidget):
 
     def theme_changed(self) -> None:
         self.curves.theme_changed()
+
+    def presentation_changed(self, on: bool) -> None:
+        """Presentation mode: the settings column folds away (drag it back at the left edge), so the
+        big curves get the panel's whole width; back to the usual split after."""
+        self.body.setSizes([0, 1000] if on else [420, 1000])
 
     def shutdown(self) -> None:
         # A run still going ends at its next batch; its late results find a closed panel and are dropped.

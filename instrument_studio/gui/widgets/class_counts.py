@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from .. import presentation
 from ..theme import is_dark
 from .timeline import restyle_label
 
@@ -80,3 +81,4 @@ class ClassCountsView(pg.PlotWidget):
         self.getAxis("left").setTicks([[(float(y[i]), c) for i, c in enumerate(self.classes)]])
         self.setYRange(-0.6, n - 0.4, padding=0)
         self.setXRange(0, max(1.0, float(left.max())) * 1.05, padding=0)
+        presentation.restyle(self)

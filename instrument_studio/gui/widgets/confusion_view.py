@@ -13,6 +13,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
 
+from .. import presentation
+
 
 class RotatedLabelAxis(pg.AxisItem):
     """A bottom axis whose tick labels are drawn at an angle, so long class names all fit."""
@@ -164,6 +166,7 @@ class ConfusionView(QWidget):
                 self._texts.append(t)
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
         self._redraw()
+        presentation.restyle(self.graphics)
 
     def cell_text(self, row: int, col: int) -> str:
         return self._texts[row * len(self.labels) + col].toPlainText()

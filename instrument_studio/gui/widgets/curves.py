@@ -13,8 +13,9 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .. import presentation
 
 # Tableau 10, readable on light and dark backgrounds.
 RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
@@ -73,7 +74,7 @@ class TrainingCurves(QWidget):
         self._batch_y: tuple[float, float] | None = None
         self._pending: list[str] = []
 
-        self.batch_plot = self._plot("Training loss per batch", "loss (running mean within the epoch)")
+        self.batch_plot = self._plot("Training loss per batch", "loss (running mean)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
         self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
@@ -135,7 +136,33 @@ class TrainingCurves(QWidget):
                 item.setDownsampling(auto=True, method="peak")
                 item.setClipToView(True)
             run.items[name] = item
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+            presentation.restyle(plot)
         return colour
+
+    def set_run_labels(self, labels: dict) -> None:
+        """Rename runs in the legends (e.g. by what differs between the runs shown)."""
+        for key, label in labels.items():
+            run = self._runs.get(key)
+            if run is None or run.label == label:
+                continue
+            run.label = label
+            for name, item in run.items.items():
+                text = label if name == "batch_loss" else f"{label}: {'validation' if 'val' in name else 'training'}"
+                item.opts["name"] = text
+                legend = self._plot_of(name).plotItem.legend
+                for sample, legend_label in legend.items:
+                    if sample.item is item:
+                        legend_label.setText(text)
+                legend.updateSize()
+
+    def labels(self) -> dict:
+        return {k: r.label for k, r in self._runs.items()}
+
+    def legend_texts(self, plot: str = "loss") -> list[str]:
+        """What a plot's legend reads now (tests)."""
+        legend = {"batch": self.batch_plot, "loss": self.loss_plot, "accuracy": self.acc_plot}[plot].plotItem.legend
+        return [label.text for _sample, label in legend.items]
 
     def _free_colour(self) -> str:
         used = {r.colour for r in self._runs.values()}
@@ -311,17 +338,23 @@ class TrainingCurves(QWidget):
                 run.series[name].dirty = True
         self.refresh(force=True)
 
+    def presentation_changed(self, on: bool) -> None:
+        """At presentation size the batch plot's legend covered its curves and ran past its edge; the
+        loss plot beside it names the same colours."""
+        self.batch_plot.plotItem.legend.setVisible(not on)
+
     def theme_changed(self) -> None:
-        """Follow the palette (theme.apply_theme sets pyqtgraph's defaults for new plots only)."""
-        palette = QApplication.instance().palette()
+        """Follow the theme (theme.apply_theme sets pyqtgraph's defaults for new plots only; in
+        presentation mode they are pure black and white, not the palette's)."""
+        bg, fg = pg.getConfigOption("background"), pg.mkColor(pg.getConfigOption("foreground"))
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground(palette.color(QPalette.Base))
+            plot.setBackground(bg)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
-                axis.setPen(palette.color(QPalette.Text))
-                axis.setTextPen(palette.color(QPalette.Text))
-            plot.setTitle(plot.plotItem.titleLabel.text, color=palette.color(QPalette.Text))
+                axis.setPen(fg)
+                axis.setTextPen(fg)
+            plot.setTitle(plot.plotItem.titleLabel.text, color=fg)
             legend = plot.plotItem.legend
-            legend.setLabelTextColor(palette.color(QPalette.Text))
+            legend.setLabelTextColor(fg)
             for _sample, label in legend.items:
                 label.setText(label.text)   # setLabelTextColor only stores the colour

@@ -15,6 +15,7 @@ from ...core.evaluation.report import (
     EvaluationReport,
     ThresholdComparison,
 )
+from .. import presentation
 from ..theme import plot_colors
 from .class_counts import restyle_plot
 
@@ -96,7 +97,9 @@ class PerClassAccuracyChart(pg.PlotWidget):
         self.getAxis("bottom").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         self.setXRange(0, 1.15, padding=0)
         self.setYRange(-0.6, n - 0.4, padding=0)
-        self.setMinimumHeight(ROW_PX * n + 70)  # axis label and margins below the rows
+        rows = ROW_PX * (presentation.FONT_SCALE if presentation.is_on() else 1.0)
+        self.setMinimumHeight(int(rows * n) + 70)  # axis label and margins below the rows
+        presentation.restyle(self)
 
 
 class MetricsTable(QTableWidget):

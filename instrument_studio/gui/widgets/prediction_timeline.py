@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics
 
+from .. import presentation
 from .timeline import TimelinePlot
 
 # Rows shown: the classes that reach this probability somewhere, at most MAX_ROWS of them.
@@ -50,6 +51,7 @@ class PredictionTimeline(TimelinePlot):
         self.setYRange(0, len(self.rows), padding=0)
         self.setLimits(yMin=0, yMax=len(self.rows))
         self.set_duration(duration)
+        presentation.restyle(self)
 
     def _metrics(self) -> QFontMetrics:
         return QFontMetrics(self.getAxis("left").style.get("tickFont") or self.font())

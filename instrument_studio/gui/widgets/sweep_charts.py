@@ -11,9 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.experiments.sweep_results import ValueSummary, aggregate
+from .. import presentation
 from ..theme import is_dark
 
 # A qualitative palette (matplotlib's tab10) that stays readable on light and dark backgrounds.
@@ -126,7 +128,7 @@ class SweepCurves(QWidget):
                 labelled.add(run.value)
                 name = f"{param_label} {value_text(run.value)}"
                 self.legend_labels.append(name)
-                swatches.append(f"<span style='color:{color}; font-size:14pt'>&#9632;</span>&nbsp;{name}")
+                swatches.append(f"<span style='color:{color}; font-size:x-large'>&#9632;</span>&nbsp;{name}")
             self._curve(self.loss, h.get("loss"), solid, name)
             self._curve(self.loss, h.get("val_loss"), dashed, None)
             self._curve(self.train_acc, h.get("accuracy"), solid, None)
@@ -139,9 +141,22 @@ class SweepCurves(QWidget):
             else:
                 axis.setTickSpacing()
         repeats = " · thick: first repeat, thin: the others" if any(r.repeat for r in runs) else ""
+        # The line key in the legend too: solid training, dashed validation.
+        key = "&nbsp;&nbsp;&nbsp;&mdash;&mdash; training&nbsp;&nbsp; &ndash; &ndash; validation (loss)"
         self._legend_html = "&nbsp;&nbsp;&nbsp;".join(swatches) + (
-            f"<span style='color:gray'>{repeats}</span>" if swatches else "")
+            f"<span style='color:gray'>{key}{repeats}</span>" if swatches else "")
         self.legend.setText(self._legend_html)
+        for p in (self.loss, self.train_acc, self.val_acc):
+            presentation.restyle(p)
+
+    def presentation_changed(self, on: bool) -> None:
+        font = self.legend.font()
+        base = self.__dict__.setdefault("_legend_px", QFontInfo(font).pixelSize())
+        font.setPixelSize(presentation.big_px() if on else base)
+        self.legend.setFont(font)
+        # The key is in the legend row: a long title would be cut at presentation size.
+        self.loss.setTitle("Loss (log)" if on else "Loss (solid: training, dashed: validation)")
+        presentation.restyle(self.loss)
 
     @staticmethod
     def _curve(plot: pg.PlotWidget, ys, pen, name) -> None:
@@ -168,6 +183,8 @@ class SweepCurves(QWidget):
                 if plot is self.loss:
                     y = np.where(y > 0, y, np.nan)
                 self.live_items.append((plot, plot.plot(np.arange(1, len(y) + 1), y, pen=pen, connect="finite")))
+        for p in (self.loss, self.train_acc, self.val_acc):
+            presentation.restyle(p)
 
 
 class _BarChart(pg.PlotWidget):
@@ -222,6 +239,7 @@ class _BarChart(pg.PlotWidget):
                     item = pg.TextItem(note, anchor=(0.5, 0.0), color="#888888")
                     item.setPos(float(i), top * 1.19)
                     self.addItem(item)
+        presentation.restyle(self)
 
     def show_message(self, text: str) -> None:
         """Instead of bars: why there is nothing to show (e.g. energy unavailable)."""
@@ -237,6 +255,7 @@ class _BarChart(pg.PlotWidget):
         self.getAxis("bottom").setTicks(None)
         self.setXRange(0, 1, padding=0)
         self.setYRange(0, 1, padding=0)
+        presentation.restyle(self)
 
 
 class SweepBars(QWidget):
