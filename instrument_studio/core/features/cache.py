@@ -17,6 +17,7 @@ from ..config import FeatureConfig
 from ..errors import StudioError
 from ..fileio import atomic_path
 from ..userdirs import user_cache_dir
+from .content_index import ContentIndex, hash_file
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
 FEATURES_VERSION = 2
@@ -39,10 +40,14 @@ def content_hash(path: str | Path) -> str:
     key = (str(path), st.st_size, st.st_mtime_ns)
     digest = _hash_memo.get(key)
     if digest is None:
-        with open(path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:40]
+        digest = hash_file(path)
         _hash_memo[key] = digest
     return digest
+
+
+def content_index(root: Path | None = None) -> ContentIndex:
+    """The persistent (path, size, mtime) -> hash index beside the cache entries it serves."""
+    return ContentIndex((root or cache_root()) / "content-index.sqlite")
 
 
 def cache_file(cfg_key: str, digest: str, root: Path | None = None) -> Path:

@@ -1,0 +1,2 @@
+def add_store_parsers(sub) -> None:
+    pass
