@@ -22,7 +22,7 @@ import numpy as np
 from ..config import FeatureConfig
 from ..errors import Cancelled, FeatureError, StudioError
 from ..events import ExtractionFinished, FeatureProgress, FileSkipped
-from .cache import cache_file, cache_root, config_key, content_index, read_cache
+from .cache import RowCache, cache_file, cache_root, config_key, content_index, read_cache
 from .featureset import SPLITS, FeatureSet
 from .workers import compute, compute_many, shared_pool
 
@@ -66,12 +66,13 @@ def _audio_clips(dataset) -> list:
 
 def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, should_stop: StopFn | None = None,
             workers: int | None = None, use_cache: bool = True, cache_dir: str | Path | None = None,
-            store: str = "memory", store_dir: str | Path | None = None) -> Extraction:
+            store: str = "memory", store_dir: str | Path | None = None, scheduler: str | None = None) -> Extraction:
     """Features of every single-label clip of `dataset`, as a FeatureSet, plus the run's report.
 
     store="disk" writes the rows into a sharded FeatureStore (features/store.py) at `store_dir`
     (default: features_folder(...)/store) as they arrive, keeping none in memory; "auto" does so
-    when the first clip's rows times the number of clips exceed STORE_ABOVE_BYTES.
+    when the first clip's rows times the number of clips exceed STORE_ABOVE_BYTES. `scheduler`
+    (tcp://host:port) computes the files on that Dask cluster instead of local processes (core/cluster.py).
     """
     if store not in STORE_MODES:
         raise FeatureError(f"store must be one of {', '.join(STORE_MODES)}, got {store!r}")
@@ -122,24 +123,32 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
         # shard a mix of classes rather than one class after another.
         paths = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))]
     digests = content_index(root).digests(paths)
-    entries: list[tuple[str, Path]] = []
+    entries: list[tuple[str, str]] = []
     for path in paths:
         digest = digests.get(path)
         if not isinstance(digest, str):
             failed(path, f"cannot read: {getattr(digest, 'strerror', None) or digest}")
             continue
-        entries.append((path, cache_file(key, digest, root)))
+        entries.append((path, digest))
+    rows = RowCache(key, root)
+    fresh: list[tuple[str, np.ndarray, float]] = []   # what rows.sqlite lacks, written at the end
     if use_cache:
-        hits = _read_entries([out for _, out in entries], stop)
+        fast = rows.get_many([d for _, d in entries])
+        slow = [d for _, d in entries if d not in fast]
+        read = dict(zip(slow, _read_entries([cache_file(key, d, root) for d in slow], stop), strict=True))
+        fresh.extend((d, hit[0], hit[1]) for d, hit in read.items() if hit is not None)
+        hits = [fast.get(d) or read.get(d) for _, d in entries]
     else:
         hits = [None] * len(entries)
-    for (path, out), hit in zip(entries, hits, strict=True):
+    digest_of = {}
+    for (path, digest), hit in zip(entries, hits, strict=True):
         if hit is not None:
             keep(path, hit[0])
             report.audio_seconds += hit[1]
             report.n_cached += 1
         else:
-            todo.append((path, str(out) if use_cache else None))
+            digest_of[path] = digest
+            todo.append((path, str(cache_file(key, digest, root)) if use_cache else None))
     progress(force=True)
 
     cfg_json = cfg.to_json()
@@ -150,12 +159,16 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
         if x is None:
             failed(path, reason)
         else:
+            if use_cache:
+                fresh.append((digest_of[path], x, duration))
             keep(path, x)
             report.audio_seconds += duration
             report.n_computed += 1
         progress()
 
-    if todo and (workers == 1 or len(todo) < _MIN_FILES_FOR_POOL):
+    if todo and scheduler:
+        _on_cluster(scheduler, todo, cfg_json, take, stop)
+    elif todo and (workers == 1 or len(todo) < _MIN_FILES_FOR_POOL):
         from threadpoolctl import threadpool_limits
 
         # One BLAS thread, as in the workers (see features.warmup): faster for a clip's small products.
@@ -185,11 +198,28 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
             for fut in pending:
                 fut.cancel()
     progress(force=True)
+    rows.put_many(fresh)
 
     fs = sink.finish(results)
     report.seconds = time.perf_counter() - t0
     emit(ExtractionFinished(report=report))
     return Extraction(features=fs, report=report)
+
+
+def _on_cluster(address: str, todo: list, cfg_json: str, take, stop: StopFn) -> None:
+    """The files computed by Dask workers; the cache entries written here, by the client (a worker's
+    disk is not ours)."""
+    from ..cluster import map_unordered
+    from .cache import write_cache
+
+    outs = dict(todo)
+    size = max(1, min(16, len(todo) // 32))
+    jobs = [([(path, None) for path, _ in todo[i:i + size]], cfg_json) for i in range(0, len(todo), size)]
+    for batch in map_unordered(address, compute_many, jobs, should_stop=stop):
+        for path, x, duration, reason in batch:
+            if x is not None and outs.get(path):
+                write_cache(Path(outs[path]), x, duration)
+            take((path, x, duration, reason))
 
 
 class _Sink:
@@ -252,28 +282,28 @@ def assemble(dataset, cfg: FeatureConfig, rows_of: dict[str, np.ndarray]) -> Fea
     xs, ys, gs, names = {}, {}, {}, {}
     shape = None
     for split in SPLITS:
-        parts, labels, groups, paths = [], [], [], []
+        parts, labels, paths = [], [], []
         for c in dataset.clips:
             if c.split != split or not c.label or c.path not in rows_of:
                 continue
             rows = rows_of[c.path]
             shape = rows.shape[1:]
-            groups.append(np.full(len(rows), len(paths), dtype=np.int32))
-            labels.append(np.full(len(rows), index[c.label], dtype=np.int32))
-            parts.append(rows.astype(np.float32, copy=False))
+            labels.append(index[c.label])
+            parts.append(rows)
             paths.append(c.path)
-        xs[split], ys[split], gs[split], names[split] = parts, labels, groups, paths
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        # One repeat per split, not one small array per clip: 100k clips take milliseconds.
+        xs[split], names[split] = parts, paths
+        ys[split] = np.repeat(np.array(labels, dtype=np.int32), lengths)
+        gs[split] = np.repeat(np.arange(len(paths), dtype=np.int32), lengths)
     if shape is None:
         raise FeatureError("no clip could be featurised", path=dataset.folder or dataset.root)
-    def cat(arrs: list[np.ndarray], tail: tuple, dtype) -> np.ndarray:
-        return np.concatenate(arrs) if arrs else np.zeros((0, *tail), dtype=dtype)
 
     fs = FeatureSet(labels=tuple(dataset.classes), config=cfg, x={}, y={}, groups={}, clips={})
     for split in SPLITS:
-        fs.x[split] = cat(xs[split], shape, np.float32)
-        fs.y[split] = cat(ys[split], (), np.int32)
-        fs.groups[split] = cat(gs[split], (), np.int32)
-        fs.clips[split] = names[split]
+        fs.x[split] = (np.concatenate(xs[split]).astype(np.float32, copy=False) if xs[split]
+                       else np.zeros((0, *shape), dtype=np.float32))
+        fs.y[split], fs.groups[split], fs.clips[split] = ys[split], gs[split], names[split]
     if not len(fs.x["train"]):
         raise FeatureError("the training split has no features (every training file failed?)",
                            path=dataset.folder or dataset.root)
@@ -301,9 +331,11 @@ def _from_arrays(dataset, cfg: FeatureConfig, emit: EventFn) -> Extraction:
 
 
 def extract_features(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None,
-                     should_stop: StopFn | None = None, workers: int | None = None, store: str = "memory") -> FeatureSet:
+                     should_stop: StopFn | None = None, workers: int | None = None, store: str = "memory",
+                     scheduler: str | None = None) -> FeatureSet:
     """The FeatureSet of `dataset` under `cfg` (the report arrives as an ExtractionFinished event)."""
-    return extract(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, store=store).features
+    return extract(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, store=store,
+                   scheduler=scheduler).features
 
 
 def features_folder(dataset, cfg: FeatureConfig) -> Path:
@@ -314,7 +346,7 @@ def features_folder(dataset, cfg: FeatureConfig) -> Path:
 
 def load_feature_set(source, cfg: FeatureConfig | None = None, *, on_event: EventFn | None = None,
                      should_stop: StopFn | None = None, workers: int | None = None,
-                     save: bool | None = None, store: str = "memory") -> FeatureSet:
+                     save: bool | None = None, store: str = "memory", scheduler: str | None = None) -> FeatureSet:
     """Features under `cfg` of what `source` names: a saved feature set (a folder with
     features.json, read as it is), or any dataset core.datasets.library.resolve_dataset knows (a
     Dataset, "starter", a project folder, a folder of recordings).
@@ -333,7 +365,8 @@ def load_feature_set(source, cfg: FeatureConfig | None = None, *, on_event: Even
         return FeatureStore.open(source)
     cfg = cfg or FeatureConfig()
     dataset = resolve_dataset(source, on_event=on_event)
-    fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, store=store)
+    fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, store=store,
+                          scheduler=scheduler)
     if getattr(fs, "on_disk", False):
         return fs   # already on disk, beside the project
     if save if save is not None else not isinstance(source, Dataset):

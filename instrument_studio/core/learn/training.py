@@ -198,9 +198,15 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves.
     keras.utils.set_random_seed(int(cfg.seed))
     tf.config.experimental.enable_op_determinism()
-    model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
-    model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    from .distribute import distributed_scope, fit_multi_worker, strategy_for_run
+
+    kind, strategy = strategy_for_run()   # several GPUs or machines: learn/distribute.py
+    with distributed_scope(strategy):
+        model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
+        model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if strategy is not None:
+        device = f"{device}, {strategy.num_replicas_in_sync} replicas ({kind})"
 
     class_weight = None
     if cfg.class_weights:
@@ -234,8 +240,13 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     reason = COMPLETED
     try:
         x, y = prepared.train if isinstance(prepared.train, tuple) else (prepared.train, None)
-        model.fit(x, y, epochs=int(cfg.epochs), validation_data=prepared.val, class_weight=class_weight,
-                  callbacks=callbacks, verbose=0, **prepared.fit_kwargs)
+        if kind == "multi-worker":
+            fit_multi_worker(model, strategy, train=prepared.train, val=prepared.val, epochs=int(cfg.epochs),
+                             batch=int(cfg.batch_size), seed=int(cfg.seed), callbacks=callbacks,
+                             class_weight=class_weight)
+        else:
+            model.fit(x, y, epochs=int(cfg.epochs), validation_data=prepared.val, class_weight=class_weight,
+                      callbacks=callbacks, verbose=0, **prepared.fit_kwargs)
     except UserStop:
         reason = USER_STOPPED
     except (ValueError, tf.errors.OpError) as exc:
