@@ -9,6 +9,8 @@ streamed feature store against the in-memory path.
         then trains the Han 2017 CNN through the store (child process: peak RSS, rows/s) and,
         on a subset that fits, through the in-memory path (peak RSS, rows/s); prints the in-memory
         path's projected peak for the whole set beside the store's measured one.
+    python bench/scale.py predict [--files 60] [--workers 2] [--dask]
+        folder prediction in one process vs --workers processes (and a LocalCluster).
 """
 
 from __future__ import annotations
@@ -111,9 +113,10 @@ def main() -> int:
     c.add_argument("--repeat", type=int, default=3)
     c.add_argument("--json", metavar="FILE")
     c.set_defaults(run=cached)
-    from scale_store import add_store_parsers  # noqa: PLC0415 - bench/ sibling module
+    from scale_store import add_predict_parser, add_store_parsers  # noqa: PLC0415 - bench/ sibling module
 
     add_store_parsers(sub)
+    add_predict_parser(sub)
     args = ap.parse_args()
     return int(args.run(args) or 0)
 

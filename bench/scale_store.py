@@ -161,3 +161,56 @@ def train_one(args) -> int:
                       "rows_per_s": rows_per_s, "timed_steps": len(timed) - 1,
                       "prepare_s": (times[0] - t_start) if times else None}))
     return 0
+
+
+def add_predict_parser(sub) -> None:
+    p = sub.add_parser("predict", help="folder prediction: one process vs local processes (vs a LocalCluster)")
+    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "philharmonia"))
+    p.add_argument("--files", type=int, default=60)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--model", default=None, help="bundle (default: the app's default model)")
+    p.add_argument("--dask", action="store_true", help="also on a dask.distributed LocalCluster of --workers")
+    p.set_defaults(run=run_predict)
+
+
+def run_predict(args) -> int:
+    from instrument_studio.core.predict import parallel
+    from instrument_studio.core.predict.inference import (
+        audio_files,
+        load_predictor,
+        model_path,
+        predict_files,
+    )
+
+    files = audio_files([args.data])
+    files = files[:: max(1, len(files) // args.files)][: args.files]
+    bundle = model_path(args.model)
+    predictor = load_predictor(args.model)
+    predictor.predict_file(files[0])                      # warm: first call compiles the forward pass
+    t, c = time.perf_counter(), time.process_time()
+    serial = list(predict_files(predictor, files))
+    t_serial, cpu_serial = time.perf_counter() - t, time.process_time() - c
+    start_s = parallel.start(bundle, args.workers)
+    t = time.perf_counter()
+    pooled = list(parallel.predict_files_parallel(bundle, files, workers=args.workers))
+    t_pool = time.perf_counter() - t
+    parallel.shutdown()
+    same = all(a.path == b.path and a.error == b.error and (a.prediction is None or a.prediction.label == b.prediction.label)
+               for a, b in zip(serial, pooled, strict=True))
+    print(f"{len(files)} files: one process {t_serial:.1f} s ({len(files) / t_serial:.1f} files/s, "
+          f"{cpu_serial:.1f} s CPU); {args.workers} processes {t_pool:.1f} s ({len(files) / t_pool:.1f} files/s) "
+          f"after {start_s:.1f} s of start-up; speed-up {t_serial / t_pool:.2f}x; same labels: {same}")
+    if args.dask:
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None) as cluster:
+            addr = cluster.scheduler_address
+            list(parallel.predict_files_parallel(bundle, files[: args.workers * 4], scheduler=addr))   # load the model
+            t = time.perf_counter()
+            remote = list(parallel.predict_files_parallel(bundle, files, scheduler=addr))
+            t_dask = time.perf_counter() - t
+        same = all(a.prediction is None or a.prediction.label == b.prediction.label
+                   for a, b in zip(serial, remote, strict=True))
+        print(f"LocalCluster of {args.workers}: {t_dask:.1f} s ({len(files) / t_dask:.1f} files/s), "
+              f"speed-up {t_serial / t_dask:.2f}x; same labels: {same}")
+    return 0

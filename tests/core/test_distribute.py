@@ -63,7 +63,7 @@ def test_two_loopback_workers_follow_the_one_worker_curves(tmp_path):
 
 
 def test_worker_lists_and_tf_config(monkeypatch):
-    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setenv("TF_CONFIG", "")      # restored (removed) after the test: no later run sees a cluster
     assert cluster_spec() == (1, 0)
     workers = parse_workers("10.0.0.1:2222, 10.0.0.2:2222")
     config = configure_workers(workers, 1)
