@@ -34,8 +34,9 @@ def _same_features(a, b):
         np.testing.assert_array_equal(a.groups[split], b.groups[split])
 
 
+@pytest.mark.timeout(900)   # worker processes import the feature code on their first task
 def test_extraction_on_a_cluster_gives_bitwise_the_local_features(cluster, tmp_path):
-    ds = import_dataset(fx.folders(tmp_path / "data", per_class=5))
+    ds = import_dataset(fx.folders(tmp_path / "data", per_class=3))
     cfg = FeatureConfig(kind="mel-patches")
     local = extract(ds, cfg, workers=1, use_cache=False)
     remote = extract(ds, cfg, scheduler=cluster, cache_dir=tmp_path / "cache")
@@ -51,6 +52,7 @@ def _rows(results):
     return [(r.path, r.error, None if r.prediction is None else r.prediction.probabilities) for r in results]
 
 
+@pytest.mark.timeout(900)   # each worker process imports TensorFlow and loads the model
 def test_folder_prediction_on_a_cluster_and_in_processes_matches_one_process(cluster, synth_model):
     bundle, data = synth_model
     files = audio_files([data])[::6]

@@ -39,17 +39,17 @@ def _train(features: Path, out: Path, workers: str, index: int) -> subprocess.Po
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)   # three TensorFlow processes on a shared 2-core machine
 def test_two_loopback_workers_follow_the_one_worker_curves(tmp_path):
     features = blobs(n_train=320).save(tmp_path / "features")
     one = _train(features, tmp_path / "one", f"127.0.0.1:{_ports(1)[0]}", 0)
-    out_one, err_one = one.communicate(timeout=500)
+    out_one, err_one = one.communicate(timeout=900)
     assert one.returncode == 0, err_one[-2000:]
     p0, p1 = _ports(2)
     hosts = f"127.0.0.1:{p0},127.0.0.1:{p1}"
     chief, other = _train(features, tmp_path / "two", hosts, 0), _train(features, tmp_path / "other", hosts, 1)
-    out_chief, err_chief = chief.communicate(timeout=500)
-    out_other, err_other = other.communicate(timeout=500)
+    out_chief, err_chief = chief.communicate(timeout=900)
+    out_other, err_other = other.communicate(timeout=900)
     assert chief.returncode == 0, err_chief[-2000:]
     assert other.returncode == 0, err_other[-2000:]
     single, double = json.loads(out_one.splitlines()[-1]), json.loads(out_chief.splitlines()[-1])

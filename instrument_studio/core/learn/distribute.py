@@ -60,6 +60,10 @@ def cluster_spec() -> tuple[int, int]:
         raise ConfigError(f"TF_CONFIG is not valid JSON of a cluster: {exc}") from exc
 
 
+def cluster_configured() -> bool:
+    return bool(os.environ.get("TF_CONFIG"))
+
+
 def is_chief() -> bool:
     return cluster_spec()[1] == 0
 

@@ -19,6 +19,7 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
+from .distribute import cluster_configured, distributed_scope, fit_multi_worker, strategy_for_run
 from .inputs import (
     Split,
     predict_rows,
@@ -180,6 +181,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     if data.n("train") == 0:
         raise ModelError("the feature set has no training rows")
     emit(Progress("training", 0, None, "preparing data"))
+    if cluster_configured():
+        strategy_for_run()   # a cluster's collectives must exist before any TensorFlow op (a stream's tf.data)
     prepared = prepare_inputs(data, cfg, inputs=inputs)
     if prepared.n_val == 0 and cfg.stop_rule != "none":
         raise ConfigError(f"stop rule {cfg.stop_rule} needs validation data; set a validation split above 0")
@@ -191,6 +194,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
 
     from .callbacks import _classes
 
+    kind, strategy = strategy_for_run()   # several GPUs or machines: learn/distribute.py
     classes = _classes()
     device = detect_device()
     if stop():
@@ -198,9 +202,6 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves.
     keras.utils.set_random_seed(int(cfg.seed))
     tf.config.experimental.enable_op_determinism()
-    from .distribute import distributed_scope, fit_multi_worker, strategy_for_run
-
-    kind, strategy = strategy_for_run()   # several GPUs or machines: learn/distribute.py
     with distributed_scope(strategy):
         model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
         model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
@@ -259,6 +260,12 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
     restored = bool(cfg.restore_best) and keep.restore()
+    if kind == "multi-worker":
+        # The same weights in a model outside the cluster: predicting, evaluating and saving must
+        # not wait on workers that have finished (a mirrored model's calls are collective).
+        plain = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
+        plain.set_weights(model.get_weights())
+        model = plain
     result = TrainedModel(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},
                          epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
                          best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
