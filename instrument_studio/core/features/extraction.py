@@ -30,6 +30,9 @@ STORE_MODES = ("memory", "disk", "auto")
 # store="auto": above this many bytes of features, rows go to a FeatureStore on disk, not memory.
 STORE_ABOVE_BYTES = 2 * 2**30
 
+# Cache entries looked up (and rows.sqlite written) this many clips at a time.
+_BLOCK = 512
+
 # Below this many files to compute, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_POOL = 6
 
@@ -131,24 +134,35 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
             continue
         entries.append((path, digest))
     rows = RowCache(key, root)
-    fresh: list[tuple[str, np.ndarray, float]] = []   # what rows.sqlite lacks, written at the end
-    if use_cache:
-        fast = rows.get_many([d for _, d in entries])
-        slow = [d for _, d in entries if d not in fast]
-        read = dict(zip(slow, _read_entries([cache_file(key, d, root) for d in slow], stop), strict=True))
-        fresh.extend((d, hit[0], hit[1]) for d, hit in read.items() if hit is not None)
-        hits = [fast.get(d) or read.get(d) for _, d in entries]
-    else:
-        hits = [None] * len(entries)
+    fresh: list[tuple[str, np.ndarray, float]] = []   # what rows.sqlite lacks, written every block
+
+    def remember(digest: str, x: np.ndarray, duration: float) -> None:
+        fresh.append((digest, x, duration))
+        if len(fresh) >= _BLOCK:
+            rows.put_many(fresh)
+            fresh.clear()
+
     digest_of = {}
-    for (path, digest), hit in zip(entries, hits, strict=True):
-        if hit is not None:
-            keep(path, hit[0])
-            report.audio_seconds += hit[1]
-            report.n_cached += 1
-        else:
-            digest_of[path] = digest
-            todo.append((path, str(cache_file(key, digest, root)) if use_cache else None))
+    # Block by block, so that a store-bound run never holds more than a block of rows.
+    for b in range(0, len(entries), _BLOCK):
+        block = entries[b:b + _BLOCK]
+        hits: list = [None] * len(block)
+        if use_cache:
+            fast = rows.get_many([d for _, d in block])
+            slow = [d for _, d in block if d not in fast]
+            read = dict(zip(slow, _read_entries([cache_file(key, d, root) for d in slow], stop), strict=True))
+            for d, hit in read.items():
+                if hit is not None:
+                    remember(d, *hit)
+            hits = [fast.get(d) or read.get(d) for _, d in block]
+        for (path, digest), hit in zip(block, hits, strict=True):
+            if hit is not None:
+                keep(path, hit[0])
+                report.audio_seconds += hit[1]
+                report.n_cached += 1
+            else:
+                digest_of[path] = digest
+                todo.append((path, str(cache_file(key, digest, root)) if use_cache else None))
     progress(force=True)
 
     cfg_json = cfg.to_json()
@@ -160,7 +174,7 @@ def extract(dataset, cfg: FeatureConfig, *, on_event: EventFn | None = None, sho
             failed(path, reason)
         else:
             if use_cache:
-                fresh.append((digest_of[path], x, duration))
+                remember(digest_of[path], x, duration)
             keep(path, x)
             report.audio_seconds += duration
             report.n_computed += 1
