@@ -70,7 +70,7 @@ def test_folder_prediction_on_a_cluster_and_in_processes_matches_one_process(clu
         for a, b in zip(serial, other, strict=True):
             if a[2] is not None:
                 np.testing.assert_allclose(a[2], b[2], rtol=1e-5, atol=1e-6)
-    assert serial[-1][1] and serial[0][2] is not None
+    assert serial[-1][1] and sum(r[2] is not None for r in serial) >= 3   # real answers were compared
 
 
 def test_a_bad_scheduler_address_is_refused():
