@@ -186,7 +186,12 @@ def run_predict(args) -> int:
     files = files[:: max(1, len(files) // args.files)][: args.files]
     bundle = model_path(args.model)
     predictor = load_predictor(args.model)
-    predictor.predict_file(files[0])                      # warm: first call compiles the forward pass
+    for f in files[:4]:                                   # warm: the first call compiles the forward pass
+        try:
+            predictor.predict_file(f)
+            break
+        except Exception:  # noqa: BLE001, S112 - a too-short file: try the next one
+            continue
     t, c = time.perf_counter(), time.process_time()
     serial = list(predict_files(predictor, files))
     t_serial, cpu_serial = time.perf_counter() - t, time.process_time() - c

@@ -38,7 +38,21 @@ def _predictor(model_path: str, threads: int | None = None):
             except RuntimeError:
                 pass   # TensorFlow already started in this process: keep its threads
         p = _predictors[model_path] = load_predictor(model_path)
+        _warm(p)
     return p
+
+
+def _warm(predictor) -> None:
+    """One prediction of quiet noise, so the compiled forward pass is ready before the first file
+    (as the one-process path's Predictor is after its first file)."""
+    import numpy as np
+
+    seconds = max(predictor.window_seconds, predictor.shortest_seconds) + 1.0
+    y = (0.01 * np.random.default_rng(0).standard_normal(int(seconds * predictor.sr))).astype(np.float32)
+    try:
+        predictor.predict(y, predictor.sr)
+    except StudioError:
+        pass
 
 
 def predict_batch(model_path: str, items: list[tuple[int, str]], threads: int | None = None) -> list[tuple]:
