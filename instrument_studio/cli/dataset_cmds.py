@@ -46,6 +46,7 @@ def add_parser(sub) -> None:
     q.add_argument("--workers", type=int, default=None, help="processes (default: one per CPU core)")
     q.add_argument("--no-cache", action="store_true", help="recompute every file (the cache is not read)")
     q.add_argument("--out", metavar="FOLDER", help="where to save the feature set (default: DATASET_DIR/features/...)")
+    add_scale_arguments(q)
     q.set_defaults(run=run_features)
 
     p = sub.add_parser("starter", help="render the embedded starter set (SoundFont instruments) into a folder")
@@ -67,6 +68,14 @@ def add_feature_arguments(q) -> None:
                    help="seconds between patch starts; below --patch-seconds they overlap (default %(default)s)")
     q.add_argument("--hpss", action="store_true", help="add harmonic and percussive log-mel channels")
     q.add_argument("--multires", action="store_true", help="log-mel at three window lengths as channels")
+
+
+def add_scale_arguments(q) -> None:
+    q.add_argument("--store", choices=("auto", "memory", "disk"), default="auto",
+                   help="disk: write features in shards (a feature store) rather than one array in memory; "
+                        "auto: disk above 2 GiB of features (default %(default)s)")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="extract on a Dask cluster, e.g. tcp://host:8786 (the audio must be at the same paths there)")
 
 
 def feature_config(args) -> FeatureConfig:
@@ -116,11 +125,12 @@ def run_features(args) -> int:
     cfg = feature_config(args)
     ds = resolve_dataset(args.dataset)
     with TerminalProgress() as progress:
-        result = extract(ds, cfg, on_event=progress, workers=args.workers, use_cache=not args.no_cache)
+        result = extract(ds, cfg, on_event=progress, workers=args.workers, use_cache=not args.no_cache,
+                         store=args.store, store_dir=args.out, scheduler=args.scheduler)
     fs, report = result.features, result.report
-    out = fs.save(Path(args.out) if args.out else features_folder(ds, cfg))
+    out = fs.folder if getattr(fs, "on_disk", False) else fs.save(Path(args.out) if args.out else features_folder(ds, cfg))
     print(report.summary())
-    shapes = ", ".join(f"{s} {fs.x[s].shape}" for s in fs.x)
+    shapes = ", ".join(f"{s} ({fs.n(s)}, {', '.join(map(str, fs.input_shape))})" for s in ("train", "val", "test"))
     print(f"features: {cfg.kind}, {fs.input_shape} per row; {shapes}")
     if report.failures:
         print(f"{len(report.failures)} file(s) skipped:")

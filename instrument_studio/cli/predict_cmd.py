@@ -16,19 +16,40 @@ def add_parser(sub) -> None:
                                                          "probabilities, timeline, warnings")
     out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
     p.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per file (default %(default)s)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes predicting at once (default: one per core when there are at least "
+                        f"{PARALLEL_FROM} files; 1: in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster, e.g. tcp://host:8786 (the files must be at the same paths there)")
     p.set_defaults(run=run)
+
+
+# Below this many files, starting worker processes (each imports TensorFlow) costs more than it saves.
+PARALLEL_FROM = 16
+
+
+def _results(args, files):
+    import os
+
+    from ..core.predict.inference import load_predictor, model_path, predict_files
+
+    workers = args.workers or (os.cpu_count() or 1 if len(files) >= PARALLEL_FROM else 1)
+    if args.scheduler or workers > 1:
+        from ..core.predict.parallel import predict_files_parallel
+
+        return predict_files_parallel(model_path(args.model), files, workers=workers, scheduler=args.scheduler)
+    return predict_files(load_predictor(args.model), files)
 
 
 def run(args) -> int:
     from ..core.errors import StudioError
-    from ..core.predict.inference import audio_files, load_predictor, predict_files, write_predictions_csv
+    from ..core.predict.inference import audio_files, write_predictions_csv
 
     files = audio_files(args.paths)
     if not files:
         raise StudioError("no audio files found in " + ", ".join(args.paths))
-    predictor = load_predictor(args.model)
     results = []
-    for r in predict_files(predictor, files):
+    for r in _results(args, files):
         results.append(r)
         for warning in r.prediction.warnings if r.ok else ():
             print(f"instrument-studio: warning: {r.path}: {warning}", file=sys.stderr)

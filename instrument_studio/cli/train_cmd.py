@@ -49,7 +49,19 @@ def add_parser(sub) -> None:
     p.add_argument("--last-weights", action="store_true",
                    help="keep the last epoch's weights (default: the best epoch's by validation accuracy)")
     p.add_argument("--seed", type=int, default=0, help="same seed and options, same curves (default %(default)s)")
-    p.add_argument("--workers", type=int, default=None, help="feature extraction processes (default: all cores)")
+    p.add_argument("--workers", default=None, metavar="N | HOST:PORT,...",
+                   help="a number: feature extraction processes (default: all cores); a list host:port,host:port: "
+                        "train on several machines (MultiWorkerMirroredStrategy), the same list on every "
+                        "machine, each with its own --worker-index")
+    from .dataset_cmds import add_scale_arguments
+
+    add_scale_arguments(p)
+    p.add_argument("--inputs", choices=("auto", "memory", "stream"), default="auto",
+                   help="stream: read a feature store through a shuffle buffer; auto: stream stores above "
+                        "1 GiB (default %(default)s)")
+    p.add_argument("--worker-index", type=int, default=None, metavar="N",
+                   help="this machine's place in the --workers list (0: the chief, which shows the curves "
+                        "and saves the bundle)")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
@@ -90,11 +102,29 @@ def run(args) -> int:
     from ..core.learn.training import evaluate_split, train
 
     cfg = train_config_from_args(args)
-    check_bundle_target(args.out)   # before the features and the epochs, not after them
+    chief, processes = True, None
+    if args.workers and ":" in args.workers:
+        from ..core.learn.distribute import configure_workers, parse_workers
+
+        if args.worker_index is None:
+            raise ConfigError("--workers host:port,... needs --worker-index N (0 on the chief)")
+        configure_workers(parse_workers(args.workers), args.worker_index)
+        chief = args.worker_index == 0
+    elif args.workers:
+        try:
+            processes = int(args.workers)
+        except ValueError:
+            raise ConfigError(f"--workers takes a number or host:port,host:port; got {args.workers!r}") from None
+    if chief:
+        check_bundle_target(args.out)   # before the features and the epochs, not after them
     kind = args.features or MODELS[cfg.model].feature_kind
     with TerminalProgress() as progress:
-        data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=args.workers)
-        result = train(cfg, data, on_event=progress)
+        data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=processes,
+                                store=args.store, scheduler=args.scheduler)
+        result = train(cfg, data, on_event=progress if chief else None, inputs=args.inputs)
+    if not chief:
+        print(f"worker {args.worker_index}: {result.epochs_run} epoch(s) done; the chief saves the bundle")
+        return 0
     metrics = {**result.final_metrics(), **evaluate_split(result, data, "test"),
                "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
                "stop_reason": result.stop_reason, "device": result.device}

@@ -207,8 +207,10 @@ class MainWindow(QMainWindow):
 
     def open_preferences(self) -> None:
         dialog = PreferencesDialog(current_device=self.ctx.settings.get("audio/output_device", ""),
-                                   current_theme=self.ctx.settings.get("theme", "system"), parent=self)
+                                   current_theme=self.ctx.settings.get("theme", "system"),
+                                   current_scheduler=self.ctx.settings.get("compute/scheduler", "") or "", parent=self)
         if dialog.exec():
+            self.ctx.settings.set("compute/scheduler", dialog.scheduler())
             self.apply_preferences(output_device=dialog.output_device(), theme=dialog.theme())
 
     def set_theme(self, theme: str) -> None:

@@ -1,4 +1,4 @@
-"""Preferences: audio output device and theme."""
+"""Preferences: audio output device, theme, and the Dask scheduler for heavy work."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -18,7 +19,8 @@ from .theme import THEMES
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, *, current_device: str | None, current_theme: str, parent: QWidget | None = None):
+    def __init__(self, *, current_device: str | None, current_theme: str, current_scheduler: str = "",
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.setMinimumWidth(460)
@@ -51,6 +53,14 @@ class PreferencesDialog(QDialog):
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(current_theme)))
         form.addRow("Theme:", self.theme_combo)
 
+        self.scheduler_edit = QLineEdit(current_scheduler or "")
+        self.scheduler_edit.setObjectName("dask_scheduler")
+        self.scheduler_edit.setPlaceholderText("none: this computer's cores")
+        self.scheduler_edit.setToolTip("A Dask scheduler (tcp://host:8786) that feature extraction and folder "
+                                       "prediction run on; the audio must be at the same paths on its workers. "
+                                       "See docs/scale.md.")
+        form.addRow("Dask scheduler:", self.scheduler_edit)
+
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -60,6 +70,9 @@ class PreferencesDialog(QDialog):
 
     def output_device(self) -> str:
         return self.output_combo.currentData() or ""
+
+    def scheduler(self) -> str:
+        return self.scheduler_edit.text().strip()
 
     def theme(self) -> str:
         return self.theme_combo.currentData()

@@ -84,3 +84,22 @@ def test_stats_of_the_starter_set_by_name(tmp_path, capsys, monkeypatch):
     assert main(["dataset", "stats", "starter", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert len(stats["classes"]) == 10 and stats["n_train"] > stats["n_test"] > 0
+
+
+def test_features_into_a_store_and_training_streams_it(tmp_path, capsys):
+    src = fx.folders(tmp_path / "mine", per_class=4)
+    assert main(["dataset", "import", str(src)]) == 0
+    capsys.readouterr()
+    store = tmp_path / "store"
+    assert main(["dataset", "features", str(src), "--kind", "mfcc", "--workers", "1", "--store", "disk",
+                 "--out", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {store}" in out and (store / "store.json").is_file() and list(store.glob("train-*-x.npy"))
+    code = main(["train", "--dataset", str(store), "--model", "mlp", "--epochs", "2", "--inputs", "stream",
+                 "--batch-size", "4", "--out", str(tmp_path / "bundle"), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["epochs_run"] == 2 and len(result["history"]["loss"]) == 2
+    assert main(["train", "--dataset", str(store), "--model", "mlp", "--workers", "many",
+                 "--out", str(tmp_path / "b2")]) == 1
+    assert "--workers takes a number or host:port" in capsys.readouterr().err

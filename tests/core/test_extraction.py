@@ -80,8 +80,15 @@ def test_damaged_cache_entry_is_recomputed(dataset, tmp_path):
     extract(dataset, cfg, workers=1, cache_dir=tmp_path / "cache")
     entry = next((tmp_path / "cache").rglob("*.npz"))
     entry.write_bytes(b"not an npz")
+    # rows.sqlite (every clip's rows in one file) still answers: nothing to recompute
+    assert extract(dataset, cfg, workers=1, cache_dir=tmp_path / "cache").report.n_computed == 0
+    # damaged too: every clip falls back to its .npz entry, and only the damaged one is recomputed
+    rows = next((tmp_path / "cache").rglob("rows.sqlite"))
+    for extra in rows.parent.glob("rows.sqlite-*"):
+        extra.unlink()
+    rows.write_bytes(b"not a database")
     again = extract(dataset, cfg, workers=1, cache_dir=tmp_path / "cache")
-    assert again.report.n_computed == 1
+    assert again.report.n_computed == 1 and again.report.n_cached == len(dataset.clips) - 1
 
 
 def test_corrupt_and_missing_files_are_reported_and_skipped(tmp_path):

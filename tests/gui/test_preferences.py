@@ -51,3 +51,36 @@ def test_dark_and_light_themes_are_readable(qtbot, window):
         bg = window.audio_panel.waveform.backgroundBrush().color().lightness()
         assert (bg < 128) == dark
     window.apply_preferences(output_device="", theme="system")
+
+
+def test_a_dask_scheduler_preference_reaches_feature_extraction(qtbot, window, monkeypatch, tmp_path):
+    """Preferences > Dask scheduler is shown as saved, and the Dataset panel's extraction runs there."""
+    from PySide6.QtCore import Qt
+
+    from instrument_studio.core.datasets import import_dataset
+    from instrument_studio.core.features import extraction
+    from tests.core import dataset_fixtures as fx
+
+    monkeypatch.setattr(preferences, "output_devices", fake_devices)
+    dialog = preferences.PreferencesDialog(current_device="", current_theme="system",
+                                           current_scheduler="tcp://10.0.0.5:8786", parent=window)
+    qtbot.addWidget(dialog)
+    assert dialog.findChild(type(dialog.scheduler_edit), "dask_scheduler").text() == "tcp://10.0.0.5:8786"
+    dialog.scheduler_edit.setText("  tcp://127.0.0.1:8786 ")
+    assert dialog.scheduler() == "tcp://127.0.0.1:8786"
+    window.ctx.settings.set("compute/scheduler", dialog.scheduler())
+
+    seen = {}
+    real = extraction.extract
+
+    def spy(*args, scheduler=None, **kwargs):
+        seen["scheduler"] = scheduler
+        return real(*args, **kwargs)      # computed here: no cluster is running in this test
+
+    monkeypatch.setattr(extraction, "extract", spy)
+    panel = window.panels["DatasetPanel"]
+    box = panel.features_box
+    box.set_dataset(import_dataset(fx.folders(tmp_path / "mine", per_class=2)))
+    with qtbot.waitSignal(panel.features_ready, timeout=60000):
+        qtbot.mouseClick(box.extract_button, Qt.LeftButton)
+    assert seen["scheduler"] == "tcp://127.0.0.1:8786"

@@ -19,6 +19,15 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
+from .distribute import cluster_configured, distributed_scope, fit_multi_worker, strategy_for_run
+from .inputs import (
+    Split,
+    predict_rows,
+    prepare_inputs,
+    rows_and_labels,
+    split_validation,  # noqa: F401 - re-exported: evaluation and tests import it from here
+    standardisation_of,
+)
 from .models import MODELS, build_model
 from .tfthread import import_tensorflow
 
@@ -152,64 +161,32 @@ def make_optimizer(name: str, learning_rate: float):
     raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
 
 
-@dataclass
-class _Split:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-
-
-def split_validation(data: FeatureSet, fraction: float, seed: int) -> _Split:
-    """The dataset's own "val" split when it has one; else `fraction` of the training clips (whole
-    clips, so patches of one clip never land on both sides), stratified by class where possible."""
-    from sklearn.model_selection import train_test_split
-
-    x, y = data.x["train"], np.asarray(data.y["train"])
-    if data.n("val") > 0:
-        return _Split(x, y, data.x["val"], np.asarray(data.y["val"]))
-    if fraction <= 0:
-        return _Split(x, y, x[:0], y[:0])
-    groups = data.groups.get("train")
-    groups = np.arange(len(y)) if groups is None or len(groups) != len(y) else np.asarray(groups)
-    unique, first = np.unique(groups, return_index=True)
-    if len(unique) < 2:
-        raise ModelError("need at least two training clips to hold some out for validation")
-    try:
-        _, val_groups = train_test_split(unique, test_size=fraction, random_state=seed, stratify=y[first])
-    except ValueError:  # a class with a single clip cannot be stratified
-        _, val_groups = train_test_split(unique, test_size=fraction, random_state=seed)
-    is_val = np.isin(groups, val_groups)
-    return _Split(x[~is_val], y[~is_val], x[is_val], y[is_val])
-
-
-def _standardisation(x_train: np.ndarray, data: FeatureSet) -> tuple[np.ndarray, np.ndarray]:
-    """Fit on the rows actually trained on (FeatureSet's own rule, e.g. per-band for sequences)."""
-    view = FeatureSet(labels=data.labels, config=data.config, x={"train": x_train}, y={"train": np.zeros(len(x_train))})
-    view.fit_standardisation()
-    return view.mean, view.std
+# Kept importable from here: callers and tests knew them by these names.
+_Split = Split
+_standardisation = standardisation_of
 
 
 def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+          should_stop: Callable[[], bool] | None = None, inputs: str = "auto") -> TrainedModel:
     """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
 
     Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
     TrainFinished. should_stop() is asked after every batch; a stop ends the run at once and keeps
     the best weights so far. Raises Cancelled when stopped before the first epoch finished.
+    `data` may be a FeatureStore (features/store.py): inputs="auto" streams it when it is large
+    (learn/inputs.py), "memory" or "stream" force one path.
     """
     emit = on_event or (lambda event: None)
     stop = should_stop or (lambda: False)
     if data.n("train") == 0:
         raise ModelError("the feature set has no training rows")
     emit(Progress("training", 0, None, "preparing data"))
-    split = split_validation(data, cfg.validation_split, cfg.seed)
-    if len(split.x_val) == 0 and cfg.stop_rule != "none":
+    if cluster_configured():
+        strategy_for_run()   # a cluster's collectives must exist before any TensorFlow op (a stream's tf.data)
+    prepared = prepare_inputs(data, cfg, inputs=inputs)
+    if prepared.n_val == 0 and cfg.stop_rule != "none":
         raise ConfigError(f"stop rule {cfg.stop_rule} needs validation data; set a validation split above 0")
-    mean, std = _standardisation(split.x_train, data)
-    x_train = ((split.x_train - mean) / std).astype(np.float32)
-    x_val = ((split.x_val - mean) / std).astype(np.float32)
-    y_train, y_val = split.y_train.astype(np.int64), split.y_val.astype(np.int64)
+    mean, std, y_train = prepared.mean, prepared.std, prepared.y_train
 
     emit(Progress("training", 0, None, "starting TensorFlow"))
     tf = import_tensorflow()
@@ -217,6 +194,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
 
     from .callbacks import _classes
 
+    kind, strategy = strategy_for_run()   # several GPUs or machines: learn/distribute.py
     classes = _classes()
     device = detect_device()
     if stop():
@@ -224,9 +202,12 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves.
     keras.utils.set_random_seed(int(cfg.seed))
     tf.config.experimental.enable_op_determinism()
-    model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
-    model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with distributed_scope(strategy):
+        model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
+        model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if strategy is not None:
+        device = f"{device}, {strategy.num_replicas_in_sync} replicas ({kind})"
 
     class_weight = None
     if cfg.class_weights:
@@ -237,7 +218,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
         class_weight = {int(c): float(w) for c, w in zip(present, weights, strict=True)}
 
     keep = classes["KeepBest"]()
-    bridge = classes["KerasBridge"](on_event=emit, should_stop=stop, n_train=len(x_train),
+    bridge = classes["KerasBridge"](on_event=emit, should_stop=stop, n_train=prepared.n_train,
                                     batch_size=cfg.batch_size, best=keep.tracker)
     callbacks = [keep]  # before the bridge, so EpochEnd carries this epoch's best
     rule = None
@@ -250,8 +231,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
         callbacks.append(rule)
     callbacks.append(bridge)
 
-    batches = math.ceil(len(x_train) / cfg.batch_size)
-    emit(TrainStarted(model=cfg.model, n_train=len(x_train), n_val=len(x_val), batch_size=int(cfg.batch_size),
+    batches = math.ceil(prepared.n_train / cfg.batch_size)
+    emit(TrainStarted(model=cfg.model, n_train=prepared.n_train, n_val=prepared.n_val, batch_size=int(cfg.batch_size),
                       batches_per_epoch=batches, epochs=int(cfg.epochs), device=device,
                       n_params=int(model.count_params()), config=cfg.to_dict()))
     from .callbacks import UserStop
@@ -259,9 +240,14 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     t0 = time.perf_counter()
     reason = COMPLETED
     try:
-        model.fit(x_train, y_train, batch_size=int(cfg.batch_size), epochs=int(cfg.epochs), shuffle=True,
-                  validation_data=(x_val, y_val) if len(x_val) else None, class_weight=class_weight,
-                  callbacks=callbacks, verbose=0)
+        x, y = prepared.train if isinstance(prepared.train, tuple) else (prepared.train, None)
+        if kind == "multi-worker":
+            fit_multi_worker(model, strategy, train=prepared.train, val=prepared.val, epochs=int(cfg.epochs),
+                             batch=int(cfg.batch_size), seed=int(cfg.seed), callbacks=callbacks,
+                             class_weight=class_weight)
+        else:
+            model.fit(x, y, epochs=int(cfg.epochs), validation_data=prepared.val, class_weight=class_weight,
+                      callbacks=callbacks, verbose=0, **prepared.fit_kwargs)
     except UserStop:
         reason = USER_STOPPED
     except (ValueError, tf.errors.OpError) as exc:
@@ -274,10 +260,17 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
     restored = bool(cfg.restore_best) and keep.restore()
+    if kind == "multi-worker":
+        # The same weights in a model outside the cluster: predicting, evaluating and saving must
+        # not wait on workers that have finished (a mirrored model's calls are collective).
+        plain = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
+        plain.set_weights(model.get_weights())
+        model = plain
     result = TrainedModel(model=model, config=cfg, history={k: list(v) for k, v in keep.history.items()},
                          epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
                          best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
-                         feature_config=data.config, n_train=len(x_train), n_val=len(x_val), restored_best=restored)
+                         feature_config=data.config, n_train=prepared.n_train, n_val=prepared.n_val,
+                         restored_best=restored)
     emit(TrainFinished(epochs_run=epochs_run, stop_reason=reason, best_epoch=result.best_epoch,
                        train_seconds=seconds, device=device, history=result.history))
     return result
@@ -289,10 +282,9 @@ def evaluate_split(result: TrainedModel, data: FeatureSet, split: str = "test") 
 
     if data.n(split) == 0:
         return {}
-    y = np.asarray(data.y[split])
-    proba = result.predict_proba(data.x[split])
+    y, groups = rows_and_labels(data, split)
+    proba = predict_rows(result, data, split)
     out = {f"{split}_accuracy": float(accuracy_score(y, proba.argmax(axis=1)))}
-    groups = data.groups.get(split)
     if groups is not None and len(groups) == len(y) and len(np.unique(groups)) < len(y):
         unique, index = np.unique(groups, return_inverse=True)
         sums = np.zeros((len(unique), proba.shape[1]))

@@ -34,11 +34,12 @@ class _Relay(QObject):
     event = Signal(object)
 
 
-def run_extraction(dataset, cfg: FeatureConfig, on_event, stop: threading.Event):
-    """Worker job: extract, save the FeatureSet beside the project, return (FeatureSet, report, folder)."""
+def run_extraction(dataset, cfg: FeatureConfig, on_event, stop: threading.Event, scheduler: str | None = None):
+    """Worker job: extract (on the Dask scheduler of the preferences, if any), save the FeatureSet
+    beside the project, return (FeatureSet, report, folder)."""
     from ...core.features.extraction import extract, features_folder
 
-    result = extract(dataset, cfg, on_event=on_event, should_stop=stop.is_set)
+    result = extract(dataset, cfg, on_event=on_event, should_stop=stop.is_set, scheduler=scheduler or None)
     folder = None
     try:
         folder = result.features.save(features_folder(dataset, cfg))
@@ -178,6 +179,7 @@ class FeatureBox(QWidget):
         self.result_label.setText("")
         stop = self._stop
         self._worker = workers.start_worker(run_extraction, self.dataset, cfg, self._relay.event.emit, stop,
+                                            self.ctx.settings.get("compute/scheduler", "") or None,
                                             on_return=self._done, on_error=self._failed,
                                             on_finish=self._finished)
 

@@ -281,6 +281,16 @@ class PredictPanel(QWidget):
 
     def _start(self, predictor, paths) -> None:
         self.status.setText("Predicting…")
+        scheduler = self.ctx.settings.get("compute/scheduler", "") or None
+        bundle_path = getattr(predictor.bundle, "path", None)
+        if scheduler and bundle_path is not None:
+            # The Preferences' Dask scheduler: each worker there loads this bundle (same paths needed).
+            from ...core.predict.parallel import predict_files_parallel
+
+            self._worker = workers.start_worker(predict_files_parallel, bundle_path, paths, scheduler=scheduler,
+                                                on_yield=self._add_row, on_error=self._failed,
+                                                on_finish=self._finished)
+            return
         self._worker = workers.start_worker(predict_files, predictor, paths, on_yield=self._add_row,
                                             on_error=self._failed, on_finish=self._finished)
 
