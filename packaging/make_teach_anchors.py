@@ -2,7 +2,7 @@
 
     python packaging/make_teach_anchors.py [--data ../shared/data] [--per-class 40]
 
-Teach (core/learn/teach.py) trains a personal head on the default model's frozen embedding. So that
+Teach (core/personal/teach.py) trains a personal head on the default model's frozen embedding. So that
 a taught class does not swallow the instruments the default model knows (and so that they can be
 kept), it needs examples of those: a few real windows' embeddings per default class, drawn evenly
 from every source of the default model's own training material. Run after make_default_model.py,
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     from make_default_model import gather
 
     from instrument_studio.core.fileio import atomic_path
-    from instrument_studio.core.learn.teach_head import ANCHORS_FILE, PARTS
+    from instrument_studio.core.personal.head import ANCHORS_FILE, PARTS
     from instrument_studio.core.predict.inference import DEFAULT_MODEL
     from instrument_studio.core.recipe.default_model import label_of
     from instrument_studio.core.recipe.embed import _key, embed_items, part

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.learn.teach import teach
+    from ..core.personal.teach import teach
 
     with TerminalProgress() as progress:
         result = teach(args.dataset, args.out, keep_default=args.keep_default_classes, on_event=progress)

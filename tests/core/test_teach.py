@@ -14,8 +14,8 @@ import pytest
 from instrument_studio.core.audio.audiofile import save_wav
 from instrument_studio.core.errors import DatasetError
 from instrument_studio.core.events import Progress
-from instrument_studio.core.learn import teach_head as H
-from instrument_studio.core.learn.teach_takes import check_takes
+from instrument_studio.core.personal import head as H
+from instrument_studio.core.personal.takes import check_takes
 from tests.synth_instruments import SR, note
 
 
@@ -67,7 +67,8 @@ def test_a_single_class_or_no_takes_is_refused_with_advice(tmp_path):
 
 
 def test_teach_refuses_before_loading_any_model(tmp_path, monkeypatch):
-    from instrument_studio.core.learn import bundle, teach
+    from instrument_studio.core.learn import bundle
+    from instrument_studio.core.personal import teach
 
     monkeypatch.setattr(bundle, "load_bundle", lambda *_a, **_k: pytest.fail("loaded a model for nothing"))
     write_takes(tmp_path / "d", "tone", 3)
@@ -126,7 +127,7 @@ SLOW = pytest.mark.timeout(1200)
 
 @pytest.fixture(scope="module")
 def taught(tmp_path_factory):
-    from instrument_studio.core.learn.teach import teach
+    from instrument_studio.core.personal.teach import teach
 
     root = tmp_path_factory.mktemp("teach")
     dataset = write_takes(root / "takes", "tone", 4)

@@ -1,6 +1,6 @@
 """The Live panel's Teach box, beside the take list: learn the dataset folder's takes in one step.
 
-Teaching runs core.learn.teach.teach on the TensorFlow thread (via a pool worker that only waits);
+Teaching runs core.personal.teach.teach on the TensorFlow thread (via a pool worker that only waits);
 its Progress events come back through a queued signal. When it ends, `taught` carries the new
 bundle, already loaded, so live prediction switches to it at once (the Predict panel owns the
 model in use; the live bars' model selector keeps the default model one click away).
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QCheckBox, QProgressBar, QPushButton, QVBoxLayout,
 
 from ...core.errors import Cancelled, StudioError
 from ...core.events import Progress
-from ...core.learn.teach_takes import MIN_TAKES, take_files
 from ...core.learn.tfthread import run_in_tf_thread
+from ...core.personal.takes import MIN_TAKES, take_files
 from ...core.userdirs import user_data_dir
 from .. import workers
 from ..widgets.message_label import message_label
@@ -127,7 +127,7 @@ class TeachBox(QWidget):
             self.start()
 
     def start(self, out: str | Path | None = None) -> None:
-        from ...core.learn.teach import teach
+        from ...core.personal.teach import teach
 
         if not self.dataset:
             self.status.setText("⚠ Choose a dataset folder first.")

@@ -2,10 +2,10 @@
 
     result = teach("~/instrument-dataset", "~/my-model", keep_default=False, on_event=print)
 
-Each class folder of the dataset is a class (core/learn/teach_takes.py checks the takes). Every
+Each class folder of the dataset is a class (personal/takes.py checks the takes). Every
 usable take is cut into 3 s windows every TEACH_HOP_S, the silent ones dropped, and each window is
 described by the default model's frozen musicnn embedding, standardised as the default head sees it.
-A new head is fitted to those descriptions and to the default classes' anchors (teach_head.py says
+A new head is fitted to those descriptions and to the default classes' anchors (personal/head.py says
 why and how). Leave-one-take-out (every take held out in turn, the head refitted without it) gives
 the accuracy in the model card and the held-out probabilities that choose the "unknown" threshold.
 The result is an ordinary bundle: the default model's layers up to the standardisation, then the
@@ -25,8 +25,8 @@ import numpy as np
 
 from ..errors import Cancelled
 from ..events import Progress
-from .teach_head import TAUGHT_WEIGHT, Head, class_weights, fit, layout, load_anchors, softmax
-from .teach_takes import SILENT_DB, TeachPlan, check_takes
+from .head import TAUGHT_WEIGHT, Head, class_weights, fit, layout, load_anchors, softmax
+from .takes import SILENT_DB, TeachPlan, check_takes
 
 # Windows of a take start every TEACH_HOP_S (prediction's own hop is 1.5 s): a 5 s take gives 5
 # windows instead of 3, which is what a handful of takes needs.
@@ -59,8 +59,8 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
           base_path: str | Path | None = None) -> TeachResult:
     """Check the takes, learn them, save the bundle at `out`. Raises DatasetError (what to record
     next) when the takes do not allow it, ModelError when the bundle cannot be made or saved."""
+    from ..learn.bundle import Bundle, check_bundle_target, load_bundle, save_bundle
     from ..predict.inference import default_model_path
-    from .bundle import Bundle, check_bundle_target, load_bundle, save_bundle
 
     cpu0, wall0 = time.process_time(), time.monotonic()
     emit = on_event or (lambda _e: None)
@@ -105,7 +105,7 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
         wi, bi = fit(z[keep], y[keep], w[keep], w0=w0, b0=b0, trainable=trainable,
                      start=(full[0][:, tr], full[1][tr]), max_iter=LOTO_ITER)
         held.append(softmax(z[take_of == i] @ wi + bi) @ merge)
-    from .teach_head import choose_threshold, take_answers
+    from .head import choose_threshold, take_answers
 
     threshold = choose_threshold(np.concatenate(held), labels)
     truth = [t.label for t in plan.usable()]
@@ -154,7 +154,7 @@ def _embedding(model):
     """(model: mel windows -> standardised embedding, the standardisation layer)."""
     import keras
 
-    from .models import inference_call
+    from ..learn.models import inference_call
 
     norm = model.get_layer("standardise")
     sub = keras.Model(model.inputs, norm.output, name="teach_embedding")
