@@ -44,7 +44,7 @@ def programs(text: str) -> dict[str, int]:
 
 
 def render_takes(folder: Path, label: str, program: int, *, n: int, seed: int, offset: int = 0,
-                 velocities=(64, 84, 100)) -> list[Path]:
+                 velocities=(64, 84, 100), seconds=(3.0, 5.0)) -> list[Path]:
     """n takes of 3-5 s: short phrases on a pentatonic scale from a tonic near 60 (+/- offset, alternately),
     one velocity per take."""
     import tinysoundfont
@@ -60,16 +60,16 @@ def render_takes(folder: Path, label: str, program: int, *, n: int, seed: int, o
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
-        seconds = float(rng.uniform(3.0, 5.0))
+        length = float(rng.uniform(*seconds))
         tonic = 60 + offset * (1 if i % 2 else -1) + int(rng.integers(-3, 4))
         vel = int(velocities[i % len(velocities)])
         beat = 60.0 / float(rng.uniform(80, 150))
         t, notes = 0.0, []
-        while t < seconds - 0.6:
+        while t < length - 0.6:
             dur = beat * float(rng.choice([0.5, 1.0, 1.0, 2.0]))
             notes.append((tonic + int(rng.choice(SCALE)), t, dur * 0.9, int(np.clip(vel + rng.integers(-8, 9), 20, 127))))
             t += dur
-        y = render_notes(synth, notes, seconds, SR)
+        y = render_notes(synth, notes, length, SR)
         path = folder / label / f"{label}-{seed}-{i:02d}.wav"
         save_wav(path, y, SR)
         out.append(path)
@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     ap.add_argument("--known", default="flute:73,violin:40")
     ap.add_argument("--takes", type=int, default=10)
     ap.add_argument("--known-takes", type=int, default=5)
+    ap.add_argument("--take-seconds", default="3,5", help="shortest,longest take (default %(default)s)")
+    ap.add_argument("--modes", default="drop,keep", help="teach without and/or with --keep-default-classes")
     ap.add_argument("--test-takes", type=int, default=10, help="new renders per taught program")
     ap.add_argument("--real-files", type=int, default=200, help="real recordings for the kept classes (0: skip)")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -128,7 +130,8 @@ def main(argv=None) -> int:
     dataset, tests = root / "takes", root / "new-renders"
     new, known = programs(args.new), programs(args.known)
     for k, (label, prog) in enumerate({**new, **known}.items()):
-        render_takes(dataset, label, prog, n=args.takes if label in new else args.known_takes, seed=100 + k)
+        render_takes(dataset, label, prog, n=args.takes if label in new else args.known_takes, seed=100 + k,
+                     seconds=tuple(float(v) for v in args.take_seconds.split(",")))
         # Other pitches (keys a fourth up and down) and other velocities than the takes.
         render_takes(tests, label, prog, n=args.test_takes, seed=900 + k, offset=5,
                      velocities=(40, 118))
@@ -137,8 +140,8 @@ def main(argv=None) -> int:
     test_files = [(p, p.parent.name) for c in {**new, **known} for p in sorted((tests / c).iterdir())]
 
     results = {}
-    for keep in (False, True):
-        name = "keep" if keep else "drop"
+    for name in args.modes.split(","):
+        keep = name == "keep"
         info = run_teach(dataset, root / f"model-{name}", keep=keep)
         pred = Predictor(load_bundle(root / f"model-{name}"))
         acc, per = accuracy(pred, test_files)
@@ -151,7 +154,7 @@ def main(argv=None) -> int:
         print(f"  new renders (other pitches and velocities): {acc:.1%} of {len(test_files)}  "
               + ", ".join(f"{c} {r}/{n}" for c, (r, n) in per.items()))
 
-    if args.real_files and (args.data / "real-unverified").is_dir():
+    if args.real_files and "keep" in results and (args.data / "real-unverified").is_dir():
         from instrument_studio.core.recipe.default_model import label_of
         from instrument_studio.core.recipe.sources import shared_items, unverified_items
 

@@ -157,7 +157,7 @@ def _embedding(model):
     from ..learn.models import inference_call
 
     norm = model.get_layer("standardise")
-    sub = keras.Model(model.inputs, norm.output, name="teach_embedding")
+    sub = keras.Model(model.input, norm.output, name="teach_embedding")
     call = inference_call(sub)
     return (lambda x, training=False: call(np.asarray(x, dtype=np.float32))), norm
 
@@ -220,7 +220,7 @@ def _build_model(base, head: Head, *, keep_default: bool):
         fold = layers.Dense(merge.shape[1], use_bias=False, name="teach_fold")
         x = fold(x)
         fold.set_weights([merge.astype(np.float32)])
-    model = keras.Model(base.inputs, x, name="personal_model")
+    model = keras.Model(base.input, x, name="personal_model")
     model.trainable = False
     return model
 
