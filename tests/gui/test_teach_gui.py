@@ -97,6 +97,6 @@ def test_teach_switches_the_live_bars_to_the_taught_classes(qtbot, live_window, 
     view.model_combo.setCurrentIndex(index)
     view.model_combo.activated.emit(index)
     qtbot.waitUntil(lambda: predict.predictor is not None and "violin" in predict.predictor.labels, timeout=5000)
-    assert view.live.predictor is predict.predictor
+    assert view.live.predictor.bundle is predict.predictor.bundle and view.model_combo.currentText() == "Default model"
     qtbot.mouseClick(live.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not live.pipeline.running, timeout=10000)

@@ -67,6 +67,7 @@ class TeachBox(QWidget):
                                    "are answered “unknown”")
         self.keep_check.setChecked(bool(ctx.settings.get("live/teach_keep_default", False, type_=bool)))
         self.keep_check.toggled.connect(lambda on: ctx.settings.set("live/teach_keep_default", on))
+        self.keep_check.toggled.connect(lambda _on: self.refresh())
         self.progress = QProgressBar()
         self.progress.setObjectName("teach_progress")
         self.progress.setTextVisible(True)
