@@ -151,9 +151,10 @@ class TeachBox(QWidget):
             if ev.total:
                 self.progress.setRange(0, int(ev.total))
                 self.progress.setValue(int(ev.done))
+                self.progress.setFormat(f"{ev.stage}: %v of %m")
             else:
                 self.progress.setRange(0, 0)
-            self.progress.setFormat(ev.stage)
+                self.progress.setFormat(ev.stage)
             self.status.setText(f"Teaching: {ev.message or ev.stage}…")
 
     def _done(self, result) -> None:
