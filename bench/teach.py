@@ -109,32 +109,28 @@ def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None 
     return right / max(1, len(files)), per
 
 
-def both_answers(keep, default, files, *, seconds: float, check: int = 3) -> tuple[float, float]:
-    """Accuracy of the --keep-default-classes model and of the default model on the same files, from
-    ONE pass of the personal model: its default columns are the default head's, frozen, so the
-    default model's probabilities of a window are the personal ones restricted to the default classes
-    and renormalised (softmax over a subset). Checked against the default model itself on the first
-    `check` files."""
-    from instrument_studio.core.audio.audiofile import load
-    from instrument_studio.core.predict.answer import decide
-    from instrument_studio.core.predict.inference import whole_from_timeline
+def real_recordings(args, keep_pred) -> None:
+    """Step 4: the default classes on real recordings, default model vs the kept-classes model."""
+    from instrument_studio.core.predict.inference import load_predictor
+    from instrument_studio.core.recipe.default_model import label_of
+    from instrument_studio.core.recipe.sources import shared_items, unverified_items
 
-    cols = [keep.labels.index(c) for c in default.labels]
-    right_k = right_d = 0
-    for n, (path, label) in enumerate(files):
-        y, sr = load(path, sr=keep.sr)
-        pk = keep.predict(y[:int(seconds * sr)], sr)
-        right_k += pk.label == label
-        if pk.is_silent:
-            continue
-        steps = pk.timeline[:, cols] / pk.timeline[:, cols].sum(axis=1, keepdims=True)
-        whole = whole_from_timeline(steps, pk.silent, step=pk.step, duration=pk.duration)
-        said = decide(whole, default.labels, default.unknown_threshold).label
-        if n < check:
-            real = default.predict(y[:int(seconds * sr)], sr)
-            assert np.abs(real.probabilities - whole).max() < 1e-3 and real.label == said, (path, real.label, said)
-        right_d += said == label
-    return right_k / max(1, len(files)), right_d / max(1, len(files))
+    if not (args.data / "real-unverified").is_dir():
+        print(f"\n{args.data}/real-unverified not found: the kept default classes were not measured")
+        return
+    default = load_predictor(None)
+    classes = set(default.labels) - {"unknown"}
+    items = [i for i in unverified_items(args.data) if label_of(i.label) in classes]
+    fs = [i for i in shared_items(args.data) if i.source == "freesound" and i.label in classes]
+    for name, group in (("real-unverified (never trained on)", items),
+                        ("freesound (the default model's training data)", fs)):
+        # An even spread over the classes: every k-th file.
+        files = [(Path(i.path), label_of(i.label)) for i in group][:: max(1, len(group) // args.real_files)]
+        files = files[:args.real_files]
+        a_def, _ = accuracy(default, files, seconds=10.0)
+        a_keep, _ = accuracy(keep_pred, files, seconds=10.0)
+        print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, personal model with "
+              f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
 
 
 def main(argv=None) -> int:
@@ -149,11 +145,16 @@ def main(argv=None) -> int:
     ap.add_argument("--real-files", type=int, default=200, help="real recordings for the kept classes (0: skip)")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--keep-dir", type=Path, help="render and teach here (kept) instead of a temporary folder")
+    ap.add_argument("--real-only", type=Path, metavar="BUNDLE",
+                    help="only step 4, with this --keep-default-classes bundle (e.g. KEEP_DIR/model-keep)")
     args = ap.parse_args(argv)
 
     from instrument_studio.core.learn.bundle import load_bundle
-    from instrument_studio.core.predict.inference import Predictor, load_predictor
+    from instrument_studio.core.predict.inference import Predictor
 
+    if args.real_only:
+        real_recordings(args, Predictor(load_bundle(args.real_only)))
+        return 0
     root = args.keep_dir or Path(tempfile.mkdtemp(prefix="bench-teach-"))
     dataset, tests = root / "takes", root / "new-renders"
     new, known = programs(args.new), programs(args.known)
@@ -182,24 +183,8 @@ def main(argv=None) -> int:
         print(f"  new renders (other pitches and velocities): {acc:.1%} of {len(test_files)}  "
               + ", ".join(f"{c} {r}/{n}" for c, (r, n) in per.items()))
 
-    if args.real_files and "keep" in results and (args.data / "real-unverified").is_dir():
-        from instrument_studio.core.recipe.default_model import label_of
-        from instrument_studio.core.recipe.sources import shared_items, unverified_items
-
-        keep_pred = results["keep"][1]
-        default = load_predictor(None)
-        classes = set(default.labels) - {"unknown"}
-        items = [i for i in unverified_items(args.data) if label_of(i.label) in classes]
-        fs = [i for i in shared_items(args.data) if i.source == "freesound" and i.label in classes]
-        for name, group in (("real-unverified (never trained on)", items),
-                            ("freesound (the default model's training data)", fs)):
-            files = [(Path(i.path), label_of(i.label)) for i in group][:: max(1, len(group) // args.real_files)]
-            files = files[:args.real_files]
-            a_keep, a_def = both_answers(keep_pred, default, files, seconds=10.0)
-            print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, personal model with "
-                  f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)")
-    elif args.real_files:
-        print(f"\n{args.data}/real-unverified not found (or no keep model): the kept default classes were not measured")
+    if args.real_files and "keep" in results:
+        real_recordings(args, results["keep"][1])
     return 0
 
 

@@ -45,10 +45,12 @@ def main() -> int:
     import instrument_studio.gui.panels.live as live_module
     from instrument_studio.core.audio.audiofile import load
     from instrument_studio.core.audio.devices import DeviceInfo
+    from instrument_studio.core.audio.playback import Player
     from instrument_studio.gui.app import create_app
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.main_window import MainWindow
     from instrument_studio.gui.settings import Settings
+    from tests.fakes import FakeStream
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "shots")
     out.mkdir(parents=True, exist_ok=True)
@@ -61,7 +63,10 @@ def main() -> int:
                      default_samplerate=48000.0, is_default=True)
     live_module.input_devices = lambda: [mic]
     _app = create_app()  # kept alive while the window lives
-    ctx = AppContext(Settings(QSettings(str(SANDBOX / "s.ini"), QSettings.IniFormat)))
+    # No sound card here: the Audio panel's playback plays into a stand-in stream that consumes the
+    # audio in real time (the live view sees it exactly as it would through a speaker).
+    ctx = AppContext(Settings(QSettings(str(SANDBOX / "s.ini"), QSettings.IniFormat)),
+                     player=Player(stream_factory=lambda **kw: FakeStream(**kw)))
     win = MainWindow(ctx)
     win.resize(1280, 720)
     win.show()
