@@ -26,7 +26,7 @@ for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
-TAKES = {"ocarina": (79, 10), "kalimba": (108, 10), "flute": (73, 5), "violin": (40, 5)}
+TAKES = {"ocarina": (79, 6), "kalimba": (108, 6), "flute": (73, 4), "violin": (40, 4)}
 
 
 def spin(seconds: float, until=None) -> None:
@@ -58,7 +58,7 @@ def main() -> int:
     for k, (label, (prog, n)) in enumerate(TAKES.items()):
         render_takes(dataset, label, prog, n=n, seed=100 + k)
     played = render_takes(SANDBOX / "played", "ocarina", 79, n=1, seed=999, offset=5, velocities=(110,),
-                          seconds=(9.0, 9.0))[0]
+                          seconds=(40.0, 40.0))[0]
     mic = DeviceInfo(index=0, name="USB microphone", hostapi="ALSA", max_input_channels=1, max_output_channels=0,
                      default_samplerate=48000.0, is_default=True)
     live_module.input_devices = lambda: [mic]
@@ -92,7 +92,9 @@ def main() -> int:
     y, sr = load(played, sr=22050)
     ctx.player.set_audio(y, sr)
     ctx.player.play()
-    spin(6.5)
+    view = predict.live_view
+    spin(60, lambda: view.latest is not None and view.latest.state == "confident")
+    spin(1.5)
     win.grab().save(str(out / "teach-live.png"))
     ctx.player.stop()
     live.stop()

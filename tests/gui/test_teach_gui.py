@@ -75,7 +75,7 @@ def test_teach_switches_the_live_bars_to_the_taught_classes(qtbot, live_window, 
         qtbot.mouseClick(teach.teach_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: teach.progress.isVisible(), timeout=5000)
     assert done.args == [True], teach.status.text()
-    assert "Taught <b>buzz, tone</b>" in teach.status.text() and "Live prediction now uses it" in teach.status.text()
+    assert "Taught <b>buzz, tone</b>" in teach.status.text() and "Live prediction uses it now" in teach.status.text()
     assert predict.predictor.labels == ("buzz", "tone", "unknown")
     assert view.model_combo.currentText().startswith("Personal: ") and "Instrument (" in view.title.text()
 

@@ -108,6 +108,10 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
     from .head import choose_threshold, take_answers
 
     threshold = choose_threshold(np.concatenate(held), labels)
+    if keep_default and base.unknown_threshold is not None:
+        # Most answers are then the default classes, whose threshold was chosen on held-out real
+        # sources; one chosen on a few takes (often 0.5) turned a fifth of real recordings "unknown".
+        threshold = base.unknown_threshold
     truth = [t.label for t in plan.usable()]
     answers = take_answers(held, labels, threshold)
     idx = [labels.index(c) for c in taught]
@@ -229,6 +233,8 @@ def model_card(result: TeachResult, plan: TeachPlan, *, parity: float, base: Pat
     takes = "\n".join(f"| {t.label} | {t.path.relative_to(plan.dataset)} | {t.seconds:.1f} |" for t in plan.usable())
     rows = "\n".join(f"| {c} | {r}/{n} |" for c, (r, n) in result.per_class.items())
     left = "\n".join(f"- {w}" for w in result.left_out) or "- none"
+    how = ("the default model's own threshold, as its classes are kept" if result.keep_default else
+           "chosen so that at most 5% of the held-out windows of the takes would be \"unknown\"")
     mode = ("kept: it still names the default model's instruments" if result.keep_default else
             "dropped: sounds like them (and like nothing taught) are answered \"unknown\"")
     return f"""# Personal model: {', '.join(result.taught)}
@@ -239,8 +245,7 @@ Taught with `instrument-studio teach` (or the Live panel's Teach) from {result.t
 
 ## What it answers
 {len(result.labels)} answers: {', '.join(result.labels)}. The default model's classes were {mode}.
-"unknown" when the best class's probability is below **{result.threshold:.2f}** (chosen so that at most
-5% of the held-out windows of the takes would be "unknown"), or when "unknown" wins.
+"unknown" when the best class's probability is below **{result.threshold:.2f}** ({how}), or when "unknown" wins.
 
 ## How it was made
 The default model's musicnn embedding, frozen; a new linear head on it, fitted to {result.windows}

@@ -160,12 +160,12 @@ class TeachBox(QWidget):
     def _done(self, result) -> None:
         self.result = result
         per = ", ".join(f"{c} {r}/{n}" for c, (r, n) in result.per_class.items())
-        left = f" {len(result.left_out)} take(s) left out (silent or clipped): see the model card." \
+        left = f" {len(result.left_out)} take(s) left out (silent or clipped)." \
             if result.left_out else ""
-        self.status.setText(f"Taught <b>{', '.join(result.taught)}</b> in {result.wall_seconds:.0f} s. Each take "
-                            f"answered without it: {result.loto_accuracy:.0%} right ({per}).{left} "
-                            "Live prediction now uses it.")
-        self.status.setToolTip(f"{result.path}\nunknown below {result.threshold:.2f}")
+        self.status.setText(f"Taught <b>{', '.join(result.taught)}</b> in {result.wall_seconds:.0f} s; held-out "
+                            f"takes {result.loto_accuracy:.0%} right.{left} Live prediction uses it now.")
+        self.status.setToolTip(f"{result.path}\neach take answered by a model taught without it: {per}\n"
+                               f"unknown below {result.threshold:.2f}")
         self.taught.emit(str(result.path), result.bundle)
 
     def _failed(self, exc: BaseException) -> None:

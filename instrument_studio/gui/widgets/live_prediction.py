@@ -48,6 +48,7 @@ class LivePredictionView(QWidget):
         # The default model and this session's personal models, one click apart (issue 13).
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("live_model")
+        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.model_combo.setToolTip("Which model names the live input: the default one, or one taught from takes")
         self.model_combo.activated.connect(self._model_chosen)
         head = QHBoxLayout()
