@@ -88,8 +88,10 @@ def _stats(array: np.ndarray | None) -> dict | None:
 
 def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
                 train_config=None, history: dict | None = None, metrics: dict | None = None,
-                unknown_threshold: float | None = None, confident_threshold: float | None = None) -> Path:
-    """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
+                unknown_threshold: float | None = None, confident_threshold: float | None = None,
+                extra_files: dict[str, str] | None = None) -> Path:
+    """Write BUNDLE folder `path` atomically (replacing an existing bundle there). `extra_files`:
+    name -> text written inside it in the same swap (a model card), never a separate step."""
     path = Path(path)
     check_bundle_target(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -117,6 +119,10 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
             "versions": library_versions(),
             "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         }
+        for name, text in (extra_files or {}).items():
+            if Path(name).name != name or name in (MODEL_FILE, META_FILE):
+                raise ModelError(f"cannot add {name!r} to a bundle", path=path)
+            (tmp / name).write_text(text, encoding="utf-8")
         with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=1)
             fh.flush()

@@ -57,6 +57,7 @@ class LivePanel(QWidget):
     title = "Live"
     started = Signal()
     stopped = Signal(str)           # error message, "" when stopped on request
+    model_taught = Signal(str, object)   # a personal model taught from the takes: path, loaded Bundle
 
     def __init__(self, ctx):
         super().__init__()
@@ -148,6 +149,7 @@ class LivePanel(QWidget):
         self.takes = TakesBox(self.ctx)
         self.takes.record_requested.connect(self.record)
         self.takes.stop_requested.connect(self.pipeline.stop_take)
+        self.takes.teach.taught.connect(self.model_taught)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.takes)

@@ -41,6 +41,7 @@ from ...core.live.takes import (
 )
 from .. import workers
 from ..widgets.message_label import message_label
+from .live_teach import TeachBox
 
 DEFAULT_LABELS = ("violin", "cello", "flute", "clarinet", "trumpet", "guitar", "piano", "voice")
 
@@ -133,9 +134,11 @@ class TakesBox(QGroupBox):
         for b in (self.play_button, self.rename_button, self.delete_button, self.undo_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self.teach = TeachBox(self.ctx)
         row = QHBoxLayout()
         row.addWidget(self.take_list, 1)
         row.addLayout(buttons)
+        row.addWidget(self.teach)
 
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
@@ -165,6 +168,7 @@ class TakesBox(QGroupBox):
         if not folder:
             return
         self.ctx.settings.set("live/dataset", folder)
+        self.teach.set_dataset(folder)
         workers.start_worker(prepare_dataset, folder, on_return=lambda res: self._dataset_ready(folder, res),
                              on_error=lambda exc: self.status_label.setText(f"⚠ {exc}"))
 
@@ -212,6 +216,7 @@ class TakesBox(QGroupBox):
             note = f" ({ev.note})" if ev.note else ""
             self.status_label.setText(f"Saved {ev.seconds:.1f} s to {ev.path}{note}")
             self._add_take(ev.path, ev.label, ev.seconds, note=ev.note)
+            self.teach.refresh()
         elif isinstance(ev, TakeFailed):
             self.recording = False
             self.record_button.setText("● Record")
@@ -298,6 +303,7 @@ class TakesBox(QGroupBox):
         def moved(new_path):
             self._describe(item, str(new_path), Path(new_path).parent.name, seconds)
             self.status_label.setText(f"Moved to {new_path}")
+            self.teach.refresh()
 
         workers.start_worker(rename_take, path, new_label, on_return=moved,
                              on_error=lambda exc: self.ctx.report_error("Cannot change the take's label", exc))
@@ -314,6 +320,7 @@ class TakesBox(QGroupBox):
             self.take_list.takeItem(self.take_list.row(item))
             self.status_label.setText(f"Deleted {Path(data[0]).name}. Undo with Ctrl+Z or “Undo delete”.")
             self._update_buttons()
+            self.teach.refresh()
 
         workers.start_worker(delete_take, data[0], on_return=deleted,
                              on_error=lambda exc: self.ctx.report_error("Cannot delete the take", exc))
@@ -327,11 +334,13 @@ class TakesBox(QGroupBox):
         def restored(path):
             self._add_take(str(path), label, seconds)
             self.status_label.setText(f"Restored {path}")
+            self.teach.refresh()
 
         workers.start_worker(undo_delete, d, on_return=restored,
                              on_error=lambda exc: self.ctx.report_error("Cannot restore the take", exc))
 
     def shutdown(self) -> None:
+        self.teach.shutdown()
         self.player.close()
         for folder in self._trash_datasets:
             empty_trash(folder)  # deletions become final when the app closes

@@ -54,6 +54,9 @@ class PredictPanel(QWidget):
         self._worker = None
         self.file_view: FilePredictionView | None = None
         self.live_view: LivePredictionView | None = None
+        # Models kept loaded for switching back in one click: the default model ("") and the
+        # personal models taught in this session (path -> Predictor).
+        self.held: dict[str, object] = {}
         self._build()
 
     @property
@@ -142,6 +145,8 @@ class PredictPanel(QWidget):
         if live is not None and hasattr(live, "host_view"):
             self.live_view = LivePredictionView(self.ctx, live, self)
             live.host_view(self.live_view)
+        if live is not None and hasattr(live, "model_taught"):
+            live.model_taught.connect(self.use_bundle)
         training = window.panels.get("TrainingPanel")
         if training is not None and hasattr(training, "run_finished"):
             for run in getattr(training, "runs", []):
@@ -191,6 +196,22 @@ class PredictPanel(QWidget):
             fn(self.predictor)
         self.predictor_changed.emit(self.predictor)
 
+    def use_bundle(self, path: str, bundle) -> None:
+        """Predict with a bundle already loaded (one just taught, saved at `path`): at once."""
+        from ...core.predict.inference import Predictor
+
+        self.run = None
+        self.runs_combo.setCurrentIndex(0)
+        self.model_path = str(path)
+        self.ctx.settings.set("predict/model", self.model_path)
+        self._loading = None
+        self.predictor = self.held[self.model_path] = Predictor(bundle, runner=run_in_tf_thread)
+        self._show_model()
+        waiting, self._waiting = self._waiting, []
+        for fn, _ in waiting:
+            fn(self.predictor)
+        self.predictor_changed.emit(self.predictor)
+
     def _show_model(self) -> None:
         if self.run is not None:
             labels = ", ".join(self.run.labels)
@@ -211,7 +232,7 @@ class PredictPanel(QWidget):
         self.runs_combo.setCurrentIndex(0)
         self.model_path = str(path) if path else None
         self.ctx.settings.set("predict/model", self.model_path or "")
-        self.predictor = None
+        self.predictor = self.held.get(self.model_path or "")
         self._loading = None
         self._show_model()
         self.with_predictor(self.predictor_changed.emit)
@@ -240,6 +261,8 @@ class PredictPanel(QWidget):
             return  # another model was chosen meanwhile
         predictor.runner = run_in_tf_thread
         self.predictor = predictor
+        if path is None or path in self.held:
+            self.held[path or ""] = predictor
         self._loading = None
         self._show_model()
         waiting, self._waiting = self._waiting, []

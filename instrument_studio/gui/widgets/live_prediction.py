@@ -8,7 +8,7 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ...core.events import LivePrediction, LivePredictionFailed
 from ...core.predict.live_predict import LivePredictor
@@ -45,11 +45,18 @@ class LivePredictionView(QWidget):
         self.latency_label.setObjectName("live_latency")
         self.latency_label.setToolTip("From the newest sample of the analysed window reaching the predictor to "
                                       "the bars on screen (median of the last answers)")
+        # The default model and this session's personal models, one click apart (issue 13).
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("live_model")
+        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.model_combo.setToolTip("Which model names the live input: the default one, or one taught from takes")
+        self.model_combo.activated.connect(self._model_chosen)
         head = QHBoxLayout()
         head.addWidget(self.title)
         head.addWidget(self.state_label)
         head.addStretch(1)
         head.addWidget(self.latency_label)
+        head.addWidget(self.model_combo)
         grid = QGridLayout()
         self.names, self.bars, self.values = [], [], []
         for i in range(TOP_K):
@@ -75,7 +82,9 @@ class LivePredictionView(QWidget):
         live_panel.started.connect(self._live_started)
         live_panel.stopped.connect(self._live_stopped)
         models.predictor_changed.connect(self._predictor_changed)
+        models.predictor_changed.connect(lambda _p: self._list_models())
         ctx.clock.subscribe(self._on_frame)
+        self._list_models()
 
     # --- wiring ------------------------------------------------------------------------------
     def _live_started(self) -> None:
@@ -92,6 +101,24 @@ class LivePredictionView(QWidget):
         self.latency_label.setText("")
         for bar in self.bars:
             bar.setEnabled(False)
+
+    def _list_models(self) -> None:
+        from pathlib import Path
+
+        current = getattr(self.models, "model_path", None) if getattr(self.models, "run", None) is None else "run"
+        self.model_combo.clear()
+        self.model_combo.addItem("Default model", "")
+        for path in getattr(self.models, "held", {}):
+            if path:
+                self.model_combo.addItem(f"Personal: {Path(path).name}", path)
+        if current and self.model_combo.findData(current) < 0:
+            self.model_combo.addItem(self.models.model_name, current)
+        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(current or "")))
+
+    def _model_chosen(self, index: int) -> None:
+        path = self.model_combo.itemData(index)
+        if path != "run" and (path or None) != getattr(self.models, "model_path", None):
+            self.models.set_model(path or None)
 
     def _predictor_changed(self, predictor) -> None:
         if self.live is not None:
