@@ -1,10 +1,15 @@
 """Scrolling mel spectrogram for live input: the newest column at the right edge (0 s = now).
 
-Columns go into a preallocated ring image twice as wide as the view (friture's idiom): column j
-lands at j % W and j % W + W, so the newest W columns are always one contiguous slice, shown with
-`setImage(slice, autoLevels=False, levels=...)` once per frame, never per column. The levels
-are the colour bar's (fixed dB range, adjustable by dragging the bar), never auto-levels, so the
-colours mean the same dB from frame to frame.
+Columns go into a preallocated ring of dB values twice as wide as the view (friture's idiom):
+column j lands at j % W and j % W + W, so the newest W columns are always one contiguous slice
+(`window()`). The image item does not hand pyqtgraph that slice to colour and scale every frame
+(that was most of the live view's CPU: a 344x128 image coloured and scaled to ~1200x470 pixels
+~40 times a second, in software): it keeps the picture already coloured at screen resolution
+(core.display.raster.SpectrogramRaster), colours only the columns that arrived, writes them into
+the few pixel columns they cover, and copies the visible slice to the screen 1:1. A resize, new
+levels (dragging the colour bar) or a freeze/resume redraw everything, which gives the very same
+pixels (tests/gui/test_live_raster.py). The levels are the colour bar's (fixed dB range), never
+auto-levels, so the colours mean the same dB from frame to frame.
 
 The view also measures its own audio-to-pixel latency: each column carries the time its newest
 sample reached the audio callback; when the image item is painted, now minus that time is
@@ -18,26 +23,84 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRect, QRectF
+from PySide6.QtGui import QImage
 
 from ...core.config import MelConfig
 from ...core.display.mel_axis import mel_axis_ticks
+from ...core.display.raster import SpectrogramRaster
 from ...core.features.mel import DB_FLOOR
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
 _MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
-class _TimedImage(pg.ImageItem):
-    """An ImageItem that tells its owner when it has been painted."""
+class _RasterImage(pg.ImageItem):
+    """An ImageItem (so the colour bar, levels and the plot's geometry work as for any image) that
+    paints from a screen-resolution raster updated column by column, and tells its owner when it
+    has been painted. `self.image` is the (W, n_mels) dB window shown."""
 
     def __init__(self, on_painted, **kw):
         super().__init__(**kw)
         self._on_painted = on_painted
+        self.raster: SpectrogramRaster | None = None
+        self._qimage: QImage | None = None
+        self.source_total = 0     # data columns `self.image` holds (the newest is total - 1)
+        self._stale = True        # the raster must be redrawn in full at the next paint
+        self._behind = False      # new columns to draw at the next paint
+
+    # The colour bar sets levels and the lookup table through these: both recolour everything.
+    def setLevels(self, levels, update: bool = True):
+        super().setLevels(levels, update)
+        self._stale = True
+
+    def setLookupTable(self, lut, update: bool = True):
+        super().setLookupTable(lut, update)
+        self._stale = True
+
+    def show_window(self, window: np.ndarray, total: int, *, redraw: bool = False) -> None:
+        """Show the (W, n_mels) window of data columns [total - W, total): new columns are drawn
+        incrementally at the next paint, everything when `redraw`."""
+        self.image = window
+        self.source_total = total
+        self._stale = self._stale or redraw
+        self._behind = True
+        self.update()
 
     def paint(self, painter, *args):
-        super().paint(painter, *args)
+        if self.image is None or self.lut is None or self.levels is None:
+            return
+        target = painter.transform().mapRect(QRectF(0, 0, self.width(), self.height()))
+        dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        x0, y0 = round(target.left()), round(target.top())
+        wpx = max(1, round((round(target.right()) - x0) * dpr))
+        hpx = max(1, round((round(target.bottom()) - y0) * dpr))
+        w, n_mels = self.image.shape[:2]
+        raster = self.raster
+        if raster is None or not raster.fits(wpx, hpx, w, n_mels):
+            if raster is None:
+                raster = self.raster = SpectrogramRaster(np.asarray(self.lut), tuple(self.levels))
+            raster.resize(wpx, hpx, w, n_mels)
+            self._qimage = QImage(raster.pixels.data, raster.pixels.shape[1], hpx, raster.pixels.strides[0],
+                                  QImage.Format_RGB32)
+            self._qimage.setDevicePixelRatio(dpr)
+            self._stale = True
+        if self._stale:
+            raster.set_colours(np.asarray(self.lut), tuple(float(v) for v in self.levels))
+            raster.redraw(self.image, self.source_total)
+            self._stale = self._behind = False
+        elif self._behind:
+            raster.advance(self.image, self.source_total)
+            self._behind = False
+        painter.save()
+        painter.resetTransform()   # a 1:1 copy: no scaling, no smoothing, no per-pixel colouring
+        painter.drawImage(QPointF(x0, y0), self._qimage, QRect(raster.offset(), 0, wpx, hpx))
+        painter.restore()
         self._on_painted()
+
+    def rendered(self) -> np.ndarray:
+        """The pixels on screen (H x Wpx, 0xFFRRGGBB), as of the last paint (tests)."""
+        return self.raster.visible().copy() if self.raster is not None else np.zeros((0, 0), np.uint32)
 
 
 class LiveSpectrogramView(pg.PlotWidget):
@@ -53,14 +116,12 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.getAxis("bottom").setStyle(hideOverlappingLabels=12)
         self.setLabel("left", "Frequency (Hz, mel scale)")
         self.getAxis("left").setWidth(70)
-        self.image = _TimedImage(self._painted, axisOrder="col-major")
+        self.image = _RasterImage(self._painted, axisOrder="col-major")
         self.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"),
                                         label="Power (dB re full scale)", interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
-        # A lookup table longer than 256 entries makes pyqtgraph colour the image itself (RGBA)
-        # instead of handing Qt an indexed image: Qt then blits RGBA ~6x faster than it expands
-        # and scales Indexed8 (3.7 ms -> 0.5 ms per paint at 1200x470 px, measured here).
+        # 512 colours: finer steps than the bar's 256 (the raster colours each column once).
         self.image.setLookupTable(self.colorbar.colorMap().getLookupTable(nPts=512, alpha=True))
         self.latencies: deque[float] = deque(maxlen=20000)
         self.columns_drawn = 0
@@ -79,8 +140,10 @@ class LiveSpectrogramView(pg.PlotWidget):
         self._pending_arrivals: list[np.ndarray] = []
         self._painted_arrivals: list[np.ndarray] = []
         self._dirty = True
+        self._frozen: tuple[np.ndarray, int] | None = None
         span = self.width_cols * cfg.hop_length / cfg.sr
         self.image.setImage(self.window(), autoLevels=False, levels=self.levels())
+        self.image.show_window(self.window(), self.total, redraw=True)
         self.image.setRect(QRectF(-span, 0, span, cfg.n_mels))
         self.getAxis("left").setTicks([mel_axis_ticks(cfg), []])
         self.setXRange(-span, 0, padding=0)
@@ -128,10 +191,12 @@ class LiveSpectrogramView(pg.PlotWidget):
 
     def draw(self) -> bool:
         """Show what arrived since the last draw (call once per frame); False if nothing new."""
-        if not self._dirty:
+        if not self._dirty and self._frozen is None:
             return False
         self._dirty = False
-        self.image.setImage(self.window(), autoLevels=False, levels=self.levels())
+        # Resumed after a freeze: the raster still shows the frozen picture; redraw it all.
+        self.image.show_window(self.window(), self.total, redraw=self._frozen is not None)
+        self._frozen = None
         if self._pending_arrivals:
             self._painted_arrivals.extend(self._pending_arrivals)
             self._pending_arrivals = []
@@ -141,7 +206,8 @@ class LiveSpectrogramView(pg.PlotWidget):
 
     def freeze_copy(self) -> None:
         """Keep showing the current picture while new columns keep arriving into the ring."""
-        self.image.setImage(self.window().copy(), autoLevels=False, levels=self.levels())
+        self._frozen = (self.window().copy(), self.total)
+        self.image.show_window(*self._frozen)
         self._pending_arrivals = []
 
     def _painted(self) -> None:
