@@ -168,12 +168,12 @@ def main(argv=None) -> int:
             timer.stop()
             return until()
 
-        if not pump(10, lambda: panel.device_combo.count() > 0):
+        if not pump(60, lambda: panel.device_combo.count() > 0):
             print("bench/live.py: no input device listed", file=sys.stderr)
             return 2
         panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(mic.device)))
         panel.start()
-        if not pump(20, lambda: panel.pipeline.running):
+        if not pump(120, lambda: panel.pipeline.running):  # librosa's first import: slow on a loaded machine
             print("bench/live.py: the live input did not start", file=sys.stderr)
             return 2
         looper = Looper(mic, wav)
