@@ -186,8 +186,8 @@ def main(argv=None) -> int:
             pump(1.0)
         elif live_view is not None:
             # The model loads in a worker (seconds: TensorFlow); loading is not what we measure.
-            if not pump(120, lambda: live_view.live is not None and live_view.live.count > 0):
-                print("bench/live.py: live prediction gave no answer in 120 s", file=sys.stderr)
+            if not pump(600, lambda: live_view.live is not None and live_view.live.count > 0):
+                print("bench/live.py: live prediction gave no answer in 600 s", file=sys.stderr)
                 return 2
         pump(args.warmup)
 
