@@ -186,7 +186,12 @@ def main(argv=None) -> int:
             pump(1.0)
         elif live_view is not None:
             # The model loads in a worker (seconds: TensorFlow); loading is not what we measure.
-            if not pump(600, lambda: live_view.live is not None and live_view.live.count > 0):
+            answered = pump(600, lambda: (live_view.live is not None and live_view.live.count > 0)
+                            or not panel.pipeline.running)
+            if not panel.pipeline.running:
+                print(f"bench/live.py: the live input stopped: {panel.info_label.text()}", file=sys.stderr)
+                return 2
+            if not answered:
                 print("bench/live.py: live prediction gave no answer in 600 s", file=sys.stderr)
                 return 2
         pump(args.warmup)
