@@ -172,13 +172,21 @@ def main(argv=None) -> int:
             print("bench/live.py: no input device listed", file=sys.stderr)
             return 2
         panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(mic.device)))
+        predict = win.panels.get("PredictPanel")
+        if predict is not None and not args.no_predict:
+            # Load the model before the input starts: TensorFlow's import holds the interpreter for
+            # seconds, and on a loaded machine the audio callbacks then starve past the input's
+            # 2.5 s no-audio watchdog (seen here at load 10-20). Loading is not what we measure.
+            predict.with_predictor(lambda _p: None)
+            if not pump(600, lambda: predict.predictor is not None):
+                print("bench/live.py: the default model did not load in 600 s", file=sys.stderr)
+                return 2
         panel.start()
         if not pump(120, lambda: panel.pipeline.running):  # librosa's first import: slow on a loaded machine
             print("bench/live.py: the live input did not start", file=sys.stderr)
             return 2
         looper = Looper(mic, wav)
         looper.start()
-        predict = win.panels.get("PredictPanel")
         live_view = getattr(predict, "live_view", None)
         if args.no_predict:
             if live_view is not None and live_view.live is not None:
