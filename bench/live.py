@@ -14,6 +14,9 @@ set), starts the Live panel on the microphone, and measures over --seconds:
   CPU          this process's user + system time over wall time (100 % = one core busy)
   callbacks    PortAudio callbacks, of which dropped (input overflow) and late (input underflow),
                plus ring-buffer overruns (the pipeline thread fell a whole ring behind)
+  predictions  live answers per second of the default model (measuring starts once they flow)
+  memory       resident set size at the start and end of the measurement, and its growth in %
+               (the soak test: --seconds 3600), with a line every --report seconds meanwhile
 """
 
 from __future__ import annotations
@@ -94,12 +97,27 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
+def rss_mb() -> float:
+    """Resident set size now, in MB (Linux /proc; the peak from getrusage elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0, help="measurement length (default 60)")
     ap.add_argument("--file", type=Path, default=DEFAULT_FILE, help="recording to play into the microphone")
     ap.add_argument("--shot", type=Path, default=None, help="save a PNG of the window at the end")
-    ap.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring (default 2)")
+    ap.add_argument("--warmup", type=float, default=5.0,
+                    help="seconds after the first live answer before measuring (default 5)")
+    ap.add_argument("--no-predict", action="store_true", help="the live view alone, without live prediction")
+    ap.add_argument("--report", type=float, default=300.0,
+                    help="print running figures every this many seconds on long runs (default 300)")
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -150,16 +168,40 @@ def main(argv=None) -> int:
             timer.stop()
             return until()
 
-        if not pump(10, lambda: panel.device_combo.count() > 0):
+        if not pump(60, lambda: panel.device_combo.count() > 0):
             print("bench/live.py: no input device listed", file=sys.stderr)
             return 2
         panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(mic.device)))
+        predict = win.panels.get("PredictPanel")
+        if predict is not None and not args.no_predict:
+            # Load the model before the input starts: TensorFlow's import holds the interpreter for
+            # seconds, and on a loaded machine the audio callbacks then starve past the input's
+            # 2.5 s no-audio watchdog (seen here at load 10-20). Loading is not what we measure.
+            predict.with_predictor(lambda _p: None)
+            if not pump(600, lambda: predict.predictor is not None):
+                print("bench/live.py: the default model did not load in 600 s", file=sys.stderr)
+                return 2
         panel.start()
-        if not pump(20, lambda: panel.pipeline.running):
+        if not pump(120, lambda: panel.pipeline.running):  # librosa's first import: slow on a loaded machine
             print("bench/live.py: the live input did not start", file=sys.stderr)
             return 2
         looper = Looper(mic, wav)
         looper.start()
+        live_view = getattr(predict, "live_view", None)
+        if args.no_predict:
+            if live_view is not None and live_view.live is not None:
+                live_view.live.detach()
+            pump(1.0)
+        elif live_view is not None:
+            # The model loads in a worker (seconds: TensorFlow); loading is not what we measure.
+            answered = pump(600, lambda: (live_view.live is not None and live_view.live.count > 0)
+                            or not panel.pipeline.running)
+            if not panel.pipeline.running:
+                print(f"bench/live.py: the live input stopped: {panel.info_label.text()}", file=sys.stderr)
+                return 2
+            if not answered:
+                print("bench/live.py: live prediction gave no answer in 600 s", file=sys.stderr)
+                return 2
         pump(args.warmup)
 
         view, pipe = panel.view, panel.pipeline
@@ -171,11 +213,30 @@ def main(argv=None) -> int:
         draws0, cols0 = view.draws, view.total
         st0 = pipe.stats()
         th0 = thread_cpu()
+        answers0 = live_view.live.count if (live_view is not None and live_view.live is not None) else 0
+        import gc
+        gc.collect()
+        rss0 = rss_mb()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()
-        pump(args.seconds)
+        done = 0.0
+        while done < args.seconds:
+            step = min(args.report, args.seconds - done)
+            pump(step)
+            done += step
+            if done < args.seconds:
+                ru = resource.getrusage(resource.RUSAGE_SELF)
+                el = time.monotonic() - t0
+                st = pipe.stats()
+                print(f"  ... {el:6.0f} s: CPU {100 * (ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime) / el:4.1f} %, "
+                      f"{tick_count[0] / el:4.1f} fps, RSS {rss_mb():.1f} MB, "
+                      f"{st['dropped'] - st0['dropped']} dropped, {st['overruns'] - st0['overruns']} overruns",
+                      flush=True)
         wall = time.monotonic() - t0
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        answers1 = live_view.live.count if (live_view is not None and live_view.live is not None) else 0
+        gc.collect()
+        rss1 = rss_mb()
         th1 = thread_cpu()
         st1 = pipe.stats()
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -202,6 +263,10 @@ def main(argv=None) -> int:
         else:
             print("  audio-to-pixel      no column was painted (is the window exposed?)")
         print(f"  CPU (this process)  {100 * cpu / wall:5.1f} % of one core   (target < 15 %)")
+        print(f"  live prediction     {(answers1 - answers0) / wall:5.1f} answers/s"
+              + ("   (switched off: --no-predict)" if args.no_predict else ""))
+        print(f"  memory (RSS)        start {rss0:.1f} MB, end {rss1:.1f} MB, growth {100 * (rss1 - rss0) / rss0:+.2f} %"
+              "   (soak target < 5 % over an hour)")
         busy = sorted(((th1[k] - th0.get(k, 0.0)) / wall * 100, k) for k in th1)[::-1]
         print("  CPU by thread       " + ", ".join(f"{name} {pct:.1f} %" for pct, name in busy[:4] if pct >= 0.1))
         print(f"  callbacks           {st1['callbacks'] - st0['callbacks']} in {wall:.0f} s: "

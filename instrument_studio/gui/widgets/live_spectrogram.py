@@ -1,10 +1,15 @@
 """Scrolling mel spectrogram for live input: the newest column at the right edge (0 s = now).
 
-Columns go into a preallocated ring image twice as wide as the view (friture's idiom): column j
-lands at j % W and j % W + W, so the newest W columns are always one contiguous slice, shown with
-`setImage(slice, autoLevels=False, levels=...)` once per frame, never per column. The levels
-are the colour bar's (fixed dB range, adjustable by dragging the bar), never auto-levels, so the
-colours mean the same dB from frame to frame.
+Columns go into a preallocated ring of dB values twice as wide as the view (friture's idiom):
+column j lands at j % W and j % W + W, so the newest W columns are always one contiguous slice
+(`window()`). The image item does not hand pyqtgraph that slice to colour and scale every frame
+(that was most of the live view's CPU: a 344x128 image coloured and scaled to ~1200x470 pixels
+~40 times a second, in software): it keeps the picture already coloured at screen resolution
+(core.display.raster.SpectrogramRaster), colours only the columns that arrived, writes them into
+the few pixel columns they cover, and copies the visible slice to the screen 1:1. A resize, new
+levels (dragging the colour bar) or a freeze/resume redraw everything, which gives the very same
+pixels (tests/gui/test_live_raster.py). The levels are the colour bar's (fixed dB range), never
+auto-levels, so the colours mean the same dB from frame to frame.
 
 The view also measures its own audio-to-pixel latency: each column carries the time its newest
 sample reached the audio callback; when the image item is painted, now minus that time is
@@ -18,26 +23,110 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QWidget
 
 from ...core.config import MelConfig
 from ...core.display.mel_axis import mel_axis_ticks
+from ...core.display.raster import SpectrogramRaster
 from ...core.features.mel import DB_FLOOR
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
 _MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
-class _TimedImage(pg.ImageItem):
-    """An ImageItem that tells its owner when it has been painted."""
+class _RasterImage(pg.ImageItem):
+    """The image in the plot's scene, for the colour bar (levels, lookup table) and the plot's
+    geometry; `self.image` is the (W, n_mels) dB window shown. Its pixels are painted by the
+    overlay below, not by the scene."""
 
-    def __init__(self, on_painted, **kw):
+    def __init__(self, **kw):
         super().__init__(**kw)
-        self._on_painted = on_painted
+        self.overlay: _RasterOverlay | None = None
+
+    # The colour bar sets levels and the lookup table through these: both recolour everything.
+    def setLevels(self, levels, update: bool = True):
+        super().setLevels(levels, update)
+        if self.overlay is not None:
+            self.overlay.recolour()
+
+    def setLookupTable(self, lut, update: bool = True):
+        super().setLookupTable(lut, update)
+        if self.overlay is not None:
+            self.overlay.recolour()
 
     def paint(self, painter, *args):
-        super().paint(painter, *args)
+        pass
+
+
+class _RasterOverlay(QWidget):
+    """A widget over the plot's data area that shows the raster 1:1.
+
+    Why a widget and not the scene item's paint(): every scene repaint of the image area also
+    repainted the axes, the view's background and walked the scene (more than the image itself,
+    profiled); an opaque child widget repaints only its own pixels. It tells its owner when it
+    has been painted (the latency measurement)."""
+
+    def __init__(self, item: _RasterImage, on_painted, parent: QWidget):
+        super().__init__(parent)
+        self.item = item
+        item.overlay = self
+        self._on_painted = on_painted
+        self.setAttribute(Qt.WA_OpaquePaintEvent)           # it paints every pixel it covers
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)  # the plot below keeps its mouse
+        self.raster: SpectrogramRaster | None = None
+        self._qimage: QImage | None = None
+        self.source_total = 0     # data columns item.image holds (the newest is total - 1)
+        self._stale = True        # the raster must be redrawn in full at the next paint
+        self._behind = False      # new columns to draw at the next paint
+        self.paints = 0
+
+    def recolour(self) -> None:
+        self._stale = True
+        self.update()
+
+    def show_window(self, window: np.ndarray, total: int, *, redraw: bool = False) -> None:
+        """Show the (W, n_mels) window of data columns [total - W, total): new columns are drawn
+        incrementally at the next paint, everything when `redraw`."""
+        self.item.image = window   # the scene item is never repainted for new columns
+        self.source_total = total
+        self._stale = self._stale or redraw
+        self._behind = True
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        item = self.item
+        if item.image is None or item.lut is None or item.levels is None:
+            return
+        dpr = self.devicePixelRatioF()
+        wpx, hpx = max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr))
+        w, n_mels = item.image.shape[:2]
+        raster = self.raster
+        if raster is None or not raster.fits(wpx, hpx, w, n_mels):
+            if raster is None:
+                raster = self.raster = SpectrogramRaster(np.asarray(item.lut), tuple(item.levels))
+            raster.resize(wpx, hpx, w, n_mels)
+            self._qimage = QImage(raster.pixels.data, raster.pixels.shape[1], hpx, raster.pixels.strides[0],
+                                  QImage.Format_RGB32)
+            self._qimage.setDevicePixelRatio(dpr)
+            self._stale = True
+        if self._stale:
+            raster.set_colours(np.asarray(item.lut), tuple(float(v) for v in item.levels))
+            raster.redraw(item.image, self.source_total)
+            self._stale = self._behind = False
+        elif self._behind:
+            raster.advance(item.image, self.source_total)
+            self._behind = False
+        p = QPainter(self)
+        p.drawImage(QPointF(0, 0), self._qimage, QRect(raster.offset(), 0, wpx, hpx))
+        p.end()
+        self.paints += 1
         self._on_painted()
+
+    def rendered(self) -> np.ndarray:
+        """The pixels on screen (H x Wpx, 0xFFRRGGBB), as of the last paint (tests)."""
+        return self.raster.visible().copy() if self.raster is not None else np.zeros((0, 0), np.uint32)
 
 
 class LiveSpectrogramView(pg.PlotWidget):
@@ -53,14 +142,15 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.getAxis("bottom").setStyle(hideOverlappingLabels=12)
         self.setLabel("left", "Frequency (Hz, mel scale)")
         self.getAxis("left").setWidth(70)
-        self.image = _TimedImage(self._painted, axisOrder="col-major")
+        self.image = _RasterImage(axisOrder="col-major")
         self.addItem(self.image)
+        # A child of the view, not of its viewport: pyqtgraph's close() deletes the viewport.
+        self.overlay = _RasterOverlay(self.image, self._painted, self)
+        self.plotItem.vb.sigResized.connect(self._place_overlay)
         self.colorbar = pg.ColorBarItem(values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"),
                                         label="Power (dB re full scale)", interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
-        # A lookup table longer than 256 entries makes pyqtgraph colour the image itself (RGBA)
-        # instead of handing Qt an indexed image: Qt then blits RGBA ~6x faster than it expands
-        # and scales Indexed8 (3.7 ms -> 0.5 ms per paint at 1200x470 px, measured here).
+        # 512 colours: finer steps than the bar's 256 (the raster colours each column once).
         self.image.setLookupTable(self.colorbar.colorMap().getLookupTable(nPts=512, alpha=True))
         self.latencies: deque[float] = deque(maxlen=20000)
         self.columns_drawn = 0
@@ -79,12 +169,39 @@ class LiveSpectrogramView(pg.PlotWidget):
         self._pending_arrivals: list[np.ndarray] = []
         self._painted_arrivals: list[np.ndarray] = []
         self._dirty = True
+        self._frozen: tuple[np.ndarray, int] | None = None
         span = self.width_cols * cfg.hop_length / cfg.sr
         self.image.setImage(self.window(), autoLevels=False, levels=self.levels())
+        self.overlay.show_window(self.window(), self.total, redraw=True)
         self.image.setRect(QRectF(-span, 0, span, cfg.n_mels))
         self.getAxis("left").setTicks([mel_axis_ticks(cfg), []])
         self.setXRange(-span, 0, padding=0)
         self.setYRange(0, cfg.n_mels, padding=0)
+        self._place_overlay()
+
+    def _place_overlay(self, *_args) -> None:
+        """Keep the overlay exactly over the image's area of the viewport."""
+        if "overlay" not in self.__dict__ or self.__dict__.get("_closed"):
+            return  # resized while PlotWidget.__init__ runs, or closed (the scene is gone)
+        # The view's data area, which the image fills exactly (ranges set to it, no padding); the
+        # image's own rect is huge for a moment, before the first layout sets the ranges.
+        rect = self.mapFromScene(self.plotItem.vb.sceneBoundingRect()).boundingRect()
+        rect.translate(self.viewport().pos())
+        if rect.isValid() and rect != self.overlay.geometry():
+            self.overlay.setGeometry(rect)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_overlay()
+
+    def close(self):
+        self._closed = True
+        self.plotItem.vb.sigResized.disconnect(self._place_overlay)
+        return super().close()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._place_overlay()
 
     def reset(self) -> None:
         """Blank the picture. (Not `clear`: PlotWidget binds plotItem.clear, which removes the items.)"""
@@ -128,10 +245,13 @@ class LiveSpectrogramView(pg.PlotWidget):
 
     def draw(self) -> bool:
         """Show what arrived since the last draw (call once per frame); False if nothing new."""
-        if not self._dirty:
+        if not self._dirty and self._frozen is None:
             return False
         self._dirty = False
-        self.image.setImage(self.window(), autoLevels=False, levels=self.levels())
+        self._place_overlay()
+        # Resumed after a freeze: the raster still shows the frozen picture; redraw it all.
+        self.overlay.show_window(self.window(), self.total, redraw=self._frozen is not None)
+        self._frozen = None
         if self._pending_arrivals:
             self._painted_arrivals.extend(self._pending_arrivals)
             self._pending_arrivals = []
@@ -141,7 +261,8 @@ class LiveSpectrogramView(pg.PlotWidget):
 
     def freeze_copy(self) -> None:
         """Keep showing the current picture while new columns keep arriving into the ring."""
-        self.image.setImage(self.window().copy(), autoLevels=False, levels=self.levels())
+        self._frozen = (self.window().copy(), self.total)
+        self.overlay.show_window(*self._frozen)
         self._pending_arrivals = []
 
     def _painted(self) -> None:
