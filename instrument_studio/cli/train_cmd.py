@@ -50,6 +50,7 @@ def add_parser(sub) -> None:
                    help="keep the last epoch's weights (default: the best epoch's by validation accuracy)")
     p.add_argument("--seed", type=int, default=0, help="same seed and options, same curves (default %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="feature extraction processes (default: all cores)")
+    p.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs of the run into DIR")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
@@ -94,12 +95,13 @@ def run(args) -> int:
     kind = args.features or MODELS[cfg.model].feature_kind
     with TerminalProgress() as progress:
         data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=args.workers)
-        result = train(cfg, data, on_event=progress)
+        result = train(cfg, data, on_event=progress, tensorboard_dir=args.tensorboard)
     metrics = {**result.final_metrics(), **evaluate_split(result, data, "test"),
                "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
                "stop_reason": result.stop_reason, "device": result.device}
     out = save_bundle(args.out, model=result.model, labels=result.labels, feature_config=result.feature_config,
-                      mean=result.mean, std=result.std, train_config=cfg, history=result.history, metrics=metrics)
+                      mean=result.mean, std=result.std, train_config=cfg, history=result.history, metrics=metrics,
+                      report=report_extras(result, data, dataset=str(args.dataset)))
     if args.json:
         print(json.dumps({
             "epochs_run": result.epochs_run, "history": _nulls(result.history),
@@ -115,6 +117,18 @@ def run(args) -> int:
               f"{result.device}{best}{test_text}")
         print(f"saved {out}")
     return 0
+
+
+def report_extras(result, data, *, dataset: str) -> dict:
+    """What `instrument-studio report BUNDLE` reads besides history and metrics: the test-split
+    evaluation, the model summary and the data set's facts (as the app's run list keeps them)."""
+    from ..core.evaluation.run_report import attach_evaluation
+    from ..core.learn.runs import SessionRun
+
+    run = SessionRun.from_result(0, result, data, dataset=dataset)
+    attach_evaluation(run)
+    return {"evaluation": run.evaluation, "model_summary": run.model_summary, "data_facts": run.data_facts,
+            "dataset": dataset}
 
 
 def _nulls(value):

@@ -88,8 +88,9 @@ def _stats(array: np.ndarray | None) -> dict | None:
 
 def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
                 train_config=None, history: dict | None = None, metrics: dict | None = None,
-                unknown_threshold: float | None = None) -> Path:
-    """Write BUNDLE folder `path` atomically (replacing an existing bundle there)."""
+                unknown_threshold: float | None = None, report: dict | None = None) -> Path:
+    """Write BUNDLE folder `path` atomically (replacing an existing bundle there). `report`: what the
+    run report reads besides history and metrics (test-split evaluation, model summary, data facts)."""
     path = Path(path)
     check_bundle_target(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -114,6 +115,7 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
             "history": _jsonable(history or {}), "metrics": _jsonable(metrics or {}),
             "unknown_threshold": None if unknown_threshold is None else float(unknown_threshold),
             "versions": library_versions(),
+            **({"report": _jsonable(report)} if report else {}),
             "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         }
         with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
@@ -308,6 +310,7 @@ BUNDLE_SCHEMA = {
         },
         # Probabilities below it are answered "unknown" (the default model's open-set rule).
         "unknown_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "report": {"type": "object"},
     },
 }
 

@@ -19,6 +19,7 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
+from .control import TrainingControl, pause_gate_class
 from .models import MODELS, build_model
 from .tfthread import import_tensorflow
 
@@ -191,15 +192,19 @@ def _standardisation(x_train: np.ndarray, data: FeatureSet) -> tuple[np.ndarray,
 
 
 def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainedModel:
+          should_stop: Callable[[], bool] | None = None, control: TrainingControl | None = None,
+          tensorboard_dir: str | None = None) -> TrainedModel:
     """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
 
     Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
     TrainFinished. should_stop() is asked after every batch; a stop ends the run at once and keeps
     the best weights so far. Raises Cancelled when stopped before the first epoch finished.
+    `control` (core.learn.control) adds pause / resume / step one epoch, and stands in for
+    should_stop when that is not given; paused time is not counted in train_seconds.
+    `tensorboard_dir`: also write TensorBoard logs there (keras.callbacks.TensorBoard).
     """
     emit = on_event or (lambda event: None)
-    stop = should_stop or (lambda: False)
+    stop = should_stop or (control.should_stop if control is not None else (lambda: False))
     if data.n("train") == 0:
         raise ModelError("the feature set has no training rows")
     emit(Progress("training", 0, None, "preparing data"))
@@ -248,7 +253,11 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                                              restore_best_weights=False)
     if rule is not None:
         callbacks.append(rule)
+    if tensorboard_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir), histogram_freq=0))
     callbacks.append(bridge)
+    if control is not None:   # last: an epoch's events are out before a step pauses after it
+        callbacks.append(pause_gate_class()(control))
 
     batches = math.ceil(len(x_train) / cfg.batch_size)
     emit(TrainStarted(model=cfg.model, n_train=len(x_train), n_val=len(x_val), batch_size=int(cfg.batch_size),
@@ -257,6 +266,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     from .callbacks import UserStop
 
     t0 = time.perf_counter()
+    paused_before = control.paused_seconds if control is not None else 0.0
     reason = COMPLETED
     try:
         model.fit(x_train, y_train, batch_size=int(cfg.batch_size), epochs=int(cfg.epochs), shuffle=True,
@@ -267,6 +277,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     except (ValueError, tf.errors.OpError) as exc:
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
+    if control is not None:
+        seconds = max(0.0, seconds - (control.paused_seconds - paused_before))
     epochs_run = len(keep.history["loss"])
     if reason == USER_STOPPED and epochs_run == 0:
         # No finished epoch: no validated weights worth keeping, and no curve to list.
