@@ -30,7 +30,8 @@ def _predict(fmt: str, target, x: np.ndarray) -> np.ndarray:
     if fmt == "savedmodel":
         import tensorflow as tf
 
-        return tf.saved_model.load(str(target)).serve(x).numpy()
+        loaded = tf.saved_model.load(str(target))    # kept: a temporary's variables are freed before serve runs
+        return loaded.serve(x).numpy()
     if fmt == "tflite":
         import tensorflow as tf
 

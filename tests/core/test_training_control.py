@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from instrument_studio.core.events import BatchEnd, EpochEnd, TrainStarted
 from instrument_studio.core.learn.control import TrainingControl
 from instrument_studio.core.learn.training import TrainConfig, train
@@ -102,6 +104,21 @@ def test_stop_while_paused_ends_the_run_with_its_finished_epochs():
     assert result.epochs_run == 1 and result.stop_reason == "stopped by user"
 
 
-def test_tensorboard_logs_are_written(tmp_path):
+def test_tensorboard_logs_are_written(tmp_path, monkeypatch):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        pytest.skip("TensorBoard logs need the optional tensorboard package ([tensorboard] extra)")
     train(TrainConfig(epochs=1, **FAST), blobs(n_train=100), tensorboard_dir=str(tmp_path / "tb"))
     assert list((tmp_path / "tb").rglob("events.out.tfevents.*"))
+
+
+def test_tensorboard_without_the_package_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    from instrument_studio.core.errors import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"pip install 'instrument-studio\[tensorboard\]'"):
+        train(TrainConfig(epochs=1, **FAST), blobs(n_train=100), tensorboard_dir=str(tmp_path / "tb"))

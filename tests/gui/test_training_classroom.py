@@ -15,11 +15,14 @@ SLOW = 300000     # ms: the shared machine can take long to start TensorFlow
 
 
 @pytest.fixture
-def panel(window):
+def panel(window, qtbot):
     p = tiny_training_panel(window, epochs=2)
     p.form.lr_box.setValue(0.01)
     p.form.batch_box.setValue(16)
-    return p
+    yield p
+    # A failed test may leave a run going: end it, or closing the window would ask (and wait) first.
+    p.stop_training()
+    qtbot.waitUntil(lambda: not p.is_running(), timeout=SLOW)
 
 
 def _epochs(panel, run_id=None):

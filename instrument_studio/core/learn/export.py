@@ -98,8 +98,8 @@ def export_readme(bundle, *, fmt: str, target: str) -> str:
     mel = fc.mel
     shape = ", ".join(str(d) for d in bundle.input_shape)
     how = {
-        "savedmodel": f"`tf.saved_model.load('{target}').serve(x)` (signature `serve`), or TensorFlow Serving / "
-                      "TensorFlow.js converter.",
+        "savedmodel": f"`model = tf.saved_model.load('{target}')`, then `model.serve(x)` (keep `model` in a "
+                      "variable: its weights go with it), or TensorFlow Serving / the TensorFlow.js converter.",
         "tflite": f"`tf.lite.Interpreter(model_path='{target}')` or the LiteRT interpreter (ai_edge_litert) on a "
                   "phone; resize the input tensor to the batch size you feed.",
         "onnx": f"`onnxruntime.InferenceSession('{target}')`; feed the one input by its name; works in "

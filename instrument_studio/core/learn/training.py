@@ -124,6 +124,15 @@ class TrainedModel:
         return out
 
 
+def _require_tensorboard() -> None:
+    """Before the run, not at its first epoch end: TensorFlow writes the logs through the optional
+    tensorboard package."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("TensorBoard logs need the tensorboard package: pip install 'instrument-studio[tensorboard]'")
+
+
 def detect_device() -> str:
     """'GPU: <name>' for the first visible GPU (Keras trains there by default), else 'CPU'."""
     tf = import_tensorflow()
@@ -205,6 +214,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     """
     emit = on_event or (lambda event: None)
     stop = should_stop or (control.should_stop if control is not None else (lambda: False))
+    if tensorboard_dir:
+        _require_tensorboard()
     if data.n("train") == 0:
         raise ModelError("the feature set has no training rows")
     emit(Progress("training", 0, None, "preparing data"))

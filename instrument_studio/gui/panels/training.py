@@ -132,7 +132,7 @@ class TrainingPanel(QWidget):
         top.addWidget(self.picker, 1)
         top.addSpacing(16)
         for w in (self.train_button, self.extras.pause_button, self.extras.step_button, self.stop_button,
-                  self.save_button):
+                  self.save_button, self.extras.tensorboard_box):
             top.addWidget(w)
         self.curves = TrainingCurves()
         self.table = RunTable()
@@ -228,8 +228,9 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing…")
         self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
         self._worker = workers.start_worker(
-            train_and_evaluate, control=self._control, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
-            config=cfg, emit=self._events.append, should_stop=self._control.should_stop,
+            train_and_evaluate, control=self._control, tensorboard_dir=self.extras.tensorboard_dir(run_id),
+            run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg, config=cfg,
+            emit=self._events.append, should_stop=self._control.should_stop,
             run_tf=run_in_tf_thread, on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
         self._update_buttons()
         return True

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QPushButton
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QInputDialog, QPushButton
 
 from ...core.errors import StudioError
 from ...core.learn.control import TrainingControl
 from ...core.learn.run_store import RunStore
 from ...core.learn.runs import training_run
 from ...core.learn.tfthread import run_in_tf_thread
+from ...core.userdirs import user_data_dir
 from .. import workers
 
 PAUSE_KEY = "Ctrl+P"
@@ -76,6 +77,18 @@ class TrainingExtras(QObject):
         self.step_button.setShortcut(QKeySequence(STEP_KEY))
         self.step_button.setToolTip(f"train to the end of this epoch (or the next one), then pause ({STEP_KEY})")
         self.step_button.clicked.connect(self.step_epoch)
+        for button in (self.pause_button, self.step_button):
+            button.setEnabled(False)       # until a run starts
+        self.tensorboard_box = QCheckBox("TensorBoard logs")
+        self.tensorboard_box.setObjectName("tensorboard_box")
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            self.tensorboard_box.setEnabled(False)
+            self.tensorboard_box.setToolTip("needs the tensorboard package: pip install 'instrument-studio[tensorboard]'")
+        else:
+            self.tensorboard_box.setToolTip(f"also write each run's TensorBoard logs into {self.tensorboard_root()}"
+                                            "/run-N (tensorboard --logdir that folder)")
         self.report_action = self.export_action = None
         self.forget_action = QAction("Forget this run", panel)
         self.forget_action.setObjectName("forget_run_action")
@@ -83,6 +96,15 @@ class TrainingExtras(QObject):
         self.forget_action.setShortcutContext(Qt.WidgetShortcut)
         self.forget_action.setToolTip("remove the selected run from the run list (a saved model bundle stays)")
         self.forget_action.triggered.connect(self.forget_selected)
+
+    def tensorboard_root(self) -> Path:
+        return user_data_dir("tensorboard")
+
+    def tensorboard_dir(self, run_id: int) -> str | None:
+        """Where this run's TensorBoard logs go, when the box is ticked."""
+        if not self.tensorboard_box.isChecked():
+            return None
+        return str(self.tensorboard_root() / f"run-{run_id}")
 
     # --- pause / step ----------------------------------------------------------------------------
     def reset(self) -> None:
