@@ -32,26 +32,32 @@ def _epochs(panel, run_id=None):
 def test_pause_holds_the_curves_and_step_adds_exactly_one_epoch(qtbot, panel):
     panel.form.epochs_box.setValue(300)
     pause, step = panel.extras.pause_button, panel.extras.step_button
+    control = panel._control
     assert not pause.isEnabled() and not step.isEnabled()          # nothing to pause yet
+    assert pause.shortcut().toString() == "Ctrl+P" and step.shortcut().toString() == "Ctrl+E"
     qtbot.mouseClick(panel.train_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel._last_epoch is not None, timeout=SLOW)
     assert pause.isEnabled() and step.isEnabled() and pause.text() == "Pause"
     qtbot.mouseClick(pause, Qt.LeftButton)
     assert pause.text() == "Resume" and "Paused" in panel.status_label.text()
-    qtbot.wait(800)                                                  # the batch under way ends, then it holds
+    qtbot.waitUntil(lambda: control.holding, timeout=SLOW)          # the batch under way has ended
+    qtbot.wait(300)                                                  # its events drawn
     held = (panel.curves.point_counts(panel._live_id), panel._last_batch.step)
     qtbot.wait(1200)
     assert (panel.curves.point_counts(panel._live_id), panel._last_batch.step) == held   # the curves wait
+    assert "Paused" in panel.status_label.text()                     # and the status says why
     epochs = held[0]["loss"]
     qtbot.mouseClick(step, Qt.LeftButton)
     assert pause.text() == "Pause"
     qtbot.waitUntil(lambda: pause.isChecked(), timeout=SLOW)        # the step ended: paused again
+    qtbot.waitUntil(lambda: control.holding, timeout=SLOW)
+    qtbot.wait(300)
     assert _epochs(panel) == epochs + 1 and pause.text() == "Resume"
     assert "Paused after the epoch" in panel.status_label.text()
     qtbot.wait(1000)
     assert _epochs(panel) == epochs + 1                              # and it stays there
-    qtbot.keyClick(panel, Qt.Key_P, Qt.ControlModifier)              # the shortcut resumes
-    assert pause.text() == "Pause"
+    qtbot.mouseClick(pause, Qt.LeftButton)                           # Resume
+    assert pause.text() == "Pause" and not control.paused
     qtbot.waitUntil(lambda: _epochs(panel) >= epochs + 3, timeout=SLOW)
     qtbot.mouseClick(pause, Qt.LeftButton)                           # paused, Stop still ends the run
     with qtbot.waitSignal(panel.run_finished, timeout=SLOW) as blocker:

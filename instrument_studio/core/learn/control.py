@@ -27,6 +27,7 @@ class TrainingControl:
         self._paused = False
         self._step = False
         self._paused_at: float | None = None
+        self._holding = False
         self.paused_seconds = 0.0
 
     # --- asked by the GUI ------------------------------------------------------------------------
@@ -62,6 +63,11 @@ class TrainingControl:
         return self._paused
 
     @property
+    def holding(self) -> bool:
+        """True while the training thread is actually waiting (the pause has taken effect)."""
+        return self._holding
+
+    @property
     def stepping(self) -> bool:
         return self._step
 
@@ -72,7 +78,11 @@ class TrainingControl:
     def wait_while_paused(self, timeout: float | None = None) -> bool:
         """Block while paused; True when the run should stop. `timeout` (tests) bounds the wait."""
         with self._cond:
-            self._cond.wait_for(lambda: not self._paused or self._stop, timeout)
+            self._holding = True
+            try:
+                self._cond.wait_for(lambda: not self._paused or self._stop, timeout)
+            finally:
+                self._holding = False
             return self._stop
 
     def epoch_ended(self, *, final: bool = False) -> bool:

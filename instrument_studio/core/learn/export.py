@@ -54,6 +54,7 @@ def export_bundle(bundle_path: str | Path, *, fmt: str, out: str | Path) -> Path
     out.mkdir(parents=True, exist_ok=True)
     target = out / _FILES[fmt]
     model = with_standardisation(bundle)
+    model(np.zeros((1, *bundle.input_shape), np.float32))   # built and called once: the ONNX export needs it
     try:
         if fmt == "savedmodel":
             shutil.rmtree(target, ignore_errors=True)

@@ -308,7 +308,9 @@ class TrainingPanel(QWidget):
         if self._live_id is not None:
             self._drain()
         self.curves.refresh(now)
-        if self._live_id is not None and now - self._last_labels >= 0.5:
+        if self._live_id is not None:
+            self.extras.sync()
+        if self._live_id is not None and now - self._last_labels >= 0.5 and not self._control.paused:
             self._last_labels = now
             self._update_progress()
 
@@ -326,7 +328,6 @@ class TrainingPanel(QWidget):
                                       val_accuracy=ev.val_accuracy)
                 self._last_epoch = ev
                 self._last_labels = 0.0      # the header catches up with the plots at once
-                self.extras.epoch_seen()
             elif isinstance(ev, TrainStarted):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)

@@ -128,9 +128,10 @@ class TrainingExtras(QObject):
             self._show_paused(False)
             self.panel._status("Training to the end of this epoch, then pausing…")
 
-    def epoch_seen(self) -> None:
-        """An EpochEnd was drawn: a finished step now shows as paused."""
-        if self.control.paused and not self.pause_button.isChecked():
+    def sync(self) -> None:
+        """Each frame of a run: a step that has ended (the training thread paused itself after the
+        epoch) shows as paused."""
+        if self.control.paused and not self.pause_button.isChecked() and not self.control.should_stop():
             self._show_paused(True)
             self.panel._status("Paused after the epoch: Step epoch again, Resume, or Stop.")
 
