@@ -141,70 +141,123 @@ def to_html(doc: Document) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 _A4 = (8.27, 11.69)
-_LINES_PER_PAGE = 66
+_LINE = 0.0142        # one 8.3 pt monospace line, as a fraction of the A4 page height
+_WIDTH = 92           # characters per line at that size
 
 
 def _text_lines(item) -> list[str]:
     if isinstance(item, Facts):
-        width = max((len(k) for k, _ in item.rows), default=0)
+        width = min(30, max((len(k) for k, _ in item.rows), default=0))
         out = []
         for k, v in item.rows:
-            wrapped = textwrap.wrap(v, 88 - width) or [""]
+            wrapped = textwrap.wrap(v, _WIDTH - width - 2) or [""]
             out.append(f"{k:<{width}}  {wrapped[0]}")
             out.extend(f"{'':<{width}}  {w}" for w in wrapped[1:])
         return out
     if isinstance(item, Table):
         cols = [item.headers, *item.rows]
         widths = [max(len(str(r[i])) for r in cols) for i in range(len(item.headers))]
-        line = lambda r: "  ".join(f"{str(c):>{w}}" if i else f"{str(c):<{w}}"  # noqa: E731
-                                    for i, (c, w) in enumerate(zip(r, widths, strict=False)))
+
+        def line(r):
+            return "  ".join(f"{str(c):>{w}}" if i else f"{str(c):<{w}}"
+                             for i, (c, w) in enumerate(zip(r, widths, strict=False)))
+
         return [line(item.headers), "-" * len(line(item.headers)), *(line(r) for r in item.rows)]
     if isinstance(item, Pre):
-        return item.text.splitlines()
+        return [ln[:_WIDTH] for ln in item.text.splitlines()]
     return []
 
 
+class _Pages:
+    """A4 pages filled top to bottom: text lines, headings and figures (as 150 dpi images)."""
+
+    TOP, BOTTOM, LEFT, WIDTH = 0.95, 0.05, 0.07, 0.86
+
+    def __init__(self, pdf, doc: Document):
+        self.pdf, self.page, self.y = pdf, None, self.TOP
+        self._new()
+        self.page.text(self.LEFT, self.y, doc.title, fontsize=18, weight="bold", va="top")
+        self.page.text(self.LEFT, self.y - 0.03, f"{doc.subtitle} · made {doc.created} by Instrument Studio",
+                       fontsize=9, color="#555", va="top")
+        self.y -= 0.07
+
+    def _new(self) -> None:
+        from matplotlib.figure import Figure as MplFigure
+
+        if self.page is not None:
+            self.pdf.savefig(self.page)
+        self.page, self.y = MplFigure(figsize=_A4), self.TOP
+
+    def room(self, height: float) -> None:
+        """Start a new page unless `height` (fraction of the page) fits below."""
+        if self.y - height < self.BOTTOM and self.y < self.TOP:
+            self._new()
+
+    def heading(self, text: str, *, keep: float = 0.0) -> None:
+        self.room(2.2 * _LINE + keep)
+        self.page.text(self.LEFT, self.y, text, fontsize=13, weight="bold", va="top")
+        self.y -= 2.2 * _LINE
+
+    def lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.room(_LINE)
+            self.page.text(self.LEFT, self.y, line, family="monospace", fontsize=8.3, va="top")
+            self.y -= _LINE
+
+    @classmethod
+    def figure_size(cls, fig) -> tuple[float, float]:
+        """Width and height on the page (fractions): the figure's own size, within the page width
+        and at most 45 % of its height."""
+        w_in, h_in = fig.get_size_inches()
+        width = min(cls.WIDTH, w_in / _A4[0])
+        height = width * _A4[0] * h_in / w_in / _A4[1]
+        if height > 0.45:
+            width, height = width * 0.45 / height, 0.45
+        return width, height
+
+    def figure(self, fig, caption: str) -> None:
+        from matplotlib.image import imread
+
+        image = imread(io.BytesIO(png_bytes(fig, dpi=150)), format="png")
+        width, _ = self.figure_size(fig)
+        height = width * _A4[0] * image.shape[0] / image.shape[1] / _A4[1]   # the tight box's own aspect
+        self.room(height + 1.5 * _LINE)
+        ax = self.page.add_axes((self.LEFT, self.y - height, width, height))
+        ax.imshow(image, interpolation="antialiased")
+        ax.set_axis_off()
+        self.y -= height + 0.4 * _LINE
+        if caption:
+            self.page.text(self.LEFT, self.y, caption, fontsize=8.5, color="#555", style="italic", va="top")
+            self.y -= 1.2 * _LINE
+        self.y -= _LINE
+
+    def close(self) -> None:
+        self.pdf.savefig(self.page)
+
+
 def write_pdf(doc: Document, path: str | Path) -> Path:
-    """One or more text pages per section's facts and tables, one page per figure."""
+    """Headings, text (facts, tables, the model summary) and figures flowed over A4 pages; a table or
+    a figure is not split across pages when it fits on one."""
     from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure as MplFigure
 
     path = Path(path)
-
-    def text_page(title: str | None, lines: list[str], first: bool) -> MplFigure:
-        fig = MplFigure(figsize=_A4)
-        y = 0.95
-        if first:
-            fig.text(0.07, y, doc.title, fontsize=18, weight="bold", va="top")
-            fig.text(0.07, y - 0.03, f"{doc.subtitle} · made {doc.created} by Instrument Studio", fontsize=9,
-                     color="#555", va="top")
-            y -= 0.07
-        if title:
-            fig.text(0.07, y, title, fontsize=14, weight="bold", va="top")
-            y -= 0.035
-        fig.text(0.07, y, "\n".join(lines), family="monospace", fontsize=7.6, va="top", linespacing=1.35)
-        return fig
-
     with atomic_path(path, suffix=".pdf.part") as tmp:
         with PdfPages(tmp, metadata={"Title": doc.title, "Creator": "Instrument Studio"}) as pdf:
-            first = True
+            pages = _Pages(pdf, doc)
             for section in doc.sections:
-                lines: list[str] = []
+                first = section.items[0] if section.items else None
+                if isinstance(first, Figure):
+                    keep = _Pages.figure_size(first.figure)[1] + 1.5 * _LINE
+                else:
+                    keep = len(_text_lines(first)) * _LINE if first is not None else 0.0
+                pages.heading(section.heading, keep=min(keep, 0.6))
                 for item in section.items:
                     if isinstance(item, Figure):
-                        continue
-                    lines.extend(_text_lines(item))
-                    lines.append("")
-                budget = _LINES_PER_PAGE - (5 if first else 0)
-                chunks = [lines[i:i + budget] for i in range(0, len(lines), budget)] if lines else []
-                for n, chunk in enumerate(chunks):
-                    pdf.savefig(text_page(section.heading + (" (continued)" if n else ""), chunk, first))
-                    first = False
-                for item in section.items:
-                    if isinstance(item, Figure):
-                        fig = item.figure
-                        heading = section.heading + (f": {item.caption}" if item.caption else "")
-                        fig.suptitle(heading, fontsize=12, weight="bold")
-                        pdf.savefig(fig, bbox_inches="tight")
-                        first = False
+                        pages.figure(item.figure, item.caption)
+                    else:
+                        text = _text_lines(item)
+                        if len(text) * _LINE < 0.6:
+                            pages.room(len(text) * _LINE)
+                        pages.lines([*text, ""])
+            pages.close()
     return path
