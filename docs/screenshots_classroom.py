@@ -42,6 +42,13 @@ def pump(app, until, timeout=600.0):
         raise SystemExit("timed out")
 
 
+def wait(app, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     theme = sys.argv[2] if len(sys.argv) > 2 else "light"
@@ -54,7 +61,7 @@ def main() -> int:
     win.show()
     panel = win.panels["TrainingPanel"]
     win.tabs.setCurrentWidget(panel)
-    data = blobs(n_train=1600, n_test=300, n_classes=4, dim=40, seed=3)
+    data = blobs(n_train=1600, n_test=300, n_classes=4, dim=40, seed=3, spread=6.0)   # hard enough to learn slowly
     data.labels = ("flute", "trumpet", "violin", "piano")
     panel.use_feature_set(data, "generated 4-class set")
     panel.form.epochs_box.setValue(20)
@@ -62,10 +69,10 @@ def main() -> int:
     panel.train_button.click()
     pump(app, lambda: panel._last_epoch is not None and panel._last_epoch.epoch >= 3)
     panel.extras.pause_button.click()
-    pump(app, lambda: False, timeout=1.0)
+    wait(app, 1.0)
     panel.extras.step_button.click()
-    pump(app, lambda: panel.extras.pause_button.isChecked())
-    pump(app, lambda: False, timeout=1.0)
+    pump(app, lambda: panel.extras.pause_button.isChecked() and panel._control.holding)
+    wait(app, 1.0)
     win.grab().save(str(out / f"training-paused{'-dark' if theme == 'dark' else ''}.png"))
     panel.stop_training()
     pump(app, lambda: not panel.is_running())

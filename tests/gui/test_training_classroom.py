@@ -14,6 +14,12 @@ from tests.gui.test_training_panel import tiny_training_panel, train_and_wait
 SLOW = 300000     # ms: the shared machine can take long to start TensorFlow
 
 
+@pytest.fixture(autouse=True)
+def quit_without_asking(monkeypatch):
+    """A test that fails mid-run must not leave the window's quit question waiting for a click."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+
+
 @pytest.fixture
 def panel(window, qtbot):
     p = tiny_training_panel(window, epochs=2)
