@@ -93,9 +93,11 @@ def test_the_run_list_survives_a_restart(qtbot, window, panel, tmp_path):
         assert run.bundle_path == str(tmp_path / "kept-model") and run.result is None
         assert run.config == first.config and run.metrics["test_accuracy"] == pytest.approx(first.metrics["test_accuracy"])
         assert restored.table.item(0, 9).text() == panel.table.item(0, 9).text()     # test accuracy shown
-        assert restored.curves.point_counts(run.id)["val_accuracy"] == first.epochs_run
+        assert restored.curves.visible_runs() == []                     # listed, curves hidden until Show
         restored.table.item(0, 0).setCheckState(Qt.Checked)
         assert restored.curves.visible_runs() == [run.id]
+        qtbot.waitUntil(lambda: restored.curves.point_counts(run.id)["val_accuracy"] == first.epochs_run,
+                        timeout=10000)                                  # its curves drawn from the run file
         restored.use_feature_set(panel.source().features, "tiny generated set")
         restored.form.epochs_box.setValue(1)
         second = train_and_wait(qtbot, restored, timeout=SLOW)
