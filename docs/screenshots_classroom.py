@@ -81,7 +81,7 @@ def main() -> int:
         done = []
         panel.extras.report_written.connect(done.append)
         panel.extras.write_report(run, str(out / f"report-example.{suffix}"))
-        pump(app, lambda: done)
+        pump(app, lambda done=done: done)
         panel.extras.report_written.disconnect(done.append)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "60", str(out / "report-example.pdf"), str(out / "report-page")],
