@@ -1,6 +1,6 @@
 """The Training panel's classroom tools, driven like a user: Pause / Resume / Step epoch (the curves
-wait), the run list kept across a restart, the question when quitting during a run, and the File
-menu's Export report… and Export model…"""
+wait), the run list kept across a restart, and the File menu's Export report… and Export model…
+(The question when quitting during a run: tests/gui/test_main_window.py.)"""
 
 from __future__ import annotations
 
@@ -104,26 +104,6 @@ def test_the_run_list_survives_a_restart(qtbot, window, panel, tmp_path):
         assert second.id == first.id + 1                                  # numbering carries on
     finally:
         again.close()
-
-
-def test_quitting_during_a_run_asks_first(qtbot, window, panel, monkeypatch):
-    panel.form.epochs_box.setValue(300)
-    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel._last_epoch is not None, timeout=SLOW)
-    asked = []
-
-    def answer(reply):
-        def question(parent, title, text, *args, **kwargs):
-            asked.append(text)
-            return reply
-        return question
-
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.Cancel))
-    assert window.close() is False
-    assert window.isVisible() and panel.is_running() and "A training run is still going" in asked[0]
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.Discard))
-    assert window.close() is True and len(asked) == 2
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=SLOW)
 
 
 def test_export_report_and_model_from_the_file_menu(qtbot, window, panel, tmp_path, monkeypatch):
