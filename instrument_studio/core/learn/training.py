@@ -130,7 +130,8 @@ def _require_tensorboard() -> None:
     import importlib.util
 
     if importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("TensorBoard logs need the tensorboard package: pip install 'instrument-studio[tensorboard]'")
+        raise ConfigError("TensorBoard logs need the tensorboard package: "
+                          "pip install 'instrument-studio[tensorboard]'")
 
 
 def detect_device() -> str:
