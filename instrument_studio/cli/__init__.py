@@ -14,10 +14,22 @@ from collections.abc import Sequence
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
 from ..core.quiet import quiet_tensorflow_import
-from . import audio_cmds, dataset_cmds, evaluate_cmd, predict_cmd, record_cmd, sweep_cmd, teach_cmd, train_cmd
+from . import (
+    audio_cmds,
+    dataset_cmds,
+    evaluate_cmd,
+    export_cmd,
+    predict_cmd,
+    record_cmd,
+    report_cmd,
+    sweep_cmd,
+    teach_cmd,
+    train_cmd,
+)
 
 # Order is the order of `--help`.
-COMMAND_MODULES = [audio_cmds, record_cmd, dataset_cmds, train_cmd, teach_cmd, sweep_cmd, evaluate_cmd, predict_cmd]
+COMMAND_MODULES = [audio_cmds, record_cmd, dataset_cmds, train_cmd, teach_cmd, sweep_cmd, evaluate_cmd, predict_cmd,
+                   report_cmd, export_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,6 +62,7 @@ def add_parser(sub) -> None:
     p.add_argument("--worker-index", type=int, default=None, metavar="N",
                    help="this machine's place in the --workers list (0: the chief, which shows the curves "
                         "and saves the bundle)")
+    p.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs of the run into DIR")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
@@ -121,7 +122,8 @@ def run(args) -> int:
     with TerminalProgress() as progress:
         data = load_feature_set(args.dataset, FeatureConfig(kind=kind), on_event=progress, workers=processes,
                                 store=args.store, scheduler=args.scheduler)
-        result = train(cfg, data, on_event=progress if chief else None, inputs=args.inputs)
+        result = train(cfg, data, on_event=progress if chief else None, inputs=args.inputs,
+                       tensorboard_dir=args.tensorboard)
     if not chief:
         print(f"worker {args.worker_index}: {result.epochs_run} epoch(s) done; the chief saves the bundle")
         return 0
@@ -129,7 +131,8 @@ def run(args) -> int:
                "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
                "stop_reason": result.stop_reason, "device": result.device}
     out = save_bundle(args.out, model=result.model, labels=result.labels, feature_config=result.feature_config,
-                      mean=result.mean, std=result.std, train_config=cfg, history=result.history, metrics=metrics)
+                      mean=result.mean, std=result.std, train_config=cfg, history=result.history, metrics=metrics,
+                      report=report_extras(result, data, dataset=str(args.dataset)))
     if args.json:
         print(json.dumps({
             "epochs_run": result.epochs_run, "history": _nulls(result.history),
@@ -145,6 +148,18 @@ def run(args) -> int:
               f"{result.device}{best}{test_text}")
         print(f"saved {out}")
     return 0
+
+
+def report_extras(result, data, *, dataset: str) -> dict:
+    """What `instrument-studio report BUNDLE` reads besides history and metrics: the test-split
+    evaluation, the model summary and the data set's facts (as the app's run list keeps them)."""
+    from ..core.evaluation.run_report import attach_evaluation
+    from ..core.learn.runs import SessionRun
+
+    run = SessionRun.from_result(0, result, data, dataset=dataset)
+    attach_evaluation(run)
+    return {"evaluation": run.evaluation, "model_summary": run.model_summary, "data_facts": run.data_facts,
+            "dataset": dataset}
 
 
 def _nulls(value):

@@ -32,6 +32,9 @@ def window(qtbot, monkeypatch, fake_streams, tmp_path):
     from instrument_studio.gui.settings import Settings
 
     monkeypatch.setattr(audio_panel, "output_unavailable_reason", lambda: None)
+    # Each test's own data folder: the Training panel keeps its run list there (core.learn.run_store),
+    # and one test's runs must not appear in the next test's window.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
     def factory(**kw):
         fake_streams.append(FakeStream(**kw))

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from instrument_studio.core.learn.bundle import load_bundle
+from instrument_studio.core.learn.control import TrainingControl
 from instrument_studio.core.learn.tfthread import run_in_tf_thread
 from tests.training_data import blobs
 
@@ -62,15 +63,15 @@ def test_short_training_draws_curves_and_lists_the_run(qtbot, panel):
     assert [pg.mkPen(sample.item.opts["pen"]).style() for sample, _ in items] == [Qt.SolidLine, Qt.DashLine]
 
 
-class RecordingEvent(threading.Event):
+class RecordingControl(TrainingControl):
     """Counts how often the training thread asks should_stop() after Stop was pressed."""
 
     def __init__(self):
         super().__init__()
         self.asked_after_set = 0
 
-    def is_set(self) -> bool:
-        answer = super().is_set()
+    def should_stop(self) -> bool:
+        answer = super().should_stop()
         if threading.current_thread() is not threading.main_thread():
             self.asked_after_set += answer
         return answer
@@ -79,7 +80,7 @@ class RecordingEvent(threading.Event):
 def test_stop_mid_run_ends_within_one_batch_and_keeps_the_best_weights(qtbot, panel):
     panel.form.epochs_box.setValue(500)
     panel.form.batch_box.setValue(8)
-    panel._stop = RecordingEvent()
+    panel._control = panel.extras.control = RecordingControl()
     qtbot.mouseClick(panel.train_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel._last_epoch is not None and panel._last_epoch.epoch >= 2, timeout=90000)
     assert panel.stop_button.isEnabled()
@@ -87,7 +88,7 @@ def test_stop_mid_run_ends_within_one_batch_and_keeps_the_best_weights(qtbot, pa
         qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
     run = blocker.args[0]
     assert run.stop_reason == "stopped by user" and 2 <= run.epochs_run < 500
-    assert panel._stop.asked_after_set == 1          # the very next batch end stopped it
+    assert panel._control.asked_after_set == 1          # the very next batch end stopped it
     assert run.result.restored_best and 1 <= run.best_epoch <= run.epochs_run
     assert "stopped by user" in panel.table.item(0, 12).text()
     qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=5000)
@@ -201,7 +202,7 @@ def test_mid_run_the_epoch_axes_and_the_header_agree(qtbot, panel, monkeypatch):
             time.sleep(0.01)
         raise Cancelled("stopped")
 
-    monkeypatch.setattr("instrument_studio.gui.panels.training.training_run", fake_run)
+    monkeypatch.setattr("instrument_studio.gui.panels.training_extras.training_run", fake_run)
     qtbot.mouseClick(panel.train_button, Qt.LeftButton)
     curves = panel.curves
     qtbot.waitUntil(lambda: curves.acc_plot.plotItem.listDataItems()

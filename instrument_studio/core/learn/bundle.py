@@ -89,9 +89,11 @@ def _stats(array: np.ndarray | None) -> dict | None:
 def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfig, mean, std,
                 train_config=None, history: dict | None = None, metrics: dict | None = None,
                 unknown_threshold: float | None = None, confident_threshold: float | None = None,
-                extra_files: dict[str, str] | None = None) -> Path:
+                extra_files: dict[str, str] | None = None, report: dict | None = None) -> Path:
     """Write BUNDLE folder `path` atomically (replacing an existing bundle there). `extra_files`:
-    name -> text written inside it in the same swap (a model card), never a separate step."""
+    name -> text written inside it in the same swap (a model card), never a separate step. `report`:
+    what the run report reads besides history and metrics (test-split evaluation, model summary,
+    data facts)."""
     path = Path(path)
     check_bundle_target(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -117,6 +119,7 @@ def save_bundle(path: str | Path, *, model, labels, feature_config: FeatureConfi
             "unknown_threshold": None if unknown_threshold is None else float(unknown_threshold),
             "confident_threshold": None if confident_threshold is None else float(confident_threshold),
             "versions": library_versions(),
+            **({"report": _jsonable(report)} if report else {}),
             "model_file": {"name": MODEL_FILE, "bytes": model_path.stat().st_size, "sha256": _sha256(model_path)},
         }
         for name, text in (extra_files or {}).items():
@@ -319,6 +322,7 @@ BUNDLE_SCHEMA = {
         # Probabilities below it are answered "unknown" (the default model's open-set rule).
         "unknown_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "confident_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "report": {"type": "object"},
     },
 }
 

@@ -38,6 +38,12 @@ class SessionRun:
     result: TrainedModel | None = None   # the model in memory (None once released)
     data: Any = None                    # the FeatureSet trained on (its test split for evaluation)
     bundle_path: str | None = None
+    # For the run report and the persisted run list: the test split's metrics report
+    # (core.evaluation EvaluationReport.to_dict(), attached by core.evaluation.run_report), the
+    # model summary as text, and the data set's facts (rows per split, classes, input shape).
+    evaluation: dict | None = None
+    model_summary: str | None = None
+    data_facts: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -46,11 +52,18 @@ class SessionRun:
 
     @classmethod
     def from_result(cls, run_id: int, result: TrainedModel, data, *, dataset: str) -> SessionRun:
+        from .models import summarise
+
         metrics = {**result.final_metrics(), **evaluate_split(result, data, "test")}
+        facts = {"train_rows": int(result.n_train), "validation_rows": int(result.n_val),
+                 "test_rows": int(data.n("test")), "classes": len(result.labels),
+                 "feature_kind": result.feature_config.kind, "input_shape": list(result.input_shape),
+                 "clips": {split: len(c) for split, c in getattr(data, "clips", {}).items()}}
         return cls(id=run_id, config=result.config, feature_config=result.feature_config, dataset=dataset,
                    labels=result.labels, history=result.history, metrics=metrics, duration=result.train_seconds,
                    device=result.device, stop_reason=result.stop_reason, best_epoch=result.best_epoch,
-                   epochs_run=result.epochs_run, result=result, data=data)
+                   epochs_run=result.epochs_run, result=result, data=data,
+                   model_summary=summarise(result.model, result.config.model).as_text(), data_facts=facts)
 
     @property
     def holds_model(self) -> bool:
@@ -72,7 +85,9 @@ class SessionRun:
         out = save_bundle(path, model=r.model, labels=r.labels, feature_config=r.feature_config, mean=r.mean,
                           std=r.std, train_config=r.config, history=r.history,
                           metrics={**self.metrics, "train_seconds": self.duration, "device": self.device,
-                                   "epochs_run": self.epochs_run, "stop_reason": self.stop_reason})
+                                   "epochs_run": self.epochs_run, "stop_reason": self.stop_reason},
+                          report={"evaluation": self.evaluation, "model_summary": self.model_summary,
+                                  "data_facts": self.data_facts, "dataset": self.dataset})
         self.bundle_path = str(out)
         return self.bundle_path
 
@@ -124,7 +139,7 @@ def _here(fn: Callable, /, *args, **kwargs):
 
 def training_run(*, run_id: int, source, label: str, features, feature_config: FeatureConfig,
                  config: TrainConfig, emit: Callable, should_stop: Callable[[], bool],
-                 run_tf: Callable = _here) -> SessionRun:
+                 run_tf: Callable = _here, control=None, tensorboard_dir: str | None = None) -> SessionRun:
     """Everything a Training-panel run does off the GUI thread: features (unless given), training,
     test metrics. Returns the SessionRun for the run list.
 
@@ -136,7 +151,8 @@ def training_run(*, run_id: int, source, label: str, features, feature_config: F
 
     data = features if features is not None else load_feature_set(source, feature_config, on_event=emit,
                                                                   should_stop=should_stop)
-    result = run_tf(train, config, data, on_event=emit, should_stop=should_stop)
+    result = run_tf(train, config, data, on_event=emit, should_stop=should_stop, control=control,
+                    tensorboard_dir=tensorboard_dir)
     return run_tf(SessionRun.from_result, run_id, result, data, dataset=label)
 
 

@@ -19,6 +19,7 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
+from .control import TrainingControl, pause_gate_class
 from .distribute import cluster_configured, distributed_scope, fit_multi_worker, strategy_for_run
 from .inputs import (
     Split,
@@ -132,6 +133,16 @@ class TrainedModel:
         return out
 
 
+def _require_tensorboard() -> None:
+    """Before the run, not at its first epoch end: TensorFlow writes the logs through the optional
+    tensorboard package."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("TensorBoard logs need the tensorboard package: "
+                          "pip install 'instrument-studio[tensorboard]'")
+
+
 def detect_device() -> str:
     """'GPU: <name>' for the first visible GPU (Keras trains there by default), else 'CPU'."""
     tf = import_tensorflow()
@@ -167,7 +178,8 @@ _standardisation = standardisation_of
 
 
 def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, inputs: str = "auto") -> TrainedModel:
+          should_stop: Callable[[], bool] | None = None, inputs: str = "auto",
+          control: TrainingControl | None = None, tensorboard_dir: str | None = None) -> TrainedModel:
     """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
 
     Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
@@ -175,9 +187,14 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     the best weights so far. Raises Cancelled when stopped before the first epoch finished.
     `data` may be a FeatureStore (features/store.py): inputs="auto" streams it when it is large
     (learn/inputs.py), "memory" or "stream" force one path.
+    `control` (core.learn.control) adds pause / resume / step one epoch, and stands in for
+    should_stop when that is not given; paused time is not counted in train_seconds.
+    `tensorboard_dir`: also write TensorBoard logs there (keras.callbacks.TensorBoard).
     """
     emit = on_event or (lambda event: None)
-    stop = should_stop or (lambda: False)
+    stop = should_stop or (control.should_stop if control is not None else (lambda: False))
+    if tensorboard_dir:
+        _require_tensorboard()
     if data.n("train") == 0:
         raise ModelError("the feature set has no training rows")
     emit(Progress("training", 0, None, "preparing data"))
@@ -229,7 +246,11 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                                              restore_best_weights=False)
     if rule is not None:
         callbacks.append(rule)
+    if tensorboard_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir), histogram_freq=0))
     callbacks.append(bridge)
+    if control is not None:   # last: an epoch's events are out before a step pauses after it
+        callbacks.append(pause_gate_class()(control))
 
     batches = math.ceil(prepared.n_train / cfg.batch_size)
     emit(TrainStarted(model=cfg.model, n_train=prepared.n_train, n_val=prepared.n_val, batch_size=int(cfg.batch_size),
@@ -238,6 +259,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     from .callbacks import UserStop
 
     t0 = time.perf_counter()
+    paused_before = control.paused_seconds if control is not None else 0.0
     reason = COMPLETED
     try:
         x, y = prepared.train if isinstance(prepared.train, tuple) else (prepared.train, None)
@@ -253,6 +275,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     except (ValueError, tf.errors.OpError) as exc:
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
+    if control is not None:
+        seconds = max(0.0, seconds - (control.paused_seconds - paused_before))
     epochs_run = len(keep.history["loss"])
     if reason == USER_STOPPED and epochs_run == 0:
         # No finished epoch: no validated weights worth keeping, and no curve to list.

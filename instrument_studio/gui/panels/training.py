@@ -9,7 +9,6 @@ are announced by `run_finished(SessionRun)` for the evaluation and experiment pa
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 
@@ -31,7 +30,7 @@ from ...core.audio.info import format_duration
 from ...core.config import FeatureConfig
 from ...core.errors import Cancelled, ConfigError, StudioError
 from ...core.events import BatchEnd, EpochEnd, Progress, TrainStarted
-from ...core.learn.runs import SessionRun, release_superseded, save_run, training_run
+from ...core.learn.runs import SessionRun, release_superseded, save_run
 from ...core.learn.tfthread import run_in_tf_thread
 from ...core.learn.training import TrainConfig
 from .. import workers
@@ -42,6 +41,7 @@ from ..widgets.model_summary import ModelSummaryView
 from ..widgets.run_names import run_labels, run_settings
 from ..widgets.run_table import RunTable
 from ..widgets.train_form import TrainForm
+from .training_extras import TrainingExtras, train_and_evaluate
 from .training_progress import header_text, status_text
 
 
@@ -59,7 +59,8 @@ class TrainingPanel(QWidget):
         self.setObjectName("training_panel")
         self.runs: list[SessionRun] = []
         self._events: deque = deque()
-        self._stop = threading.Event()
+        self.extras = TrainingExtras(self)       # pause / step, the run list on disk, report and export
+        self._control = self.extras.control
         self._worker = None
         self._live_id: int | None = None
         self._started: TrainStarted | None = None
@@ -71,6 +72,7 @@ class TrainingPanel(QWidget):
         self._closed = False
         self._run_settings: dict[int, dict] = {}    # what each run's legend name is made from
         self._build()
+        self._restore_runs()
         ctx.dataset_changed.connect(self.use_panel_dataset)
         if getattr(ctx, "dataset", None) is not None:
             self.use_panel_dataset(ctx.dataset)
@@ -131,7 +133,8 @@ class TrainingPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
         top.addSpacing(16)
-        for w in (self.train_button, self.stop_button, self.save_button):
+        for w in (self.train_button, self.extras.pause_button, self.extras.step_button, self.stop_button,
+                  self.save_button, self.extras.tensorboard_box):
             top.addWidget(w)
         self.curves = TrainingCurves()
         self.table = RunTable()
@@ -214,8 +217,8 @@ class TrainingPanel(QWidget):
         cached = src.features
         if cached is None and memo is not None and memo[0] is src and memo[1] == fcfg:
             cached = memo[2]
-        run_id = len(self.runs) + 1
-        self._stop.clear()
+        run_id = self.extras.store.next_id(self.runs)
+        self.extras.reset()
         self._events.clear()
         self._live_id, self._started, self._last_batch, self._last_epoch = run_id, None, None, None
         self._t_start = time.monotonic()
@@ -229,16 +232,18 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing…")
         self._status(f"Run {run_id}: preparing {src.label} ({fcfg.kind})…")
         self._worker = workers.start_worker(
-            training_run, run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg,
-            config=cfg, emit=self._events.append, should_stop=self._stop.is_set,
+            train_and_evaluate, control=self._control, tensorboard_dir=self.extras.tensorboard_dir(run_id),
+            run_id=run_id, source=src.source, label=src.label, features=cached, feature_config=fcfg, config=cfg,
+            emit=self._events.append, should_stop=self._control.should_stop,
             run_tf=run_in_tf_thread, on_return=self._finished, on_error=self._failed, on_finish=self._worker_done)
         self._update_buttons()
         return True
 
     def stop_training(self) -> None:
         if self.is_running():
-            self._stop.set()
+            self._control.stop()
             self.stop_button.setEnabled(False)
+            self.extras.update_buttons(True)
             self._status("Stopping after the current batch…")
 
     def _finished(self, run: SessionRun) -> None:
@@ -251,6 +256,7 @@ class TrainingPanel(QWidget):
         if run.data is not None and self.source().features is None:
             self._features_memo = (self.source(), run.feature_config, run.data)
         self.runs.append(run)
+        self.extras.keep(run)
         self.table.add_run(run, self.curves.colour(run.id), shown=True)
         self.table.selectRow(self.table.rowCount() - 1)
         m = run.metrics
@@ -306,7 +312,8 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.train_button.setEnabled(not running)
-        self.stop_button.setEnabled(running and not self._stop.is_set())
+        self.stop_button.setEnabled(running and not self._control.should_stop())
+        self.extras.update_buttons(running)
         self.picker.setEnabled(not running)
         self.form.set_running(running)
         self.save_button.setEnabled(self._run_to_save() is not None and not running)
@@ -316,7 +323,9 @@ class TrainingPanel(QWidget):
         if self._live_id is not None:
             self._drain()
         self.curves.refresh(now)
-        if self._live_id is not None and now - self._last_labels >= 0.5:
+        if self._live_id is not None:
+            self.extras.sync()
+        if self._live_id is not None and now - self._last_labels >= 0.5 and not self._control.paused:
             self._last_labels = now
             self._update_progress()
 
@@ -374,7 +383,17 @@ class TrainingPanel(QWidget):
         return {"name": self.form.model(), "feature_config": self.feature_config(), "params": self.form.params.values(),
                 "input_shape": shape, "n_classes": max(2, n_classes)}
 
-    # --- bundles -----------------------------------------------------------------------------------
+    # --- the kept run list, bundles -------------------------------------------------------------------
+    def _restore_runs(self) -> None:
+        self.extras.restore_runs()
+
+    def install_menus(self, window) -> None:
+        self.extras.install_menus(window)
+
+    def _selected_or_latest(self) -> SessionRun | None:
+        rid = self.table.selected_run_id()
+        return next((r for r in self.runs if r.id == rid), None) or (self.runs[-1] if self.runs else None)
+
     def _run_to_save(self) -> SessionRun | None:
         rid = self.table.selected_run_id()
         run = next((r for r in self.runs if r.id == rid), None) or (self.runs[-1] if self.runs else None)
@@ -391,12 +410,15 @@ class TrainingPanel(QWidget):
 
     def save_run_bundle(self, run: SessionRun, path: str):
         self._status(f"Saving run {run.id} to {path}…")
-        return workers.start_worker(run_in_tf_thread, save_run, run, path, on_return=self._bundle_saved,
+        return workers.start_worker(run_in_tf_thread, save_run, run, path,
+                                    on_return=lambda saved: self._bundle_saved(saved, run),
                                     on_error=lambda exc: self.ctx.report_error("Cannot save the model", exc))
 
-    def _bundle_saved(self, path: str) -> None:
+    def _bundle_saved(self, path: str, run: SessionRun | None = None) -> None:
         if self._closed:
             return
+        if run is not None:
+            self.extras.keep(run)      # the kept run list remembers where the model is
         self._status(f"Saved the model bundle {path}")
         self.bundle_saved.emit(path)
 
@@ -420,5 +442,5 @@ class TrainingPanel(QWidget):
     def shutdown(self) -> None:
         # A run still going ends at its next batch; its late results find a closed panel and are dropped.
         self._closed = True
-        self._stop.set()
+        self._control.stop()
         self.ctx.clock.unsubscribe(self._on_frame)

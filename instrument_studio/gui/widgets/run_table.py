@@ -71,6 +71,13 @@ class RunTable(QTableWidget):
             self.setItem(row, col, item)
         self._filling = False
 
+    def remove_run(self, run_id: int) -> None:
+        if run_id in self._ids:
+            row = self._ids.index(run_id)
+            self._ids.pop(row)
+            self.removeRow(row)
+            self.shown_changed.emit(self.shown_ids())
+
     def run_id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
