@@ -156,6 +156,10 @@ def report_extras(result, data, *, dataset: str) -> dict:
     from ..core.evaluation.run_report import attach_evaluation
     from ..core.learn.runs import SessionRun
 
+    if getattr(data, "on_disk", False):
+        # A streamed store is not held in memory: its evaluation rows would be. `report --dataset`
+        # evaluates the bundle afterwards, chunk by chunk through the dataset's own path.
+        return {"dataset": dataset, "streamed": True}
     run = SessionRun.from_result(0, result, data, dataset=dataset)
     attach_evaluation(run)
     return {"evaluation": run.evaluation, "model_summary": run.model_summary, "data_facts": run.data_facts,
