@@ -311,8 +311,12 @@ class TrainingPanel(QWidget):
         while events:
             ev = events.popleft()
             if isinstance(ev, BatchEnd):
-                xs.append(ev.epoch_float)
-                ys.append(ev.loss)
+                if ev.block_x:  # every batch since the previous event (events come at the frame rate)
+                    xs.extend(ev.block_x)
+                    ys.extend(ev.block_loss)
+                else:
+                    xs.append(ev.epoch_float)
+                    ys.append(ev.loss)
                 self._last_batch = ev
             elif isinstance(ev, EpochEnd):
                 self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
