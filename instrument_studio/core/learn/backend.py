@@ -109,7 +109,24 @@ def import_keras():
                 raise backend_missing(name, exc) from exc
     import keras
 
+    if name != "tensorflow":
+        _keep_tensorflow_out()
     return keras
+
+
+def _keep_tensorflow_out() -> None:
+    """Keras imports TensorFlow wherever it is installed, whatever the backend, the first time it
+    asks whether it is (seeding, saving a model): seconds of start-up, hundreds of MB, and on a GPU
+    TensorFlow's own claim on its memory. On JAX or PyTorch nothing here uses it: tell Keras it is
+    absent. Private Keras state, hence the guard: should it move, TensorFlow is merely imported."""
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        from keras.src.utils.module_utils import tensorflow as lazy_tf
+    except ImportError:
+        return
+    if getattr(lazy_tf, "_available", True) is None:
+        lazy_tf._available = False
 
 
 def _tf_memory_growth() -> None:
