@@ -327,6 +327,9 @@ class TrainingPanel(QWidget):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
                 self.device_label.setText(f"Device: {ev.device}")
+                self.device_label.setToolTip(
+                    f"Keras backend: {ev.backend or 'tensorflow'}; reproducible (deterministic kernels): "
+                    f"{'on' if ev.reproducible else 'off'}")
                 self.run_started.emit(ev)
             elif isinstance(ev, Progress):
                 if ev.fraction is not None:
