@@ -139,6 +139,10 @@ def app(cfg, data, epochs: int, energy: Energy) -> dict:
             "reproducible": result.reproducible}
 
 
+def _joules(value: float | None) -> str:
+    return f"{value:8.1f}" if value is not None else "     n/a"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default=None,
@@ -200,10 +204,9 @@ def main(argv=None) -> int:
                    "app_joules_per_gpu": [list(p) for p in a_runs[-1]["per_gpu"]],
                    "app_device": a_runs[-1]["device"], "app_reproducible": a_runs[-1]["reproducible"]}
             rows.append(row)
-            fmt = (lambda v: f"{v:8.1f}" if v is not None else "     n/a")
             per_sample = f"{1000 * a_j / a_runs[0]['samples']:14.4f}" if a_j is not None else "           n/a"
             print(f"{model:<10}{batch:>6}{n:>8} | {b_sps:>15,.0f}{a_sps:>15,.0f}{a_sps / b_sps:>7.3f} | "
-                  f"{fmt(b_j)}{fmt(a_j)}{per_sample}", flush=True)
+                  f"{_joules(b_j)}{_joules(a_j)}{per_sample}", flush=True)
             for label, j in a_runs[-1]["per_gpu"]:
                 print(f"{'':<24}app run energy on {label}: {j:.1f} J")
     print("ratio = app samples/s / bare samples/s (aim >= 0.95); medians of "

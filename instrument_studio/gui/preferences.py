@@ -17,7 +17,6 @@ from ..core.errors import AudioDeviceError, ConfigError
 from ..core.learn import backend as keras_backend
 from .theme import THEMES
 
-
 BACKEND_KEY = "training/backend"   # QSettings key: "auto", "tensorflow", "jax" or "torch"
 
 

@@ -20,7 +20,14 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
-from .backend import TITLES, backend_name, import_keras, resolve_reproducible, seed_and_determinism, training_errors
+from .backend import (
+    TITLES,
+    backend_name,
+    import_keras,
+    resolve_reproducible,
+    seed_and_determinism,
+    training_errors,
+)
 from .backend import detect_device as detect_device
 from .models import MODELS, build_model
 
