@@ -3,8 +3,8 @@
 Each model trains for a few epochs on generated features (MLP on 120-value vectors, Han 2017 CNN on
 128 x 43 mel-like patches), two ways, alternating, on the same data, seed and compiled model:
 
-  bare  Keras alone: build_compiled() (the model and optimizer train() uses), one warm-up epoch
-        (compilation), then `model.fit` for --epochs with no callbacks, timed.
+  bare  Keras alone: build_compiled() (the model and optimizer train() uses), `model.fit` for one
+        compiling epoch + --epochs, with no callback but an epoch clock (on_epoch_end only).
   app   core.learn.training.train(): split, standardisation, seeding, the KerasBridge events (drained
         by a consumer, as the GUI's frame clock does), KeepBest, Stop polling; timed from the end of
         its first epoch (compilation) to the end of its last, from its own EpochEnd events.
@@ -75,26 +75,31 @@ class Energy:
 
 
 def bare(cfg, data, epochs: int, energy: Energy) -> dict:
-    """Keras alone, no callbacks: the data train() would see (no validation split here)."""
-    from instrument_studio.core.learn.backend import seed_and_determinism
+    """Keras alone: the data train() would see (no validation split here), no callbacks of the app.
+    Timed like app(): from the end of the first (compiling) epoch to the end of the last, by a clock
+    that only implements on_epoch_end (Keras keeps async dispatch for it: no batch-end method)."""
+    import keras
+
+    from instrument_studio.core.learn.backend import detect_device, seed_and_determinism
     from instrument_studio.core.learn.training import _standardisation, build_compiled, resolve_reproducible
 
     x, y = data.x["train"], np.asarray(data.y["train"])
     mean, std = _standardisation(x, data)
     x = ((x - mean) / std).astype(np.float32)
     y = y.astype(np.int64)
-    from instrument_studio.core.learn.backend import detect_device
-
     seed_and_determinism(cfg.seed, resolve_reproducible(cfg.reproducible, detect_device()))
     model = build_compiled(cfg, data.input_shape, data.n_classes)
-    model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0)       # compiles
-    energy.start()
-    t0 = time.perf_counter()
-    history = model.fit(x, y, batch_size=cfg.batch_size, epochs=epochs, shuffle=True, verbose=0)
-    float(history.history["loss"][-1])   # the last step has finished
-    seconds = time.perf_counter() - t0
+    marks: dict[int, float] = {}
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            marks[epoch + 1] = time.perf_counter()
+            if epoch == 0:
+                energy.start()
+
+    model.fit(x, y, batch_size=cfg.batch_size, epochs=epochs + 1, shuffle=True, verbose=0, callbacks=[EpochClock()])
     joules, per_gpu = energy.stop()
-    return {"seconds": seconds, "samples": epochs * len(x), "joules": joules, "per_gpu": per_gpu}
+    return {"seconds": marks[epochs + 1] - marks[1], "samples": epochs * len(x), "joules": joules, "per_gpu": per_gpu}
 
 
 def app(cfg, data, epochs: int, energy: Energy) -> dict:

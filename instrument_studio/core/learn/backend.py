@@ -107,7 +107,11 @@ def import_keras():
                 __import__(name)
             except ImportError as exc:
                 raise backend_missing(name, exc) from exc
-    import keras
+    try:
+        import keras
+    except ImportError as exc:
+        raise ModelError(f"Keras is not installed or cannot be imported ({exc})",
+                         hint=f"{sys.executable} -m pip install 'keras>=3.10'") from exc
 
     if name != "tensorflow":
         _keep_tensorflow_out()
