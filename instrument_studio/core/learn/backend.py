@@ -45,6 +45,11 @@ def _normalise(name: str) -> str:
     return {"pytorch": "torch", "tf": "tensorflow"}.get(name, name)
 
 
+def _loaded_keras():
+    """Keras when already imported (and not blocked by a None in sys.modules), else None."""
+    return sys.modules.get("keras")
+
+
 def choose_backend(name: str | None = None) -> str:
     """Fix the backend for this process before Keras is imported, and return it.
 
@@ -57,8 +62,8 @@ def choose_backend(name: str | None = None) -> str:
     name = _normalise(name)
     if name not in BACKENDS:
         raise ConfigError(f"unknown Keras backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    if "keras" in sys.modules:
-        current = sys.modules["keras"].backend.backend()
+    if _loaded_keras() is not None:
+        current = _loaded_keras().backend.backend()
         if current != name:
             raise ConfigError(f"Keras already runs on {current} in this process; {name} applies at the next start")
         return name
@@ -71,8 +76,8 @@ def choose_backend(name: str | None = None) -> str:
 
 def backend_name() -> str:
     """The backend in use (or that will be used when Keras is first imported)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"].backend.backend()
+    if _loaded_keras() is not None:
+        return _loaded_keras().backend.backend()
     return choose_backend()
 
 
@@ -96,7 +101,7 @@ def import_keras():
     """Import Keras on the chosen backend: TensorFlow quietly (core/quiet.py) and with GPU memory
     growth; a missing backend is a ModelError naming the others."""
     name = backend_name()
-    if "keras" not in sys.modules:
+    if _loaded_keras() is None:
         if name == "tensorflow":
             from .tfthread import import_tensorflow
 

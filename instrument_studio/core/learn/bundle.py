@@ -54,7 +54,7 @@ def library_versions() -> dict[str, str]:
             versions[dist] = metadata.version(dist)
     import sys
 
-    if "keras" in sys.modules:  # which backend trained it: any backend loads it (tests/core/test_backends.py)
+    if sys.modules.get("keras") is not None:  # which backend saved it (any backend loads it)
         versions["keras_backend"] = sys.modules["keras"].backend.backend()
     return versions
 
