@@ -40,20 +40,14 @@ def make_data(rows: int, dim: int, classes: int, seed: int):
 
 def bare_fit(cfg, data) -> tuple[float, dict]:
     """Keras alone: the same split, standardisation, seed, model and optimizer as train()."""
-    import keras
-    import tensorflow as tf
-
-    from instrument_studio.core.learn.models import build_model
-    from instrument_studio.core.learn.training import _standardisation, make_optimizer, split_validation
+    from instrument_studio.core.learn.backend import detect_device, resolve_reproducible, seed_and_determinism
+    from instrument_studio.core.learn.training import _standardisation, build_compiled, split_validation
 
     split = split_validation(data, cfg.validation_split, cfg.seed)
     mean, std = _standardisation(split.x_train, data)
     xt, xv = (split.x_train - mean) / std, (split.x_val - mean) / std
-    keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()
-    model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
-    model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    seed_and_determinism(cfg.seed, resolve_reproducible(cfg.reproducible, detect_device()))
+    model = build_compiled(cfg, data.input_shape, data.n_classes)
     t0 = time.perf_counter()
     history = model.fit(xt.astype(np.float32), split.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         validation_data=(xv.astype(np.float32), split.y_val), shuffle=True, verbose=0)
@@ -156,7 +150,12 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default=None,
+                    help="Keras backend (default: KERAS_BACKEND, else TensorFlow)")
     args = ap.parse_args(argv)
+    from instrument_studio.core.learn.backend import choose_backend
+
+    backend = choose_backend(args.backend)
 
     from PySide6.QtCore import QSettings
 
@@ -180,7 +179,7 @@ def main(argv=None) -> int:
     cfg = TrainConfig(model="mlp", epochs=args.epochs, batch_size=args.batch_size, seed=7)
     probe = StallProbe()
 
-    print(f"device: {run_in_tf_thread(detect_device)}")
+    print(f"backend: {backend}; device: {run_in_tf_thread(detect_device)}")
     print(f"data: {args.rows} x {args.dim}, {args.classes} classes; mlp, batch {args.batch_size}, "
           f"{args.epochs} epochs, {int(args.rows * 0.8 / args.batch_size + 0.999)} batches per epoch")
     run_in_tf_thread(bare_fit, cfg.__class__(**{**cfg.to_dict(), "epochs": 1}), data)   # warm-up: imports, tracing

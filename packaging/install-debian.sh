@@ -34,7 +34,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# TensorFlow (the default backend) and JAX on the CPU (~90 MB more): CI trains on both, so the core's
+# backend independence is tested on every commit (tests/core/test_backends.py, and .ci/run).
+# On a GPU machine use ".[cuda,dev]" (TensorFlow) or ".[jax-cuda,dev]" instead of ".[tensorflow,jax,dev]".
+.venv/bin/python -m pip install -q -e ".[tensorflow,jax,dev]"
 # librosa's first call compiles numba kernels (~20 s); do it once here, not in the first test.
 .venv/bin/python -c "import numpy as np, librosa; librosa.feature.melspectrogram(y=np.zeros(22050, dtype=np.float32), sr=22050)"
 echo "Instrument Studio installed in $(pwd)/.venv"

@@ -11,6 +11,7 @@ otherwise. A progress bar goes to a terminal's stderr (cli/progress.py), one lin
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
@@ -63,6 +64,13 @@ def add_parser(sub) -> None:
                    help="this machine's place in the --workers list (0: the chief, which shows the curves "
                         "and saves the bundle)")
     p.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs of the run into DIR")
+    p.add_argument("--reproducible", action=argparse.BooleanOptionalAction, default=None,
+                   help="deterministic kernels: same seed, same curves (default: on for the CPU, off for a GPU, "
+                        "where they are slower)")
+    p.add_argument("--mixed-precision", choices=("off", "bfloat16", "float16"), default="off",
+                   help="compute the CNNs in 16 bits on a GPU (default %(default)s)")
+    p.add_argument("--steps-per-execution", type=int, default=1, metavar="N",
+                   help="training steps per compiled call; progress is reported per block (default %(default)s)")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
@@ -94,7 +102,9 @@ def train_config_from_args(args):
                        learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
                        validation_split=args.validation_split, class_weights=args.class_weights, seed=args.seed,
                        stop_rule=stop_rule, threshold=threshold, patience=patience,
-                       restore_best=not args.last_weights)
+                       restore_best=not args.last_weights, reproducible=getattr(args, "reproducible", None),
+                       mixed_precision=getattr(args, "mixed_precision", "off"),
+                       steps_per_execution=getattr(args, "steps_per_execution", 1))
 
 
 def run(args) -> int:
@@ -137,6 +147,7 @@ def run(args) -> int:
         print(json.dumps({
             "epochs_run": result.epochs_run, "history": _nulls(result.history),
             "train_seconds": round(result.train_seconds, 3), "device": result.device, "bundle": str(out),
+            "backend": result.backend, "reproducible": result.reproducible,
             "stop_reason": result.stop_reason, "best_epoch": result.best_epoch,
             "metrics": _nulls({k: v for k, v in metrics.items() if isinstance(v, float)}),
         }))

@@ -172,6 +172,8 @@ class TrainStarted:
     device: str
     n_params: int
     config: dict = field(default_factory=dict)   # TrainConfig.to_dict()
+    backend: str = ""                            # the Keras backend: tensorflow, jax or torch
+    reproducible: bool = True                    # deterministic kernels (TrainConfig.reproducible resolved)
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,10 @@ class BatchEnd:
     accuracy: float
     samples_seen: int
     elapsed: float               # seconds since training started
+    # Events are throttled to the frame rate (core/learn/callbacks.py KerasBridge): the batches since
+    # the previous BatchEnd, this one last, as (epoch_float, loss) columns. Empty: this batch only.
+    block_x: tuple[float, ...] = ()
+    block_loss: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,14 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_window(app: QApplication):
+def create_window(app: QApplication, *, backend: str | None = None):
     from .context import AppContext
     from .main_window import MainWindow
+    from .preferences import startup_backend
     from .theme import apply_theme
 
     ctx = AppContext()
+    startup_backend(ctx.settings, backend)
     apply_theme(app, ctx.settings.get("theme", "system"))
     window = MainWindow(ctx)
     return window
@@ -59,9 +61,9 @@ def start_warm_up(window):
     return workers.start_worker(warm_first_open, window.audio_panel.mel_cfg, on_error=lambda _exc: None)
 
 
-def main(files: list[str] | None = None) -> int:
+def main(files: list[str] | None = None, *, backend: str | None = None) -> int:
     app = create_app()
-    window = create_window(app)
+    window = create_window(app, backend=backend)
     window.show()
     QTimer.singleShot(200, lambda: start_warm_up(window))
     if files:

@@ -27,7 +27,7 @@ from .panels.experiments import ExperimentsPanel
 from .panels.live import LivePanel
 from .panels.predict import PredictPanel
 from .panels.training import TrainingPanel
-from .preferences import PreferencesDialog
+from .preferences import BACKEND_KEY, PreferencesDialog
 from .theme import THEMES, apply_theme, recolor_plots
 
 APP_NAME = "Instrument Studio"
@@ -208,10 +208,19 @@ class MainWindow(QMainWindow):
     def open_preferences(self) -> None:
         dialog = PreferencesDialog(current_device=self.ctx.settings.get("audio/output_device", ""),
                                    current_theme=self.ctx.settings.get("theme", "system"),
-                                   current_scheduler=self.ctx.settings.get("compute/scheduler", "") or "", parent=self)
+                                   current_scheduler=self.ctx.settings.get("compute/scheduler", "") or "",
+                                   current_backend=self.ctx.settings.get(BACKEND_KEY, "auto") or "auto", parent=self)
         if dialog.exec():
             self.ctx.settings.set("compute/scheduler", dialog.scheduler())
             self.apply_preferences(output_device=dialog.output_device(), theme=dialog.theme())
+            self.set_backend_preference(dialog.keras_backend())
+
+    def set_backend_preference(self, name: str) -> None:
+        """Remembered for the next start (gui/app.py applies it before Keras loads)."""
+        if name == (self.ctx.settings.get(BACKEND_KEY, "auto") or "auto"):
+            return
+        self.ctx.settings.set(BACKEND_KEY, name)
+        self.statusBar().showMessage(f"Training backend: {name}, from the next start of the app", 8000)
 
     def set_theme(self, theme: str) -> None:
         self.apply_preferences(output_device=self.ctx.settings.get("audio/output_device", "") or "", theme=theme)

@@ -1,4 +1,5 @@
-"""Preferences: audio output device, theme, and the Dask scheduler for heavy work."""
+"""Preferences: audio output device, theme, the Dask scheduler for heavy work, and the Keras backend
+(applied at the next start)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,32 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.audio.devices import output_devices
-from ..core.errors import AudioDeviceError
+from ..core.errors import AudioDeviceError, ConfigError
+from ..core.learn import backend as keras_backend
 from .theme import THEMES
+
+BACKEND_KEY = "training/backend"   # QSettings key: "auto", "tensorflow", "jax" or "torch"
+
+
+def startup_backend(settings, cli_choice: str | None) -> str:
+    """The backend this run of the app uses: --backend, else KERAS_BACKEND, else the preference (when
+    installed), else automatic. Called before anything imports Keras."""
+    import os
+
+    choice = cli_choice
+    if choice is None and not os.environ.get("KERAS_BACKEND"):
+        preferred = settings.get(BACKEND_KEY, keras_backend.AUTO) or keras_backend.AUTO
+        if preferred in keras_backend.BACKENDS and keras_backend.installed(preferred):
+            choice = preferred
+    try:
+        return keras_backend.choose_backend(choice)
+    except ConfigError:  # Keras already loaded (a second window in one process): it keeps its backend
+        return keras_backend.backend_name()
 
 
 class PreferencesDialog(QDialog):
     def __init__(self, *, current_device: str | None, current_theme: str, current_scheduler: str = "",
+                 current_backend: str = "auto",
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Preferences")
@@ -60,6 +81,28 @@ class PreferencesDialog(QDialog):
                                        "prediction run on; the audio must be at the same paths on its workers. "
                                        "See docs/scale.md.")
         form.addRow("Dask scheduler:", self.scheduler_edit)
+        # Keras reads its backend once, at its first import: a change here cannot apply to this run.
+        self.backend_combo = QComboBox()
+        self.backend_combo.setObjectName("keras_backend")
+        self.backend_combo.addItem("Automatic (KERAS_BACKEND, else TensorFlow)", keras_backend.AUTO)
+        for name in keras_backend.BACKENDS:
+            ok = keras_backend.installed(name)
+            self.backend_combo.addItem(keras_backend.TITLES[name] + ("" if ok else "  (not installed)"), name)
+            if not ok:
+                item = self.backend_combo.model().item(self.backend_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f'pip install "instrument-studio[{keras_backend.EXTRAS[name]}]"')
+        self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(current_backend or "auto")))
+        self.backend_combo.setToolTip("The library Keras trains and predicts with. TensorFlow has no GPU support "
+                                      "on Windows; JAX and PyTorch use NVIDIA (CUDA) and AMD (ROCm) GPUs, "
+                                      "PyTorch also Apple's (MPS).")
+        form.addRow("Training backend:", self.backend_combo)
+        running = keras_backend.backend_name()
+        self.backend_note = QLabel(f"Applied at the next start of the app (Keras chooses its backend once). "
+                                   f"This session runs on {keras_backend.TITLES.get(running, running)}.")
+        self.backend_note.setObjectName("backend_note")
+        self.backend_note.setWordWrap(True)
+        form.addRow("", self.backend_note)
 
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
@@ -76,3 +119,6 @@ class PreferencesDialog(QDialog):
 
     def theme(self) -> str:
         return self.theme_combo.currentData()
+
+    def keras_backend(self) -> str:
+        return self.backend_combo.currentData() or keras_backend.AUTO

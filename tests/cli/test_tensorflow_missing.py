@@ -20,7 +20,7 @@ BLOCKED = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] =
 
 def _run(*argv):
     return subprocess.run([sys.executable, "-c", BLOCKED, *argv], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": str(REPO), "KERAS_BACKEND": "tensorflow"})
 
 
 def test_train_without_tensorflow_is_one_line_saying_how_to_install_it(tmp_path):
@@ -29,7 +29,8 @@ def test_train_without_tensorflow_is_one_line_saying_how_to_install_it(tmp_path)
                 "--out", str(tmp_path / "m"))
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert "TensorFlow is not installed" in proc.stderr and "-m pip install tensorflow" in proc.stderr
+    assert "TensorFlow is not installed" in proc.stderr and "instrument-studio[tensorflow]" in proc.stderr
+    assert "jax" in proc.stderr      # the other backends are named
     assert not (tmp_path / "m").exists()
 
 

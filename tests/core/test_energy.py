@@ -228,3 +228,77 @@ def test_missing_binding_says_which_package(monkeypatch):
     monkeypatch.setattr(energy, "_load_nvml", no_pynvml)
     meter = NvmlMeter()
     assert not meter.available and "nvidia-ml-py" in meter.reason
+
+
+class FakeHost:
+    """A fake NVML with four GPUs (NVML index = PCI order), each drawing its own power; the test
+    checks that only the GPU the backend trains on is measured."""
+
+    UUIDS = ["GPU-0aaa1111-0000", "GPU-1bbb2222-0000", "GPU-2ccc3333-0000", "GPU-3ddd4444-0000"]
+
+    def __init__(self):
+        self.energy_mj = [0.0, 0.0, 0.0, 0.0]
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetCount(self):
+        return 4
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return i
+
+    def nvmlDeviceGetName(self, handle):
+        return "Fake H200"
+
+    def nvmlDeviceGetUUID(self, handle):
+        return self.UUIDS[handle].encode()
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        return self.energy_mj[handle]
+
+    def run(self, joules_per_gpu):
+        self.energy_mj = [e + 1000.0 * j for e, j in zip(self.energy_mj, joules_per_gpu, strict=True)]
+
+
+@pytest.mark.parametrize("visible, expected", [
+    (None, 0),                      # all visible: Keras trains on the first
+    ("2", 2),                       # an index (CUDA_DEVICE_ORDER=PCI_BUS_ID: NVML's order)
+    ("3,1", 3),                     # CUDA's order is the variable's order
+    ("GPU-1bbb", 1),                # a UUID prefix, as CUDA accepts
+    ("GPU-2ccc3333-0000,0", 2),
+])
+def test_nvml_measures_only_the_gpu_the_backend_trains_on(visible, expected):
+    host = FakeHost()
+    meter = NvmlMeter(nvml=host, visible=visible)
+    assert meter.available, meter.reason
+    meter.start()
+    host.run([10.0, 20.0, 30.0, 40.0])
+    assert meter.stop() == pytest.approx([10.0, 20.0, 30.0, 40.0][expected])
+    (label, joules), = meter.per_device
+    assert label.startswith(f"GPU {expected}: Fake H200 ({FakeHost.UUIDS[expected]})")
+    assert joules == pytest.approx([10.0, 20.0, 30.0, 40.0][expected])
+
+
+@pytest.mark.parametrize("visible", ["", "-1", "7", "GPU-ffff", "GPU-"])
+def test_nvml_without_a_visible_gpu_is_unavailable_not_zero(visible):
+    meter = NvmlMeter(nvml=FakeHost(), visible=visible)
+    assert not meter.available and "visible" in meter.reason
+
+
+def test_nvml_mig_instance_is_said_unmeasurable():
+    meter = NvmlMeter(nvml=FakeHost(), visible="MIG-4f2a0000-1111")
+    assert not meter.available and "MIG" in meter.reason
+
+
+def test_nvml_several_gpus_used_reports_each(monkeypatch):
+    host = FakeHost()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,3")
+    meter = NvmlMeter(nvml=host, used=(0, 1))      # e.g. a distributed run on both visible GPUs
+    monitor = EnergyMonitor([meter], interval_s=0.01)
+    monitor.start()
+    host.run([1.0, 2.0, 3.0, 4.0])
+    reading = reading_of(monitor.stop(), GPU)
+    assert reading.joules == pytest.approx(6.0)
+    assert [j for _, j in reading.per_device] == pytest.approx([2.0, 4.0])
+    assert [label.split(":")[0] for label, _ in reading.per_device] == ["GPU 1", "GPU 3"]

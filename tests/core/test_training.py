@@ -20,7 +20,7 @@ FAST = dict(model="mlp", model_params={"units": 16}, batch_size=32, learning_rat
 def test_event_sequence_and_epoch_axis():
     data = blobs(n_train=200)
     events = []
-    result = train(TrainConfig(epochs=2, **FAST), data, on_event=events.append)
+    result = train(TrainConfig(epochs=2, **FAST), data, on_event=events.append, event_interval=0)
     kinds = [type(e) for e in events]
     assert all(k is Progress for k in kinds[:kinds.index(TrainStarted)])
     started = events[kinds.index(TrainStarted)]
@@ -40,6 +40,31 @@ def test_event_sequence_and_epoch_axis():
     finished = events[-1]
     assert finished.epochs_run == 2 and finished.stop_reason == "completed" and finished.history == result.history
     assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+
+
+def test_throttled_events_still_carry_every_batch():
+    """At the frame rate, each BatchEnd carries the batches since the previous one: the curves keep
+    batch resolution with fewer events (the first batch and each epoch's last are always sent)."""
+    data = blobs(n_train=400)
+    every, throttled = [], []
+    train(TrainConfig(epochs=2, **FAST), data, on_event=every.append, event_interval=0)
+    train(TrainConfig(epochs=2, **FAST), data, on_event=throttled.append, event_interval=3600)
+    per_batch = [e for e in every if isinstance(e, BatchEnd)]
+    blocks = [e for e in throttled if isinstance(e, BatchEnd)]
+    # with an hour between events: the run's first batch at once, then each epoch's last
+    assert len(blocks) == 3 < len(per_batch) == 20
+    assert [x for b in blocks for x in b.block_x] == [b.epoch_float for b in per_batch]
+    assert [v for b in blocks for v in b.block_loss] == [b.loss for b in per_batch]    # same seed
+    assert [(b.epoch, b.batch) for b in blocks] == [(0, 0), (0, 9), (1, 9)]
+
+
+def test_steps_per_execution_reports_blocks():
+    data = blobs(n_train=400)   # 320 training rows: 10 batches of 32, blocks of 4 -> 3, 7, 9
+    events = []
+    result = train(TrainConfig(epochs=1, steps_per_execution=4, **FAST), data, on_event=events.append,
+                   event_interval=0)
+    assert [e.batch for e in events if isinstance(e, BatchEnd)] == [3, 7, 9]
+    assert result.epochs_run == 1 and np.isfinite(result.history["loss"][0])
 
 
 def test_learns_and_standardises_with_training_statistics():
@@ -82,7 +107,8 @@ def test_stop_mid_run_ends_within_a_batch_and_keeps_best_weights():
         calls["n"] += 1
         return any(isinstance(e, BatchEnd) and e.epoch == 2 and e.batch == 2 for e in events[-1:])
 
-    result = train(TrainConfig(epochs=50, **FAST), data, on_event=events.append, should_stop=should_stop)
+    result = train(TrainConfig(epochs=50, **FAST), data, on_event=events.append, should_stop=should_stop,
+                   event_interval=0)
     last_batch = [e for e in events if isinstance(e, BatchEnd)][-1]
     assert (last_batch.epoch, last_batch.batch) == (2, 2)       # no batch after the stop
     assert result.stop_reason == "stopped by user" and result.epochs_run == 2
@@ -97,7 +123,7 @@ def test_stop_before_start_or_within_the_first_epoch_is_cancelled():
         train(TrainConfig(epochs=1, **FAST), blobs(), should_stop=lambda: True)
     events = []
     with pytest.raises(Cancelled, match="first epoch"):
-        train(TrainConfig(epochs=3, **FAST), blobs(), on_event=events.append,
+        train(TrainConfig(epochs=3, **FAST), blobs(), on_event=events.append, event_interval=0,
               should_stop=lambda: any(isinstance(e, BatchEnd) for e in events))
     assert sum(isinstance(e, BatchEnd) for e in events) == 1
 
@@ -143,8 +169,11 @@ def test_config_round_trip_and_validation():
 
 
 def test_gpu_is_named_when_tensorflow_sees_one(monkeypatch):
+    from instrument_studio.core.learn.backend import backend_name
     from instrument_studio.core.learn.tfthread import import_tensorflow
 
+    if backend_name() != "tensorflow":
+        pytest.skip("TensorFlow's device listing; tests/core/test_backends.py covers the others")
     tf = import_tensorflow()
     fake = [type("Dev", (), {"name": "/physical_device:GPU:0", "device_type": "GPU"})()]
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: fake if kind == "GPU" else [])

@@ -84,3 +84,49 @@ def test_a_dask_scheduler_preference_reaches_feature_extraction(qtbot, window, m
     with qtbot.waitSignal(panel.features_ready, timeout=60000):
         qtbot.mouseClick(box.extract_button, Qt.LeftButton)
     assert seen["scheduler"] == "tcp://127.0.0.1:8786"
+
+
+def test_backend_preference_is_remembered_for_the_next_start(qtbot, window, monkeypatch):
+    from instrument_studio.core.learn import backend
+
+    monkeypatch.setattr(backend, "installed", lambda name: name != "torch")
+    dialog = preferences.PreferencesDialog(current_device="", current_theme="system", parent=window)
+    qtbot.addWidget(dialog)
+    combo = dialog.backend_combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert texts[0].startswith("Automatic") and "JAX" in texts and "PyTorch  (not installed)" in texts
+    assert not combo.model().item(texts.index("PyTorch  (not installed)")).isEnabled()
+    assert "next start" in dialog.backend_note.text()
+    running = backend.TITLES[backend.backend_name()]
+    assert f"This session runs on {running}" in dialog.backend_note.text()
+    combo.setCurrentIndex(combo.findData("jax"))
+    window.set_backend_preference(dialog.keras_backend())
+    assert window.ctx.settings.get(preferences.BACKEND_KEY) == "jax"
+    assert "next start" in window.statusBar().currentMessage()
+    again = preferences.PreferencesDialog(current_device="", current_theme="system",
+                                          current_backend=window.ctx.settings.get(preferences.BACKEND_KEY))
+    qtbot.addWidget(again)
+    assert again.keras_backend() == "jax"
+
+
+def test_startup_backend_order(monkeypatch):
+    """--backend, else KERAS_BACKEND, else the preference (when installed): what choose_backend gets."""
+    from instrument_studio.core.learn import backend
+
+    class FakeSettings:
+        def __init__(self, value):
+            self.value = value
+
+        def get(self, key, default=None):
+            return self.value
+
+    chosen = []
+    monkeypatch.setattr(backend, "choose_backend", lambda name=None: chosen.append(name) or (name or "auto"))
+    monkeypatch.setattr(backend, "installed", lambda name: name in ("tensorflow", "jax"))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    preferences.startup_backend(FakeSettings("jax"), None)
+    preferences.startup_backend(FakeSettings("torch"), None)       # not installed: automatic
+    preferences.startup_backend(FakeSettings("jax"), "tensorflow")
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    preferences.startup_backend(FakeSettings("jax"), None)          # the environment wins over the preference
+    assert chosen == ["jax", None, "tensorflow", None]

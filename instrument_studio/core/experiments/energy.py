@@ -11,6 +11,11 @@ millijoule counter since driver load, so the window's energy is the difference o
 Older GPUs only report instantaneous power (nvmlDeviceGetPowerUsage, milliwatts); those are
 sampled in a background thread and integrated with the trapezoidal rule.
 
+Which GPUs: only those the backend trains on. Keras trains on the first GPU CUDA lets the process
+see; CUDA_VISIBLE_DEVICES lists them by index or UUID (prefix), and NVML by UUID, so the entries are
+mapped through NVML's UUIDs (indices are CUDA's, which are NVML's PCI-bus order once
+CUDA_DEVICE_ORDER=PCI_BUS_ID, set by core/learn/backend.py). GPUs that other jobs use are not summed.
+
 CPU: /sys/class/powercap/intel-rapl:N/energy_uj (AMD Zen exposes the same interface) is a
 microjoule counter that wraps at max_energy_range_uj; it is polled in the same thread so at
 most one wrap happens between two reads, and each wrap is added back.
@@ -18,6 +23,7 @@ most one wrap happens between two reads, and each wrap is added back.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +44,7 @@ class EnergyReading:
     joules: float | None
     source: str          # what measured it, or "unavailable: <reason>"
     seconds: float = 0.0
+    per_device: tuple[tuple[str, float], ...] = ()   # (device label, joules) for each GPU measured
 
     @property
     def available(self) -> bool:
@@ -70,16 +77,61 @@ def _load_nvml() -> Any:
     return pynvml
 
 
-class NvmlMeter(Meter):
-    """GPU energy of every visible NVIDIA GPU (summed), via NVML.
+class _Invisible(Exception):
+    """No GPU is visible to CUDA (or the visible one cannot be matched to NVML)."""
 
-    `nvml` is the pynvml module (injectable so tests can run without a GPU); `device_indices`
-    restricts the devices (default: all).
+
+def _uuid(nvml: Any, handle: Any) -> str:
+    uuid = nvml.nvmlDeviceGetUUID(handle)
+    return uuid.decode() if isinstance(uuid, bytes) else str(uuid)
+
+
+def cuda_visible_to_nvml(nvml: Any, visible: str | None, count: int) -> list[int]:
+    """NVML indices of the GPUs CUDA shows the process, in CUDA's order, from CUDA_VISIBLE_DEVICES
+    (None: unset, every GPU). CUDA's rules: entries are indices or (prefixes of) UUIDs; the list
+    stops at the first entry that names no GPU; "" or "-1" hides every GPU."""
+    if visible is None:
+        return list(range(count))
+    out: list[int] = []
+    uuids: list[str] | None = None
+    for entry in (e.strip() for e in visible.split(",")):
+        if entry.isdigit():
+            index = int(entry)
+            if index >= count:
+                break
+        elif entry.upper().startswith("GPU-"):
+            if uuids is None:
+                uuids = [_uuid(nvml, nvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)]
+            matches = [i for i, u in enumerate(uuids) if u.lower().startswith(entry.lower())]
+            if len(matches) != 1:
+                break
+            index = matches[0]
+        elif entry.upper().startswith("MIG-"):
+            raise _Invisible(f"training on a MIG instance ({entry}): NVML measures only whole GPUs")
+        else:
+            break
+        if index in out:
+            break
+        out.append(index)
+    return out
+
+
+class NvmlMeter(Meter):
+    """GPU energy of the NVIDIA GPUs the backend trains on (summed, and per GPU), via NVML.
+
+    `nvml` is the pynvml module (injectable so tests can run without a GPU). `device_indices` (NVML
+    indices) picks the devices outright; otherwise `used` are the CUDA ordinals trained on (Keras:
+    the first visible GPU) mapped through `visible` (default: the CUDA_VISIBLE_DEVICES of this process).
     """
 
     kind = GPU
 
-    def __init__(self, *, nvml: Any = None, device_indices: Sequence[int] | None = None):
+    def __init__(self, *, nvml: Any = None, device_indices: Sequence[int] | None = None,
+                 visible: str | None = "env", used: Sequence[int] = (0,)):
+        self._visible = os.environ.get("CUDA_VISIBLE_DEVICES") if visible == "env" else visible
+        self._used = tuple(used)
+        self.per_device: tuple[tuple[str, float], ...] = ()
+        self._labels: list[str] = []
         self._nvml = nvml
         self._handles: list[Any] = []
         self._counter: list[bool] = []      # per device: total-energy counter supported
@@ -105,9 +157,17 @@ class NvmlMeter(Meter):
             return
         try:
             count = nvml.nvmlDeviceGetCount()
-            indices = list(range(count)) if device_indices is None else [i for i in device_indices if i < count]
-            if not indices:
+            if count == 0:
                 self.reason = "no NVIDIA GPU found by NVML"
+                return
+            if device_indices is not None:
+                indices = [i for i in device_indices if i < count]
+            else:
+                visible = cuda_visible_to_nvml(nvml, self._visible, count)
+                indices = [visible[u] for u in self._used if u < len(visible)]
+            if not indices:
+                self.reason = (f"no GPU visible to this process (CUDA_VISIBLE_DEVICES={self._visible!r})"
+                               if self._visible is not None else "no NVIDIA GPU found by NVML")
                 return
             names = []
             for i in indices:
@@ -116,6 +176,14 @@ class NvmlMeter(Meter):
                 self._counter.append(self._supports_counter(handle))
                 name = nvml.nvmlDeviceGetName(handle)
                 names.append(name.decode() if isinstance(name, bytes) else str(name))
+                try:
+                    self._labels.append(f"GPU {i}: {names[-1]} ({_uuid(nvml, handle)})")
+                except Exception:  # an old binding or driver without UUIDs: the index and name still say which
+                    self._labels.append(f"GPU {i}: {names[-1]}")
+        except _Invisible as exc:
+            self._handles.clear()
+            self.reason = str(exc)
+            return
         except Exception as exc:
             self._handles.clear()
             self.reason = f"NVML could not list the GPUs ({exc})"
@@ -162,15 +230,16 @@ class NvmlMeter(Meter):
     def stop(self) -> float:
         self.poll()
         nvml = self._nvml
-        total = 0.0
+        joules = []
         with self._lock:
             for i, (h, c) in enumerate(zip(self._handles, self._counter, strict=False)):
                 if c:
-                    total += (float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) - self._start_mj[i]) / 1000.0
+                    joules.append((float(nvml.nvmlDeviceGetTotalEnergyConsumption(h)) - self._start_mj[i]) / 1000.0)
                 else:
-                    total += self._power_j[i]
+                    joules.append(self._power_j[i])
             self._power_t = None
-        return total
+        self.per_device = tuple(zip(self._labels, joules, strict=False))
+        return sum(joules)
 
 
 @dataclass
@@ -326,7 +395,8 @@ class EnergyMonitor:
             if joules is None:
                 readings.append(EnergyReading(m.kind, None, f"unavailable: {m.label}: {self._failed[i]}"))
             else:
-                readings.append(EnergyReading(m.kind, joules, m.label, seconds))
+                readings.append(EnergyReading(m.kind, joules, m.label, seconds,
+                                              tuple(getattr(m, "per_device", ()) or ())))
         return readings
 
 

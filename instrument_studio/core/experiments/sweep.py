@@ -25,7 +25,7 @@ from ..config import FeatureConfig
 from ..errors import Cancelled, ConfigError
 from ..events import SweepRunFinished, SweepRunStarted
 from ..features.featureset import FeatureSet
-from .energy import CPU, GPU, EnergyMonitor, reading_of
+from .energy import CPU, GPU, EnergyMonitor, EnergyReading, reading_of
 from .sweep_results import SweepRun, ValueSummary, aggregate, reached_target  # noqa: F401  (public here too)
 
 MODES = ("fixed-epochs", "train-to-accuracy")
@@ -298,22 +298,31 @@ class _TrainingWindow:
         self.monitor = monitor
         self.forward = forward
         self.readings: list | None = None
+        self.device = ""
         monitor.start()
 
     def on_event(self, event: object) -> None:
         name = type(event).__name__
         if name == "TrainStarted" and self.readings is None:
+            self.device = str(getattr(event, "device", "") or "")
             self.monitor.stop()
             self.monitor.start()
         elif name == "TrainFinished" and self.readings is None:
-            self.readings = self.monitor.stop()
+            self.readings = self._own(self.monitor.stop())
         if self.forward is not None:
             self.forward(event)
 
     def close(self) -> list:
         if self.readings is None:
-            self.readings = self.monitor.stop()
+            self.readings = self._own(self.monitor.stop())
         return self.readings
+
+    def _own(self, readings: list) -> list:
+        """A run the backend trained on the CPU used no GPU: what a GPU drew meanwhile is not its cost."""
+        if self.device != "CPU":
+            return readings
+        return [EnergyReading(GPU, None, "unavailable: this run trained on the CPU") if r.kind == GPU else r
+                for r in readings]
 
 
 def _run_result(sweep: SweepConfig, *, value: Any, repeat: int, cfg: Any, result: Any, wall: float,
@@ -330,7 +339,7 @@ def _run_result(sweep: SweepConfig, *, value: Any, repeat: int, cfg: Any, result
         value=value, repeat=repeat, seed=int(cfg.seed),
         epochs=int(getattr(result, "epochs_run", len(history.get("loss", [])))),
         train_seconds=float(seconds if seconds is not None else wall),
-        energy_joules=gpu.joules, energy_source=gpu.source,
+        energy_joules=gpu.joules, energy_source=gpu.source, gpu_energy=dict(gpu.per_device),
         cpu_energy_joules=cpu.joules, cpu_energy_source=cpu.source,
         test_accuracy=float(test_accuracy), reached_target=reached,
         final_loss=_last(history, "loss"), final_val_loss=_last(history, "val_loss"),

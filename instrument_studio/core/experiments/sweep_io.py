@@ -25,7 +25,7 @@ VERSION = 1
 # The columns of the CLI's --json output and of the CSV export, in this order.
 EXPORT_FIELDS = ("value", "repeat", "seed", "epochs", "train_seconds", "energy_joules", "energy_source",
                  "cpu_energy_joules", "cpu_energy_source", "test_accuracy", "reached_target",
-                 "final_loss", "final_val_loss", "final_accuracy", "final_val_accuracy", "device")
+                 "final_loss", "final_val_loss", "final_accuracy", "final_val_accuracy", "device", "gpu_energy")
 
 
 @dataclass
@@ -94,10 +94,18 @@ class SweepRecord:
                                 lineterminator="\n")
         writer.writeheader()
         for row in self.export_rows():
-            writer.writerow({_csv_name(self.config.param, k): ("" if v is None else v) for k, v in row.items()})
+            writer.writerow({_csv_name(self.config.param, k): _cell(v) for k, v in row.items()})
         if path is not None:
             atomic_write_text(path, buf.getvalue())
         return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # joules per GPU: "GPU 0: NVIDIA H200 (GPU-...)=1234.5; ..."
+        return "; ".join(f"{k}={v:.1f}" for k, v in value.items())
+    return value
 
 
 def _csv_name(param: str, key: str) -> str:

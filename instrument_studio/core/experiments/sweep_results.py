@@ -35,10 +35,12 @@ class SweepRun:
     final_val_accuracy: float | None = None
     device: str = ""
     history: dict[str, list[float]] = field(default_factory=dict)
+    gpu_energy: dict[str, float] = field(default_factory=dict)   # joules per GPU trained on ("GPU 0: name (uuid)")
 
     SUMMARY_FIELDS = ("value", "repeat", "seed", "epochs", "train_seconds", "energy_joules", "energy_source",
                       "cpu_energy_joules", "cpu_energy_source", "test_accuracy", "reached_target",
-                      "final_loss", "final_val_loss", "final_accuracy", "final_val_accuracy", "device")
+                      "final_loss", "final_val_loss", "final_accuracy", "final_val_accuracy", "device",
+                      "gpu_energy")
 
     def summary(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.SUMMARY_FIELDS}

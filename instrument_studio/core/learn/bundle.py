@@ -37,7 +37,7 @@ from ..errors import ConfigError, ModelError, StudioError
 from ..features.featureset import standardise
 from ..fileio import chmod_to_umask
 from ..jsonio import read_json, schema_problem
-from .tfthread import import_tensorflow
+from .backend import import_keras
 
 FORMAT = "instrument-studio-bundle"
 FORMAT_VERSION = 1
@@ -49,9 +49,13 @@ def library_versions() -> dict[str, str]:
     from ... import __version__
 
     versions = {"instrument-studio": __version__, "python": platform.python_version()}
-    for dist in ("keras", "tensorflow", "tensorflow-cpu", "numpy", "librosa", "scikit-learn"):
+    for dist in ("keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "numpy", "librosa", "scikit-learn"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
+    import sys
+
+    if sys.modules.get("keras") is not None:  # which backend saved it (any backend loads it)
+        versions["keras_backend"] = sys.modules["keras"].backend.backend()
     return versions
 
 
@@ -439,9 +443,7 @@ def _threshold(meta: dict, key: str, path: Path) -> float | None:
 
 
 def _load_keras(model_path: Path, bundle: Path, *, saved_with: str | None):
-    import_tensorflow()
-    import keras
-
+    keras = import_keras()
     try:
         # compile=False: inference needs no optimizer state, and it avoids rebuilding one.
         return keras.saving.load_model(model_path, compile=False, safe_mode=True)

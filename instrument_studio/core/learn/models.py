@@ -1,7 +1,7 @@
 """The field's models: a registry name -> builder(input_shape, n_classes, **hparams).
 
 Every builder returns an uncompiled `keras.Model` made of stock Keras layers only, so a saved model
-loads with `safe_mode=True` and no custom objects. TensorFlow/Keras is imported inside the
+loads with `safe_mode=True` and no custom objects. Keras (on whichever backend: core/learn/backend.py) is imported inside the
 functions: importing this module costs nothing (the GUI lists models at start-up).
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelError
-from .tfthread import import_tensorflow
+from .backend import import_keras
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,7 @@ class ModelSpec:
 
 
 def _keras():
-    import_tensorflow()   # quiet C++ logs, whichever of TF or Keras is imported first
-    import keras
-
-    return keras
+    return import_keras()   # on the chosen backend; TensorFlow's C++ logs quiet
 
 
 def _regulariser(l2: float):
@@ -56,6 +53,15 @@ def _activation(name: str, *, alpha: float, layer_name: str):
         # Keras 3 calls LeakyReLU's slope negative_slope (alpha in Keras 2 and in the paper).
         return keras.layers.LeakyReLU(negative_slope=alpha, name=layer_name)
     return keras.layers.Activation(name, name=layer_name)
+
+
+def _classes(n_classes: int):
+    """The softmax output layer. Under a mixed-precision policy (training.build_compiled) it stays in
+    float32: a float16 softmax underflows and the loss turns to NaN."""
+    keras = _keras()
+    mixed = keras.config.dtype_policy().name.startswith("mixed")
+    return keras.layers.Dense(int(n_classes), activation="softmax", name="classes",
+                              dtype="float32" if mixed else None)
 
 
 # --- builders ----------------------------------------------------------------------------------
@@ -116,7 +122,7 @@ def build_cnn(input_shape, n_classes, *, filters=(16, 32, 64), dense_units=128, 
     x = keras.layers.Dense(int(dense_units), activation="relu", kernel_regularizer=_regulariser(l2), name="dense")(x)
     if dropout:
         x = keras.layers.Dropout(float(dropout), name="dropout_2")(x)
-    outputs = keras.layers.Dense(int(n_classes), activation="softmax", name="classes")(x)
+    outputs = _classes(n_classes)(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -142,7 +148,7 @@ def build_han2017(input_shape, n_classes, *, activation="relu", alpha=0.33, filt
     x = keras.layers.Dense(int(dense_units), kernel_regularizer=_regulariser(l2), name="dense")(x)
     x = _activation(activation, alpha=alpha, layer_name="dense_act")(x)
     x = keras.layers.Dropout(float(dense_dropout), name="dense_dropout")(x)
-    outputs = keras.layers.Dense(int(n_classes), activation="softmax", name="classes")(x)
+    outputs = _classes(n_classes)(x)
     return keras.Model(inputs, outputs, name="han2017")
 
 

@@ -50,18 +50,10 @@ def import_tensorflow():
 
 def tensorflow_missing(exc: ImportError) -> ModelError:
     """The one-line error for a TensorFlow that is not installed (or has no wheel for this platform)
-    or does not import."""
-    import platform
-    import sys
+    or does not import: names the extra that installs it and the other Keras backends."""
+    from .backend import backend_missing
 
-    where = f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "tensorflow":
-        package = "tensorflow-cpu" if platform.machine().lower() in ("x86_64", "amd64") else "tensorflow"
-        return ModelError(f"TensorFlow is not installed ({where}); training, evaluation and prediction need it",
-                          hint=f"install it with: {sys.executable} -m pip install {package}; if pip finds no "
-                               "version for this platform, see https://www.tensorflow.org/install")
-    return ModelError(f"TensorFlow is installed but cannot be imported ({where}): {exc}".replace("\n", " "),
-                      hint="reinstall it, or see https://www.tensorflow.org/install")
+    return backend_missing("tensorflow", exc)
 
 
 _lock = threading.Lock()

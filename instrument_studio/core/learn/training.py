@@ -1,8 +1,9 @@
 """Training a registry model on a FeatureSet: `train(cfg, data, *, on_event, should_stop)`.
 
 The run knows nothing of Qt: it reports through core.events (on_event) and listens through
-should_stop(), so the GUI worker, the CLI and the benchmark drive the same function. TensorFlow is
-imported inside the functions.
+should_stop(), so the GUI worker, the CLI and the benchmark drive the same function. Keras is
+imported inside the functions, on the backend core/learn/backend.py chose (TensorFlow, JAX or
+PyTorch); nothing here is specific to one backend.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ from ..config import FeatureConfig, JsonConfig
 from ..errors import Cancelled, ConfigError, ModelError
 from ..events import Progress, TrainFinished, TrainStarted
 from ..features.featureset import FeatureSet, standardise
+from .backend import (
+    TITLES,
+    backend_name,
+    import_keras,
+    resolve_reproducible,
+    seed_and_determinism,
+    training_errors,
+)
+from .backend import detect_device as detect_device
 from .control import TrainingControl, pause_gate_class
 from .distribute import cluster_configured, distributed_scope, fit_multi_worker, strategy_for_run
 from .inputs import (
@@ -30,10 +40,10 @@ from .inputs import (
     standardisation_of,
 )
 from .models import MODELS, build_model
-from .tfthread import import_tensorflow
 
 OPTIMIZERS = ("adam", "sgd", "adadelta", "rmsprop")
 STOP_RULES = ("none", "target-accuracy", "early-stopping")
+MIXED_PRECISION = ("off", "bfloat16", "float16")
 
 # Why a run ended (TrainedModel.stop_reason, TrainFinished.stop_reason).
 COMPLETED = "completed"
@@ -66,6 +76,11 @@ class TrainConfig(JsonConfig):
     threshold: float = 0.98
     patience: int = 3
     restore_best: bool = True
+    # None: on for the CPU (free there), off for a GPU (deterministic kernels are slower); see
+    # backend.REPRODUCIBLE_WHY. The device decides, so a config means the same on every machine.
+    reproducible: bool | None = None
+    mixed_precision: str = "off"     # "bfloat16"/"float16" compute for the CNNs (weights stay float32)
+    steps_per_execution: int = 1     # training steps per compiled call; batch ends are reported per block
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -88,6 +103,12 @@ class TrainConfig(JsonConfig):
             raise ConfigError(f"target accuracy must be in (0, 1], got {self.threshold}")
         if self.stop_rule != "none" and int(self.patience) < 1:
             raise ConfigError(f"patience must be at least 1 epoch, got {self.patience}")
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ConfigError(f"mixed precision must be one of {', '.join(MIXED_PRECISION)}, got {self.mixed_precision!r}")
+        if self.mixed_precision != "off" and MODELS[self.model].feature_kind != "mel-patches":
+            raise ConfigError(f"mixed precision is offered for the CNNs only, not {self.model}")
+        if int(self.steps_per_execution) < 1:
+            raise ConfigError(f"steps per execution must be at least 1, got {self.steps_per_execution}")
 
     def __hash__(self) -> int:  # model_params is a dict; hash its JSON form instead
         return hash(self.to_json())
@@ -113,6 +134,8 @@ class TrainedModel:
     n_train: int
     n_val: int
     restored_best: bool = False
+    backend: str = ""
+    reproducible: bool = True
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
         return standardise(x, self.mean, self.std)
@@ -143,23 +166,8 @@ def _require_tensorboard() -> None:
                           "pip install 'instrument-studio[tensorboard]'")
 
 
-def detect_device() -> str:
-    """'GPU: <name>' for the first visible GPU (Keras trains there by default), else 'CPU'."""
-    tf = import_tensorflow()
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "CPU"
-    try:
-        details = tf.config.experimental.get_device_details(gpus[0])
-    except (ValueError, RuntimeError):
-        details = {}
-    name = details.get("device_name") or gpus[0].name
-    more = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
-    return f"GPU: {name}{more}"
-
-
 def make_optimizer(name: str, learning_rate: float):
-    import keras
+    keras = import_keras()
 
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=learning_rate)
@@ -177,14 +185,35 @@ _Split = Split
 _standardisation = standardisation_of
 
 
+def build_compiled(cfg: TrainConfig, input_shape, n_classes: int):
+    """cfg's model, compiled as train() compiles it (bench/gpu_train.py times this same model bare).
+    Mixed precision is a global Keras policy: set for the build only, so nothing else inherits it."""
+    keras = import_keras()
+    policy = keras.config.dtype_policy()
+    if cfg.mixed_precision != "off":
+        keras.config.set_dtype_policy(f"mixed_{cfg.mixed_precision}")
+    try:
+        model = build_model(cfg.model, input_shape, n_classes, **cfg.model_params)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    # float16 needs loss scaling: Keras 3 wraps the optimizer in a LossScaleOptimizer for that policy.
+    model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=int(cfg.steps_per_execution))
+    return model
+
+
 def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], None] | None = None,
           should_stop: Callable[[], bool] | None = None, inputs: str = "auto",
-          control: TrainingControl | None = None, tensorboard_dir: str | None = None) -> TrainedModel:
+          control: TrainingControl | None = None, tensorboard_dir: str | None = None,
+          event_interval: float = 1 / 60) -> TrainedModel:
     """Train cfg.model on data's training rows, validating on its "val" split or a held-out part.
 
-    Events: Progress (preparing), TrainStarted, BatchEnd per batch, EpochEnd per epoch,
-    TrainFinished. should_stop() is asked after every batch; a stop ends the run at once and keeps
-    the best weights so far. Raises Cancelled when stopped before the first epoch finished.
+    Events: Progress (preparing), TrainStarted, BatchEnd at most every `event_interval` seconds
+    (each with the batch points since the last; 0: one per batch end), EpochEnd per epoch,
+    TrainFinished. should_stop() is asked at every batch end (every steps_per_execution steps); a
+    stop ends the run there and keeps the best weights so far. Raises Cancelled when stopped before
+    the first epoch finished.
     `data` may be a FeatureStore (features/store.py): inputs="auto" streams it when it is large
     (learn/inputs.py), "memory" or "stream" force one path.
     `control` (core.learn.control) adds pause / resume / step one epoch, and stands in for
@@ -205,9 +234,9 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
         raise ConfigError(f"stop rule {cfg.stop_rule} needs validation data; set a validation split above 0")
     mean, std, y_train = prepared.mean, prepared.std, prepared.y_train
 
-    emit(Progress("training", 0, None, "starting TensorFlow"))
-    tf = import_tensorflow()
-    import keras
+    backend = backend_name()
+    emit(Progress("training", 0, None, f"starting {TITLES.get(backend, backend)}"))
+    keras = import_keras()
 
     from .callbacks import _classes
 
@@ -216,13 +245,12 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     device = detect_device()
     if stop():
         raise Cancelled("training stopped before it started")
-    # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves.
-    keras.utils.set_random_seed(int(cfg.seed))
-    tf.config.experimental.enable_op_determinism()
+    # Same seed + config -> same initial weights, shuffles and dropout masks -> same curves (when
+    # reproducible: deterministic kernels too).
+    reproducible = resolve_reproducible(cfg.reproducible, device)
+    seed_and_determinism(cfg.seed, reproducible)
     with distributed_scope(strategy):
-        model = build_model(cfg.model, data.input_shape, data.n_classes, **cfg.model_params)
-        model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model = build_compiled(cfg, data.input_shape, data.n_classes)
     if strategy is not None:
         device = f"{device}, {strategy.num_replicas_in_sync} replicas ({kind})"
 
@@ -236,7 +264,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
 
     keep = classes["KeepBest"]()
     bridge = classes["KerasBridge"](on_event=emit, should_stop=stop, n_train=prepared.n_train,
-                                    batch_size=cfg.batch_size, best=keep.tracker)
+                                    batch_size=cfg.batch_size, best=keep.tracker,
+                                    steps_per_execution=cfg.steps_per_execution, min_interval=event_interval)
     callbacks = [keep]  # before the bridge, so EpochEnd carries this epoch's best
     rule = None
     if cfg.stop_rule == "target-accuracy":
@@ -255,7 +284,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     batches = math.ceil(prepared.n_train / cfg.batch_size)
     emit(TrainStarted(model=cfg.model, n_train=prepared.n_train, n_val=prepared.n_val, batch_size=int(cfg.batch_size),
                       batches_per_epoch=batches, epochs=int(cfg.epochs), device=device,
-                      n_params=int(model.count_params()), config=cfg.to_dict()))
+                      n_params=int(model.count_params()), config=cfg.to_dict(),
+                      backend=keras.backend.backend(), reproducible=reproducible))
     from .callbacks import UserStop
 
     t0 = time.perf_counter()
@@ -272,7 +302,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                       callbacks=callbacks, verbose=0, **prepared.fit_kwargs)
     except UserStop:
         reason = USER_STOPPED
-    except (ValueError, tf.errors.OpError) as exc:
+    except training_errors() as exc:
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
     if control is not None:
@@ -294,7 +324,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                          epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
                          best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
                          feature_config=data.config, n_train=prepared.n_train, n_val=prepared.n_val,
-                         restored_best=restored)
+                         restored_best=restored, backend=keras.backend.backend(), reproducible=reproducible)
     emit(TrainFinished(epochs_run=epochs_run, stop_reason=reason, best_epoch=result.best_epoch,
                        train_seconds=seconds, device=device, history=result.history))
     return result

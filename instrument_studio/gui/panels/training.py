@@ -335,8 +335,12 @@ class TrainingPanel(QWidget):
         while events:
             ev = events.popleft()
             if isinstance(ev, BatchEnd):
-                xs.append(ev.epoch_float)
-                ys.append(ev.loss)
+                if ev.block_x:  # every batch since the previous event (events come at the frame rate)
+                    xs.extend(ev.block_x)
+                    ys.extend(ev.block_loss)
+                else:
+                    xs.append(ev.epoch_float)
+                    ys.append(ev.loss)
                 self._last_batch = ev
             elif isinstance(ev, EpochEnd):
                 self.curves.add_epoch(key, ev.epoch, loss=ev.loss, accuracy=ev.accuracy, val_loss=ev.val_loss,
@@ -347,6 +351,9 @@ class TrainingPanel(QWidget):
                 self._started = ev
                 self.progress.setRange(0, ev.epochs * ev.batches_per_epoch)
                 self.device_label.setText(f"Device: {ev.device}")
+                self.device_label.setToolTip(
+                    f"Keras backend: {ev.backend or 'tensorflow'}; reproducible (deterministic kernels): "
+                    f"{'on' if ev.reproducible else 'off'}")
                 self.run_started.emit(ev)
             elif isinstance(ev, Progress):
                 if ev.fraction is not None:

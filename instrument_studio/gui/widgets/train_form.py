@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ...core.config import FEATURE_KINDS
 from ...core.errors import ConfigError
+from ...core.learn.backend import REPRODUCIBLE_WHY
 from ...core.learn.models import MODELS
 from ...core.learn.training import OPTIMIZERS, TrainConfig
 
@@ -176,6 +177,21 @@ class TrainForm(QWidget):
         self.weights_box.setObjectName("class_weights_box")
         self.seed_box = _int_box(0, 2**31 - 1)
         self.seed_box.setObjectName("seed_box")
+        self.reproducible_box = QComboBox()
+        self.reproducible_box.setObjectName("reproducible_box")
+        for text, value in (("Automatic: on for the CPU, off for a GPU", None), ("On", True), ("Off", False)):
+            self.reproducible_box.addItem(text, value)
+        self.reproducible_box.setToolTip(REPRODUCIBLE_WHY)
+        self.precision_box = QComboBox()
+        self.precision_box.setObjectName("precision_box")
+        for value, text in (("off", "Off (float32)"), ("bfloat16", "bfloat16"), ("float16", "float16")):
+            self.precision_box.addItem(text, value)
+        self.precision_box.setToolTip("CNNs only: compute in 16 bits, keep weights in float32. Faster on GPUs "
+                                      "with tensor cores; no gain on a CPU.")
+        self.spe_box = _int_box(1, 1024)
+        self.spe_box.setObjectName("steps_per_execution_box")
+        self.spe_box.setToolTip("Training steps per compiled call. More steps: less per-step overhead on a "
+                                "GPU; the curves and Stop then act once per block of steps.")
 
         self.stop_box = QComboBox()
         self.stop_box.setObjectName("stop_box")
@@ -205,6 +221,9 @@ class TrainForm(QWidget):
         tf.addRow(self.val_note)
         tf.addRow(self.weights_box)
         tf.addRow("Seed", self.seed_box)
+        tf.addRow("Reproducible", self.reproducible_box)
+        tf.addRow("Mixed precision", self.precision_box)
+        tf.addRow("Steps per execution", self.spe_box)
         stop_group = QGroupBox("Stopping")
         sf = QFormLayout(stop_group)
         sf.addRow("Rule", self.stop_box)
@@ -259,7 +278,9 @@ class TrainForm(QWidget):
                            validation_split=self.val_box.value(), class_weights=self.weights_box.isChecked(),
                            seed=self.seed_box.value(), stop_rule=self.stop_box.currentData(),
                            threshold=self.threshold_box.value(), patience=self.patience_box.value(),
-                           restore_best=self.best_box.isChecked())
+                           restore_best=self.best_box.isChecked(), reproducible=self.reproducible_box.currentData(),
+                           mixed_precision=self.precision_box.currentData() if self.precision_box.isEnabled()
+                           else "off", steps_per_execution=self.spe_box.value())
 
     def set_config(self, cfg: TrainConfig) -> None:
         self.model_box.setCurrentIndex(self.model_box.findData(cfg.model))
@@ -276,12 +297,15 @@ class TrainForm(QWidget):
         self.threshold_box.setValue(cfg.threshold)
         self.patience_box.setValue(cfg.patience)
         self.best_box.setChecked(cfg.restore_best)
+        self.reproducible_box.setCurrentIndex(max(0, self.reproducible_box.findData(cfg.reproducible)))
+        self.precision_box.setCurrentIndex(max(0, self.precision_box.findData(cfg.mixed_precision)))
+        self.spe_box.setValue(cfg.steps_per_execution)
         self._update_enabled()
 
     def set_running(self, running: bool) -> None:
         for w in (self.model_box, self.params, self.optimizer_box, self.lr_box, self.batch_box, self.epochs_box,
                   self.weights_box, self.seed_box, self.stop_box, self.threshold_box, self.patience_box,
-                  self.best_box):
+                  self.best_box, self.reproducible_box, self.precision_box, self.spe_box):
             w.setEnabled(not running)
         if running:
             self.val_box.setEnabled(False)
@@ -304,3 +328,4 @@ class TrainForm(QWidget):
         rule = self.stop_box.currentData()
         self.threshold_box.setEnabled(rule == "target-accuracy")
         self.patience_box.setEnabled(rule != "none")
+        self.precision_box.setEnabled(MODELS[self.model()].feature_kind == "mel-patches")
