@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 if not os.environ.get("DISPLAY"):
@@ -24,21 +23,12 @@ sys.path.insert(0, str(REPO))
 SANDBOX = Path(tempfile.mkdtemp(prefix="is-live-shots-"))
 os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "config")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from _spin import spin  # noqa: E402 - docs/ is on sys.path when run as a script
+from PySide6.QtCore import QSettings  # noqa: E402
 
 PHILHARMONIA = REPO.parent / "shared" / "data" / "philharmonia"
 FILES = [("flute", "flute/flute_A4_very-long_cresc-decresc_normal.mp3"),
          ("cello", "cello/cello_C2_phrase_forte_non-vibrato.mp3")]
-
-
-def spin(seconds: float, until=None) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-        if until is not None and until():
-            return
 
 
 def make_window(app, theme: str):

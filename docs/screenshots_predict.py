@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 SANDBOX = Path(tempfile.mkdtemp(prefix="is-predict-shots-"))
 os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "config")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from _spin import spin  # noqa: E402 - docs/ is on sys.path when run as a script
+from PySide6.QtCore import QSettings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 # (right class, recording): a validation-only real phrase for the live test, not trained on.
@@ -40,16 +41,6 @@ FILE = ("violin", "real/cmmsd-vibrato/violin/cmmsd_Violin_Bach_Kagan.ogg")
 UNKNOWN = "real/sms-tools/speech/speech-male.flac"
 SIZE = (1280, 720)
 LIVE_SECONDS = 12.0
-
-
-def spin(seconds: float, until=None) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-        if until is not None and until():
-            return
 
 
 def make_window(app, theme: str):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 if not os.environ.get("DISPLAY"):
@@ -24,19 +23,10 @@ SANDBOX = Path(tempfile.mkdtemp(prefix="is-teach-shots-"))
 for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
     os.environ[var] = str(SANDBOX / var.lower())
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from _spin import spin  # noqa: E402 - docs/ is on sys.path when run as a script
+from PySide6.QtCore import QSettings  # noqa: E402
 
 TAKES = {"ocarina": (79, 6), "kalimba": (108, 6), "flute": (73, 4), "violin": (40, 4)}
-
-
-def spin(seconds: float, until=None) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-        if until is not None and until():
-            return
 
 
 def main() -> int:
