@@ -113,9 +113,12 @@ def window_starts(n: int, width: int, *, stride: int) -> list[int]:
 def covering(starts: Sequence[int], width: int, at: int, *, stride: int) -> list[int]:
     """Indices of the windows that hold sample `at`: those on the stride grid where any does,
     else the window shifted to end at the signal's end, else the nearest window."""
-    inside = [k for k, a in enumerate(starts) if a <= at < a + width]
+    # starts is sorted: the windows holding `at` are one run of it (a binary search, not a scan per
+    # step: an hour-long file has thousands of steps and windows).
+    arr = np.asarray(starts)
+    inside = list(range(int(np.searchsorted(arr, at - width, side="right")), int(np.searchsorted(arr, at, side="right"))))
     on_grid = [k for k in inside if starts[k] % stride == 0]
-    return on_grid or inside or [int(np.argmin([abs(a + width // 2 - at) for a in starts]))]
+    return on_grid or inside or [int(np.argmin(np.abs(arr + width // 2 - at)))]
 
 
 def taper(y: np.ndarray, sr: int, *, seconds: float = TAPER_S) -> np.ndarray:
@@ -236,7 +239,7 @@ class Predictor:
                               duration=duration, warnings=tuple(warnings))
         width = int(round(max(step, self.window_seconds) * self.sr))
         stride = max(hop, width // 2)
-        starts = window_starts(len(y), width, stride=stride)
+        starts = np.asarray(window_starts(len(y), width, stride=stride))
         windows = [self.rows(taper(y[a:a + width], self.sr)) for a in starts]
         counts = [len(w) for w in windows]
         proba = self.proba_of_rows(np.concatenate(windows)) if sum(counts) else np.zeros((0, len(self.labels)))
