@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -491,5 +492,35 @@ def test_an_augmented_item_is_another_recording_chain_of_the_same_file(tmp_path)
     assert plain.shape == chain1[0].shape == chain2.shape
     np.testing.assert_array_equal(chain1[0], chain1[1])
     assert not np.allclose(plain, chain1[0]) and not np.allclose(chain1[0], chain2)
-    keys = {_key(replace(item, augment=n), "MTT_musicnn", 8) for n in (0, 1, 2)}
+    keys = {_key(replace(item, augment=n), "d" * 40, "MTT_musicnn", 8) for n in (0, 1, 2)}
     assert len(keys) == 3
+
+
+def test_embeddings_are_cached_by_content_so_a_remounted_folder_is_not_embedded_again(tmp_path, monkeypatch):
+    """A data folder mounted again (new modification times, same bytes) hits the embedding cache;
+    a changed file is embedded again."""
+    from instrument_studio.core.learn import models
+    from instrument_studio.core.recipe import embed
+
+    calls = []
+
+    def fake_call(_model):
+        def call(x):
+            calls.append(len(x))
+            return np.full((len(x), 4), float(len(calls)), np.float32)
+        return call
+
+    monkeypatch.setattr(embed, "embedding_model", lambda name: object())
+    monkeypatch.setattr(models, "inference_call", fake_call)
+    path = _write(tmp_path / "violin" / "a.wav", 440, seconds=3.5)
+    item = Item(str(path), "violin", "s", "phrase", "g")
+    root = tmp_path / "cache"
+    first = embed.embed_items([item], root=root)
+    assert len(calls) == 1
+    os.utime(path, ns=(1, 1))                       # what a remount does to every file
+    again = embed.embed_items([item], root=root)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first[0].emb, again[0].emb)
+    _write(path, 660, seconds=3.5)                  # other bytes: a new entry
+    embed.embed_items([item], root=root)
+    assert len(calls) == 2

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError, StudioError
+from ..features.content_index import ContentIndex
 from .sources import Item, cache_dir
 
 MUSICNN_WHEEL = "musicnn==0.1.0"
@@ -131,9 +132,11 @@ def item_windows(item: Item, *, max_windows: int) -> tuple[np.ndarray, np.ndarra
     return x, levels
 
 
-def _key(item: Item, checkpoint: str, max_windows: int) -> str:
-    st = os.stat(item.path)
-    text = (f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{checkpoint}|{max_windows}|{item.kind}|"
+def _key(item: Item, digest: str, checkpoint: str, max_windows: int) -> str:
+    """The cache key of an item's windows: its file's content (not its path or modification time:
+    a remounted or copied data folder must not cost a whole re-embedding), and the file name too,
+    since an augmented copy's chain is seeded by it."""
+    text = (f"{digest}|{Path(item.path).name}|{checkpoint}|{max_windows}|{item.kind}|"
             f"{','.join(CACHED_PARTS)}" + (f"|augment{item.augment}" if item.augment else ""))
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -150,14 +153,15 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
     root.mkdir(parents=True, exist_ok=True)
     model, call = None, None
     out: list[Embedded] = []
+    digests = ContentIndex(root / "content-index.sqlite").digests(sorted({i.path for i in items}))
     for i, item in enumerate(items):
         if progress is not None:
             progress(i, len(items), item)
-        try:
-            path = root / f"{_key(item, checkpoint, max_windows)}.npz"
-        except OSError as exc:
-            print(f"skipped {item.path}: {exc.strerror}", file=sys.stderr)
+        digest = digests[item.path]
+        if isinstance(digest, OSError):
+            print(f"skipped {item.path}: {digest.strerror}", file=sys.stderr)
             continue
+        path = root / f"{_key(item, digest, checkpoint, max_windows)}.npz"
         if path.is_file():
             with np.load(path, allow_pickle=False) as z:
                 out.append(Embedded(item, z["emb"], z["level_db"]))
