@@ -155,13 +155,13 @@ def bench_batch(predictor, files: list[Path]) -> dict:
 
 
 def batch_files(folder: str | None, n: int) -> list[Path]:
-    from instrument_studio.core.audio.audiofile import save_wav
+    from instrument_studio.core.audio.audiofile import AUDIO_EXTENSIONS, save_wav
 
     shared = Path(folder) if folder else REPO.parent / "shared" / "data" / "philharmonia"
     if not shared.is_dir():
         shared = Path("/work/shared/data/philharmonia")
     if shared.is_dir():
-        files = sorted(shared.rglob("*.mp3"))
+        files = sorted(p for p in shared.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
         step = max(1, len(files) // n)
         return files[::step][:n]
     out = Path(tempfile.mkdtemp(prefix="bench-predict-"))

@@ -29,6 +29,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..audio.audiofile import AUDIO_EXTENSIONS
+
 CLASSES: tuple[str, ...] = (
     "piano", "violin", "cello", "double-bass", "flute", "clarinet", "oboe", "bassoon", "saxophone",
     "trumpet", "trombone", "french-horn", "acoustic-guitar", "electric-guitar", "organ", "voice",
@@ -36,7 +38,7 @@ CLASSES: tuple[str, ...] = (
 )
 BACKGROUND = "_background"
 KINDS = ("note", "phrase", "notes-phrase", "render")
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff")
+AUDIO_SUFFIXES = AUDIO_EXTENSIONS
 
 # Folder name -> class, BACKGROUND, or None (excluded). Class names map to themselves.
 FOLDER_TO_CLASS: dict[str, str | None] = {c: c for c in CLASSES} | {
