@@ -186,3 +186,35 @@ def test_subset_accuracy_restricts_answers_to_every_k_class_subset():
     assert acc2 == pytest.approx((0.5 + 1 + 1) / 3)
     assert held.subset_accuracy(3)["s"] == pytest.approx(2 / 3)
     assert held.subset_accuracy(4) == {}                 # fewer classes than k: no figure
+
+
+def test_nuisance_projection_stops_the_head_learning_a_recording_chain_as_a_class():
+    """Flutes were only ever heard through one chain and violins through another (sources f, v),
+    while two sources that have both classes show how chains differ. A flute through the violins'
+    chain fools the plain head; the head with the chain direction projected out answers it."""
+    rng = np.random.default_rng(3)
+    axes = np.eye(N_FEATURES)
+    centre = {"flute": 0.5 * axes[0], "violin": -0.5 * axes[0], BACKGROUND: 2.0 * axes[2]}
+
+    def rec(source, label, chain, k):
+        emb = centre[label] + chain * axes[1] + rng.normal(0, 0.5, (4, N_FEATURES))
+        return Embedded(Item(f"/x/{source}/{label}/{k}.wav", label, source, "phrase", f"{source}{k}"),
+                        emb.astype(np.float32), np.full(4, -20.0, np.float32))
+
+    train = [rec(s, c, chain, k) for s, chain in (("both1", 1.0), ("both2", -1.0))
+             for c in ("flute", "violin", BACKGROUND) for k in range(8)]
+    train += [rec("f", "flute", 4.0, k) for k in range(30)] + [rec("v", "violin", -4.0, k) for k in range(30)]
+    test = [rec("new", "flute", -4.0, k) for k in range(20)]
+    v = R.nuisance_directions(np.concatenate([e.emb for e in train]),
+                              [(e.item.source, e.item.label) for e in train for _ in e.emb], 1)
+    assert abs(v[1, 0]) > 0.9                                  # the chain axis is what was found
+
+    def accuracy(head):
+        return np.mean([head.labels[int(np.argmax(head.proba(e.emb).mean(0)))] == "flute" for e in test])
+
+    plain = R.fit_head(train, C=1.0, features=features)
+    projected = R.fit_head(train, C=1.0, features=features, nuisance=1)
+    assert accuracy(plain) < 0.5
+    assert accuracy(projected) >= 0.9
+    # The projection lives in the weights: the head keeps its shape (it becomes the same Keras layers).
+    assert projected.weights.shape == plain.weights.shape

@@ -64,8 +64,33 @@ def label_of(item_label: str) -> str:
     return UNKNOWN if item_label == BACKGROUND else item_label
 
 
-def fit_head(data: Sequence[Embedded], *, C: float = 0.05, features: Callable[[Embedded], np.ndarray]) -> Head:
-    """Logistic regression on every playing window, each (source, class) pair weighted equally."""
+def nuisance_directions(x: np.ndarray, keys: Sequence[tuple[str, str]], k: int) -> np.ndarray:
+    """(features, k): the directions along which the same class differs from source to source
+    (nuisance attribute projection, as speaker recognition removes the channel): the top-k
+    principal axes of every (source, class) mean minus its class's mean over sources, on
+    standardised windows. What separates one recording chain from another within a class is
+    what a model must not learn; classes heard from a single source say nothing about it."""
+    pairs = sorted(set(keys))
+    index = {key: n for n, key in enumerate(pairs)}
+    rows_of = np.array([index[key] for key in keys])
+    sums = np.zeros((len(pairs), x.shape[1]))
+    np.add.at(sums, rows_of, x)
+    means = sums / np.bincount(rows_of, minlength=len(pairs))[:, None]
+    by_class: dict[str, list[np.ndarray]] = defaultdict(list)
+    for (_source, label), m in zip(pairs, means, strict=True):
+        by_class[label].append(m)
+    rows = [m - np.mean(ms, axis=0) for ms in by_class.values() if len(ms) > 1 for m in ms]
+    if not rows or k <= 0:
+        return np.zeros((x.shape[1], 0))
+    _, _, vt = np.linalg.svd(np.asarray(rows), full_matrices=False)
+    return vt[:k].T
+
+
+def fit_head(data: Sequence[Embedded], *, C: float = 0.05, features: Callable[[Embedded], np.ndarray],
+             nuisance: int = 0) -> Head:
+    """Logistic regression on every playing window, each (source, class) pair weighted equally;
+    with `nuisance` > 0 it learns nothing along that many source-to-source directions
+    (`nuisance_directions`), which are projected out of its weights, so the head keeps its shape."""
     from sklearn.linear_model import LogisticRegression
 
     xs, ys, keys = [], [], []
@@ -73,16 +98,21 @@ def fit_head(data: Sequence[Embedded], *, C: float = 0.05, features: Callable[[E
         x = features(e)
         xs.append(x)
         ys += [label_of(e.item.label)] * len(x)
-        keys += [(e.item.source, e.item.label)] * len(x)
+        keys += [(e.item.source, label_of(e.item.label))] * len(x)
     x = np.concatenate(xs).astype(np.float64)
     counts = Counter(keys)
     w = np.array([1.0 / counts[k] for k in keys])
     w *= len(w) / w.sum()
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    clf = LogisticRegression(C=C, max_iter=1000).fit((x - mean) / scale, ys, sample_weight=w)
+    z = (x - mean) / scale
+    v = nuisance_directions(z, keys, nuisance)
+    z -= (z @ v) @ v.T
+    clf = LogisticRegression(C=C, max_iter=1000).fit(z, ys, sample_weight=w)
+    # (z - z v v') W = z (W - v v' W): the projection folded into the weights.
+    weights = clf.coef_.T - v @ (v.T @ clf.coef_.T)
     return Head(labels=tuple(clf.classes_), mean=mean.astype(np.float32), scale=scale.astype(np.float32),
-                weights=clf.coef_.T.astype(np.float32), bias=clf.intercept_.astype(np.float32))
+                weights=weights.astype(np.float32), bias=clf.intercept_.astype(np.float32))
 
 
 @dataclass
@@ -156,8 +186,8 @@ class Holdouts:
         return {s: right[s] / total[s] for s in total}
 
 
-def holdouts(data: Sequence[Embedded], *, features, C: float, sources: Sequence[str] = HOLDOUT_SOURCES,
-             progress: Callable[[str], None] = print) -> Holdouts:
+def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0,
+             sources: Sequence[str] = HOLDOUT_SOURCES, progress: Callable[[str], None] = print) -> Holdouts:
     """Train without each source in turn and answer its files. Phrases built from a source's notes
     carry that source's name, so they leave with it."""
     out = Holdouts()
@@ -165,7 +195,7 @@ def holdouts(data: Sequence[Embedded], *, features, C: float, sources: Sequence[
         test = [e for e in data if e.item.source == source and not e.item.augment]
         if not test:
             continue
-        head = fit_head([e for e in data if e.item.source != source], C=C, features=features)
+        head = fit_head([e for e in data if e.item.source != source], C=C, features=features, nuisance=nuisance)
         for e in test:
             z = head.logits(features(e))
             p = head.proba(features(e))
