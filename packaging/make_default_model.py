@@ -59,6 +59,8 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", default="MTT_musicnn", choices=("MTT_musicnn", "MSD_musicnn"))
     parser.add_argument("--parts", default="max,mean,tags", help="musicnn outputs the head reads (comma-separated)")
     parser.add_argument("--C", type=float, default=0.05, help="inverse regularisation of the head")
+    parser.add_argument("--nuisance", type=int, default=0,
+                        help="source-to-source directions within a class the head is made blind to")
     parser.add_argument("--max-windows", type=int, default=8)
     parser.add_argument("--subsample", type=int, default=4)
     parser.add_argument("--augment", type=int, default=1,
@@ -101,7 +103,7 @@ def main(argv=None) -> int:
     def features(e):
         return part(e.playing, parts)
 
-    held = R.holdouts(data, features=features, C=args.C, progress=log)
+    held = R.holdouts(data, features=features, C=args.C, nuisance=args.nuisance, progress=log)
     temperature = R.fit_temperature(held.results)
     before = R.expected_calibration_error(held.results)
     held_cal = R.calibrated(held.results, temperature)
@@ -112,7 +114,7 @@ def main(argv=None) -> int:
 
     confident, confident_stats = R.choose_confident(held.results, temperature)
     log(f"live answers confident from {confident:.2f} ({confident_stats})")
-    head = R.fit_head(data, C=args.C, features=features)
+    head = R.fit_head(data, C=args.C, features=features, nuisance=args.nuisance)
     head.temperature = temperature
     # Validation-only real recordings of unknown licence: answered by the final head, never trained on.
     unv = R.Holdouts([R.HeldOut(e.item.source, R.label_of(e.item.label), head.labels,

@@ -354,6 +354,13 @@ def augmentation(copies: int) -> str:
             "recorded.")
 
 
+def nuisance_text(k: int) -> str:
+    if not k:
+        return ""
+    return (f", and blind to the {k} directions along which one class differs most from source to "
+            "source (nuisance attribute projection: the recording chain is projected out of its weights)")
+
+
 def model_card(*, args: dict, labels, items, table, unv_table, metrics, threshold, size, parity, date) -> str:
     originals = [i for i in items if not i.augment]
     by_kind = Counter(i.kind for i in originals)
@@ -382,7 +389,7 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
   6e-5) and frozen: it has learnt timbre from real recordings. The head reads its
   {', '.join(args['parts'].split(','))} outputs.
 - Head: logistic regression (C={args['C']}), every (source, class) pair weighted equally so that no
-  recording chain dominates; temperature {metrics['temperature']:.2f} (fit on out-of-source windows) folded
+  recording chain dominates{nuisance_text(args.get('nuisance', 0))}; temperature {metrics['temperature']:.2f} (fit on out-of-source windows) folded
   into its weights. One `.keras` file (standard layers, safe mode), {size / 1e6:.1f} MB with bundle.json.
   Keras model vs the fitted head: max difference {parity:.1e}.
 
