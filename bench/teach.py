@@ -93,7 +93,9 @@ def run_teach(dataset: Path, out: Path, *, keep: bool) -> dict:
     return info
 
 
-def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None = None) -> tuple[float, dict]:
+def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None = None,
+             answers: list | None = None) -> tuple[float, dict]:
+    """Share named right, and (right, files) per class; each answer appended to `answers` if given."""
     from instrument_studio.core.audio.audiofile import load
 
     right, per = 0, {}
@@ -102,6 +104,8 @@ def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None 
         if seconds:
             y = y[:int(seconds * sr)]
         answer = predictor.predict(y, sr).label
+        if answers is not None:
+            answers.append(answer)
         ok = answer == label
         right += ok
         r, n = per.get(label, (0, 0))
@@ -127,10 +131,17 @@ def real_recordings(args, keep_pred) -> None:
         # An even spread over the classes: every k-th file.
         files = [(Path(i.path), label_of(i.label)) for i in group][:: max(1, len(group) // args.real_files)]
         files = files[:args.real_files]
-        a_def, _ = accuracy(default, files, seconds=10.0)
-        a_keep, _ = accuracy(keep_pred, files, seconds=10.0)
+        ans_def, ans_keep = [], []
+        a_def, per_def = accuracy(default, files, seconds=10.0, answers=ans_def)
+        a_keep, per_keep = accuracy(keep_pred, files, seconds=10.0, answers=ans_keep)
         print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, personal model with "
               f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
+        print("  per class (default -> kept): " + ", ".join(
+            f"{c} {per_def[c][0]}/{n} -> {per_keep[c][0]}/{n}" for c, (_, n) in sorted(per_def.items())))
+        # Which files changed answer, and to what: the taught class that took a default one.
+        for (path, label), a, b in zip(files, ans_def, ans_keep, strict=True):
+            if a != b:
+                print(f"  {label}: {a} -> {b}  ({path.name})")
 
 
 def main(argv=None) -> int:
@@ -180,6 +191,9 @@ def main(argv=None) -> int:
               f"wall; inside teach(): {info['cpu_seconds']:.1f} s CPU; {info['takes']} takes, {info['windows']} windows")
         print(f"  leave-one-take-out accuracy {info['loto_accuracy']:.1%} (taught classes only: "
               f"{info['loto_restricted']:.1%}); unknown threshold {info['unknown_threshold']:.2f}")
+        if info.get("anchor_claims"):
+            print("  held-out anchors of the default classes won by a new class: "
+                  + ", ".join(f"{c} {v:.1%}" for c, v in info["anchor_claims"].items()))
         print(f"  new renders (other pitches and velocities): {acc:.1%} of {len(test_files)}  "
               + ", ".join(f"{c} {r}/{n}" for c, (r, n) in per.items()))
 
