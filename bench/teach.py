@@ -113,8 +113,16 @@ def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None 
     return right / max(1, len(files)), per
 
 
-def real_recordings(args, keep_pred) -> None:
-    """Step 4: the default classes on real recordings, default model vs the kept-classes model."""
+def spread(items: list, n: int) -> list:
+    """n of the items, evenly spaced from the first to the last (every class of a sorted list)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[int(i)] for i in np.unique(np.linspace(0, len(items) - 1, n).round())]
+
+
+def real_recordings(args, keep_preds) -> None:
+    """Step 4: the default classes on real recordings, default model vs each kept-classes model
+    (a list of (name, predictor))."""
     from instrument_studio.core.predict.inference import load_predictor
     from instrument_studio.core.recipe.default_model import label_of
     from instrument_studio.core.recipe.sources import shared_items, unverified_items
@@ -128,20 +136,21 @@ def real_recordings(args, keep_pred) -> None:
     fs = [i for i in shared_items(args.data) if i.source == "freesound" and i.label in classes]
     for name, group in (("real-unverified (never trained on)", items),
                         ("freesound (the default model's training data)", fs)):
-        # An even spread over the classes: every k-th file.
-        files = [(Path(i.path), label_of(i.label)) for i in group][:: max(1, len(group) // args.real_files)]
-        files = files[:args.real_files]
-        ans_def, ans_keep = [], []
+        # An even spread over the classes (the items are sorted by class).
+        files = spread([(Path(i.path), label_of(i.label)) for i in group], args.real_files)
+        ans_def = []
         a_def, per_def = accuracy(default, files, seconds=10.0, answers=ans_def)
-        a_keep, per_keep = accuracy(keep_pred, files, seconds=10.0, answers=ans_keep)
-        print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, personal model with "
-              f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
-        print("  per class (default -> kept): " + ", ".join(
-            f"{c} {per_def[c][0]}/{n} -> {per_keep[c][0]}/{n}" for c, (_, n) in sorted(per_def.items())))
-        # Which files changed answer, and to what: the taught class that took a default one.
-        for (path, label), a, b in zip(files, ans_def, ans_keep, strict=True):
-            if a != b:
-                print(f"  {label}: {a} -> {b}  ({path.name})")
+        for model, keep_pred in keep_preds:
+            ans_keep = []
+            a_keep, per_keep = accuracy(keep_pred, files, seconds=10.0, answers=ans_keep)
+            print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, {model} with "
+                  f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
+            print("  per class (default -> kept): " + ", ".join(
+                f"{c} {per_def[c][0]}/{n} -> {per_keep[c][0]}/{n}" for c, (_, n) in sorted(per_def.items())))
+            # Which files changed answer, and to what: the taught class that took a default one.
+            for (path, label), a, b in zip(files, ans_def, ans_keep, strict=True):
+                if a != b:
+                    print(f"  {label}: {a} -> {b}  ({path.name})")
 
 
 def main(argv=None) -> int:
@@ -156,15 +165,15 @@ def main(argv=None) -> int:
     ap.add_argument("--real-files", type=int, default=200, help="real recordings for the kept classes (0: skip)")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--keep-dir", type=Path, help="render and teach here (kept) instead of a temporary folder")
-    ap.add_argument("--real-only", type=Path, metavar="BUNDLE",
-                    help="only step 4, with this --keep-default-classes bundle (e.g. KEEP_DIR/model-keep)")
+    ap.add_argument("--real-only", type=Path, metavar="BUNDLE", nargs="+",
+                    help="only step 4, with these --keep-default-classes bundles (e.g. KEEP_DIR/model-keep)")
     args = ap.parse_args(argv)
 
     from instrument_studio.core.learn.bundle import load_bundle
     from instrument_studio.core.predict.inference import Predictor
 
     if args.real_only:
-        real_recordings(args, Predictor(load_bundle(args.real_only)))
+        real_recordings(args, [(str(b), Predictor(load_bundle(b))) for b in args.real_only])
         return 0
     root = args.keep_dir or Path(tempfile.mkdtemp(prefix="bench-teach-"))
     dataset, tests = root / "takes", root / "new-renders"
@@ -198,7 +207,7 @@ def main(argv=None) -> int:
               + ", ".join(f"{c} {r}/{n}" for c, (r, n) in per.items()))
 
     if args.real_files and "keep" in results:
-        real_recordings(args, results["keep"][1])
+        real_recordings(args, [("the personal model", results["keep"][1])])
     return 0
 
 

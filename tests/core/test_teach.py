@@ -275,3 +275,18 @@ def test_model_card_lists_takes_and_held_out_accuracy(taught):
     meta = json.loads((root / "personal" / "bundle.json").read_text("utf-8"))
     assert len(meta["metrics"]["teach"]["takes"]) == 8
     assert meta["metrics"]["teach"]["parity"] < 1e-4
+
+
+def test_card_of_a_kept_model_says_what_the_recorded_default_classes_and_new_ones_became(tmp_path):
+    from instrument_studio.core.personal.takes import TeachPlan
+    from instrument_studio.core.personal.teach import TeachResult, model_card
+
+    result = TeachResult(tmp_path / "m", ("flute", "ocarina", "unknown"), ("flute", "ocarina"), True, 0.14, 1.0,
+                         1.0, {"flute": (5, 5), "ocarina": (10, 10)}, 15, [], 99, 25.0, 30.0,
+                         anchor_claims={"ocarina": 0.013})
+    card = model_card(result, TeachPlan(tmp_path, [], True), parity=1e-7, base=tmp_path / "default")
+    assert "flute included: the default model keeps naming it as before" in card
+    assert f"winning at most {H.ANCHOR_CLAIM_BUDGET:.0%}" in card and "ocarina 1.3%" in card
+    result.keep_default, result.anchor_claims = False, {}
+    assert "winning at most" not in model_card(result, TeachPlan(tmp_path, [], False), parity=1e-7,
+                                               base=tmp_path / "default")

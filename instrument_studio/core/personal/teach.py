@@ -294,11 +294,16 @@ def model_card(result: TeachResult, plan: TeachPlan, *, parity: float, base: Pat
            "chosen so that at most 5% of the held-out windows of the takes would be \"unknown\"")
     kept = ""
     if result.keep_default:
-        claims = ", ".join(f"{c} {v:.1%}" for c, v in result.anchor_claims.items()) or "none"
-        kept = (" (those you recorded too: your takes teach the new classes what to lose on, and the"
-                f" default model keeps naming them as before). Each new class was held to winning at most"
-                f" {ANCHOR_CLAIM_BUDGET:.0%} of real windows of the default classes it was not fitted on,"
-                f" unless that lost it its own takes; it wins: {claims}")
+        recorded = [c for c in result.taught if c not in result.anchor_claims]   # default classes taught
+        if recorded:
+            kept += (f", {', '.join(recorded)} included: the default model keeps naming "
+                     f"{'it' if len(recorded) == 1 else 'them'} as before, and your takes of "
+                     f"{'it' if len(recorded) == 1 else 'them'} teach the new classes what to lose on")
+        if result.anchor_claims:
+            claims = ", ".join(f"{c} {v:.1%}" for c, v in result.anchor_claims.items())
+            kept += (f". Each new class was held to winning at most {ANCHOR_CLAIM_BUDGET:.0%} of real windows"
+                     f" of the default classes it was not fitted on, unless that lost it its own takes; it"
+                     f" wins: {claims}")
     mode = ("kept: it still names the default model's instruments" if result.keep_default else
             "dropped: sounds like them (and like nothing taught) are answered \"unknown\"")
     return f"""# Personal model: {', '.join(result.taught)}
