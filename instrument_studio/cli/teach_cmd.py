@@ -19,8 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("dataset", metavar="DATASET_DIR", help="folder with one sub-folder of takes per class")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--keep-default-classes", action="store_true",
-                   help="keep naming the default model's instruments besides the taught classes (default: drop "
-                        "them; sounds like them are answered \"unknown\")")
+                   help="keep naming the default model's instruments besides the taught classes, as it does "
+                        "(takes of one of them do not change it); default: drop them, sounds like them are "
+                        "answered \"unknown\"")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
 
