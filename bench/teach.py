@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/teach.py [--new ocarina:79,kalimba:108] [--known flute:73,violin:40]
                                     [--takes 10] [--known-takes 5] [--real-files 200] [--keep-dir DIR]
+    .venv/bin/python bench/teach.py --real-only BUNDLE [BUNDLE ...] [--real-files 60]
 
 1. Renders (tinysoundfont, the first General MIDI SoundFont found) --takes takes of 3-5 s of each
    --new program (instruments the default model does not name) and --known-takes of each --known
@@ -13,7 +14,7 @@
 4. With ../shared/data: the default classes on real recordings (real-unverified/: never trained on;
    and freesound/: the default model's own training material), first 10 s of each file, answered by
    the default model and by the --keep-default-classes model: accuracy of both and the difference.
-Figures go to stdout; docs/live.md quotes them. The machine is shared: CPU seconds are steadier
+Figures go to stdout; docs/teach.md quotes them. The machine is shared: CPU seconds are steadier
 than wall seconds, but both rise under load.
 """
 
