@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/teach.py [--new ocarina:79,kalimba:108] [--known flute:73,violin:40]
                                     [--takes 10] [--known-takes 5] [--real-files 200] [--keep-dir DIR]
+    .venv/bin/python bench/teach.py --real-only BUNDLE [BUNDLE ...] [--real-files 60]
 
 1. Renders (tinysoundfont, the first General MIDI SoundFont found) --takes takes of 3-5 s of each
    --new program (instruments the default model does not name) and --known-takes of each --known
@@ -13,7 +14,7 @@
 4. With ../shared/data: the default classes on real recordings (real-unverified/: never trained on;
    and freesound/: the default model's own training material), first 10 s of each file, answered by
    the default model and by the --keep-default-classes model: accuracy of both and the difference.
-Figures go to stdout; docs/live.md quotes them. The machine is shared: CPU seconds are steadier
+Figures go to stdout; docs/teach.md quotes them. The machine is shared: CPU seconds are steadier
 than wall seconds, but both rise under load.
 """
 
@@ -93,7 +94,9 @@ def run_teach(dataset: Path, out: Path, *, keep: bool) -> dict:
     return info
 
 
-def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None = None) -> tuple[float, dict]:
+def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None = None,
+             answers: list | None = None) -> tuple[float, dict]:
+    """Share named right, and (right, files) per class; each answer appended to `answers` if given."""
     from instrument_studio.core.audio.audiofile import load
 
     right, per = 0, {}
@@ -102,6 +105,8 @@ def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None 
         if seconds:
             y = y[:int(seconds * sr)]
         answer = predictor.predict(y, sr).label
+        if answers is not None:
+            answers.append(answer)
         ok = answer == label
         right += ok
         r, n = per.get(label, (0, 0))
@@ -109,8 +114,16 @@ def accuracy(predictor, files: list[tuple[Path, str]], *, seconds: float | None 
     return right / max(1, len(files)), per
 
 
-def real_recordings(args, keep_pred) -> None:
-    """Step 4: the default classes on real recordings, default model vs the kept-classes model."""
+def spread(items: list, n: int) -> list:
+    """n of the items, evenly spaced from the first to the last (every class of a sorted list)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[int(i)] for i in np.unique(np.linspace(0, len(items) - 1, n).round())]
+
+
+def real_recordings(args, keep_preds) -> None:
+    """Step 4: the default classes on real recordings, default model vs each kept-classes model
+    (a list of (name, predictor))."""
     from instrument_studio.core.predict.inference import load_predictor
     from instrument_studio.core.recipe.default_model import label_of
     from instrument_studio.core.recipe.sources import shared_items, unverified_items
@@ -124,13 +137,21 @@ def real_recordings(args, keep_pred) -> None:
     fs = [i for i in shared_items(args.data) if i.source == "freesound" and i.label in classes]
     for name, group in (("real-unverified (never trained on)", items),
                         ("freesound (the default model's training data)", fs)):
-        # An even spread over the classes: every k-th file.
-        files = [(Path(i.path), label_of(i.label)) for i in group][:: max(1, len(group) // args.real_files)]
-        files = files[:args.real_files]
-        a_def, _ = accuracy(default, files, seconds=10.0)
-        a_keep, _ = accuracy(keep_pred, files, seconds=10.0)
-        print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, personal model with "
-              f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
+        # An even spread over the classes (the items are sorted by class).
+        files = spread([(Path(i.path), label_of(i.label)) for i in group], args.real_files)
+        ans_def = []
+        a_def, per_def = accuracy(default, files, seconds=10.0, answers=ans_def)
+        for model, keep_pred in keep_preds:
+            ans_keep = []
+            a_keep, per_keep = accuracy(keep_pred, files, seconds=10.0, answers=ans_keep)
+            print(f"\n{name}, {len(files)} files (first 10 s): default model {a_def:.1%}, {model} with "
+                  f"the default classes kept {a_keep:.1%} ({100 * (a_keep - a_def):+.1f} points)", flush=True)
+            print("  per class (default -> kept): " + ", ".join(
+                f"{c} {per_def[c][0]}/{n} -> {per_keep[c][0]}/{n}" for c, (_, n) in sorted(per_def.items())))
+            # Which files changed answer, and to what: the taught class that took a default one.
+            for (path, label), a, b in zip(files, ans_def, ans_keep, strict=True):
+                if a != b:
+                    print(f"  {label}: {a} -> {b}  ({path.name})")
 
 
 def main(argv=None) -> int:
@@ -145,15 +166,15 @@ def main(argv=None) -> int:
     ap.add_argument("--real-files", type=int, default=200, help="real recordings for the kept classes (0: skip)")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--keep-dir", type=Path, help="render and teach here (kept) instead of a temporary folder")
-    ap.add_argument("--real-only", type=Path, metavar="BUNDLE",
-                    help="only step 4, with this --keep-default-classes bundle (e.g. KEEP_DIR/model-keep)")
+    ap.add_argument("--real-only", type=Path, metavar="BUNDLE", nargs="+",
+                    help="only step 4, with these --keep-default-classes bundles (e.g. KEEP_DIR/model-keep)")
     args = ap.parse_args(argv)
 
     from instrument_studio.core.learn.bundle import load_bundle
     from instrument_studio.core.predict.inference import Predictor
 
     if args.real_only:
-        real_recordings(args, Predictor(load_bundle(args.real_only)))
+        real_recordings(args, [(str(b), Predictor(load_bundle(b))) for b in args.real_only])
         return 0
     root = args.keep_dir or Path(tempfile.mkdtemp(prefix="bench-teach-"))
     dataset, tests = root / "takes", root / "new-renders"
@@ -180,11 +201,14 @@ def main(argv=None) -> int:
               f"wall; inside teach(): {info['cpu_seconds']:.1f} s CPU; {info['takes']} takes, {info['windows']} windows")
         print(f"  leave-one-take-out accuracy {info['loto_accuracy']:.1%} (taught classes only: "
               f"{info['loto_restricted']:.1%}); unknown threshold {info['unknown_threshold']:.2f}")
+        if info.get("anchor_claims"):
+            print("  held-out anchors of the default classes won by a new class: "
+                  + ", ".join(f"{c} {v:.1%}" for c, v in info["anchor_claims"].items()))
         print(f"  new renders (other pitches and velocities): {acc:.1%} of {len(test_files)}  "
               + ", ".join(f"{c} {r}/{n}" for c, (r, n) in per.items()))
 
     if args.real_files and "keep" in results:
-        real_recordings(args, results["keep"][1])
+        real_recordings(args, [("the personal model", results["keep"][1])])
     return 0
 
 

@@ -19,8 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("dataset", metavar="DATASET_DIR", help="folder with one sub-folder of takes per class")
     p.add_argument("--out", required=True, metavar="BUNDLE", help="folder to write the model bundle to")
     p.add_argument("--keep-default-classes", action="store_true",
-                   help="keep naming the default model's instruments besides the taught classes (default: drop "
-                        "them; sounds like them are answered \"unknown\")")
+                   help="keep naming the default model's instruments besides the taught classes, as it does "
+                        "(takes of one of them do not change it); default: drop them, sounds like them are "
+                        "answered \"unknown\"")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
 
@@ -38,6 +39,7 @@ def run(args) -> int:
                           "loto_accuracy": result.loto_accuracy, "loto_restricted": result.loto_restricted,
                           "per_class": {c: list(v) for c, v in result.per_class.items()}, "takes": result.takes,
                           "left_out": result.left_out, "windows": result.windows,
+                          "anchor_claims": result.anchor_claims,
                           "cpu_seconds": round(result.cpu_seconds, 2), "wall_seconds": round(result.wall_seconds, 2)}))
     else:
         per = ", ".join(f"{c} {r}/{n}" for c, (r, n) in result.per_class.items())
@@ -45,5 +47,8 @@ def run(args) -> int:
               f"{result.cpu_seconds:.1f} s of CPU time")
         print(f"leave-one-take-out accuracy {result.loto_accuracy:.0%} ({per}); unknown below "
               f"{result.threshold:.2f}")
+        if result.anchor_claims:
+            print("real windows of the default classes won by a new class: " + ", ".join(
+                f"{c} {v:.1%}" for c, v in result.anchor_claims.items()))
         print(f"saved {result.path} ({len(result.labels)} answers: {', '.join(result.labels)})")
     return 0

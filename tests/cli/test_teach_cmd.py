@@ -37,6 +37,10 @@ def test_teach_keeping_the_default_classes_then_predict_with_it(tmp_path, capsys
     assert info["taught"] == ["buzz", "tone"] and info["keep_default_classes"] is True
     assert {"buzz", "tone", "violin", "piano", "unknown"} <= set(info["labels"]) and len(info["labels"]) == 23
     assert info["takes"] == 6 and 0.0 <= info["loto_accuracy"] <= 1.0 and info["cpu_seconds"] > 0
+    # Both taught sounds are new columns, each held to a few percent of real default-class windows.
+    assert set(info["anchor_claims"]) == {"buzz", "tone"}
+    assert all(0.0 <= v <= 0.2 for v in info["anchor_claims"].values())
+    assert "winning at most 2%" in (out / "MODEL_CARD.md").read_text("utf-8")
     save_wav(tmp_path / "new.wav", note("buzz", seconds=3.0, freq=175.0, seed=40), SR)
     assert main(["predict", str(tmp_path / "new.wav"), "--model", str(out)]) == 0
     assert capsys.readouterr().out.split(": ", 1)[1].startswith("buzz")

@@ -102,15 +102,87 @@ def test_a_stream_that_finishes_by_itself_means_the_device_is_gone():
     assert not cap.running
 
 
+def watch(cap, seconds, period=0.005):
+    """check() every `period` for `seconds`, as the live pipeline's thread does."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        cap.check()
+        time.sleep(period)
+
+
 def test_no_audio_for_too_long_means_the_device_is_gone():
     cap, streams = make_capture()
     cap.stall_seconds = 0.05
     cap.start()
     streams[0].deliver(np.zeros(256))
     cap.check()  # fine just after a block
-    time.sleep(0.1)
     with pytest.raises(AudioDeviceError, match="no audio for"):
-        cap.check()
+        watch(cap, 1.0)
+    assert not cap.running and streams[0].closed
+
+
+def test_a_device_that_never_delivers_is_reported_after_a_bounded_time():
+    cap, streams = make_capture()
+    cap.start_seconds = 0.1
+    cap.start()
+    t0 = time.monotonic()
+    with pytest.raises(AudioDeviceError, match="no audio since it was started") as info:
+        watch(cap, 2.0)
+    assert time.monotonic() - t0 < 1.0
+    assert "connected" in info.value.hint
+    assert not cap.running and streams[0].closed
+
+
+def test_a_first_block_late_while_the_process_was_starved_is_not_a_dead_device():
+    # What TensorFlow's import does while the default model loads: it holds the GIL for seconds,
+    # so neither the audio callback nor the watchdog's thread runs. The watchdog then wakes first.
+    cap, streams = make_capture()
+    cap.start()
+    cap.check()
+    time.sleep(cap.stall_seconds + 0.5)    # nobody ran: no block, no check
+    cap.check()                            # the watchdog's thread gets the GIL before the callback
+    streams[0].deliver(np.zeros(256))      # then the late first block
+    cap.check()
+    assert cap.running
+    # The same after the first block: a starved stretch is not a stall either.
+    time.sleep(cap.stall_seconds + 0.5)
+    cap.check()
+    streams[0].deliver(np.zeros(256))
+    cap.check()
+    assert cap.running
+
+
+def test_a_busy_thread_holding_the_gil_does_not_trip_the_watchdog():
+    """The same with a real GIL holder: a long C-level call (no bytecode, so no GIL switch) in a
+    thread, while a fake audio thread delivers a block every 5 ms and the watchdog checks."""
+    import threading
+
+    cap, streams = make_capture()
+    cap.stall_seconds = 0.2
+    cap.start()
+    stop = threading.Event()
+
+    def audio():
+        while not stop.is_set():
+            streams[0].deliver(np.zeros(256))
+            time.sleep(0.005)
+
+    def busy():
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.5:
+            # One C call that never releases the GIL; sized to hold it for well over stall_seconds.
+            sum(range(20_000_000))
+
+    threads = [threading.Thread(target=audio, daemon=True), threading.Thread(target=busy, daemon=True)]
+    for t in threads:
+        t.start()
+    try:
+        watch(cap, 2.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert cap.running
 
 
 def test_a_failing_device_gives_an_audio_device_error_with_the_reason():

@@ -94,6 +94,77 @@ def test_layout_keeps_or_folds_the_default_classes():
     raw, _, labels, merge = H.layout(default, ["ocarina"], keep_default=True)
     assert labels == ("cello", "flute", "ocarina", "unknown", "violin")
     assert np.array_equal(merge.sum(axis=0), np.ones(5))
+    # Kept, a taught default class (the user's violin) stays the default model's column.
+    raw, trainable, labels, _ = H.layout(default, ["ocarina", "violin"], keep_default=True)
+    assert trainable.tolist() == [False, False, False, False, True]
+
+
+def test_fit_with_nothing_new_to_learn_is_the_default_head():
+    w0, b0 = np.ones((4, 3)), np.array([0.1, 0.2, 0.3])
+    w, b = H.fit(np.zeros((5, 4)), np.zeros(5, int), np.ones(5), w0=w0, b0=b0, trainable=np.zeros(3, bool))
+    assert np.array_equal(w, w0) and np.array_equal(b, b0)
+
+
+def test_source_folds_keep_each_source_in_one_half():
+    labels = np.array(["a"] * 6 + ["b"] * 4 + ["c"] * 4)
+    sources = np.array(["s1", "s1", "s2", "s2", "s3", "s3", "t1", "t1", "t2", "t2", "u", "u", "u", "u"])
+    fold = H.source_folds(labels, sources)
+    for s in set(sources.tolist()) - {"u"}:
+        assert len(set(fold[sources == s].tolist())) == 1
+    for c in "abc":                       # both halves hold every class
+        assert set(fold[labels == c].tolist()) == {0, 1}
+
+
+def anchored_problem(seed=0, overlap=1.0):
+    """Three default classes (frozen columns) and one new column fitted to takes that lie between
+    the default classes' clusters and class 0's (overlap: how close to it), as an ocarina lies near
+    real flutes."""
+    rng = np.random.default_rng(seed)
+    d = 8
+    centres = 4.0 * rng.standard_normal((3, d))
+    w0 = np.zeros((d, 4))
+    w0[:, :3] = centres.T / 4.0
+    b0 = np.zeros(4)
+    anchors = np.concatenate([c + 1.5 * rng.standard_normal((60, d)) for c in centres])
+    a_labels = np.repeat([0, 1, 2], 60)
+    taught_centre = centres[0] + (1.0 - overlap) * 4.0 * rng.standard_normal(d) + overlap * 1.5
+    takes = taught_centre + 0.8 * rng.standard_normal((40, d))
+    fit_rows = np.arange(len(anchors)) % 2 == 0      # half the anchors fit, the other half held out
+    z = np.concatenate([takes, anchors[fit_rows]])
+    y = np.concatenate([np.full(len(takes), 3), a_labels[fit_rows]])
+    w = np.concatenate([np.full(len(takes), 3.0), np.ones(int(fit_rows.sum()))])
+    weights, bias = H.fit(z, y, w, w0=w0, b0=b0, trainable=np.array([False, False, False, True]))
+    return weights, bias, takes, anchors[~fit_rows]
+
+
+def won(weights, bias, rows, j):
+    return float(np.mean(np.argmax(rows @ weights + bias, axis=1) == j))
+
+
+def test_a_new_column_is_held_to_the_budget_on_held_out_anchors():
+    weights, bias, takes, held_out = anchored_problem(overlap=0.7)
+    before = won(weights, bias, held_out, 3)
+    shift = H.claim_shifts(weights, bias, [3], held_out=held_out, own={3: takes}, budget=0.02, keep=0.5)
+    after_bias = bias.copy()
+    after_bias[3] += shift[0]
+    assert shift[0] <= 0.0
+    assert before > 0.02, "the problem must make the fit claim too many held-out anchors"
+    assert won(weights, after_bias, held_out, 3) <= 0.02
+    assert won(weights, after_bias, takes, 3) >= 0.5
+
+
+def test_the_shift_never_costs_the_new_column_its_own_takes():
+    weights, bias, takes, held_out = anchored_problem(overlap=1.0, seed=1)
+    shift = H.claim_shifts(weights, bias, [3], held_out=held_out, own={3: takes}, budget=0.0, keep=0.95)
+    after_bias = bias.copy()
+    after_bias[3] += shift[0]
+    assert won(weights, after_bias, takes, 3) >= 0.95
+    # Here the budget alone would cost it its takes: the takes' bound wins, some claims remain.
+    free = H.claim_shifts(weights, bias, [3], held_out=held_out, own={3: takes}, budget=0.0, keep=0.0)
+    free_bias = bias.copy()
+    free_bias[3] += free[0]
+    assert won(weights, free_bias, takes, 3) < 0.95 and won(weights, free_bias, held_out, 3) == 0.0
+    assert free[0] < shift[0] <= 0.0
 
 
 def test_fit_moves_only_the_trainable_columns_and_learns_them():
@@ -204,3 +275,18 @@ def test_model_card_lists_takes_and_held_out_accuracy(taught):
     meta = json.loads((root / "personal" / "bundle.json").read_text("utf-8"))
     assert len(meta["metrics"]["teach"]["takes"]) == 8
     assert meta["metrics"]["teach"]["parity"] < 1e-4
+
+
+def test_card_of_a_kept_model_says_what_the_recorded_default_classes_and_new_ones_became(tmp_path):
+    from instrument_studio.core.personal.takes import TeachPlan
+    from instrument_studio.core.personal.teach import TeachResult, model_card
+
+    result = TeachResult(tmp_path / "m", ("flute", "ocarina", "unknown"), ("flute", "ocarina"), True, 0.14, 1.0,
+                         1.0, {"flute": (5, 5), "ocarina": (10, 10)}, 15, [], 99, 25.0, 30.0,
+                         anchor_claims={"ocarina": 0.013})
+    card = model_card(result, TeachPlan(tmp_path, [], True), parity=1e-7, base=tmp_path / "default")
+    assert "flute included: the default model keeps naming it as before" in card
+    assert f"winning at most {H.ANCHOR_CLAIM_BUDGET:.0%}" in card and "ocarina 1.3%" in card
+    result.keep_default, result.anchor_claims = False, {}
+    assert "winning at most" not in model_card(result, TeachPlan(tmp_path, [], False), parity=1e-7,
+                                               base=tmp_path / "default")

@@ -342,3 +342,73 @@ def test_the_ring_image_shows_the_newest_columns_in_order_without_copying(qtbot)
     assert view.draw() and not view.draw()  # one image update per batch of new columns
     lo, hi = view.image.levels
     assert (lo, hi) == (-80.0, 0.0)  # fixed dB levels, never auto-levels
+
+
+def _fake_mic(monkeypatch, streams, **capture_attrs):
+    from instrument_studio.core.audio.capture import Capture
+    from instrument_studio.core.live.sources import MicSource
+    from tests.core.test_capture import FakeInputStream
+
+    def factory(**kw):
+        streams.append(FakeInputStream(**kw))
+        return streams[-1]
+
+    def source(device):
+        capture = Capture(samplerate=48000, stream_factory=factory)
+        for name, value in capture_attrs.items():
+            setattr(capture, name, value)
+        return MicSource(capture=capture)
+
+    monkeypatch.setattr("instrument_studio.gui.panels.live.MicSource", source)
+
+
+def test_a_microphone_that_never_delivers_says_so_after_a_bounded_time(make_window, qtbot, monkeypatch):
+    streams = []
+    _fake_mic(monkeypatch, streams, start_seconds=0.3)
+    w, panel = make_window(devices=[MIC])
+    wait_for(qtbot, lambda: panel.device_combo.count() == 1)
+    qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: w.last_error is not None, timeout=60000)   # the first Start imports librosa
+    title, text = w.last_error
+    assert title == "The live input stopped" and "has delivered no audio since it was started" in text
+    assert "connected" in text and "⚠" in panel.info_label.text()
+    wait_for(qtbot, lambda: panel.start_button.text() == "Start")
+    _let_the_model_load(qtbot)
+
+
+def test_blocks_late_while_the_app_was_busy_are_not_a_dead_microphone(make_window, qtbot, monkeypatch):
+    # TensorFlow's import (the default model loading) holds the GIL for seconds: nothing else runs,
+    # neither the audio callback nor the watchdog's thread. Here the GUI thread holds it for 1 s.
+    import sys
+
+    streams = []
+    _fake_mic(monkeypatch, streams, stall_seconds=0.3)
+    w, panel = make_window(devices=[MIC])
+    wait_for(qtbot, lambda: panel.device_combo.count() == 1)
+    qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: bool(streams) and panel.pipeline.running, timeout=60000)
+    streams[0].deliver(tone(440, 256 / 48000, 48000))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(5.0)         # no other Python thread runs until this one blocks
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.0:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+    time.sleep(0.05)                   # the watchdog's thread wakes first, as it did after the import
+    for _ in range(60):
+        streams[0].deliver(tone(440, 256 / 48000, 48000))
+        time.sleep(0.005)
+    qtbot.wait(200)
+    assert w.last_error is None and panel.pipeline.running
+    qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    wait_for(qtbot, lambda: not panel.pipeline.running)
+    _let_the_model_load(qtbot)
+
+
+def _let_the_model_load(qtbot):
+    """Start also loads the default model for the live bars (TensorFlow: minutes on a loaded machine)."""
+    from instrument_studio.gui import workers
+
+    wait_for(qtbot, lambda: not workers.active_workers(), timeout=300000)

@@ -4,8 +4,16 @@ The callback also notes, by copying a few numbers, when each block arrived (for 
 audio-to-screen latency) and the PortAudio status flags (input overflow: audio the driver had
 to drop because the callback was late; input underflow: the callback ran with missing input).
 Everything else (resampling, features, writing files) runs in the consumer's thread; see
-core/live/pipeline.py. A device that stops delivering audio (unplugged, sound server gone) is noticed
-by `check()`, which raises AudioDeviceError saying so.
+core/live/pipeline.py. A device that stops delivering audio (unplugged, sound server gone), or
+never starts, is noticed by `check()`, which raises AudioDeviceError saying so.
+
+The watchdog counts only the silence it watched. The callback needs the GIL, and so does the
+thread calling check(): while something else holds the GIL for seconds (TensorFlow's import, run
+while the default model loads, does), neither runs, and the first check() afterwards used to see
+a seconds-old last callback and call a working microphone dead. So each check() adds to the
+silence at most WATCH_GAP seconds, however long ago the previous one ran: a starved watcher
+blames nobody, while a dead device, watched every few milliseconds, is still reported after
+stall_seconds (start_seconds before its first block: a sound server may take a moment to start).
 """
 
 from __future__ import annotations
@@ -74,6 +82,8 @@ class Capture:
     blocksize = 256          # ~5 ms at 48 kHz: small blocks keep the latency low
     ring_seconds = 8.0
     stall_seconds = 1.5      # no callback for this long while running: the device is gone
+    start_seconds = 5.0      # no first callback for this long after start(): the device is not delivering
+    watch_gap = 0.1          # the most silence one check() may add (see the module docstring)
 
     def __init__(self, *, device: str | int | None = None, samplerate: float | None = None,
                  stream_factory: Callable[..., object] | None = None):
@@ -92,6 +102,9 @@ class Capture:
         self.input_overflows = 0     # dropped: the driver discarded input
         self.input_underflows = 0    # late: the callback ran without full input
         self.last_callback = 0.0
+        self._silent = 0.0           # watched seconds without a new callback
+        self._seen = 0               # callbacks at the previous check()
+        self._last_check = 0.0
 
     # --- control --------------------------------------------------------------------------
     def start(self) -> None:
@@ -117,7 +130,8 @@ class Capture:
                                              blocksize=self.blocksize, device=dev.index if dev else None,
                                              callback=self._callback,
                                              finished_callback=self._finished.set)
-                self.last_callback = time.monotonic()
+                self.last_callback = self._last_check = time.monotonic()
+                self._silent, self._seen = 0.0, 0
                 self._stream.start()
                 break
             except AudioDeviceError:
@@ -153,12 +167,24 @@ class Capture:
             self._running = False
             raise AudioDeviceError(f"the input device {self.device_name!r} stopped",
                                    hint="was it unplugged? Reconnect it and start again")
-        stalled = time.monotonic() - self.last_callback
-        if stalled > self.stall_seconds:
+        now, seen = time.monotonic(), self.callbacks
+        if seen != self._seen:
+            self._seen, self._silent = seen, 0.0
+        else:
+            self._silent += min(max(0.0, now - self._last_check), self.watch_gap)
+        self._last_check = now
+        if seen == 0 and self._silent > self.start_seconds:
+            self._running = False
+            self._close_stream()
+            raise AudioDeviceError(f"the input device {self.device_name!r} has delivered no audio since it "
+                                   f"was started ({self._silent:.1f} s)",
+                                   hint="check that it is connected and not held by another program, "
+                                        "or choose another input device")
+        if seen and self._silent > self.stall_seconds:
             self._running = False
             self._close_stream()
             raise AudioDeviceError(f"the input device {self.device_name!r} has delivered no audio "
-                                   f"for {stalled:.1f} s",
+                                   f"for {self._silent:.1f} s",
                                    hint="was it unplugged? Reconnect it and start again")
 
     # --- audio thread ---------------------------------------------------------------------

@@ -25,7 +25,18 @@ import numpy as np
 
 from ..errors import Cancelled
 from ..events import Progress
-from .head import TAUGHT_WEIGHT, Head, class_weights, fit, layout, load_anchors, softmax
+from .head import (
+    ANCHOR_CLAIM_BUDGET,
+    TAUGHT_WEIGHT,
+    Head,
+    claim_shifts,
+    class_weights,
+    fit,
+    layout,
+    load_anchors,
+    softmax,
+    source_folds,
+)
 from .takes import SILENT_DB, TeachPlan, check_takes
 
 # Windows of a take start every TEACH_HOP_S (prediction's own hop is 1.5 s): a 5 s take gives 5
@@ -51,6 +62,7 @@ class TeachResult:
     windows: int
     cpu_seconds: float
     wall_seconds: float
+    anchor_claims: dict = dataclasses.field(default_factory=dict)   # new class -> held-out anchors it wins
     bundle: object = None           # the saved bundle, loaded (core.learn.bundle.Bundle)
 
 
@@ -95,15 +107,23 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
     w[:len(rows)] *= TAUGHT_WEIGHT
     step("fitting", 0, None, "fitting the head")
     full = fit(z, y, w, w0=w0, b0=b0, trainable=trainable)
+    tr = np.flatnonzero(trainable)
+    new = [j for j, c in enumerate(raw) if c not in base.labels]
+    shift, claims = np.zeros(len(new)), {}
+    if keep_default and new:
+        step("fitting", 0, None, "checking the new classes against the default ones")
+        shift, claims = _claim_shifts(rows, names, y, za, anchors, full, new, w0=w0, b0=b0, trainable=trainable)
+        full[1][new] += shift
+        claims = {raw[j]: share for j, share in claims.items()}
     head = Head(raw, *full, labels=labels, merge=merge)
 
     held, n = [], len(plan.usable())
-    tr = np.flatnonzero(trainable)
     for i in range(n):
         step("leave-one-take-out", i, n, f"checking on take {i + 1} of {n} without it")
         keep = take_of != i
         wi, bi = fit(z[keep], y[keep], w[keep], w0=w0, b0=b0, trainable=trainable,
-                     start=(full[0][:, tr], full[1][tr]), max_iter=LOTO_ITER)
+                     start=(full[0][:, tr], full[1][tr] - _spread(shift, new, tr)), max_iter=LOTO_ITER)
+        bi[new] += shift
         held.append(softmax(z[take_of == i] @ wi + bi) @ merge)
     from .head import choose_threshold, take_answers
 
@@ -129,13 +149,15 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
                           - head.proba(check)).max())
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     result = TeachResult(out, labels, tuple(taught), keep_default, threshold, loto, loto_r, per_class,
-                         len(plan.usable()), plan.warnings(), len(rows), cpu, wall)
+                         len(plan.usable()), plan.warnings(), len(rows), cpu, wall, claims)
     metrics = {"teach": {"dataset": str(Path(dataset).resolve()), "taught": taught, "keep_default": keep_default,
                          "loto_accuracy": loto, "loto_restricted": loto_r,
                          "per_class": {c: list(v) for c, v in per_class.items()},
                          "takes": [{"path": str(t.path.relative_to(plan.dataset)), "label": t.label,
                                     "seconds": round(t.seconds, 2)} for t in plan.usable()],
                          "left_out": plan.warnings(), "windows": len(rows), "base_model_sha256": sha,
+                         "anchor_claims": claims,
+                         "bias_shift": {raw[j]: float(d) for j, d in zip(new, shift, strict=True)},
                          "cpu_seconds": cpu, "parity": parity}}
     card = model_card(result, plan, parity=parity, base=base_path)
     save_bundle(out, model=model, labels=labels, feature_config=base.feature_config, mean=None, std=None,
@@ -146,6 +168,41 @@ def teach(dataset: str | Path, out: str | Path, *, keep_default: bool = False,
     result.wall_seconds = time.monotonic() - wall0
     emit(Progress("done", 1, 1, f"taught {', '.join(taught)}: leave-one-take-out accuracy {loto:.0%}"))
     return result
+
+
+def _claim_shifts(rows, names, y, za, anchors, full, new, *, w0, b0, trainable):
+    """The bias shift of each new column (head.claim_shifts, on anchors held out by source) and
+    the share of held-out anchors each then wins (mean over the two halves)."""
+    folds = source_folds(anchors.labels, anchors.sources)
+    tr = np.flatnonzero(trainable)
+    n = len(rows)
+    own = {j: rows[y[:n] == j] for j in new}
+    shifts, fold_heads = [], []
+    for f in (0, 1):
+        use = np.concatenate([np.ones(n, dtype=bool), folds != f])
+        w = class_weights(names[use])
+        w[:n] *= TAUGHT_WEIGHT
+        wf, bf = fit(np.concatenate([rows, za])[use], y[use], w, w0=w0, b0=b0, trainable=trainable,
+                     start=(full[0][:, tr], full[1][tr]), max_iter=LOTO_ITER)
+        shifts.append(claim_shifts(wf, bf, new, held_out=za[folds == f], own=own))
+        fold_heads.append((wf, bf))
+    shift = np.min(shifts, axis=0)   # the stricter half: a few anchors per source are a small sample
+    claims = {}
+    for (wf, bf), f in zip(fold_heads, (0, 1), strict=True):
+        bf = bf.copy()
+        bf[new] += shift
+        won = np.argmax(za[folds == f] @ wf + bf, axis=1)
+        for j in new:
+            claims.setdefault(j, []).append(float(np.mean(won == j)))
+    return shift, {int(j): float(np.mean(v)) for j, v in claims.items()}
+
+
+def _spread(shift, new, tr) -> np.ndarray:
+    """The shift of the new columns laid out over the trainable ones (zero elsewhere)."""
+    out = np.zeros(len(tr))
+    for j, d in zip(new, shift, strict=True):
+        out[list(tr).index(j)] = d
+    return out
 
 
 def _sha(path: Path) -> str:
@@ -235,6 +292,18 @@ def model_card(result: TeachResult, plan: TeachPlan, *, parity: float, base: Pat
     left = "\n".join(f"- {w}" for w in result.left_out) or "- none"
     how = ("the default model's own threshold, as its classes are kept" if result.keep_default else
            "chosen so that at most 5% of the held-out windows of the takes would be \"unknown\"")
+    kept = ""
+    if result.keep_default:
+        recorded = [c for c in result.taught if c not in result.anchor_claims]   # default classes taught
+        if recorded:
+            kept += (f", {', '.join(recorded)} included: the default model keeps naming "
+                     f"{'it' if len(recorded) == 1 else 'them'} as before, and your takes of "
+                     f"{'it' if len(recorded) == 1 else 'them'} teach the new classes what to lose on")
+        if result.anchor_claims:
+            claims = ", ".join(f"{c} {v:.1%}" for c, v in result.anchor_claims.items())
+            kept += (f". Each new class was held to winning at most {ANCHOR_CLAIM_BUDGET:.0%} of real windows"
+                     f" of the default classes it was not fitted on, unless that lost it its own takes; it"
+                     f" wins: {claims}")
     mode = ("kept: it still names the default model's instruments" if result.keep_default else
             "dropped: sounds like them (and like nothing taught) are answered \"unknown\"")
     return f"""# Personal model: {', '.join(result.taught)}
@@ -250,7 +319,7 @@ Taught with `instrument-studio teach` (or the Live panel's Teach) from {result.t
 ## How it was made
 The default model's musicnn embedding, frozen; a new linear head on it, fitted to {result.windows}
 windows (3 s, every {TEACH_HOP_S} s, silent ones left out) of the takes and to real windows of the default
-classes, the default classes' weights unchanged. Keras model vs the fitted head: max difference {parity:.1e}.
+classes, the default classes' weights unchanged{kept}. Keras model vs the fitted head: max difference {parity:.1e}.
 Taught in {result.cpu_seconds:.0f} s of CPU time.
 
 ## Leave-one-take-out accuracy: {result.loto_accuracy:.0%} ({result.loto_restricted:.0%} among the taught classes only)

@@ -63,8 +63,9 @@ class TeachBox(QWidget):
         self.teach_button.clicked.connect(self.toggle)
         self.keep_check = QCheckBox("Keep default instruments")
         self.keep_check.setObjectName("teach_keep_default")
-        self.keep_check.setToolTip("Also name the default model's 20 instruments; unchecked, sounds like them "
-                                   "are answered “unknown”")
+        self.keep_check.setToolTip("Also name the default model's 20 instruments, as it does (your takes of "
+                                   "one of them do not change it); unchecked, sounds like them are answered "
+                                   "“unknown”")
         self.keep_check.setChecked(bool(ctx.settings.get("live/teach_keep_default", False, type_=bool)))
         self.keep_check.toggled.connect(lambda on: ctx.settings.set("live/teach_keep_default", on))
         self.keep_check.toggled.connect(lambda _on: self.refresh())
