@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", default="MTT_musicnn", choices=("MTT_musicnn", "MSD_musicnn"))
     parser.add_argument("--parts", default="max,mean,tags", help="musicnn outputs the head reads (comma-separated)")
     parser.add_argument("--C", type=float, default=0.05, help="inverse regularisation of the head")
-    parser.add_argument("--nuisance", type=int, default=0,
+    parser.add_argument("--nuisance", type=int, default=5,
                         help="source-to-source directions within a class the head is made blind to")
     parser.add_argument("--max-windows", type=int, default=8)
     parser.add_argument("--subsample", type=int, default=4)

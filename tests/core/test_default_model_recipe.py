@@ -216,5 +216,12 @@ def test_nuisance_projection_stops_the_head_learning_a_recording_chain_as_a_clas
     projected = R.fit_head(train, C=1.0, features=features, nuisance=1)
     assert accuracy(plain) < 0.5
     assert accuracy(projected) >= 0.9
-    # The projection lives in the weights: the head keeps its shape (it becomes the same Keras layers).
+    # The projection lives in the weights: the head keeps its shape (it becomes the same Keras
+    # layers), and moving a window along the chain direction changes none of its logits.
     assert projected.weights.shape == plain.weights.shape
+    x = test[0].emb
+    v = R.nuisance_directions(((np.concatenate([e.emb for e in train]) - projected.mean) / projected.scale),
+                              [(e.item.source, e.item.label) for e in train for _ in e.emb], 1)[:, 0]
+    moved = x + 3.0 * v * projected.scale
+    np.testing.assert_allclose(projected.logits(moved), projected.logits(x), atol=1e-4)
+    assert not np.allclose(plain.logits(moved), plain.logits(x), atol=1e-2)
