@@ -88,8 +88,14 @@ def child(t0: float, full: bool) -> int:
     QTimer.singleShot(20, poll)
     QTimer.singleShot(600_000, app.quit)
     app.exec()
-    window.close()
     print("RESULT " + json.dumps({"marks": marks, **result}), flush=True)
+    # The run's worker reports "stopped" before it ends; closing the window while it runs asks
+    # "Quit Instrument Studio?" in a modal box nobody answers here. Let it end first.
+    deadline = time.time() + 120
+    while panel.is_running() and time.time() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    window.close()
     return 0
 
 
