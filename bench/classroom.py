@@ -79,17 +79,26 @@ def child(t0: float, full: bool) -> int:
         result["test_accuracy"] = run.metrics.get("test_accuracy")
         result["epochs"] = run.epochs_run
         mark("run finished")
-        app.quit()
+        quit_when_ended()
+
+    def quit_when_ended() -> None:
+        # run_finished/run_failed come before the run's worker has ended; Qt 6's quit() closes the
+        # window, which asks "Quit Instrument Studio?" while a run goes on, in a modal box nobody
+        # answers here. Quit once the worker has ended.
+        if panel.is_running():
+            QTimer.singleShot(20, quit_when_ended)
+        else:
+            app.quit()
 
     panel.run_started.connect(started)
     panel.run_finished.connect(finished)
-    panel.run_failed.connect(lambda msg: (result.setdefault("stopped", msg), app.quit()))
+    panel.run_failed.connect(lambda msg: (result.setdefault("stopped", msg), quit_when_ended()))
     QTimer.singleShot(0, press_train)
     QTimer.singleShot(20, poll)
     QTimer.singleShot(600_000, app.quit)
     app.exec()
-    window.close()
     print("RESULT " + json.dumps({"marks": marks, **result}), flush=True)
+    window.close()
     return 0
 
 

@@ -12,6 +12,9 @@ APP = "Instrument Studio"
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
+    from .import_hook import install
+
+    install()   # before TensorFlow's ~4,000 modules are imported behind Qt (see import_hook)
     QCoreApplication.setOrganizationName(ORG)
     QCoreApplication.setApplicationName(APP)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])

@@ -115,3 +115,21 @@ def test_hpss_puts_clicks_in_the_percussive_channel():
     rows = clip_features(y, FeatureConfig(kind="mel-patches", hpss=True))
     harmonic, percussive = rows[..., 1], rows[..., 2]
     assert percussive.mean() > harmonic.mean() + 3  # dB
+
+
+@pytest.mark.parametrize("frames", [1, 2, 3, 4, 5, 8, 9, 10, 17, 44, 301])
+def test_delta_is_librosas_savitzky_golay_interp_delta(frames):
+    """The delta's edges are copied from the first/last window's slope rather than refitted:
+    the same values as scipy's mode="interp" (what librosa.feature.delta uses)."""
+    import scipy.signal
+
+    from instrument_studio.core.features.clip import _delta
+
+    m = (np.random.default_rng(frames).standard_normal((40, frames)) * 30).astype(np.float32)
+    got = _delta(m)
+    if frames < 3:
+        assert not got.any()
+        return
+    width = min(9, frames if frames % 2 else frames - 1)
+    ref = scipy.signal.savgol_filter(m, width, polyorder=1, deriv=1, axis=-1, mode="interp")
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4 * np.abs(ref).max())

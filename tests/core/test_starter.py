@@ -125,3 +125,44 @@ def test_soundfont_variable_names_one_font_and_a_bad_one_says_so(monkeypatch, tm
     found = starter.find_soundfonts()
     assert found and len({f.path.resolve() for f in found}) == len(found)
     assert any("TimGM6mb" in f.name for f in found)
+
+
+def test_worker_processes_render_the_same_files_and_splits(tmp_path):
+    """Rendered in chunks by the feature worker pool, the set is byte for byte the one rendered
+    here (every chunk starts from the same synth state), with the same splits."""
+    from instrument_studio.core.features.workers import shared_pool
+
+    recipe = _small_recipe()
+    recipe["phrases_per_instrument"] = 40     # more than one chunk per worker
+    a = starter.generate_starter(tmp_path / "a", recipe=recipe, soundfont=TIM)
+    b = starter.generate_starter(tmp_path / "b", recipe=recipe, soundfont=TIM, executor=shared_pool(2))
+    assert len(a.clips) == 3 * 44 > 2 * starter.CHUNK
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    assert [(Path(c.path).name, c.split, c.group) for c in a.clips] == \
+        [(Path(c.path).name, c.split, c.group) for c in b.clips]
+
+
+def test_analyse_runs_on_every_file_and_reports_in_plan_order(tmp_path):
+    seen = []
+    ds = starter.generate_starter(tmp_path / "s", recipe=_small_recipe(), soundfont=TIM,
+                                  analyse=_size_of, on_analysed=lambda rel, res: seen.append((rel, res)))
+    rels = [Path(c.path).relative_to(tmp_path / "s").as_posix() for c in ds.clips]
+    assert [rel for rel, _ in seen] == rels
+    assert all(res == (tmp_path / "s" / rel).stat().st_size > 44 for rel, res in seen)
+
+
+def _size_of(path: str) -> int:
+    return Path(path).stat().st_size
+
+
+def test_plan_draws_are_generator_choice_draws():
+    """_pick and the room's cumulative search replace rng.choice without changing the numbers drawn
+    (the set must stay the one its cache key names)."""
+    seq = [40, 64, 90, 118]
+    p = np.array([2, 1, 1], dtype=float) / 4
+    cdf = p.cumsum() / p.cumsum()[-1]
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(500):
+        assert starter._pick(a, seq) == b.choice(seq)
+        assert int(cdf.searchsorted(a.random(), side="right")) == int(b.choice(3, p=p))
+    assert starter._clamp(130, 20, 127) == 127 and starter._clamp(3, 20, 127) == 20

@@ -47,18 +47,20 @@ def open_or_import(source: str | Path, *, layout: str = "auto", seed: int = 0, r
 STARTER = "starter"
 
 
-def resolve_dataset(spec: str | Path | Dataset, *, on_event: Callable[[object], None] | None = None) -> Dataset:
+def resolve_dataset(spec: str | Path | Dataset, *, on_event: Callable[[object], None] | None = None,
+                    starter_options: dict | None = None) -> Dataset:
     """The one way a name becomes a Dataset (train, evaluate, sweep, `dataset stats|features`, the
     Training and Experiments panels): a Dataset as is (the Dataset panel's); "starter" for the
     embedded starter set (rendered on first use, Progress through on_event); a folder holding a
     project; or any other dataset folder, imported afresh with --layout auto (so files added since
-    count) and its project kept in the user data folder, as the app does, never beside the data."""
+    count) and its project kept in the user data folder, as the app does, never beside the data.
+    starter_options: keyword arguments for starter_dataset (its executor and per-clip analysis)."""
     if isinstance(spec, Dataset):
         return spec
     if str(spec) == STARTER and not Path(STARTER).exists():
         from .starter import starter_dataset
 
-        return starter_dataset(on_event=on_event)
+        return starter_dataset(on_event=on_event, **(starter_options or {}))
     path = Path(spec)
     if not path.exists():
         raise DatasetError("no such dataset folder", path=path,

@@ -40,13 +40,14 @@ def mel_axis_position(hz, cfg: MelConfig):
     return (np.asarray(hz_to_mel(hz)) - lo) / (hi - lo) * (cfg.n_mels + 1) - 0.5
 
 
-def mel_axis_ticks(cfg: MelConfig) -> list[tuple[float, str]]:
-    """(position, label) pairs for a mel-scaled frequency axis labelled in Hz."""
+def mel_axis_ticks(cfg: MelConfig, *, min_gap: float | None = None) -> list[tuple[float, str]]:
+    """(position, label) pairs for a mel-scaled frequency axis labelled in Hz, at least `min_gap`
+    mel bands apart (default n_mels / 14; a short plot with big labels asks for more)."""
     candidates = [50, 100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000,
                   10000, 12000, 16000, 20000]
     ticks = []
     last = -1e9
-    min_gap = cfg.n_mels / 14  # keep labels from colliding
+    min_gap = max(cfg.n_mels / 14, min_gap or 0.0)  # keep labels from colliding
     for hz in candidates:
         if not cfg.fmin <= hz <= cfg.fmax:
             continue

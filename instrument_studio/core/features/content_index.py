@@ -98,6 +98,11 @@ class ContentIndex:
             self._store(fresh)
         return {p: out[p] for p in paths if p in out}
 
+    def remember(self, rows: list[tuple[str, int, int, str]]) -> None:
+        """Record (path, size, mtime_ns, digest) of files whose digest is known without reading them
+        again (a file hashed right after it was written)."""
+        self._store(rows)
+
     def _store(self, rows: list[tuple[str, int, int, str]]) -> None:
         if not rows:
             return

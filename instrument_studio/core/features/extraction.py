@@ -378,7 +378,15 @@ def load_feature_set(source, cfg: FeatureConfig | None = None, *, on_event: Even
     if not isinstance(source, Dataset) and str(source) != STARTER and is_store(source):
         return FeatureStore.open(source)
     cfg = cfg or FeatureConfig()
-    dataset = resolve_dataset(source, on_event=on_event)
+    starter, finish = None, None
+    if not isinstance(source, Dataset) and str(source) == STARTER and scheduler is None:
+        # A first use renders the set: its features are computed in the same pass (starter_pass).
+        from .starter_pass import starter_options
+
+        starter, finish = starter_options(cfg, workers=workers)
+    dataset = resolve_dataset(source, on_event=on_event, starter_options=starter)
+    if finish is not None:
+        finish()
     fs = extract_features(dataset, cfg, on_event=on_event, should_stop=should_stop, workers=workers, store=store,
                           scheduler=scheduler)
     if getattr(fs, "on_disk", False):

@@ -74,6 +74,10 @@ def imbalance_warning(classes, train_counts: dict[str, int]) -> str:
             "read per-class recall, or train with class weights.")
 
 
+
+# The class chart at presentation size: 30 px class names, key and counts need ~420 px.
+PRESENTATION_CHART_MIN = 520
+
 class DatasetPanel(QWidget):
     title = "Dataset"
     dataset_loaded = Signal(object)       # Dataset
@@ -208,6 +212,7 @@ class DatasetPanel(QWidget):
         split.addWidget(self.counts_view)
         split.addWidget(right)
         split.setSizes([420, 860])
+        self.body = split
 
         self.features_box = FeatureBox(self.ctx)
         self.features_box.set_dataset(None)
@@ -389,6 +394,14 @@ class DatasetPanel(QWidget):
         self.clip_box.show_clip(clip)
 
     # --- lifecycle ----------------------------------------------------------------------------
+    def presentation_changed(self, on: bool) -> None:
+        """At presentation size the chart's key and its count axis need more than 420 px (they were
+        cut off); about two fifths of the width. Back to the usual split after."""
+        self.counts_view.setMinimumWidth(PRESENTATION_CHART_MIN if on else 320)   # never squeezed below it
+        total = sum(self.body.sizes()) or 1280
+        chart = max(PRESENTATION_CHART_MIN, int(total * 0.42)) if on else 420
+        self.body.setSizes([chart, max(1, total - chart)])
+
     def theme_changed(self) -> None:
         self.counts_view.recolor()
         self.clip_box.theme_changed()

@@ -383,6 +383,19 @@ class LivePanel(QWidget):
     def theme_changed(self) -> None:
         self.meter.update()
 
+    def presentation_changed(self, on: bool) -> None:
+        """At presentation size the spectrogram had ~140 px of height for 30 px labels: it takes the
+        room of the take recorder (folded away; drag it back at the bottom edge), the prediction
+        under it keeps its own. Back to the sizes it had after."""
+        sizes = self.views.sizes()
+        if on:
+            self._sizes_before = sizes
+            middle = [self.views.widget(i).sizeHint().height() for i in range(1, self.views.count() - 1)]
+            total = sum(sizes) or self.views.height()
+            self.views.setSizes([max(1, total - sum(middle)), *middle, 0])
+        elif getattr(self, "_sizes_before", None):
+            self.views.setSizes(self._sizes_before)
+
     def shutdown(self) -> None:
         """Closing the app: stop the input; a take being recorded is finalised and kept."""
         self.ctx.clock.unsubscribe(self._on_frame)

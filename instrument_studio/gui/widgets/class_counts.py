@@ -10,6 +10,8 @@ from ..theme import is_dark
 from .timeline import restyle_label
 
 SPLIT_NAMES = (("train", "training"), ("val", "validation"), ("test", "test"))
+# The key at presentation size (30 px): the long names need ~640 px, more than the chart's half.
+SHORT_NAMES = {"train": "train", "val": "val", "test": "test"}
 
 
 def split_colors() -> dict[str, str]:
@@ -54,6 +56,12 @@ class ClassCountsView(pg.PlotWidget):
         restyle_plot(self)
         self._draw()
 
+    def presentation_changed(self, _on: bool) -> None:
+        self._draw()      # the key's names follow the mode
+        # The plot took the long key's width at 30 px as its minimum, wider than the view (the
+        # chart was cut at the splitter); with the short key, fit it to the view again.
+        pg.GraphicsView.resizeEvent(self, None)
+
     def totals(self) -> dict[str, int]:
         return {c: sum(self.counts.get(s, {}).get(c, 0) for s, _ in SPLIT_NAMES) for c in self.classes}
 
@@ -76,7 +84,8 @@ class ClassCountsView(pg.PlotWidget):
             self.bars[split] = bar
             left += width
         # The key as the title: a legend inside the plot would cover the top bars.
-        self.setTitle("&nbsp;&nbsp;".join(f"<span style='color:{colors[s]}'>■</span> {name}"
+        short = presentation.is_on()
+        self.setTitle("&nbsp;&nbsp;".join(f"<span style='color:{colors[s]}'>■</span> {SHORT_NAMES[s] if short else name}"
                                           for s, name in SPLIT_NAMES if s in self.bars), size="9pt")
         self.getAxis("left").setTicks([[(float(y[i]), c) for i, c in enumerate(self.classes)]])
         self.setYRange(-0.6, n - 0.4, padding=0)

@@ -22,6 +22,10 @@ RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2",
                "#9c755f", "#bab0ac")
 
 
+
+BATCH_TITLE = "Training loss per batch"
+BATCH_TITLE_SHORT = "Loss per batch"
+
 class _Series:
     """x/y arrays that grow by doubling; `view()` hands pyqtgraph the filled part without copying."""
 
@@ -74,7 +78,7 @@ class TrainingCurves(QWidget):
         self._batch_y: tuple[float, float] | None = None
         self._pending: list[str] = []
 
-        self.batch_plot = self._plot("Training loss per batch", "loss (running mean)")
+        self.batch_plot = self._plot(BATCH_TITLE, "loss (running mean)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
         self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
@@ -340,8 +344,10 @@ class TrainingCurves(QWidget):
 
     def presentation_changed(self, on: bool) -> None:
         """At presentation size the batch plot's legend covered its curves and ran past its edge; the
-        loss plot beside it names the same colours."""
+        loss plot beside it names the same colours. Its title, at 30 px in a third of 1280 px, lost
+        its end ("Training loss per batc"): a shorter one says the same beside "Loss per epoch"."""
         self.batch_plot.plotItem.legend.setVisible(not on)
+        self.batch_plot.setTitle(BATCH_TITLE_SHORT if on else BATCH_TITLE)
 
     def theme_changed(self) -> None:
         """Follow the theme (theme.apply_theme sets pyqtgraph's defaults for new plots only; in

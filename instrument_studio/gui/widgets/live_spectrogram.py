@@ -24,7 +24,7 @@ from collections import deque
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ...core.config import MelConfig
@@ -33,6 +33,8 @@ from ...core.display.raster import SpectrogramRaster
 from ...core.features.mel import DB_FLOOR
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
+FREQ_LABEL, FREQ_LABEL_SHORT = "Frequency (Hz, mel scale)", "Hz (mel)"
+POWER_LABEL, POWER_LABEL_SHORT = "Power (dB re full scale)", "dB"
 _MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
@@ -140,15 +142,16 @@ class LiveSpectrogramView(pg.PlotWidget):
         # "0" (now) sits on the right edge: by default pyqtgraph hides a label that reaches past
         # the axis end, so the axis said -8 ... -1 and never 0. Half a label may overhang.
         self.getAxis("bottom").setStyle(hideOverlappingLabels=12)
-        self.setLabel("left", "Frequency (Hz, mel scale)")
+        self.setLabel("left", FREQ_LABEL)
         self.getAxis("left").setWidth(70)
         self.image = _RasterImage(axisOrder="col-major")
         self.addItem(self.image)
         # A child of the view, not of its viewport: pyqtgraph's close() deletes the viewport.
         self.overlay = _RasterOverlay(self.image, self._painted, self)
         self.plotItem.vb.sigResized.connect(self._place_overlay)
+        self.plotItem.vb.sigResized.connect(self._update_ticks)
         self.colorbar = pg.ColorBarItem(values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"),
-                                        label="Power (dB re full scale)", interactive=True, width=16)
+                                        label=POWER_LABEL, interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
         # 512 colours: finer steps than the bar's 256 (the raster colours each column once).
         self.image.setLookupTable(self.colorbar.colorMap().getLookupTable(nPts=512, alpha=True))
@@ -174,10 +177,30 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.image.setImage(self.window(), autoLevels=False, levels=self.levels())
         self.overlay.show_window(self.window(), self.total, redraw=True)
         self.image.setRect(QRectF(-span, 0, span, cfg.n_mels))
-        self.getAxis("left").setTicks([mel_axis_ticks(cfg), []])
+        self._update_ticks()
         self.setXRange(-span, 0, padding=0)
         self.setYRange(0, cfg.n_mels, padding=0)
         self._place_overlay()
+
+    def _update_ticks(self, *_args) -> None:
+        """Frequency ticks spaced for the labels' size on screen: at presentation size (30 px) on a
+        short view, the default spacing piled 300 ... 5k on top of each other."""
+        if "cfg" not in self.__dict__ or self.__dict__.get("_closed"):
+            return
+        axis = self.getAxis("left")
+        height = self.plotItem.vb.height()
+        px = QFontInfo(axis.style.get("tickFont") or QFont()).pixelSize()
+        gap = self.cfg.n_mels * 1.5 * px / height if height > 0 else None
+        axis.setTicks([mel_axis_ticks(self.cfg, min_gap=gap), []])
+
+    def presentation_changed(self, on: bool) -> None:
+        """Short axis names at presentation size: "Frequency (Hz, mel scale)" and "Power (dB re full
+        scale)" at 30 px are longer than the view is high."""
+        left = self.getAxis("left")
+        left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
+        left.setWidth(None if on else 70)     # room for "1.5k" at 30 px beside its name
+        self.colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
+        self._update_ticks()
 
     def _place_overlay(self, *_args) -> None:
         """Keep the overlay exactly over the image's area of the viewport."""
@@ -197,6 +220,7 @@ class LiveSpectrogramView(pg.PlotWidget):
     def close(self):
         self._closed = True
         self.plotItem.vb.sigResized.disconnect(self._place_overlay)
+        self.plotItem.vb.sigResized.disconnect(self._update_ticks)
         return super().close()
 
     def showEvent(self, event) -> None:

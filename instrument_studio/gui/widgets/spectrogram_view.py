@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFont, QFontInfo
 
 from ...core.config import MelConfig
 from ...core.display.mel_axis import mel_axis_ticks
@@ -36,15 +37,40 @@ def _pool_max(block: np.ndarray, factor: int) -> np.ndarray:
     return body
 
 
+FREQ_LABEL, FREQ_LABEL_SHORT = "Frequency (Hz, mel scale)", "Hz (mel)"
+POWER_LABEL, POWER_LABEL_SHORT = "Power (dB re full scale)", "dB"
+
+
+def fit_mel_ticks(plot, cfg: MelConfig | None) -> None:
+    """Frequency ticks spaced for their labels' size on screen: at presentation size (30 px) on a
+    short view, the fixed spacing piled 300 ... 5k on top of each other."""
+    if cfg is None:
+        return
+    axis = plot.getAxis("left")
+    height = plot.plotItem.vb.height()
+    px = QFontInfo(axis.style.get("tickFont") or QFont()).pixelSize()
+    gap = cfg.n_mels * 1.5 * px / height if height > 0 else None
+    axis.setTicks([mel_axis_ticks(cfg, min_gap=gap), []])
+
+
+def name_axes(plot, colorbar, on: bool, *, width: int | None) -> None:
+    """Short axis names at presentation size: the long ones at 30 px are longer than a view is high."""
+    left = plot.getAxis("left")
+    left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
+    left.setWidth(None if on else width)     # room for "1.5k" at 30 px beside its name
+    colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
+
+
 class SpectrogramView(TimelinePlot):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("spectrogram_view")
-        self.setLabel("left", "Frequency (Hz, mel scale)")
+        self._left_width = self.getAxis("left").fixedWidth
+        self.setLabel("left", FREQ_LABEL)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(-DYNAMIC_RANGE_DB, 0.0), colorMap=pg.colormap.get("magma"),
-                                        label="Power (dB re full scale)", interactive=True, width=16)
+                                        label=POWER_LABEL, interactive=True, width=16)
         self.colorbar.setImageItem(self.image, insert_in=self.plotItem)
         # Levels the user dragged on the colour bar win over the automatic ones until the next file.
         self.user_levels: tuple[float, float] | None = None
@@ -60,6 +86,11 @@ class SpectrogramView(TimelinePlot):
         self._last_refresh = 0.0
         self.render_count = 0
         self.plotItem.vb.sigXRangeChanged.connect(self._view_changed)
+        self.plotItem.vb.sigResized.connect(lambda *_a: fit_mel_ticks(self, self.cfg))
+
+    def presentation_changed(self, on: bool) -> None:
+        name_axes(self, self.colorbar, on, width=self._left_width)
+        fit_mel_ticks(self, self.cfg)
 
     # --- filling ----------------------------------------------------------------------------
     def begin(self, total_frames: int, cfg: MelConfig) -> None:
@@ -70,7 +101,7 @@ class SpectrogramView(TimelinePlot):
         self.filled = self._coarse_filled = 0
         self.peak_db = DB_FLOOR
         self.user_levels = None
-        self.getAxis("left").setTicks([mel_axis_ticks(cfg), []])
+        fit_mel_ticks(self, cfg)
         self.setYRange(0, cfg.n_mels, padding=0)
         self.setLimits(yMin=0, yMax=cfg.n_mels)
         self.set_duration(total_frames * self.seconds_per_column)

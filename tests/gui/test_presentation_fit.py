@@ -1,0 +1,75 @@
+"""Presentation mode at 1280x720, as the screenshots showed it: the Live panel's frequency labels
+piled on each other, the Dataset chart's key and the batch plot's title were cut off. Each now fits,
+and toggling back restores the usual layout."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QFont, QFontInfo
+
+from instrument_studio.gui import presentation
+
+
+def _presenting(window, qtbot, panel, monkeypatch=None) -> None:
+    window.resize(1280, 720)
+    window.tabs.setCurrentWidget(panel)
+    window.presentation_action.trigger()
+    assert presentation.is_on()
+    qtbot.wait(100)    # the layouts settle
+
+
+def test_live_frequency_labels_apart_and_axis_names_fit(qtbot, window):
+    live = window.panels["LivePanel"]
+    _presenting(window, qtbot, live)
+    try:
+        view = live.view
+        axis = view.getAxis("left")
+        px = QFontInfo(axis.style.get("tickFont") or QFont()).pixelSize()
+        height = view.plotItem.vb.height()
+        assert height >= 300, height         # the spectrogram has the room (the take recorder folded away)
+        positions = [pos for pos, _label in axis._tickLevels[0]]
+        gaps = np.diff(positions) * height / view.cfg.n_mels
+        assert len(positions) >= 3 and gaps.min() >= 1.2 * px, (gaps, px)
+        # Both names read along the axis: no longer than the view is high.
+        for name_axis in (axis, view.colorbar.getAxis("left")):
+            assert name_axis.label.isVisible()
+            assert name_axis.label.boundingRect().width() <= height, name_axis.labelText
+        # The tick text and the axis name do not share pixels.
+        assert axis.width() >= axis.label.boundingRect().height() + 2 * px
+    finally:
+        window.presentation_action.trigger()
+    assert live.views.sizes()[-1] > 0          # the take recorder is back
+    assert view.getAxis("left").labelText.startswith("Frequency")
+
+
+def test_dataset_key_fits_above_the_chart(qtbot, window, monkeypatch):
+    dataset = window.panels["DatasetPanel"]
+    monkeypatch.setattr(type(dataset), "ensure_dataset", lambda self: None)   # shown, it would render the starter set
+    classes = ["piano", "acoustic-guitar", "violin", "cello", "trumpet", "trombone", "saxophone", "oboe",
+               "clarinet", "flute"]
+    dataset.counts_view.set_counts(classes, {"train": dict.fromkeys(classes, 154), "val": dict.fromkeys(classes, 38),
+                                             "test": dict.fromkeys(classes, 48)})
+    _presenting(window, qtbot, dataset)
+    try:
+        view = dataset.counts_view
+        title = view.plotItem.titleLabel
+        assert "val" in title.text and "test" in title.text
+        assert title.item.boundingRect().width() <= view.plotItem.width(), (title.item.boundingRect().width(),
+                                                                            view.plotItem.width())
+        assert view.plotItem.width() <= view.width()     # the chart is not cut at the splitter
+    finally:
+        window.presentation_action.trigger()
+    assert "validation" in dataset.counts_view.plotItem.titleLabel.text
+
+
+def test_batch_plot_title_fits(qtbot, window, monkeypatch):
+    training = window.panels["TrainingPanel"]
+    monkeypatch.setattr(type(training.summary_view), "activate", lambda self: None)   # no TensorFlow import
+    _presenting(window, qtbot, training)
+    plot = training.curves.batch_plot
+    try:
+        label = plot.plotItem.titleLabel
+        assert label.item.boundingRect().width() <= plot.plotItem.vb.width(), label.text
+    finally:
+        window.presentation_action.trigger()
+    assert plot.plotItem.titleLabel.text == "Training loss per batch"
