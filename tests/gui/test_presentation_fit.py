@@ -73,3 +73,25 @@ def test_batch_plot_title_fits(qtbot, window, monkeypatch):
     finally:
         window.presentation_action.trigger()
     assert plot.plotItem.titleLabel.text == "Training loss per batch"
+
+
+def test_waveform_amplitude_ticks_apart_and_name_fits(qtbot, window, tmp_path):
+    from tests.audio_factory import tone, write
+    from tests.gui.test_audio_panel import open_and_wait
+
+    path = write(tmp_path / "a440.wav", tone(440, 2.0, 22050), 22050)
+    panel = open_and_wait(qtbot, window, path)
+    _presenting(window, qtbot, panel)
+    try:
+        wave = panel.waveform
+        axis = wave.getAxis("left")
+        px = QFontInfo(axis.style.get("tickFont") or QFont()).pixelSize()
+        height = wave.plotItem.vb.height()
+        values = [v for v, _label in axis._tickLevels[0]]
+        assert values == [-1.0, 0.0, 1.0]
+        assert (values[1] - values[0]) / 2.0 * height >= 1.2 * px, (height, px)
+        assert axis.label.boundingRect().width() <= height, axis.labelText
+    finally:
+        window.presentation_action.trigger()
+    axis = panel.waveform.getAxis("left")
+    assert axis.labelText == "Amplitude" and axis._tickLevels is None     # automatic ticks again

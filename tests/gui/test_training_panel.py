@@ -56,11 +56,12 @@ def test_short_training_draws_curves_and_lists_the_run(qtbot, panel):
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
     # axes and series are labelled
     assert panel.curves.batch_plot.plotItem.getAxis("bottom").labelText == "epoch"
-    # A run alone is named by its settings; in the legend training is solid, validation dashed.
+    # A run alone is named by its settings, once, by its solid training line; validation is dashed.
     items = panel.curves.loss_plot.plotItem.legend.items
-    assert [label.text for _, label in items] == ["mlp · adam lr 0.01 · batch 16: training",
-                                                   "mlp · adam lr 0.01 · batch 16: validation"]
-    assert [pg.mkPen(sample.item.opts["pen"]).style() for sample, _ in items] == [Qt.SolidLine, Qt.DashLine]
+    assert [label.text for _, label in items] == ["mlp · adam lr 0.01 · batch 16"]
+    assert [pg.mkPen(sample.item.opts["pen"]).style() for sample, _ in items] == [Qt.SolidLine]
+    styles = [pg.mkPen(i.opts["pen"]).style() for i in panel.curves.loss_plot.plotItem.listDataItems()]
+    assert sorted(styles, key=lambda s: s.value) == [Qt.SolidLine, Qt.DashLine]
 
 
 class RecordingControl(TrainingControl):
@@ -128,7 +129,7 @@ def test_two_runs_overlay_on_the_same_axes(qtbot, panel):
     assert panel.curves.colour(first.id) != panel.curves.colour(second.id)
     # Named by what differs between them, not "run 1" and "run 2".
     legend = [label.text for _, label in panel.curves.acc_plot.plotItem.legend.items]
-    assert sorted(legend) == ["adam: training", "adam: validation", "sgd: training", "sgd: validation"]
+    assert sorted(legend) == ["adam", "sgd"]
     panel.table.item(1, 0).setCheckState(Qt.Unchecked)
     assert panel.curves.visible_runs() == [first.id]
     assert panel.curves.legend_texts("batch") == ["mlp · adam lr 0.01 · batch 16"]

@@ -126,10 +126,12 @@ class TrainingCurves(QWidget):
         dash = Qt.DashLine
         specs = {
             "batch_loss": (self.batch_plot, f"{label}", Qt.SolidLine, 1),
-            "loss": (self.loss_plot, f"{label}: training", Qt.SolidLine, 2),
-            "val_loss": (self.loss_plot, f"{label}: validation", dash, 2),
-            "accuracy": (self.acc_plot, f"{label}: training", Qt.SolidLine, 2),
-            "val_accuracy": (self.acc_plot, f"{label}: validation", dash, 2),
+            # One legend entry per run: the line above the plots says solid is training and dashed
+            # validation, and a legend of both per run covered the curves (presentation mode).
+            "loss": (self.loss_plot, label, Qt.SolidLine, 2),
+            "val_loss": (self.loss_plot, None, dash, 2),
+            "accuracy": (self.acc_plot, label, Qt.SolidLine, 2),
+            "val_accuracy": (self.acc_plot, None, dash, 2),
         }
         for name, (plot, name_text, style, width) in specs.items():
             symbol = None if name == "batch_loss" else "o"
@@ -152,7 +154,9 @@ class TrainingCurves(QWidget):
                 continue
             run.label = label
             for name, item in run.items.items():
-                text = label if name == "batch_loss" else f"{label}: {'validation' if 'val' in name else 'training'}"
+                if name.startswith("val_"):
+                    continue
+                text = label
                 item.opts["name"] = text
                 legend = self._plot_of(name).plotItem.legend
                 for sample, legend_label in legend.items:
@@ -210,7 +214,7 @@ class TrainingCurves(QWidget):
                 item.setVisible(visible)
                 # Hidden runs leave the legend too, so it names only what is drawn.
                 legend = self._plot_of(name).plotItem.legend
-                if visible:
+                if visible and item.name() is not None:
                     legend.addItem(item, item.name())
                 else:
                     legend.removeItem(item)

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ...core.audio.envelope import EnvelopePyramid
+from .. import presentation
 from ..theme import plot_colors
 from .timeline import TimelinePlot
 
@@ -15,6 +16,7 @@ class WaveformView(TimelinePlot):
         super().__init__(parent)
         self.setObjectName("waveform_view")
         self.setLabel("left", "Amplitude")
+        self.limit = 1.0
         self.setYRange(-1.0, 1.0, padding=0.02)
         # Zoomed out, each envelope block is a vertical min-to-max segment, two or more per pixel
         # so they merge into a solid shape; zoomed in to single samples it is the signal's line.
@@ -31,9 +33,17 @@ class WaveformView(TimelinePlot):
         self.set_duration(len(envelope) / sr)
         peak = float(max(abs(envelope.levels[-1][1].min()), abs(envelope.levels[-1][2].max()))) \
             if envelope.levels else float(np.abs(envelope.y).max(initial=0.0))
-        limit = max(1.0, peak)
-        self.setYRange(-limit, limit, padding=0.02)
+        self.limit = max(1.0, peak)
+        self.setYRange(-self.limit, self.limit, padding=0.02)
+        self.presentation_changed(presentation.is_on())
         self._refresh()
+
+    def presentation_changed(self, on: bool) -> None:
+        # At presentation size five amplitude ticks and the long name do not fit a strip this
+        # low (they piled up, the name was cut): the extremes and zero, and a short name.
+        axis = self.getAxis("left")
+        axis.setLabel("Amp." if on else "Amplitude")
+        axis.setTicks([[(v, f"{v:g}") for v in (-self.limit, 0.0, self.limit)], []] if on else None)
 
     def clear_audio(self) -> None:
         self.envelope = None
