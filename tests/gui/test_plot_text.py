@@ -79,3 +79,35 @@ def test_live_time_axis_shows_now_as_0(qtbot):
     qtbot.waitExposed(view)
     shown = [text for text, _ in drawn_labels(view.getAxis("bottom"))]
     assert "0" in shown and "-1" in shown, shown
+
+
+def test_per_class_value_texts_fit_in_presentation_mode(qtbot):
+    """At presentation size "100%  (n=5)" ran past the right edge of the chart (cut in the
+    screenshot); its text now ends inside the plot, in both modes."""
+    from instrument_studio.gui import presentation
+
+    labels = ["piano", "violin", "cello"]
+    y = np.repeat(np.arange(3), 5)
+    chart = PerClassAccuracyChart()
+    area = chart.in_scroll_area()
+    qtbot.addWidget(area)
+    area.resize(1260, 400)
+    area.show()
+    chart.set_report(make_report(labels, y, np.eye(3)[y] + 0.01))
+    qtbot.waitExposed(area)
+
+    def overflow() -> float:
+        vb = chart.plotItem.vb
+        right = vb.mapSceneToView(vb.sceneBoundingRect().topRight()).x()
+        return max(t.mapRectToView(t.boundingRect()).right() - right
+                   for t in chart._items if isinstance(t, pg.TextItem))
+
+    try:
+        for on in (False, True):
+            presentation.set_on(on)
+            presentation.style_all(area)
+            qtbot.wait(50)
+            assert overflow() <= 0, on
+    finally:
+        presentation.set_on(False)
+        presentation.style_all(area)

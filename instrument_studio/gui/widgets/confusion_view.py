@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QVBoxLayout, QWidget
 
 from .. import presentation
 
@@ -100,13 +100,10 @@ class ConfusionView(QWidget):
         group.addButton(self.norm_button)
         self.counts_button.toggled.connect(lambda _: self._redraw())
         self.counts_button.toggled.connect(lambda _: self.mode_changed.emit(self.mode))
-        self.hint = QLabel("Click a cell to list its clips.")
-        self.hint.setObjectName("confusion_hint")
         top = QHBoxLayout()
         top.addWidget(self.counts_button)
         top.addWidget(self.norm_button)
-        top.addStretch(1)
-        top.addWidget(self.hint)
+        top.addStretch(1)   # "click a cell" is said once, by the clip list beside the matrix
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.bottom_axis = RotatedLabelAxis("bottom")

@@ -73,6 +73,10 @@ class PerClassAccuracyChart(pg.PlotWidget):
         if self._report is not None:
             self.set_report(self._report)
 
+    def presentation_changed(self, on: bool) -> None:
+        if self._report is not None:
+            self.set_report(self._report)   # row heights and the room for the value texts
+
     def set_report(self, report: EvaluationReport) -> None:
         for item in self._items:
             self.removeItem(item)
@@ -95,7 +99,8 @@ class PerClassAccuracyChart(pg.PlotWidget):
             self._items.append(text)
         self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(labels)]])
         self.getAxis("bottom").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.setXRange(0, 1.15, padding=0)
+        # Room right of a full bar for "100%  (n=48)": at presentation size the text is twice as wide.
+        self.setXRange(0, 1.5 if presentation.is_on() else 1.15, padding=0)
         self.setYRange(-0.6, n - 0.4, padding=0)
         rows = ROW_PX * (presentation.FONT_SCALE if presentation.is_on() else 1.0)
         self.setMinimumHeight(int(rows * n) + 70)  # axis label and margins below the rows
