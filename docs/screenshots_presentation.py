@@ -5,7 +5,8 @@
 STARTER_DIR: a rendered starter set (`instrument-studio starter --out DIR`): the Audio panel opens one
 of its phrases, the Dataset panel the set. The Training curves are two runs' histories as the panel
 draws them (a learning-rate comparison, fed directly, so the picture does not wait for training);
-Evaluation shows a report of generated predictions; Experiments a two-value sweep's curves.
+Evaluation shows a report of generated predictions; Experiments a two-value sweep's curves; Predict
+the default model's answers for six starter phrases.
 Writes OUT_DIR/presentation-<panel>-<theme>.png.
 """
 
@@ -65,6 +66,18 @@ def main() -> int:
     win.open_file(clip)
     pump(app, 60, lambda: loaded)
 
+    # Predict: the default model's answers for one phrase of each of six starter classes (really
+    # predicted here, the rows the panel's worker would add).
+    from instrument_studio.core.predict.inference import load_predictor, predict_files
+
+    phrases = [sorted((starter_dir / c).glob(f"{c}_phrase*.wav"))[0]
+               for c in ("violin", "flute", "trumpet", "piano", "cello", "clarinet")
+               if any((starter_dir / c).glob(f"{c}_phrase*.wav"))]
+    predict = win.panels["PredictPanel"]
+    predict._roots = [starter_dir]        # paths shown below the set's folder, as for "Predict folder..."
+    for result in predict_files(load_predictor(), phrases):
+        predict._add_row(result)
+
     # Dataset: the starter set.
     dataset = win.panels["DatasetPanel"]
     win.tabs.setCurrentWidget(dataset)
@@ -120,7 +133,7 @@ def main() -> int:
     live.source_combo.setCurrentIndex(1)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, key in (("audio", "AudioPanel"), ("live", "LivePanel"), ("dataset", "DatasetPanel"),
+    for name, key in (("audio", "AudioPanel"), ("live", "LivePanel"), ("predict", "PredictPanel"), ("dataset", "DatasetPanel"),
                       ("training", "TrainingPanel"), ("evaluation", "EvaluationPanel"),
                       ("experiments", "ExperimentsPanel")):
         win.tabs.setCurrentWidget(win.panels[key])

@@ -95,3 +95,16 @@ def test_waveform_amplitude_ticks_apart_and_name_fits(qtbot, window, tmp_path):
         window.presentation_action.trigger()
     axis = panel.waveform.getAxis("left")
     assert axis.labelText == "Amplitude" and axis._tickLevels is None     # automatic ticks again
+
+
+def test_predict_table_is_read_at_presentation_size(qtbot, window):
+    """The Predict panel has no plot: its answers table was left at desk size in presentation mode."""
+    panel = window.panels["PredictPanel"]
+    normal = QFontInfo(panel.table.font()).pixelSize()
+    _presenting(window, qtbot, panel)
+    try:
+        assert QFontInfo(panel.table.font()).pixelSize() == presentation.big_px() > normal
+        assert panel.table.verticalHeader().defaultSectionSize() >= presentation.big_px()
+    finally:
+        window.presentation_action.trigger()
+    assert QFontInfo(panel.table.font()).pixelSize() == normal

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ...core.learn.tfthread import run_in_tf_thread
 from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
-from .. import workers
+from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView
 from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import message_label
@@ -121,6 +121,8 @@ class PredictPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
+        for column in (1, 2):   # class names and percentages whole, at any text size
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 380)
         self.table.setWordWrap(False)
@@ -397,6 +399,15 @@ class PredictPanel(QWidget):
     def _open_row(self, index) -> None:
         if 0 <= index.row() < len(self.results) and hasattr(self, "window"):
             self.window.open_file(self.results[index.row()].path)
+
+    def presentation_changed(self, on: bool) -> None:
+        """Presentation mode: the answers table at the size of the plots' text (the class names are
+        what the room reads); back to the application's size when it is off."""
+        font = self.table.font()
+        font.setPixelSize(presentation.big_px() if on else presentation.base_font_px())
+        self.table.setFont(font)
+        self.table.horizontalHeader().setFont(font)
+        self.table.verticalHeader().setDefaultSectionSize(int(font.pixelSize() * 1.6))
 
     def shutdown(self) -> None:
         self.cancel()
