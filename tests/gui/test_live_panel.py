@@ -298,8 +298,10 @@ def test_unplugging_the_microphone_mid_take_keeps_the_take_and_says_so(make_wind
     wait_for(qtbot, lambda: panel.takes.recording)
     for _ in range(40):  # 0.2 s of a tone arrives
         streams[0].deliver(tone(440, 256 / 48000, 48000))
-    wait_for(qtbot, lambda: panel.pipeline.take_seconds() >= 0.2)
-    streams[0].finished()  # PortAudio ends the stream by itself: the device is gone
+    wait_for(qtbot, lambda: panel.pipeline.take_seconds() >= 0.1)
+    # PortAudio ends the stream by itself: the device is gone, perhaps before the pipeline has
+    # drained the last blocks; those are kept too (the whole 0.2 s is asserted below).
+    streams[0].finished()
     wait_for(qtbot, lambda: w.last_error is not None)
     title, text = w.last_error
     assert title == "The live input stopped" and "stopped" in text and "unplugged" in text

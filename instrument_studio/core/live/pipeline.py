@@ -206,6 +206,10 @@ class LivePipeline:
                 self._source.check()
                 self._step()
             except AudioDeviceError as exc:
+                try:
+                    self._step()  # the blocks that arrived before the device went belong in the take
+                except Exception:  # noqa: BLE001 - a take is kept with what could be drained
+                    pass
                 self._source.stop()
                 self._finish_take(note=f"the input stopped ({exc.reason})")
                 self._push_control(LiveStopped(error=str(exc)))
