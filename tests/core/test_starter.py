@@ -17,11 +17,11 @@ TIM = starter.SoundFontChoice(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 FULL_RECIPE = starter.load_recipe()
 
 
-def _small_recipe():
+def _small_recipe(phrases: int = 2):
     recipe = json.loads(json.dumps(FULL_RECIPE))
     recipe["instruments"] = [i for i in recipe["instruments"] if i["label"] in ("piano", "flute", "cello")]
     recipe["notes_per_instrument"] = 4
-    recipe["phrases_per_instrument"] = 2
+    recipe["phrases_per_instrument"] = phrases
     return recipe
 
 

@@ -3,7 +3,6 @@ that follows finds every clip in the cache, with the rows the extraction itself 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from instrument_studio.core.config import FeatureConfig
 from instrument_studio.core.datasets import starter
 from instrument_studio.core.features import extraction
 from instrument_studio.core.features.workers import file_features
+from tests.core.test_starter import _small_recipe as small_recipe
 
 pretty_midi = pytest.importorskip("pretty_midi")
 TIM = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
@@ -20,11 +20,7 @@ FULL_RECIPE = starter.load_recipe()
 
 
 def _small_recipe():
-    recipe = json.loads(json.dumps(FULL_RECIPE))
-    recipe["instruments"] = [i for i in recipe["instruments"] if i["label"] in ("piano", "flute", "cello")]
-    recipe["notes_per_instrument"] = 4
-    recipe["phrases_per_instrument"] = 6
-    return recipe
+    return small_recipe(phrases=6)
 
 
 @pytest.fixture
