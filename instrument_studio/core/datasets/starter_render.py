@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.audiofile import to_mono
+from ..audio.levels import sum_of_squares
 from ..errors import DatasetError
 
 # Clips per task: 2,400 clips make 50 tasks, enough to keep two workers evenly busy and to report
@@ -112,7 +113,7 @@ class _Rooms:
 
 
 def _power(y: np.ndarray) -> float:
-    return float(np.dot(y, y)) / len(y) if len(y) else 0.0
+    return sum_of_squares(y) / len(y) if len(y) else 0.0
 
 
 class _NoiseBank:
