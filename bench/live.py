@@ -189,8 +189,13 @@ def main(argv=None) -> int:
         looper.start()
         live_view = getattr(predict, "live_view", None)
         if args.no_predict:
-            if live_view is not None and live_view.live is not None:
-                live_view.live.detach()
+            if live_view is not None:
+                # The Live panel's start loads the default model in a worker and attaches live
+                # prediction when it is ready: wait for that, then take it away for good.
+                pump(600, lambda: live_view.live is not None)
+                if live_view.live is not None:
+                    live_view.live.detach()
+                    live_view.live = None
             pump(1.0)
         elif live_view is not None:
             # The model loads in a worker (seconds: TensorFlow); loading is not what we measure.

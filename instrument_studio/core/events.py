@@ -264,6 +264,7 @@ class LivePrediction:
     window_time: float
     result_time: float
     window_seconds: float
+    spacing: float = 0.0    # seconds from this answer's start to the next one's (its CPU budget)
 
     @property
     def latency(self) -> float:

@@ -110,3 +110,49 @@ def test_audio_at_the_pipeline_rate_is_resampled_to_the_model_rate(predictor):
     live._pipeline = pipe
     live._predict_once()
     assert seen and abs(seen[0] - int(live.window_seconds * 16000)) <= 2
+
+
+def _slowed(live, seconds):
+    """The live predictor's model made to take `seconds` an answer (a musicnn-like cost)."""
+    calls = []
+    real = live.predictor.predict_window
+
+    def slow(y):
+        calls.append(len(y))
+        time.sleep(seconds)
+        return real(y)
+
+    live.predictor.predict_window = slow
+    return calls
+
+
+def test_a_costly_model_answers_within_its_cpu_share(predictor):
+    """0.1 s an answer with a quarter of a core: one answer every 0.4 s, not six a second."""
+    pipe = FakePipeline()
+    live = LivePredictor(predictor, cpu_share=0.25)
+    calls = _slowed(live, 0.1)
+    live.attach(pipe)
+    try:
+        pipe.feed(note("tone", seconds=3.0, freq=440.0))
+    finally:
+        live.detach()
+    results = [r for r in live.poll() if isinstance(r, LivePrediction)]
+    assert 4 <= len(calls) <= 9, len(calls)          # 3 s / 0.4 s, give or take the start
+    spent = [r for r in results if r.probabilities is not None]
+    assert spent and all(r.spacing >= 0.4 for r in spent), [r.spacing for r in spent]
+    starts = [r.result_time for r in spent]
+    assert min(np.diff(starts)) >= 0.35, np.diff(starts)
+
+
+def test_silence_costs_no_budget_and_is_answered_at_the_full_rate(predictor):
+    pipe = FakePipeline()
+    live = LivePredictor(predictor, cpu_share=0.05)
+    calls = _slowed(live, 0.1)
+    live.attach(pipe)
+    try:
+        pipe.feed(np.zeros(2 * SR, dtype=np.float32))
+    finally:
+        live.detach()
+    results = [r for r in live.poll() if isinstance(r, LivePrediction)]
+    assert not calls
+    assert len(results) >= 6 and all(r.reason == "silent input" for r in results), len(results)

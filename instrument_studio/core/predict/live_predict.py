@@ -1,6 +1,6 @@
-"""Live prediction: the most recent window of the live pipeline, several times a second, in a
-thread of its own, with an honest "uncertain" when the input is silent, clips or the model
-hesitates.
+"""Live prediction: the most recent window of the live pipeline, as often as its CPU budget
+allows, in a thread of its own, with an honest "uncertain" when the input is silent, clips or the
+model hesitates.
 
     live = LivePredictor(predictor)
     live.attach(pipeline)          # core.live.pipeline.LivePipeline (or anything with the same listener API)
@@ -22,18 +22,29 @@ from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
 from .inference import Predictor, judge_window
 
-# Predictions per second: above the 4 the Live panel promises, with room for a slow frame.
+# Answers per second at most: what a cheap model gives (a small mel CNN: a few ms an answer).
 DEFAULT_RATE_HZ = 6.0
+# The share of one core live answers may take: each answer's own time spaces the next one. The
+# musicnn default model needs ~0.1 s an answer on a 2-core laptop, so about one a second; at six
+# a second it took 60 % of a core by itself, while the musician's own instrument plays on.
+# Silent input never reaches the model, costs nothing, and is answered at the full rate, so the
+# first answer after a silence comes at once.
+DEFAULT_CPU_SHARE = 0.10
+# However costly the answers, one at least this often (a loaded machine, a first answer that
+# compiles the model's graph: seconds).
+MAX_SPACING_S = 2.0
 
 
 class LivePredictor:
     def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
+                 cpu_share: float = DEFAULT_CPU_SHARE,
                  window_seconds: float | None = None, confident: float | None = None,
                  on_result: Callable[[LivePrediction], None] | None = None):
         # Its own view of the bundle, calling the model directly: this is a plain thread of its
         # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
         self.predictor = Predictor(predictor.bundle)
         self.period = 1.0 / rate_hz
+        self.cpu_share = cpu_share
         self.window_seconds = window_seconds or predictor.window_seconds
         self.confident = self.predictor.confident if confident is None else confident
         self.on_result = on_result
@@ -45,6 +56,7 @@ class LivePredictor:
         self._samples_seen = 0
         self._results: deque = deque(maxlen=64)
         self.latencies: deque[float] = deque(maxlen=1000)
+        self._costs: deque[float] = deque(maxlen=3)   # wall time of the last answers that ran the model
         self.count = 0
 
     # --- wiring ----------------------------------------------------------------------------
@@ -101,17 +113,37 @@ class LivePredictor:
                 return
             if not fresh:
                 continue  # no new audio: the last answer stands (the view marks it stale)
-            next_due = max(next_due + self.period, time.monotonic())
+            started = time.monotonic()
             try:
-                self._predict_once()
+                result = self._predict_once()
             except Exception as exc:  # noqa: BLE001 - reported, and the next window is tried
+                result = None
                 self._results.append(LivePredictionFailed(
                     message=f"live prediction failed ({type(exc).__name__}: {exc})"))
+            spacing = result.spacing if result is not None else self.spacing(time.monotonic() - started,
+                                                                              ran_model=False)
+            next_due = max(next_due + self.period, started + spacing)
+
+    def spacing(self, spent: float, *, ran_model: bool = True) -> float:
+        """Seconds from the start of one answer to the next, after one that took `spent`.
+
+        An answer's cost is its wall time, not this thread's CPU time, because the network runs
+        in TensorFlow's own threads (on the 2-core laptop the two agree: 97 ms of CPU, 96 ms of
+        wall a musicnn answer); on a loaded machine answers take longer and so come less often.
+        The cheapest of the last three answers that ran the model sets the pace: one slow answer
+        (the first, which compiles the graph; a pause of the whole process) does not hold the
+        next ones back for seconds."""
+        cost = spent
+        if ran_model:
+            self._costs.append(spent)
+            cost = min(self._costs)
+        return min(MAX_SPACING_S, max(self.period, cost / self.cpu_share))
 
     def _predict_once(self) -> LivePrediction | None:
         pipeline = self._pipeline
         if pipeline is None:
             return None
+        started = time.monotonic()
         window_time = self._newest_time
         y = pipeline.latest_audio(self.window_seconds)
         # The pipeline keeps audio at its analysis rate; a model may want another (musicnn: 16 kHz).
@@ -121,10 +153,13 @@ class LivePredictor:
         if len(y) < int(0.25 * self.window_seconds * self.predictor.sr):
             return None  # just started: not enough audio for an answer worth showing
         verdict = judge_window(self.predictor, y, confident=self.confident)
+        now = time.monotonic()
         result = LivePrediction(labels=self.predictor.labels, probabilities=verdict.probabilities,
                                 state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
-                                window_time=window_time, result_time=time.monotonic(),
-                                window_seconds=len(y) / self.predictor.sr)
+                                window_time=window_time, result_time=now,
+                                window_seconds=len(y) / self.predictor.sr,
+                                spacing=self.spacing(now - started,
+                                                     ran_model=verdict.probabilities is not None))
         self.count += 1
         self.latencies.append(result.latency)
         self._results.append(result)

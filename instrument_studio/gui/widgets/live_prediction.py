@@ -14,7 +14,7 @@ from ...core.events import LivePrediction, LivePredictionFailed
 from ...core.predict.live_predict import LivePredictor
 
 TOP_K = 5
-# Seconds without a new answer after which the bars are shown as stale.
+# Seconds past the next answer's due time after which the bars are shown as stale.
 STALE_S = 1.0
 NO_AUDIO = "uncertain: no live audio"
 CONFIDENT_STYLE = "QLabel { color: white; background: #2e7d32; border-radius: 4px; padding: 2px 8px; }"
@@ -151,7 +151,8 @@ class LivePredictionView(QWidget):
                 self._set_state(ev.message, UNCERTAIN_STYLE)
         if newest is not None:
             self.show_prediction(newest)
-        elif self.latest is not None and time.monotonic() - self.latest.result_time > STALE_S \
+        elif self.latest is not None \
+                and time.monotonic() - self.latest.result_time > STALE_S + self.latest.spacing \
                 and self.state_label.text() != NO_AUDIO:
             # No new audio (playback paused, input stopped): the bars are old news; say so.
             self._set_state(NO_AUDIO, UNCERTAIN_STYLE)
