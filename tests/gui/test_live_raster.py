@@ -142,7 +142,7 @@ def test_the_meter_keeps_the_frame_rate_and_the_plot_is_not_repainted_per_column
         ticks[0] += 1
         if ticks[0] % 3 != 0:   # ~40 columns/s arrive in batches, as from the pipeline
             view.add_columns(rng.uniform(-90, 0, size=(128, 1)).astype(np.float32), np.array([now]))
-        meter.set_level(peak_dbfs=-10.0 - ticks[0] % 20, rms_dbfs=-20.0, clipped=False, now=now)
+        meter.set_level(peak_dbfs=-10.0 - ticks[0] % 20, rms_dbfs=-40.0 + ticks[0] % 30, clipped=False, now=now)
         view.draw()
         meter.tick(now)
 
@@ -153,8 +153,34 @@ def test_the_meter_keeps_the_frame_rate_and_the_plot_is_not_repainted_per_column
     clock.stop()
     n_ticks, n_draws = ticks[0] - ticks0, view.draws - draws0
     assert n_ticks >= 20 and n_draws >= 10
-    # Every frame repaints the meter, every image update paints the new columns ...
+    # Every frame repaints the meter (its level moves every frame), every image update paints
+    # the new columns ...
     assert meter_paints.count - meter0 >= 0.8 * n_ticks
     assert view.overlay.paints - ov0 >= 0.8 * n_draws
     # ... and the axes, labels and scene behind the image are not repainted for them.
     assert plot_paints.count - plot0 <= 0.2 * n_draws
+
+
+def test_a_steady_level_is_not_repainted_and_the_clip_lamp_still_lights(qtbot):
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.resize(400, 34)
+    meter.show()
+    qtbot.waitExposed(meter)
+    paints = PaintCounter(meter)
+    now = time.monotonic()
+    for i in range(30):   # a held note: the same level every frame
+        meter.set_level(peak_dbfs=-12.0, rms_dbfs=-20.0, clipped=False, now=now + i / 60)
+        meter.tick(now + i / 60)
+        qtbot.wait(5)
+    qtbot.wait(50)
+    steady = paints.count
+    assert steady <= 3, steady
+    lamp = meter._lamp_rect().center().toPoint()
+    unlit = meter.grab().toImage().pixelColor(lamp.x() - 15, lamp.y())
+    meter.set_level(peak_dbfs=0.0, rms_dbfs=-3.0, clipped=True, now=now + 0.6)
+    meter.tick(now + 0.6)
+    qtbot.waitUntil(lambda: paints.count > steady)
+    lit = meter.grab().toImage().pixelColor(lamp.x() - 15, lamp.y())
+    assert lit.red() > 180 and lit.green() < 90 and lit != unlit, (lit.name(), unlit.name())
+    assert meter.text().endswith("CLIPPING")

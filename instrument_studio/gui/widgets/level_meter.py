@@ -40,6 +40,9 @@ class LevelMeter(QWidget):
         self._clip_time = 0.0
         self.active = False
         self._scale: QPixmap | None = None
+        self._lamps: dict[bool, QPixmap] = {}
+        self._painted_look: tuple | None = None
+        self.paints = 0
 
     def sizeHint(self) -> QSize:
         return QSize(320, 34)
@@ -61,7 +64,8 @@ class LevelMeter(QWidget):
             self.hold_db = max(self.peak_db, self.hold_db - FALL_DB_PER_S / 60.0)
         if self.clipped and now - self._clip_time > CLIP_HOLD_S:
             self.clipped = False
-        self.update()
+        if self._look() != self._painted_look:
+            self.update()  # a steady level (a held note, silence) moves no pixel: nothing to repaint
 
     def reset(self) -> None:
         self.rms_db = self.peak_db = self.hold_db = FLOOR_DB
@@ -86,6 +90,12 @@ class LevelMeter(QWidget):
     def _lamp_rect(self) -> QRectF:
         return QRectF(self.width() - 46, 2, 44, 18)
 
+    def _look(self) -> tuple:
+        """What a paint would show, to the pixel."""
+        bar = self._bar_rect()
+        return (self.active, self.clipped, self.width(), round(self._x(self.rms_db, bar)),
+                round(self._x(self.hold_db, bar)))
+
     def _x(self, db: float, bar: QRectF) -> float:
         frac = (min(0.0, max(FLOOR_DB, db)) - FLOOR_DB) / -FLOOR_DB
         return bar.left() + frac * bar.width()
@@ -95,8 +105,31 @@ class LevelMeter(QWidget):
         super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:
-        self._scale = None  # palette or font changed: redraw the scale
+        self._scale = None  # palette or font changed: redraw the scale and the lamp
+        self._lamps.clear()
+        self._painted_look = None
         super().changeEvent(event)
+
+    def _lamp_pixmap(self, lit: bool) -> QPixmap:
+        """The CLIP lamp, lit or not, drawn once per palette/font: its text was a third of the
+        meter's painting time."""
+        pix = self._lamps.get(lit)
+        if pix is not None:
+            return pix
+        rect = self._lamp_rect()
+        pix = QPixmap(int(rect.width()) + 1, int(rect.height()) + 1)
+        pix.fill(Qt.transparent)
+        p = QPainter(pix)
+        pal = self.palette()
+        box = QRectF(0, 0, rect.width(), rect.height())
+        p.fillRect(box, _RED if lit else pal.button().color())
+        p.setPen(QPen(pal.mid().color(), 1))
+        p.drawRect(box)
+        p.setPen(QColor("white") if lit else pal.buttonText().color())
+        p.drawText(box, Qt.AlignCenter, "CLIP")
+        p.end()
+        self._lamps[lit] = pix
+        return pix
 
     def _scale_pixmap(self) -> QPixmap:
         """The static part (tick marks and dB labels), drawn once per size/palette: the meter
@@ -147,9 +180,7 @@ class LevelMeter(QWidget):
         p.setPen(QPen(pal.mid().color(), 1))
         p.drawRect(bar)
         p.drawPixmap(0, 0, self._scale_pixmap())
-        lamp = self._lamp_rect()
-        p.fillRect(lamp, _RED if self.clipped else pal.button().color())
-        p.drawRect(lamp)
-        p.setPen(QColor("white") if self.clipped else pal.buttonText().color())
-        p.drawText(lamp, Qt.AlignCenter, "CLIP")
+        p.drawPixmap(self._lamp_rect().topLeft(), self._lamp_pixmap(self.clipped))
         p.end()
+        self._painted_look = self._look()
+        self.paints += 1
