@@ -108,3 +108,37 @@ def test_predict_table_is_read_at_presentation_size(qtbot, window):
     finally:
         window.presentation_action.trigger()
     assert QFontInfo(panel.table.font()).pixelSize() == normal
+
+
+def _text_height(widget) -> int:
+    """Rows of the widget's picture that hold text (pixels far from the background)."""
+    image = widget.grab().toImage()
+    bg = image.pixelColor(2, 2).lightness()
+    rows = [y for y in range(image.height())
+            if any(abs(image.pixelColor(x, y).lightness() - bg) > 90 for x in range(4, min(image.width(), 300), 2))]
+    return (rows[-1] - rows[0] + 1) if rows else 0
+
+
+def test_predict_table_header_is_big_in_the_dark_theme_too(qtbot, window):
+    """Under the dark theme's application style sheet the header ignored its new font: its titles
+    stayed at desk size above big rows."""
+    from PySide6.QtWidgets import QApplication
+
+    from instrument_studio.gui.theme import apply_theme
+
+    panel = window.panels["PredictPanel"]
+    header = panel.table.horizontalHeader()
+    window.set_theme("dark")
+    try:
+        _presenting(window, qtbot, panel)
+        try:
+            qtbot.wait(50)
+            big = _text_height(header)
+            assert big >= 0.55 * presentation.big_px(), (big, presentation.big_px())
+        finally:
+            window.presentation_action.trigger()
+        qtbot.wait(50)
+        assert _text_height(header) < 0.8 * big
+    finally:
+        window.set_theme("light")
+        apply_theme(QApplication.instance(), "light")

@@ -406,7 +406,10 @@ class PredictPanel(QWidget):
         font = self.table.font()
         font.setPixelSize(presentation.big_px() if on else presentation.base_font_px())
         self.table.setFont(font)
-        self.table.horizontalHeader().setFont(font)
+        header = self.table.horizontalHeader()
+        header.setFont(font)
+        # Under the dark theme's application style sheet a header ignores setFont once shown.
+        header.setStyleSheet(f"QHeaderView {{ font-size: {font.pixelSize()}px; }}" if on else "")
         self.table.verticalHeader().setDefaultSectionSize(int(font.pixelSize() * 1.6))
 
     def shutdown(self) -> None:
