@@ -225,3 +225,19 @@ def test_nuisance_projection_stops_the_head_learning_a_recording_chain_as_a_clas
     moved = x + 3.0 * v * projected.scale
     np.testing.assert_allclose(projected.logits(moved), projected.logits(x), atol=1e-4)
     assert not np.allclose(plain.logits(moved), plain.logits(x), atol=1e-2)
+
+
+@pytest.mark.parametrize("checkpoint, named, not_named", [("MTT_musicnn", "MagnaTagATune", "Million Song"),
+                                                          ("MSD_musicnn", "Million Song Dataset", "MagnaTagATune")])
+def test_the_model_card_names_the_checkpoint_it_was_built_with(checkpoint, named, not_named):
+    data = _data()
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b"), progress=lambda m: None)
+    metrics = {"temperature": 1.5, "unknown": {}, "holdout_top1": held.top1(), "unverified_restricted": 0.5,
+               "unverified_top1": 0.5, "ece_before": 0.2, "ece_after": 0.1}
+    args = {"checkpoint": checkpoint, "parts": "max,mean", "C": 1.0, "nuisance": 0, "augment": 0, "subsample": 4,
+            "max_windows": 8}
+    card = R.model_card(args=args, labels=("flute", "violin", UNKNOWN), items=[e.item for e in data],
+                        table=held.table(), unv_table={}, metrics=metrics, threshold=0.2, size=1e6,
+                        parity=1e-7, date="2026-11-29")
+    assert card.count(named) == 2 and not_named not in card
+    assert f"--checkpoint {checkpoint}" in card

@@ -346,7 +346,7 @@ LICENCES = """- `../shared/data/philharmonia`: Philharmonia Orchestra sound samp
   Freesound uploads (cello, guitar-nylon, harmonium; CC). Salamander Grand Piano V3 (CC BY 3.0,
   Alexander Holm) from `@audio-samples/piano-velocity*`.
 - SoundFont renders (tinysoundfont): FluidR3_GM (MIT), MuseScore General Lite (MIT), TimGM6mb (GPL-2.0).
-- The embedding: musicnn 0.1.0 (ISC licence, Jordi Pons), MagnaTagATune checkpoint.
+- The embedding: musicnn 0.1.0 (ISC licence, Jordi Pons), {checkpoint} checkpoint.
 - No audio is in the repository; `real-unverified/` (unknown licence) was used only to measure."""
 
 
@@ -364,6 +364,14 @@ def nuisance_text(k: int) -> str:
         return ""
     return (f", and blind to the {k} directions along which one class differs most from source to "
             "source (nuisance attribute projection: the recording chain is projected out of its weights)")
+
+
+CHECKPOINT_NAMES = {"MTT_musicnn": "MagnaTagATune", "MSD_musicnn": "Million Song Dataset"}
+
+
+def checkpoint_name(args: dict) -> str:
+    name = args.get("checkpoint", "MTT_musicnn")
+    return CHECKPOINT_NAMES.get(name, name)
 
 
 def model_card(*, args: dict, labels, items, table, unv_table, metrics, threshold, size, parity, date) -> str:
@@ -389,7 +397,7 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
 - Input: 16 kHz mono, log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"),
   3 s windows every 1.5 s; a file's answer is the mean of its windows' probabilities, each second
   of its timeline the mean of the windows that hold it.
-- Embedding: the musicnn network (Pons & Serra 2019), MagnaTagATune checkpoint from the `musicnn`
+- Embedding: the musicnn network (Pons & Serra 2019), {checkpoint_name(args)} checkpoint from the `musicnn`
   0.1.0 wheel, rebuilt as Keras layers (`core/learn/musicnn.py`, equal to the original graph within
   6e-5) and frozen: it has learnt timbre from real recordings. The head reads its
   {', '.join(args['parts'].split(','))} outputs.
@@ -406,7 +414,7 @@ Large note libraries and renders are subsampled (every {args['subsample']}th not
 from real notes (`core/recipe/phrases.py`) and renders: {', '.join(rests_on_notes) or 'none'}.
 
 ## Licences of the training data
-{LICENCES}
+{LICENCES.format(checkpoint=checkpoint_name(args))}
 
 ## Honest evaluation: whole sources held out
 Each row: the model trained WITHOUT that source, answering that source's files (answers restricted
