@@ -40,6 +40,18 @@ def test_mono_mixdown_is_the_channel_mean():
     assert np.allclose(to_mono(stereo), stereo.mean(axis=1))
 
 
+@pytest.mark.parametrize("channels", [2, 3, 6])
+def test_mono_mixdown_has_the_bits_of_librosa_s(channels):
+    """Training files and live input are mixed down by to_mono, librosa.load by np.mean: the
+    features of one file must not depend on which path decoded it."""
+    import librosa
+
+    y = np.random.default_rng(channels).normal(0, 0.3, (20000, channels)).astype(np.float32)
+    mono = to_mono(y)
+    assert mono.dtype == np.float32
+    assert np.array_equal(mono, librosa.to_mono(np.ascontiguousarray(y.T)))
+
+
 @pytest.mark.parametrize("kind,reason", [
     ("empty", "empty"),
     ("text", "not an audio file"),

@@ -429,6 +429,10 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
         return samples
     if samples.shape[1] == 1:
         return samples[:, 0]
+    if samples.shape[1] == 2:
+        # The same bits as mean(axis=1) (one float32 sum, then a halving, which is exact), 15 times
+        # faster: numpy reduces a 2-wide axis slowly, and a tenth of rendering the starter set was here.
+        return (samples[:, 0] + samples[:, 1]) * np.float32(0.5)
     return samples.mean(axis=1, dtype=np.float32)
 
 
