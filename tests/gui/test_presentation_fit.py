@@ -36,6 +36,10 @@ def test_live_frequency_labels_apart_and_axis_names_fit(qtbot, window):
             assert name_axis.label.boundingRect().width() <= height, name_axis.labelText
         # The tick text and the axis name do not share pixels.
         assert axis.width() >= axis.label.boundingRect().height() + 2 * px
+        # The colour bar's top label ("0" dB, centred on the bar's top end) is not cut by the
+        # widget's edge: there is half a label of room above the bar.
+        bar_top = view.mapFromScene(view.colorbar.bar.sceneBoundingRect().topLeft()).y()
+        assert bar_top >= px / 2, (bar_top, px)
     finally:
         window.presentation_action.trigger()
     assert live.views.sizes()[-1] > 0          # the take recorder is back

@@ -200,6 +200,12 @@ class LiveSpectrogramView(pg.PlotWidget):
         left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
         left.setWidth(None if on else 70)     # room for "1.5k" at 30 px beside its name
         self.colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
+        # The colour bar's top label ("0" dB) is centred on the plot's top edge: at presentation
+        # size half of it was cut off by the widget's edge. Room for that half above the plot.
+        left_m, top_m, right_m, bottom_m = self.plotItem.layout.getContentsMargins()
+        base = self.__dict__.setdefault("_base_top_margin", top_m)
+        top = base + (QFontInfo(left.style.get("tickFont") or QFont()).pixelSize() / 2 if on else 0)
+        self.plotItem.layout.setContentsMargins(left_m, top, right_m, bottom_m)
         self._update_ticks()
 
     def _place_overlay(self, *_args) -> None:
