@@ -84,6 +84,15 @@ def restyle(view: pg.GraphicsView) -> None:
             _text(item)
 
 
+def room_above(plot: pg.PlotItem, on: bool) -> None:
+    """Half a presentation-size label of room above `plot`: a tick label at the top of its range
+    (an amplitude of 1, a colour bar's 0 dB) is centred on the plot's top edge, and at that size the
+    widget's edge cut it in half. Back to the plot's own margin when off."""
+    left, top, right, bottom = plot.layout.getContentsMargins()
+    base = _remember(plot, "top_margin", top)
+    plot.layout.setContentsMargins(left, base + (big_px() / 2 if on else 0), right, bottom)
+
+
 def _remember(item, key: str, value):
     store = item.__dict__.setdefault("_presentation_base", {})
     if key not in store:

@@ -95,10 +95,16 @@ def test_waveform_amplitude_ticks_apart_and_name_fits(qtbot, window, tmp_path):
         assert values == [-1.0, 0.0, 1.0]
         assert (values[1] - values[0]) / 2.0 * height >= 1.2 * px, (height, px)
         assert axis.label.boundingRect().width() <= height, axis.labelText
+        # The "1" at the top of the range is centred on the plot's top edge: half a label of room
+        # above it, or the widget's edge cuts it.
+        top = wave.mapFromScene(wave.plotItem.vb.sceneBoundingRect().topLeft()).y()
+        assert top >= px / 2, (top, px)
     finally:
         window.presentation_action.trigger()
     axis = panel.waveform.getAxis("left")
     assert axis.labelText == "Amplitude" and axis._tickLevels is None     # automatic ticks again
+    qtbot.wait(50)    # the layout settles
+    assert wave.mapFromScene(wave.plotItem.vb.sceneBoundingRect().topLeft()).y() < px / 2   # desk margins back
 
 
 def test_predict_table_is_read_at_presentation_size(qtbot, window):

@@ -31,6 +31,7 @@ from ...core.config import MelConfig
 from ...core.display.mel_axis import mel_axis_ticks
 from ...core.display.raster import SpectrogramRaster
 from ...core.features.mel import DB_FLOOR
+from .. import presentation
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
 FREQ_LABEL, FREQ_LABEL_SHORT = "Frequency (Hz, mel scale)", "Hz (mel)"
@@ -200,12 +201,7 @@ class LiveSpectrogramView(pg.PlotWidget):
         left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
         left.setWidth(None if on else 70)     # room for "1.5k" at 30 px beside its name
         self.colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
-        # The colour bar's top label ("0" dB) is centred on the plot's top edge: at presentation
-        # size half of it was cut off by the widget's edge. Room for that half above the plot.
-        left_m, top_m, right_m, bottom_m = self.plotItem.layout.getContentsMargins()
-        base = self.__dict__.setdefault("_base_top_margin", top_m)
-        top = base + (QFontInfo(left.style.get("tickFont") or QFont()).pixelSize() / 2 if on else 0)
-        self.plotItem.layout.setContentsMargins(left_m, top, right_m, bottom_m)
+        presentation.room_above(self.plotItem, on)    # the colour bar's top label, "0" dB
         self._update_ticks()
 
     def _place_overlay(self, *_args) -> None:

@@ -44,6 +44,7 @@ class WaveformView(TimelinePlot):
         axis = self.getAxis("left")
         axis.setLabel("Amp." if on else "Amplitude")
         axis.setTicks([[(v, f"{v:g}") for v in (-self.limit, 0.0, self.limit)], []] if on else None)
+        presentation.room_above(self.plotItem, on)    # the top tick's label
 
     def clear_audio(self) -> None:
         self.envelope = None
