@@ -44,3 +44,18 @@ class FakeStream:
 
     def close(self):
         self.stop()
+
+
+def slow_model(live, seconds: float) -> list[int]:
+    """A LivePredictor's model made to take `seconds` an answer (a musicnn-like cost); returns the
+    list the lengths of the windows it was asked about are appended to."""
+    calls = []
+    real = live.predictor.predict_window
+
+    def slow(y):
+        calls.append(len(y))
+        time.sleep(seconds)
+        return real(y)
+
+    live.predictor.predict_window = slow
+    return calls

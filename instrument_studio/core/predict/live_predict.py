@@ -57,6 +57,7 @@ class LivePredictor:
         self._results: deque = deque(maxlen=64)
         self.latencies: deque[float] = deque(maxlen=1000)
         self._costs: deque[float] = deque(maxlen=3)   # wall time of the last answers that ran the model
+        self._compiled = False                         # the model has answered once (its graph is built)
         self.count = 0
 
     # --- wiring ----------------------------------------------------------------------------
@@ -120,23 +121,26 @@ class LivePredictor:
                 result = None
                 self._results.append(LivePredictionFailed(
                     message=f"live prediction failed ({type(exc).__name__}: {exc})"))
-            spacing = result.spacing if result is not None else self.spacing(time.monotonic() - started,
+            spacing = result.spacing if result is not None else self._spacing_after(time.monotonic() - started,
                                                                               ran_model=False)
             next_due = max(next_due + self.period, started + spacing)
 
-    def spacing(self, spent: float, *, ran_model: bool = True) -> float:
+    def _spacing_after(self, spent: float, *, ran_model: bool = True) -> float:
         """Seconds from the start of one answer to the next, after one that took `spent`.
 
         An answer's cost is its wall time, not this thread's CPU time, because the network runs
         in TensorFlow's own threads (on the 2-core laptop the two agree: 97 ms of CPU, 96 ms of
         wall a musicnn answer); on a loaded machine answers take longer and so come less often.
-        The cheapest of the last three answers that ran the model sets the pace: one slow answer
-        (the first, which compiles the graph; a pause of the whole process) does not hold the
-        next ones back for seconds."""
+        The cheapest of the last three answers that ran the model sets the pace, so one slow
+        answer (a pause of the whole process) does not hold the next ones back for seconds; the
+        very first one, which compiles the model's graph, is no measure of the cost at all and
+        is not counted (it spaced the next answer 2 s away)."""
         cost = spent
         if ran_model:
-            self._costs.append(spent)
-            cost = min(self._costs)
+            if self._compiled:
+                self._costs.append(spent)
+            self._compiled = True
+            cost = min(self._costs) if self._costs else 0.0
         return min(MAX_SPACING_S, max(self.period, cost / self.cpu_share))
 
     def _predict_once(self) -> LivePrediction | None:
@@ -158,7 +162,7 @@ class LivePredictor:
                                 state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
                                 window_time=window_time, result_time=now,
                                 window_seconds=len(y) / self.predictor.sr,
-                                spacing=self.spacing(now - started,
+                                spacing=self._spacing_after(now - started,
                                                      ran_model=verdict.probabilities is not None))
         self.count += 1
         self.latencies.append(result.latency)

@@ -42,7 +42,6 @@ class LevelMeter(QWidget):
         self._scale: QPixmap | None = None
         self._lamps: dict[bool, QPixmap] = {}
         self._painted_look: tuple | None = None
-        self.paints = 0
 
     def sizeHint(self) -> QSize:
         return QSize(320, 34)
@@ -183,4 +182,3 @@ class LevelMeter(QWidget):
         p.drawPixmap(self._lamp_rect().topLeft(), self._lamp_pixmap(self.clipped))
         p.end()
         self._painted_look = self._look()
-        self.paints += 1
