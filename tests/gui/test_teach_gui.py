@@ -3,7 +3,6 @@ the default model one click away; and what it says when the takes do not allow t
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -82,7 +81,9 @@ def test_teach_switches_the_live_bars_to_the_taught_classes(qtbot, live_window, 
     shown = []
     view.shown.connect(lambda p: shown.append(p))
     player = win.ctx.player
-    player.set_audio(np.concatenate([note("buzz", seconds=6.0, freq=175.0, seed=9)]), SR)
+    # Long enough for several answers however slow the machine: each answer's own cost spaces the
+    # next one (up to 2 s apart on a loaded CI machine), and the first windows still hold silence.
+    player.set_audio(note("buzz", seconds=30.0, freq=175.0, seed=9), SR)
     player.play()
     qtbot.waitUntil(lambda: len([p for p in shown if p.state == "confident"]) >= 3, timeout=120000)
     player.stop()
