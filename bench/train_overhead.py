@@ -98,8 +98,10 @@ def pump(app, probe, *, seconds: float = 0.0, until=None) -> tuple[float, float]
         check.timeout.connect(lambda: until() and loop.quit())
         check.start(20)
     probe.start()
+    cpu = time.thread_time()
     loop.exec()
     check.stop()
+    pump.gui_cpu = time.thread_time() - cpu
     return probe.stop()
 
 
@@ -115,7 +117,7 @@ def bare_fit_with_gui_idle(app, probe, cfg, data):
     t.start()
     worst, p99 = pump(app, probe, until=lambda: "r" in out)
     t.join()
-    return out["r"][0], out["r"][1], worst, p99
+    return out["r"][0], out["r"][1], worst, p99, pump.gui_cpu
 
 
 def app_fit(window, app, panel, data, cfg, probe) -> dict:
@@ -129,16 +131,18 @@ def app_fit(window, app, panel, data, cfg, probe) -> dict:
     panel.run_finished.connect(loop.quit)
     probe.start()
     t0 = time.perf_counter()
+    cpu = time.thread_time()
     QTest.mouseClick(panel.train_button, Qt.LeftButton)
     loop.exec()
     wall = time.perf_counter() - t0
+    gui_cpu = time.thread_time() - cpu
     worst, p99 = probe.stop()
     while panel.is_running():
         app.processEvents()
     panel.run_finished.disconnect(done.append)
     panel.run_finished.disconnect(loop.quit)
     run = done[0]
-    return {"fit": run.duration, "wall": wall, "stall_max": worst, "stall_p99": p99, "history": run.history,
+    return {"fit": run.duration, "wall": wall, "stall_max": worst, "stall_p99": p99, "gui_cpu": gui_cpu, "history": run.history,
             "device": run.device, "draws": panel.curves.draws, "points": panel.curves.point_counts(run.id)}
 
 
@@ -186,27 +190,35 @@ def main(argv=None) -> int:
     idle_max, idle_p99 = pump(app, probe, seconds=3.0)
     print(f"event loop with nothing running (the machine's noise floor): stall max {idle_max:.1f} ms, "
           f"p99 {idle_p99:.1f} ms")
-    bare_times, bare_stalls, app_runs, same = [], [], [], True
+    bare_times, bare_stalls, bare_gui, app_runs, same = [], [], [], [], True
     for i in range(args.repeats):
-        t_bare, h_bare, b_max, b_p99 = bare_fit_with_gui_idle(app, probe, cfg, data)
+        t_bare, h_bare, b_max, b_p99, b_gui = bare_fit_with_gui_idle(app, probe, cfg, data)
         bare_times.append(t_bare)
+        bare_gui.append(b_gui / t_bare)
         bare_stalls.append(b_max)
         r = app_fit(window, app, panel, data, cfg, probe)
         app_runs.append(r)
         same &= all(np.allclose(h_bare[k], r["history"][k], rtol=0, atol=1e-6) for k in h_bare)
         print(f"  round {i + 1}: bare fit {t_bare:6.2f} s (stall max {b_max:5.1f} ms, p99 {b_p99:5.1f} ms) | "
               f"app fit {r['fit']:6.2f} s (click to run list {r['wall']:6.2f} s; stall max {r['stall_max']:5.1f} ms, "
-              f"p99 {r['stall_p99']:5.1f} ms)")
+              f"p99 {r['stall_p99']:5.1f} ms) | GUI thread {100 * b_gui / t_bare:4.1f} % of a core vs "
+              f"{100 * r['gui_cpu'] / r['wall']:4.1f} %")
     bare, fit = statistics.median(bare_times), statistics.median(r["fit"] for r in app_runs)
     wall = statistics.median(r["wall"] for r in app_runs)
     print(f"median bare model.fit:           {bare:.2f} s")
-    print(f"median app fit (worker+curves):  {fit:.2f} s   ratio {fit / bare:.3f}  (aim <= 1.05)")
+    paired = statistics.median(r["fit"] / b for r, b in zip(app_runs, bare_times, strict=True))
+    print(f"median app fit (worker+curves):  {fit:.2f} s   ratio {fit / bare:.3f}  (aim <= 1.05); "
+          f"median of the rounds' own ratios {paired:.3f}")
     print(f"median app click-to-run-list:    {wall:.2f} s   ratio {wall / bare:.3f}")
     print(f"longest GUI stall during app training: {max(r['stall_max'] for r in app_runs):.1f} ms (aim < 50 ms); "
           f"p99 {max(r['stall_p99'] for r in app_runs):.1f} ms; during a bare fit with an idle GUI: "
           f"{max(bare_stalls):.1f} ms")
     print(f"median over runs of each run's longest GUI stall: app {statistics.median(r['stall_max'] for r in app_runs):.1f} ms, "
           f"bare fit {statistics.median(bare_stalls):.1f} ms (one-off hiccups of this shared machine show in the max)")
+    print(f"GUI thread CPU (median, % of one core): idle window during the bare fit "
+          f"{100 * statistics.median(bare_gui):.1f} %, Training panel during its fit "
+          f"{100 * statistics.median(r['gui_cpu'] / r['wall'] for r in app_runs):.1f} % (what the panel takes "
+          f"from the training, less noisy than the wall-time ratio)")
     print(f"curves: {app_runs[-1]['points']} points in the last run; same curves as bare fit: {'yes' if same else 'NO'}")
     print(f"device in use: {app_runs[-1]['device']}")
     window.close()

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QImage, QPainter
 
 from instrument_studio.core.evaluation.report import make_report
+from instrument_studio.gui.widgets.curves import TrainingCurves
 from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
 from instrument_studio.gui.widgets.metric_views import ROW_PX, PerClassAccuracyChart
 from instrument_studio.gui.widgets.sweep_charts import SweepCurves
@@ -111,3 +112,36 @@ def test_per_class_value_texts_fit_in_presentation_mode(qtbot):
     finally:
         presentation.set_on(False)
         presentation.style_all(area)
+
+
+def test_training_curves_draw_grid_lines_only_where_a_value_is_labelled(qtbot, monkeypatch):
+    """Every grid line of the training curves is at a labelled value (no unlabelled minor lines:
+    they were a third of the GUI's CPU while training and blurred the grid in class), and a new
+    epoch, which moves the epoch plots' ranges, does not re-make their symbols."""
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(1500, 600)
+    curves.show()
+    curves.add_run("r", "run 1")
+    b = np.arange(250)
+    curves.add_batches("r", (b + 1) / 125, 2.3 * np.exp(-b / 100))
+    for epoch in (1, 2):
+        curves.add_epoch("r", epoch, loss=1.0 / epoch, accuracy=0.5 + epoch / 10, val_loss=1.1 / epoch,
+                         val_accuracy=0.4 + epoch / 10)
+    curves.refresh(force=True)
+    for plot in (curves.batch_plot, curves.loss_plot, curves.acc_plot):
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            labelled = [text for text, _rect in drawn_labels(axis)]
+            length = axis.width() if side == "bottom" else axis.height()
+            levels = axis.tickValues(*axis.range, length)      # (spacing, values) per tick level
+            assert len(labelled) >= 3 and len(levels) == 1, (plot.plotItem.titleLabel.text, side, labelled, levels)
+
+    remade = []
+    scatter = curves._runs["r"].items["loss"].scatter
+    monkeypatch.setattr(scatter, "setData", lambda *a, **k: remade.append(1))
+    curves.add_batches("r", np.array([2.2]), np.array([0.1]))    # the third epoch begins: x to 3
+    curves.add_epoch("r", 3, loss=0.05, accuracy=0.9, val_loss=0.3, val_accuracy=0.8)   # y range grows
+    curves.refresh(force=True)
+    qtbot.wait(50)
+    assert curves.loss_plot.viewRange()[0][1] >= 3.0 and remade == [1]   # its own new point only
