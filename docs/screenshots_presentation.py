@@ -12,12 +12,16 @@ Writes OUT_DIR/presentation-<panel>-<theme>.png.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# A run list of its own: the user's stored runs shared the ids of the two runs drawn here, and a
+# stored run's colour then painted both curves the same.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="presentation-shots-")
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from instrument_studio.core.evaluation.report import make_report
+from instrument_studio.gui import presentation
 from instrument_studio.gui.widgets.curves import TrainingCurves
 from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
 from instrument_studio.gui.widgets.metric_views import ROW_PX, PerClassAccuracyChart
@@ -85,7 +87,6 @@ def test_live_time_axis_shows_now_as_0(qtbot):
 def test_per_class_value_texts_fit_in_presentation_mode(qtbot):
     """At presentation size "100%  (n=5)" ran past the right edge of the chart (cut in the
     screenshot); its text now ends inside the plot, in both modes."""
-    from instrument_studio.gui import presentation
 
     labels = ["piano", "violin", "cello"]
     y = np.repeat(np.arange(3), 5)
@@ -118,10 +119,12 @@ def test_training_curves_draw_grid_lines_only_where_a_value_is_labelled(qtbot, m
     """Every grid line of the training curves is at a labelled value (no unlabelled minor lines:
     they were a third of the GUI's CPU while training and blurred the grid in class), and a new
     epoch, which moves the epoch plots' ranges, does not re-make their symbols."""
-    curves = TrainingCurves()
-    qtbot.addWidget(curves)
-    curves.resize(1500, 600)
-    curves.show()
+    area = QWidget()     # presentation mode reaches the widgets under a window's root
+    qtbot.addWidget(area)
+    curves = TrainingCurves(area)
+    QVBoxLayout(area).addWidget(curves)
+    area.resize(1260, 400)   # about its size in the 1280x720 window
+    area.show()
     curves.add_run("r", "run 1")
     b = np.arange(250)
     curves.add_batches("r", (b + 1) / 125, 2.3 * np.exp(-b / 100))
@@ -129,13 +132,25 @@ def test_training_curves_draw_grid_lines_only_where_a_value_is_labelled(qtbot, m
         curves.add_epoch("r", epoch, loss=1.0 / epoch, accuracy=0.5 + epoch / 10, val_loss=1.1 / epoch,
                          val_accuracy=0.4 + epoch / 10)
     curves.refresh(force=True)
-    for plot in (curves.batch_plot, curves.loss_plot, curves.acc_plot):
-        for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            labelled = [text for text, _rect in drawn_labels(axis)]
-            length = axis.width() if side == "bottom" else axis.height()
-            levels = axis.tickValues(*axis.range, length)      # (spacing, values) per tick level
-            assert len(labelled) >= 3 and len(levels) == 1, (plot.plotItem.titleLabel.text, side, labelled, levels)
+    try:
+        for on in (False, True):
+            presentation.set_on(on)
+            presentation.style_all(area)
+            qtbot.wait(50)
+            for plot in (curves.batch_plot, curves.loss_plot, curves.acc_plot):
+                for side in ("left", "bottom"):
+                    axis = plot.getAxis(side)
+                    labelled = [text for text, _rect in drawn_labels(axis)]
+                    length = axis.width() if side == "bottom" else axis.height()
+                    levels = axis.tickValues(*axis.range, length)      # (spacing, values) per tick level
+                    assert len(labelled) >= 3 and len(levels) == 1, (on, plot.plotItem.titleLabel.text, side,
+                                                                     labelled, levels)
+            # Accuracy's whole scale is named, both ends included, at presentation size too.
+            ends = {text for text, _rect in drawn_labels(curves.acc_plot.getAxis("left"))} & {"0", "0.0", "1", "1.0"}
+            assert len(ends) == 2, (on, drawn_labels(curves.acc_plot.getAxis("left")))
+    finally:
+        presentation.set_on(False)
+        presentation.style_all(area)
 
     remade = []
     scatter = curves._runs["r"].items["loss"].scatter

@@ -23,6 +23,7 @@ RUN_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2",
 
 
 
+ACC_PADDING, ACC_PADDING_PRESENTING = 0.04, 0.07   # of the accuracy axis' 0...1 range
 BATCH_TITLE = "Training loss per batch"
 BATCH_TITLE_SHORT = "Loss per batch"
 
@@ -81,7 +82,7 @@ class TrainingCurves(QWidget):
         self.batch_plot = self._plot(BATCH_TITLE, "loss (running mean)")
         self.loss_plot = self._plot("Loss per epoch", "loss")
         self.acc_plot = self._plot("Accuracy per epoch", "accuracy")
-        self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        self.acc_plot.setYRange(0.0, 1.0, padding=ACC_PADDING)
         # Accuracy rises towards the top: its legend goes bottom right, out of the curves' way.
         self.acc_plot.plotItem.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
         self.log_box = QCheckBox("Log-scale loss")
@@ -115,7 +116,10 @@ class TrainingCurves(QWidget):
         # each redraw of the batch plot), time taken from training on a 2-core laptop; fewer lines
         # also read better from the back of a classroom.
         for side in ("left", "bottom"):
-            plot.getAxis(side).setStyle(maxTickLevel=0)
+            axis = plot.getAxis(side)
+            axis.setStyle(maxTickLevel=0)
+            if side == "left":
+                axis.setTickDensity(2.0)   # about as many values as the minor level labelled (epochs stay whole)
         plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
@@ -362,6 +366,9 @@ class TrainingCurves(QWidget):
         its end ("Training loss per batc"): a shorter one says the same beside "Loss per epoch"."""
         self.batch_plot.plotItem.legend.setVisible(not on)
         self.batch_plot.setTitle(BATCH_TITLE_SHORT if on else BATCH_TITLE)
+        # Accuracy 0 and 1 are labelled only when half a label fits between them and the plot's
+        # edge (pyqtgraph drops a label that would cross the axis' end); at 30 px 2 % was too little.
+        self.acc_plot.setYRange(0.0, 1.0, padding=ACC_PADDING_PRESENTING if on else ACC_PADDING)
 
     def theme_changed(self) -> None:
         """Follow the theme (theme.apply_theme sets pyqtgraph's defaults for new plots only; in
