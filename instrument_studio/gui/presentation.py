@@ -14,7 +14,7 @@ after rebuilding, so new items follow the mode too.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QFontInfo
+from PySide6.QtGui import QFont, QFontInfo, QFontMetrics
 from PySide6.QtWidgets import QApplication, QWidget
 
 FONT_SCALE = 2.2       # tick labels, axis labels, legends and texts
@@ -91,6 +91,22 @@ def room_above(plot: pg.PlotItem, on: bool) -> None:
     left, top, right, bottom = plot.layout.getContentsMargins()
     base = _remember(plot, "top_margin", top)
     plot.layout.setContentsMargins(left, base + (big_px() / 2 if on else 0), right, bottom)
+
+
+def colour_bar_room(bar: pg.ColorBarItem, on: bool, widest: str = "-80") -> None:
+    """Room beside a colour bar for its values at presentation size. pyqtgraph fixes the bar's
+    axis at 45 px and drops a label wider than its axis: at 30 px only "0" was left of 0...-80 dB.
+    Back to the bar's own width when off."""
+    axis = bar.axis
+    base = _remember(axis, "width", axis.fixedWidth)
+    if on:
+        font = QFont()
+        font.setPixelSize(big_px())
+        needed = QFontMetrics(font).horizontalAdvance(widest) + max(0, axis.style["tickLength"]) + \
+            axis.style["tickTextOffset"][0] + 6
+        axis.setWidth(max(base or 0, needed))
+    else:
+        axis.setWidth(base)
 
 
 def _remember(item, key: str, value):

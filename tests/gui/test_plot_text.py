@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -13,6 +14,7 @@ from instrument_studio.gui import presentation
 from instrument_studio.gui.widgets.curves import TrainingCurves
 from instrument_studio.gui.widgets.live_spectrogram import LiveSpectrogramView
 from instrument_studio.gui.widgets.metric_views import ROW_PX, PerClassAccuracyChart
+from instrument_studio.gui.widgets.spectrogram_view import SpectrogramView
 from instrument_studio.gui.widgets.sweep_charts import SweepCurves
 
 
@@ -160,3 +162,26 @@ def test_training_curves_draw_grid_lines_only_where_a_value_is_labelled(qtbot, m
     curves.refresh(force=True)
     qtbot.wait(50)
     assert curves.loss_plot.viewRange()[0][1] >= 3.0 and remade == [1]   # its own new point only
+
+
+@pytest.mark.parametrize("make", [SpectrogramView, LiveSpectrogramView], ids=["audio", "live"])
+def test_colour_bar_values_stay_readable_in_presentation_mode(qtbot, make):
+    """At presentation size the spectrogram colour bars showed no value but "0" (pyqtgraph keeps
+    the bar's axis 45 px wide and drops wider labels): a bar without numbers says nothing."""
+    area = QWidget()
+    qtbot.addWidget(area)
+    view = make()
+    QVBoxLayout(area).addWidget(view)
+    area.resize(1260, 330)      # about the Audio panel's spectrogram at 1280x720
+    area.show()
+    qtbot.waitExposed(area)
+    try:
+        for on in (False, True):
+            presentation.set_on(on)
+            presentation.style_all(area)
+            qtbot.wait(50)
+            shown = [text for text, _ in drawn_labels(view.colorbar.axis)]
+            assert len(shown) >= 3 and "0" in shown and any(t.startswith(("-", "\u2212")) for t in shown), (on, shown)
+    finally:
+        presentation.set_on(False)
+        presentation.style_all(area)

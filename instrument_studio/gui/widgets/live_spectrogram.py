@@ -201,6 +201,7 @@ class LiveSpectrogramView(pg.PlotWidget):
         left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
         left.setWidth(None if on else 70)     # room for "1.5k" at 30 px beside its name
         self.colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
+        presentation.colour_bar_room(self.colorbar, on)   # its values, "-80" the widest
         presentation.room_above(self.plotItem, on)    # the colour bar's top label, "0" dB
         self._update_ticks()
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont, QFontInfo
 from ...core.config import MelConfig
 from ...core.display.mel_axis import mel_axis_ticks
 from ...core.features.mel import DB_FLOOR
+from .. import presentation
 from .timeline import TimelinePlot, restyle_label
 
 DYNAMIC_RANGE_DB = 80.0
@@ -59,6 +60,8 @@ def name_axes(plot, colorbar, on: bool, *, width: int | None) -> None:
     left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
     left.setWidth(None if on else width)     # room for "1.5k" at 30 px beside its name
     colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
+    presentation.colour_bar_room(colorbar, on)     # its values, "-80" the widest
+    presentation.room_above(plot.plotItem, on)     # the top value, "0" dB
 
 
 class SpectrogramView(TimelinePlot):
