@@ -224,7 +224,7 @@ class TrainingPanel(QWidget):
         self._t_start = time.monotonic()
         self.table.set_shown([])
         self._run_settings[run_id] = run_settings(cfg, fcfg.kind, src.label)
-        self.curves.add_run(run_id, f"run {run_id}")
+        self.curves.add_run(run_id, f"run {run_id}", epochs=int(cfg.epochs))
         self._show_runs([run_id])
         self._batch_x: list[float] = []
         self._batch_y: list[float] = []

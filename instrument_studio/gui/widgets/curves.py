@@ -60,8 +60,9 @@ PLOTS = {"batch": ("batch_loss",), "loss": ("loss", "val_loss"), "accuracy": ("a
 
 
 class _Run:
-    def __init__(self, key, label: str, colour: str):
+    def __init__(self, key, label: str, colour: str, epochs: int | None = None):
         self.key, self.label, self.colour = key, label, colour
+        self.epochs = epochs     # planned (a run in progress); None: as many as it has points for
         self.series = {name: _Series() for name in SERIES}
         self.items: dict[str, pg.PlotDataItem] = {}
         self.visible = True
@@ -126,12 +127,13 @@ class TrainingCurves(QWidget):
         return plot
 
     # --- runs -----------------------------------------------------------------------------------
-    def add_run(self, key, label: str) -> str:
-        """Start curves for run `key`; returns its colour."""
+    def add_run(self, key, label: str, *, epochs: int | None = None) -> str:
+        """Start curves for run `key` (of `epochs` planned epochs, when it is about to train);
+        returns its colour."""
         if key in self._runs:
             self.remove_run(key)
         colour = RUN_COLOURS[len(self._runs) % len(RUN_COLOURS)] if not self._runs else self._free_colour()
-        run = _Run(key, label, colour)
+        run = _Run(key, label, colour, epochs)
         self._runs[key] = run
         dash = Qt.DashLine
         specs = {
@@ -311,14 +313,14 @@ class TrainingCurves(QWidget):
         """All plots: x from 0 to the next whole epoch; batch plot: y with some slack; changed only when
         the data outgrows them, so the axes re-lay out now and then rather than on every redraw
         (axis layout is most of a redraw's cost)."""
-        xs, ys = [], []
+        xs, ys, ends = [], [], []
         for r in self._runs.values():
             if not r.visible:
                 continue
-            for name in SERIES:   # the epoch curves too: one x range for the three plots
-                s = r.series[name]
-                if s.n:
-                    xs.append(s.x[s.n - 1])
+            last = [r.series[name].x[r.series[name].n - 1] for name in SERIES if r.series[name].n]
+            xs += last   # the epoch curves too: one x range for the three plots
+            if last:
+                ends.append(r.epochs or float(np.ceil(max(last) - 1e-9)))
             s = r.series["batch_loss"]
             if s.n:
                 ys.append(s.view()[1])
@@ -330,9 +332,16 @@ class TrainingCurves(QWidget):
                 plot.enableAutoRange(x=True)
             self._batch_right = self._batch_y = None
             return
-        # Epochs on every x axis from 0 to the next whole epoch: a lone first point would
-        # otherwise sit in the middle of an automatic range such as -2...6.
-        right = max(1.0, float(np.ceil(max(xs) - 1e-9)))
+        # Epochs on every x axis from 0 to a whole epoch: a lone first point would otherwise sit in
+        # the middle of an automatic range such as -2...6. While a run trains the range doubles
+        # (1, 2, 4, 8 ... up to its planned epochs) rather than growing by one each epoch: the
+        # curves keep at least half the width, and the plots re-lay out their axes (a 100-150 ms
+        # stall of the window on a 2-core laptop, once per epoch before) a few times per run.
+        need = max(1.0, float(np.ceil(max(xs) - 1e-9)))
+        right = self._batch_right if self._batch_right is not None and self._batch_right >= need else 1.0
+        while right < need:
+            right *= 2.0
+        right = max(need, min(right, max(ends)))
         if self._batch_right != right:
             self._batch_right = right
             for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
