@@ -60,6 +60,8 @@ def test_pause_holds_the_curves_and_step_adds_exactly_one_epoch(qtbot, panel):
     qtbot.wait(300)
     assert _epochs(panel) == epochs + 1 and pause.text() == "Resume"
     assert "Paused after the epoch" in panel.status_label.text()
+    # The header names the epoch the plots end with (it said one epoch less while paused).
+    assert panel.progress.text().startswith(f"epoch {epochs + 1} of 300 done"), panel.progress.text()
     qtbot.wait(1000)
     assert _epochs(panel) == epochs + 1                              # and it stays there
     qtbot.mouseClick(pause, Qt.LeftButton)                           # Resume

@@ -323,11 +323,15 @@ class TrainingPanel(QWidget):
         if self._live_id is not None:
             self._drain()
         self.curves.refresh(now)
-        if self._live_id is not None:
-            self.extras.sync()
-        if self._live_id is not None and now - self._last_labels >= 0.5 and not self._control.paused:
+        if self._live_id is None:
+            return
+        self.extras.sync()
+        paused = self._control.paused
+        # An epoch's end (which zeroes _last_labels) reaches the header at once, paused or not: the
+        # header said "epoch 3 of 20 done" beside plots that ended with epoch 4 after a Step.
+        if self._last_labels == 0.0 or (now - self._last_labels >= 0.5 and not paused):
             self._last_labels = now
-            self._update_progress()
+            self._update_progress(status=not paused)   # paused: the status line says how to go on
 
     def _drain(self) -> None:
         events, xs, ys = self._events, self._batch_x, self._batch_y
@@ -365,13 +369,14 @@ class TrainingPanel(QWidget):
             xs.clear()
             ys.clear()
 
-    def _update_progress(self) -> None:
+    def _update_progress(self, *, status: bool = True) -> None:
         s, b = self._started, self._last_batch
         if s is None or b is None:
             return
         self.progress.setValue(b.step + 1)
         self.progress.setFormat(header_text(s, b, self._last_epoch))
-        self._status(status_text(self._live_id, s, b, self._last_epoch))
+        if status:
+            self._status(status_text(self._live_id, s, b, self._last_epoch))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
