@@ -185,3 +185,42 @@ def test_colour_bar_values_stay_readable_in_presentation_mode(qtbot, make):
     finally:
         presentation.set_on(False)
         presentation.style_all(area)
+
+
+def test_confusion_names_and_counts_fit_their_rows_in_presentation_mode(qtbot):
+    """Ten classes at 1280x720 in presentation mode: the rows were 20 px high and their 30 px
+    names and counts ran into each other. Names stay apart, counts no taller than a cell, and
+    both are still larger than at normal size."""
+    from PySide6.QtGui import QFontInfo, QFontMetricsF
+
+    from instrument_studio.gui.widgets.confusion_view import ConfusionView
+
+    area = QWidget()
+    qtbot.addWidget(area)
+    view = ConfusionView()
+    QVBoxLayout(area).addWidget(view)
+    area.resize(975, 410)     # its share of the Evaluation panel at 1280x720
+    area.show()
+    labels = ["piano", "acoustic-guitar", "violin", "cello", "trumpet", "trombone", "saxophone", "oboe",
+              "clarinet", "flute"]
+    counts = np.eye(10, dtype=int) * 48
+    view.set_matrix(labels, counts, counts / 48.0)
+    qtbot.waitExposed(area)
+    def px(item) -> int:
+        return QFontInfo(item.textItem.font()).pixelSize()
+
+    normal_px = px(view._texts[0])
+    try:
+        presentation.set_on(True)
+        presentation.style_all(area)
+        qtbot.wait(100)
+        rows = drawn_labels(view.plot.getAxis("left"))
+        assert len(rows) == 10, [t for t, _ in rows]
+        assert_apart(rows, margin=0.0)
+        cell = view.plot.vb.height() / 10
+        text_px = px(view._texts[0])
+        assert QFontMetricsF(view._texts[0].textItem.font()).height() <= cell + 1 and text_px > normal_px, (cell, text_px)
+    finally:
+        presentation.set_on(False)
+        presentation.style_all(area)
+    assert px(view._texts[0]) == normal_px

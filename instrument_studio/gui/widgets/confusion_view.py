@@ -126,6 +126,7 @@ class ConfusionView(QWidget):
         self.highlight.setVisible(False)
         self.plot.addItem(self.highlight)
         self._texts: list[pg.TextItem] = []
+        self.plot.vb.sigResized.connect(self._fit_text)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -164,6 +165,37 @@ class ConfusionView(QWidget):
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
         self._redraw()
         presentation.restyle(self.graphics)
+        self._fit_text()
+
+    def presentation_changed(self, on: bool) -> None:
+        self._fit_text()
+        if self.labels:
+            self.bottom_axis.set_labels(self.bottom_axis._labels)   # its height for the names' new size
+
+    def _fit_text(self, *_args) -> None:
+        """At presentation size, text no taller than its cell: at 1280x720 the ten rows of a
+        matrix were 20 px high and 30 px names and counts ran into each other. The normal sizes
+        (set_matrix's) fit already."""
+        n = len(self.labels)
+        vb = self.plot.vb
+        if not n or not presentation.is_on() or vb.height() <= 0:
+            return
+        cell = min(vb.height(), vb.width()) / n
+        big = presentation.big_px()
+        text_px = max(8, min(big, int(cell * 0.75)))
+        label_px = max(8, min(big, int(cell * 0.9)))
+        for item in self._texts:
+            font = item.textItem.font()
+            if abs(font.pixelSize() - text_px) >= 2:    # 1 px steps could see-saw with the layout
+                font.setPixelSize(text_px)
+                item.setFont(font)
+        for axis in (self.plot.getAxis("left"), self.bottom_axis):
+            font = QFont(axis.style.get("tickFont") or QFont())
+            if abs(font.pixelSize() - label_px) >= 2:
+                font.setPixelSize(label_px)
+                axis.setStyle(tickFont=font)
+                if axis is self.bottom_axis:
+                    axis.set_labels(axis._labels)           # its height follows the names' size
 
     def cell_text(self, row: int, col: int) -> str:
         return self._texts[row * len(self.labels) + col].toPlainText()
