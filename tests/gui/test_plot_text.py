@@ -224,3 +224,32 @@ def test_confusion_names_and_counts_fit_their_rows_in_presentation_mode(qtbot):
         presentation.set_on(False)
         presentation.style_all(area)
     assert px(view._texts[0]) == normal_px
+
+
+def test_level_meter_scale_is_read_from_afar_in_presentation_mode(qtbot):
+    """The Live panel's level meter kept its 9 px dB numbers in presentation mode."""
+    from PySide6.QtGui import QFontInfo, QFontMetrics
+
+    from instrument_studio.gui.widgets.level_meter import LevelMeter
+
+    area = QWidget()
+    qtbot.addWidget(area)
+    meter = LevelMeter()
+    QVBoxLayout(area).addWidget(meter)
+    area.resize(700, 120)
+    area.show()
+    qtbot.waitExposed(area)
+    normal_px, normal_h = QFontInfo(meter.scale_font()).pixelSize(), meter.height()
+    try:
+        presentation.set_on(True)
+        presentation.style_all(area)
+        qtbot.waitUntil(lambda: meter.height() > normal_h, timeout=2000)
+        font = meter.scale_font()
+        assert QFontInfo(font).pixelSize() >= max(16, 1.5 * normal_px), (normal_px, QFontInfo(font).pixelSize())
+        bar = meter._bar_rect()
+        assert bar.bottom() + 3 + QFontMetrics(font).height() <= meter.height() + 1   # the numbers are inside it
+    finally:
+        presentation.set_on(False)
+        presentation.style_all(area)
+    qtbot.waitUntil(lambda: meter.height() == normal_h, timeout=2000)
+    assert QFontInfo(meter.scale_font()).pixelSize() == normal_px

@@ -12,11 +12,17 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .. import presentation
+
 FLOOR_DB = -60.0
 TICKS = (-60, -48, -36, -24, -18, -12, -6, 0)
 HOLD_S = 1.5          # the peak tick stays this long, then falls
 FALL_DB_PER_S = 20.0
 CLIP_HOLD_S = 3.0
+# (bar height, lamp width, widget height) in px: normal and presenting. Presenting, the scale's
+# numbers are 60 % of presentation size: read from the back of a room, and the meter (a strip
+# above the spectrogram) takes 22 px more of the panel's height, not 50.
+_SIZES = {False: (18, 44, 34), True: (26, 70, 56)}
 _GREEN, _YELLOW, _RED = QColor("#2e9d4a"), QColor("#d9b310"), QColor("#d63b2f")
 
 
@@ -42,9 +48,29 @@ class LevelMeter(QWidget):
         self._scale: QPixmap | None = None
         self._lamps: dict[bool, QPixmap] = {}
         self._painted_look: tuple | None = None
+        self._presenting = False
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 34)
+        return QSize(320, _SIZES[self._presenting][2])
+
+    def presentation_changed(self, on: bool) -> None:
+        """Its dB scale and CLIP lamp big enough for a projector (they kept their small print)."""
+        self._presenting = on
+        self.setMinimumSize(260, _SIZES[on][2])
+        self.updateGeometry()
+        self._scale = None
+        self._lamps.clear()
+        self._painted_look = None
+        self.update()
+
+    def scale_font(self) -> QFont:
+        """The font of the dB numbers under the bar."""
+        font = QFont(self.font())
+        if self._presenting:
+            font.setPixelSize(max(12, int(round(0.6 * presentation.big_px()))))
+        else:
+            font.setPointSizeF(max(6.5, font.pointSizeF() * 0.75))
+        return font
 
     def set_level(self, *, peak_dbfs: float, rms_dbfs: float, clipped: bool, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -87,7 +113,8 @@ class LevelMeter(QWidget):
 
     # --- painting ---------------------------------------------------------------------------
     def _lamp_rect(self) -> QRectF:
-        return QRectF(self.width() - 46, 2, 44, 18)
+        bar_h, lamp_w, _ = _SIZES[self._presenting]
+        return QRectF(self.width() - lamp_w - 2, 2, lamp_w, bar_h)
 
     def _look(self) -> tuple:
         """What a paint would show, to the pixel."""
@@ -125,6 +152,8 @@ class LevelMeter(QWidget):
         p.setPen(QPen(pal.mid().color(), 1))
         p.drawRect(box)
         p.setPen(QColor("white") if lit else pal.buttonText().color())
+        if self._presenting:
+            p.setFont(self.scale_font())
         p.drawText(box, Qt.AlignCenter, "CLIP")
         p.end()
         self._lamps[lit] = pix
@@ -140,9 +169,7 @@ class LevelMeter(QWidget):
         p = QPainter(pix)
         pal = self.palette()
         bar = self._bar_rect()
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.75))
-        p.setFont(font)
+        p.setFont(self.scale_font())
         p.setPen(pal.text().color())
         right_limit = bar.right()
         for db in TICKS:
@@ -159,7 +186,8 @@ class LevelMeter(QWidget):
         return pix
 
     def _bar_rect(self) -> QRectF:
-        return QRectF(2, 2, self.width() - 54, 18)
+        bar_h, lamp_w, _ = _SIZES[self._presenting]
+        return QRectF(2, 2, self.width() - lamp_w - 10, bar_h)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
