@@ -212,3 +212,28 @@ def test_no_input_device_at_all_says_how_to_connect_one(monkeypatch):
     monkeypatch.setattr(devices, "_list", lambda kind: [])
     reason = input_unavailable_reason()
     assert "no audio input device" in reason and "connect one" in reason
+
+
+def test_arrival_log_dates_frames_like_a_plain_search():
+    """Each frame is dated by the block that delivered it, as a plain search through every block
+    finds it: in a log that has not wrapped, and in one that has (the oldest starts forgotten)."""
+    rng = np.random.default_rng(3)
+    for blocks in (10, 100, 5000):     # fewer than the recent look-up, more, and a wrapped log
+        log = ArrivalLog(size=2048)
+        sizes = rng.integers(64, 1024, blocks)
+        ends = np.cumsum(sizes)
+        times = np.cumsum(rng.uniform(0.001, 0.02, blocks))
+        for end, when in zip(ends, times, strict=True):
+            log.note(int(end), float(when))
+        frames = np.concatenate([rng.integers(0, int(ends[-1]) + 500, 200),
+                                 np.arange(int(ends[-1]) - 3000, int(ends[-1]) + 5)])
+        expected = np.full(len(frames), np.nan)
+        first_known = 0 if blocks <= 2048 else blocks - 2048 + 1   # a wrapped log forgot the oldest starts
+        for j, f in enumerate(frames):
+            b = int(np.searchsorted(ends, f, side="right"))
+            if first_known <= b < blocks and (b > blocks - 2048 or blocks <= 2048):
+                expected[j] = times[b]
+        got = log.arrival_of(frames)
+        assert np.array_equal(np.isnan(got), np.isnan(expected)) and np.allclose(got[~np.isnan(got)],
+                                                                                 expected[~np.isnan(expected)])
+    assert len(ArrivalLog().arrival_of(np.array([], dtype=np.int64))) == 0
