@@ -213,13 +213,14 @@ def test_confusion_names_and_counts_fit_their_rows_in_presentation_mode(qtbot):
     try:
         presentation.set_on(True)
         presentation.style_all(area)
-        qtbot.wait(100)
-        rows = drawn_labels(view.plot.getAxis("left"))
-        assert len(rows) == 10, [t for t, _ in rows]
-        assert_apart(rows, margin=0.0)
-        cell = view.plot.vb.height() / 10
-        text_px = px(view._texts[0])
-        assert QFontMetricsF(view._texts[0].textItem.font()).height() <= cell + 1 and text_px > normal_px, (cell, text_px)
+        def settled() -> bool:   # the axes widen and the fonts follow the cells over a few frames
+            cell = view.plot.vb.height() / 10
+            font = view._texts[0].textItem.font()
+            return (len(drawn_labels(view.plot.getAxis("left"))) == 10 and px(view._texts[0]) > normal_px
+                    and QFontMetricsF(font).height() <= cell + 1)
+
+        qtbot.waitUntil(settled, timeout=5000)
+        assert_apart(drawn_labels(view.plot.getAxis("left")), margin=0.0)
     finally:
         presentation.set_on(False)
         presentation.style_all(area)

@@ -140,7 +140,8 @@ def _live_on_playback(qtbot, app_window):
 def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_window):
     win, live, view = _live_on_playback(qtbot, app_window)
     player = win.ctx.player
-    buzz_then_silence = np.concatenate([note("buzz", seconds=4.0, freq=300.0, seed=7), np.zeros(3 * SR, np.float32)])
+    # 8 s of buzz: answers are spaced by their cost, and on a loaded CI machine 4 s gave few to spare.
+    buzz_then_silence = np.concatenate([note("buzz", seconds=8.0, freq=300.0, seed=7), np.zeros(3 * SR, np.float32)])
     shown = []
     spaced = []
     view.shown.connect(lambda p: shown.append((p.state, p.ranked(1)[0][0] if p.probabilities is not None else "")))
