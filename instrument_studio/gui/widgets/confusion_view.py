@@ -32,8 +32,12 @@ class RotatedLabelAxis(pg.AxisItem):
     def set_labels(self, labels: list[tuple[float, str]]) -> None:
         self._labels = labels
         self.setTicks([labels])
+        self.refit()
+
+    def refit(self) -> None:
+        """Height and overhang for the names at the current tick font."""
         font = self.style.get("tickFont") or QFont()
-        widest = max((QFontMetrics(font).horizontalAdvance(t) for _, t in labels), default=0)
+        widest = max((QFontMetrics(font).horizontalAdvance(t) for _, t in self._labels), default=0)
         rad = np.radians(self.angle)
         self.prepareGeometryChange()
         self._overhang = widest * np.cos(rad) + 4
@@ -170,7 +174,7 @@ class ConfusionView(QWidget):
     def presentation_changed(self, on: bool) -> None:
         self._fit_text()
         if self.labels:
-            self.bottom_axis.set_labels(self.bottom_axis._labels)   # its height for the names' new size
+            self.bottom_axis.refit()   # its height for the names' new size
 
     def _fit_text(self, *_args) -> None:
         """At presentation size, text no taller than its cell: at 1280x720 the ten rows of a
@@ -195,7 +199,7 @@ class ConfusionView(QWidget):
                 font.setPixelSize(label_px)
                 axis.setStyle(tickFont=font)
                 if axis is self.bottom_axis:
-                    axis.set_labels(axis._labels)           # its height follows the names' size
+                    axis.refit()           # its height follows the names' size
 
     def cell_text(self, row: int, col: int) -> str:
         return self._texts[row * len(self.labels) + col].toPlainText()

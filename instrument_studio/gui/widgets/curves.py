@@ -310,9 +310,9 @@ class TrainingCurves(QWidget):
         return drew
 
     def _step_batch_ranges(self) -> None:
-        """All plots: x from 0 to the next whole epoch; batch plot: y with some slack; changed only when
-        the data outgrows them, so the axes re-lay out now and then rather than on every redraw
-        (axis layout is most of a redraw's cost)."""
+        """All plots: x from 0 to a whole number of epochs (doubling while a run trains, see below);
+        batch plot: y with some slack; changed only when the data outgrows them, so the axes re-lay
+        out now and then rather than on every redraw (axis layout is most of a redraw's cost)."""
         xs, ys, ends = [], [], []
         for r in self._runs.values():
             if not r.visible:

@@ -24,18 +24,16 @@ from collections import deque
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ...core.config import MelConfig
-from ...core.display.mel_axis import mel_axis_ticks
 from ...core.display.raster import SpectrogramRaster
 from ...core.features.mel import DB_FLOOR
-from .. import presentation
+from .spectrogram_view import FREQ_LABEL, POWER_LABEL, fit_mel_ticks, name_axes
 
 DEFAULT_LEVELS = (-80.0, 0.0)  # dB re full scale
-FREQ_LABEL, FREQ_LABEL_SHORT = "Frequency (Hz, mel scale)", "Hz (mel)"
-POWER_LABEL, POWER_LABEL_SHORT = "Power (dB re full scale)", "dB"
+FREQ_AXIS_PX = 70              # the frequency axis at normal size: its name and "1.5k"
 _MAX_PENDING = 256             # batches of column arrival times kept while nothing is painted
 
 
@@ -144,7 +142,7 @@ class LiveSpectrogramView(pg.PlotWidget):
         # the axis end, so the axis said -8 ... -1 and never 0. Half a label may overhang.
         self.getAxis("bottom").setStyle(hideOverlappingLabels=12)
         self.setLabel("left", FREQ_LABEL)
-        self.getAxis("left").setWidth(70)
+        self.getAxis("left").setWidth(FREQ_AXIS_PX)
         self.image = _RasterImage(axisOrder="col-major")
         self.addItem(self.image)
         # A child of the view, not of its viewport: pyqtgraph's close() deletes the viewport.
@@ -188,21 +186,12 @@ class LiveSpectrogramView(pg.PlotWidget):
         short view, the default spacing piled 300 ... 5k on top of each other."""
         if "cfg" not in self.__dict__ or self.__dict__.get("_closed"):
             return
-        axis = self.getAxis("left")
-        height = self.plotItem.vb.height()
-        px = QFontInfo(axis.style.get("tickFont") or QFont()).pixelSize()
-        gap = self.cfg.n_mels * 1.5 * px / height if height > 0 else None
-        axis.setTicks([mel_axis_ticks(self.cfg, min_gap=gap), []])
+        fit_mel_ticks(self, self.cfg)
 
     def presentation_changed(self, on: bool) -> None:
         """Short axis names at presentation size: "Frequency (Hz, mel scale)" and "Power (dB re full
         scale)" at 30 px are longer than the view is high."""
-        left = self.getAxis("left")
-        left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
-        left.setWidth(None if on else 70)     # room for "1.5k" at 30 px beside its name
-        self.colorbar.getAxis("left").setLabel(POWER_LABEL_SHORT if on else POWER_LABEL)   # the bar's name
-        presentation.colour_bar_room(self.colorbar, on)   # its values, "-80" the widest
-        presentation.room_above(self.plotItem, on)    # the colour bar's top label, "0" dB
+        name_axes(self, self.colorbar, on, width=FREQ_AXIS_PX)
         self._update_ticks()
 
     def _place_overlay(self, *_args) -> None:

@@ -55,7 +55,9 @@ def fit_mel_ticks(plot, cfg: MelConfig | None) -> None:
 
 
 def name_axes(plot, colorbar, on: bool, *, width: int | None) -> None:
-    """Short axis names at presentation size: the long ones at 30 px are longer than a view is high."""
+    """A spectrogram's axes at presentation size or back: short names (the long ones at 30 px are
+    longer than a view is high), and room for the colour bar's values. The Audio, Dataset clip and
+    Live spectrograms share it."""
     left = plot.getAxis("left")
     left.setLabel(FREQ_LABEL_SHORT if on else FREQ_LABEL)
     left.setWidth(None if on else width)     # room for "1.5k" at 30 px beside its name
