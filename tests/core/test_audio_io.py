@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from instrument_studio.core.audio.audiofile import load, probe, read_audio, save_wav, to_mono
+from instrument_studio.core.audio.audiofile import load, load_bytes, probe, read_audio, save_wav, to_mono
 from instrument_studio.core.errors import AudioFormatError
 from tests.audio_factory import FORMATS, make_bad_files, make_format_file, tone
 
@@ -115,3 +115,18 @@ def test_the_format_line_names_the_sample_format_once(tmp_path, fmt, subtype, ex
     text = probe(path).describe()
     assert f", {expected}, 44,100 Hz, mono" in text
     assert "bit" not in text.replace(expected, "")
+
+
+@pytest.mark.parametrize("channels, sr", [(1, 22050), (2, 44100)])
+def test_bytes_just_written_load_as_the_file_does(tmp_path, channels, sr):
+    """The starter pass decodes the bytes it has just written instead of reading the file back:
+    the samples must be the file's, to the bit, at the file's rate and resampled."""
+    y = np.stack([tone(440 * (k + 1), 0.7, sr, amp=0.6) for k in range(channels)], axis=1)
+    path = tmp_path / "clip.wav"
+    sf.write(path, y, sr, subtype="PCM_16")
+    data = path.read_bytes()
+    for rate in (None, 16000, sr):
+        a, ra = load(path, sr=rate)
+        b, rb = load_bytes(data, sr=rate)
+        assert ra == rb and a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)

@@ -30,6 +30,37 @@ def run_job(keras_backend: str, *args: str) -> None:
 
 
 @needs_jax
+@needs_tf
+def test_tensorflow_loads_without_jax_and_pyplot_which_still_import_afterwards():
+    """TensorFlow Lite imports jax and Keras imports pyplot as they load, for features the app never
+    uses (2 s of a cold start): skipped then, and importable afterwards (the JAX backend, reports)."""
+    code = ("import sys\n"
+            "from instrument_studio.core.learn.backend import import_keras\n"
+            "import_keras()\n"
+            "assert 'tensorflow' in sys.modules and 'jax' not in sys.modules, sorted(sys.modules)\n"
+            "assert 'matplotlib.pyplot' not in sys.modules\n"
+            "import jax.numpy, matplotlib.pyplot\n"
+            "import tensorflow as tf\n"
+            "assert tf.lite.TFLiteConverter is not None\n")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_skipped_imports_raise_meanwhile_and_are_forgotten_after():
+    from instrument_studio.core.learn.tfthread import skipped_imports
+
+    name = "json.tool_never_loaded_here"   # a module nobody has loaded: blocked, then forgotten
+    with skipped_imports(("json", name)):
+        assert sys.modules["json"] is json              # already loaded: left alone
+        with pytest.raises(ImportError):
+            __import__(name)
+    assert name not in sys.modules
+
+
+@needs_jax
 @pytest.mark.timeout(900)
 def test_jax_trains_reproducibly_without_tensorflow(tmp_path):
     out = tmp_path / "report.json"

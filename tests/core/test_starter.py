@@ -151,8 +151,9 @@ def test_analyse_runs_on_every_file_and_reports_in_plan_order(tmp_path):
     assert all(res == (tmp_path / "s" / rel).stat().st_size > 44 for rel, res in seen)
 
 
-def _size_of(path: str) -> int:
-    return Path(path).stat().st_size
+def _size_of(path: str, data: bytes) -> int:
+    assert Path(path).read_bytes() == data     # the bytes written, handed over: nothing to read back
+    return len(data)
 
 
 def test_plan_draws_are_generator_choice_draws():

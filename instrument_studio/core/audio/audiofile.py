@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -452,6 +453,17 @@ def load(path: str | Path, *, sr: int | None = ANALYSIS_SR, **kwargs) -> tuple[n
     if sr is None:
         return y, decoded.samplerate
     return resample(y, decoded.samplerate, sr), sr
+
+
+def load_bytes(data: bytes, *, sr: int | None = ANALYSIS_SR) -> tuple[np.ndarray, int]:
+    """load() of a file whose bytes are in memory because this process has just written them (a
+    rendered starter clip): the same samples, without reading the file back or the checks that a
+    file from elsewhere needs (those made load() 2.5 times slower on a short WAV)."""
+    samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    y = to_mono(samples)
+    if sr is None:
+        return y, rate
+    return resample(y, rate, sr), sr
 
 
 def write_error_reason(exc: BaseException, folder: str | Path) -> str:

@@ -186,13 +186,13 @@ def _font_tag(sf: SoundFontChoice) -> str:
 def generate_starter(out: str | Path, *, recipe: dict | None = None,
                      soundfont: SoundFontChoice | list[SoundFontChoice] | None = None,
                      on_event: Callable[[object], None] | None = None, seed: int = 0, executor=None,
-                     analyse: Callable[[str], object] | None = None,
+                     analyse: Callable[[str, bytes], object] | None = None,
                      on_analysed: Callable[[str, object], None] | None = None):
     """Render the starter set into folder `out` (<label>/<file>.wav + the dataset project).
     soundfont: one SoundFont or several (default: every one installed, find_soundfonts()).
 
     executor (a concurrent.futures executor, e.g. the feature worker pool): render the chunks in
-    its processes; the splits are made here meanwhile. analyse(path) runs on each file right after
+    its processes; the splits are made here meanwhile. analyse(path, data) runs on each file right after
     it is written, where it was rendered; on_analysed(path relative to `out`, its result) receives
     the results here, in plan order. The files are the same with or without an executor."""
     from .common import build
@@ -267,7 +267,7 @@ def _pitch_name(midi: int) -> str:
 
 
 def starter_dataset(*, on_event: Callable[[object], None] | None = None, executor=None,
-                    analyse: Callable[[str], object] | None = None,
+                    analyse: Callable[[str, bytes], object] | None = None,
                     on_analysed: Callable[[str, object], None] | None = None):
     """The starter set's Dataset, rendered into the user cache on first use and reused after.
     executor, analyse: as generate_starter's, for a first use; on_analysed(path, result) then gets

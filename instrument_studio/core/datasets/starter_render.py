@@ -7,9 +7,9 @@ Every chunk starts from the same synth state (all voices off, no preset selected
 bytes do not depend on which process rendered it or what it rendered before: the set is the same
 with any number of workers.
 
-`analyse` (a picklable callable, e.g. the feature code's) is called on each file right after it is
-written, in the same process, while the file is still in the page cache: rendering and feature
-extraction become one pass over the set instead of two.
+`analyse(path, data)` (a picklable callable, e.g. the feature code's) is called on each file right
+after it is written, in the same process, with the bytes written: rendering and feature extraction
+become one pass over the set instead of two, and nothing is read back.
 """
 
 from __future__ import annotations
@@ -161,9 +161,10 @@ def _renderer(spec: RenderSpec) -> dict:
     return _state
 
 
-def render_chunk(spec: RenderSpec, items: list[dict], analyse: Callable[[str], object] | None = None) -> list:
+def render_chunk(spec: RenderSpec, items: list[dict], analyse: Callable[[str, bytes], object] | None = None,
+                 ) -> list:
     """Render and write the clips `items` (plan entries with their "rel" path); returns
-    [(rel, analyse(path) or None)] in order."""
+    [(rel, analyse(path, its bytes) or None)] in order."""
     import soundfile
 
     st = _renderer(spec)
@@ -193,6 +194,7 @@ def render_chunk(spec: RenderSpec, items: list[dict], analyse: Callable[[str], o
         # that, not a sync per file, keeps a crash from leaving half a set.
         buf = io.BytesIO()
         soundfile.write(buf, y, spec.sr, subtype="PCM_16", format="WAV")
-        path.write_bytes(buf.getbuffer())
-        out.append((item["rel"], analyse(str(path)) if analyse is not None else None))
+        data = buf.getvalue()
+        path.write_bytes(data)
+        out.append((item["rel"], analyse(str(path), data) if analyse is not None else None))
     return out

@@ -33,6 +33,11 @@ def hash_file(path: str | Path) -> str:
         return hashlib.file_digest(fh, "blake2b").hexdigest()[:40]
 
 
+def hash_bytes(data: bytes) -> str:
+    """hash_file() of a file whose bytes are in memory."""
+    return hashlib.blake2b(data).hexdigest()[:40]
+
+
 class ContentIndex:
     """digests(paths) -> {path: digest or OSError}; reads only files the index does not know as they are."""
 

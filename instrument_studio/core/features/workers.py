@@ -33,14 +33,16 @@ def _config(cfg_json: str) -> FeatureConfig:
     return FeatureConfig.from_json(cfg_json)
 
 
-def compute(path: str, cfg_json: str, out: str | None) -> tuple[str, np.ndarray | None, float, str]:
-    """Worker: (path, rows or None, duration s, failure reason). Never raises for a bad file."""
-    from ..audio.audiofile import load
+def compute(path: str, cfg_json: str, out: str | None, data: bytes | None = None,
+            ) -> tuple[str, np.ndarray | None, float, str]:
+    """Worker: (path, rows or None, duration s, failure reason). Never raises for a bad file.
+    data: the file's bytes, when the caller has just written them (decoded instead of the file)."""
+    from ..audio.audiofile import load, load_bytes
     from .clip import clip_features
 
     cfg = _config(cfg_json)
     try:
-        y, sr = load(path, sr=cfg.mel.sr)
+        y, sr = load(path, sr=cfg.mel.sr) if data is None else load_bytes(data, sr=cfg.mel.sr)
         x = clip_features(y, cfg)
     except StudioError as exc:
         return path, None, 0.0, exc.reason
@@ -75,13 +77,31 @@ def shared_pool(workers: int) -> cf.ProcessPoolExecutor:
             return pool
         if pool is not None:
             pool.shutdown(wait=False)  # running batches finish; its runs keep their futures
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context())
         _pool_state.update(pool=pool, workers=workers)
         return pool
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def start_server() -> bool:
+    """Start the server the workers are forked from, with the feature code preloaded, and no worker
+    yet. The app calls it first thing: the server's preload (imports and warm-up, ~5 s of one core)
+    then runs beside the window's own start-up, which keeps one core, instead of after the first
+    Train or extraction, whose workers otherwise wait for it. It costs the caller a few ms and no
+    waiting; where there is no forkserver (spawn: macOS, Windows) there is nothing to start."""
+    if _context().get_start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return True
 
 
 def _ping() -> int:

@@ -113,7 +113,10 @@ def import_keras():
             except ImportError as exc:
                 raise backend_missing(name, exc) from exc
     try:
-        import keras
+        from .tfthread import skipped_imports
+
+        with skipped_imports(("matplotlib.pyplot",)):  # the backend (jax on JAX) is loaded by now
+            import keras
     except ImportError as exc:
         raise ModelError(f"Keras is not installed or cannot be imported ({exc})",
                          hint=f"{sys.executable} -m pip install 'keras>=3.10'") from exc

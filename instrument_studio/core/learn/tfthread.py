@@ -26,12 +26,36 @@ while another thread calls a model, and checks both.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import ModelError
 from ..quiet import quiet_tensorflow_import
+
+# Imported by TensorFlow and Keras as they load, for features this app never uses: TensorFlow
+# Lite's JAX converter imports jax (1.0 s here, when JAX is installed: the [jax] extra), Keras'
+# image-gallery plots import matplotlib.pyplot (1.1 s; the app draws with matplotlib's object API
+# only). Both imports are guarded by `except ImportError` in those libraries. Together they were a
+# third of TensorFlow's import and, in a cold classroom start, CPU taken from rendering the starter set.
+UNUSED_AT_IMPORT = ("jax", "matplotlib.pyplot")
+
+
+@contextlib.contextmanager
+def skipped_imports(names=UNUSED_AT_IMPORT):
+    """Meanwhile, `import NAME` of the modules not yet loaded raises ImportError (Python's
+    sys.modules None entry); afterwards they import normally, e.g. jax for the JAX backend."""
+    blocked = [n for n in names if n not in sys.modules]
+    for n in blocked:
+        sys.modules[n] = None
+    try:
+        yield
+    finally:
+        for n in blocked:
+            if n in sys.modules and sys.modules[n] is None:
+                del sys.modules[n]
 
 
 def import_tensorflow():
@@ -42,7 +66,8 @@ def import_tensorflow():
     0 or 1 shows them)."""
     quiet_tensorflow_import("3")  # the start-up notices, unless the shell asked for them
     try:
-        import tensorflow as tf
+        with skipped_imports():
+            import tensorflow as tf
     except ImportError as exc:
         raise tensorflow_missing(exc) from exc
     return tf
