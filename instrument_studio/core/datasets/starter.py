@@ -17,6 +17,7 @@ the labs' MLP stopped at 44 % test accuracy with its loss still falling; version
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import os
@@ -245,9 +246,16 @@ def generate_starter(out: str | Path, *, recipe: dict | None = None,
             collect(render_chunk(spec, chunk, analyse))
         ds = split()
     else:
-        futures = [executor.submit(render_chunk, spec, chunk, analyse) for chunk in chunks]
+        futures: list = []
         try:
-            ds = split()   # the grouped, stratified splits (~2 s for 2,400 clips) while the workers render
+            # On a first use, submitting waits for the worker server to finish its preload (seconds
+            # of one core): the grouped, stratified splits (~2 s of CPU for 2,400 clips) are made
+            # meanwhile, not later while the workers render and compete with them for two cores.
+            with cf.ThreadPoolExecutor(1, thread_name_prefix="starter-submit") as submitter:
+                submitted = submitter.submit(
+                    lambda: futures.extend(executor.submit(render_chunk, spec, chunk, analyse) for chunk in chunks))
+                ds = split()
+                submitted.result()
             for fut in futures:
                 collect(fut.result())
         except DatasetError:
