@@ -145,3 +145,23 @@ def test_load_feature_set_saves_beside_the_project(dataset, tmp_path):
     again = FeatureSet.load(saved[0])
     np.testing.assert_array_equal(again.x["train"], fs.x["train"])
     assert again.config == fs.config
+
+
+def test_the_worker_server_starts_alone_and_the_workers_fork_from_it(tmp_path):
+    """The app starts the workers' server first thing (its preload runs beside the window's start-up):
+    no worker yet; the first extraction's workers are then forked from that server."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import multiprocessing.forkserver as fs, os\n"
+            "from instrument_studio.core.features import workers\n"
+            "assert workers.start_server()\n"
+            "server = fs._forkserver._forkserver_pid\n"
+            "assert server and workers._pool_state['pool'] is None\n"
+            "pids = {f.result() for f in [workers.shared_pool(2).submit(os.getppid) for _ in range(4)]}\n"
+            "assert pids == {server}, (pids, server)\n"
+            "workers.shutdown_workers()\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
