@@ -107,7 +107,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow reads this when it is first imported (lazily, later). A user's own setting wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3, as in the app: at 2 every `train` ended with tf.data's "E0000 ... NodeDef mentions attribute
+    # use_unbounded_threadpool" (a harmless version note, logged as an error). TensorFlow's real
+    # failures reach the user as Python exceptions, which the commands turn into one line.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parse_args(argv)
     if args.command is None:
         from ..gui.app import main as gui_main
