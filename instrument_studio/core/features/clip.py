@@ -133,11 +133,16 @@ def mel_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     return np.stack([img[:, s:s + width] for s in starts]).astype(np.float32)
 
 
+def musicnn_log(power: np.ndarray) -> np.ndarray:
+    """musicnn's compression of mel power: log10(1 + 10000 x), float32."""
+    return np.log10(10000.0 * power + 1.0, dtype=np.float32)
+
+
 def musicnn_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """(windows, patch_frames, n_mels): log10(1 + 10000 * mel power), time first, as the musicnn
     checkpoints were trained on, every patch_hop_seconds. A clip shorter than one window is padded
     with silence (zeros) to one window, as musicnn's training clips were."""
-    img = np.log10(10000.0 * mel_power(y, cfg.mel) + 1.0, dtype=np.float32).T
+    img = musicnn_log(mel_power(y, cfg.mel)).T
     width, hop = cfg.patch_frames, cfg.patch_hop_frames
     if len(img) < width:
         img = np.pad(img, ((0, width - len(img)), (0, 0)))

@@ -142,9 +142,13 @@ class StreamingMel:
     of long files and for the live microphone view.
     """
 
-    def __init__(self, cfg: MelConfig, *, center: bool = True):
+    def __init__(self, cfg: MelConfig, *, center: bool = True,
+                 to_values: Callable[[np.ndarray], np.ndarray] | None = None):
         self.cfg = cfg
         self.center = center
+        # What a column of mel power becomes: dB re full scale (the display's), or another
+        # compression (musicnn's log10(1 + 10000 x) for live answers).
+        self.to_values = to_values or (lambda power: power_to_db(power, cfg))
         self._buf = np.zeros(cfg.n_fft // 2 if center else 0, dtype=np.float32)
         self.samples_in = 0
         self.frames_out = 0
@@ -178,7 +182,7 @@ class StreamingMel:
         if len(self._buf) < cfg.n_fft:
             return np.zeros((cfg.n_mels, 0), dtype=np.float32)
         k = (len(self._buf) - cfg.n_fft) // cfg.hop_length + 1
-        db = power_to_db(mel_power_frames(self._buf[: (k - 1) * cfg.hop_length + cfg.n_fft], cfg), cfg)
+        db = self.to_values(mel_power_frames(self._buf[: (k - 1) * cfg.hop_length + cfg.n_fft], cfg))
         self._buf = self._buf[k * cfg.hop_length:]
         self.frames_out += k
         return db

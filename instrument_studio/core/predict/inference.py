@@ -349,16 +349,20 @@ class WindowVerdict:
     extra: dict = field(default_factory=dict)
 
 
-def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None = None) -> WindowVerdict:
+def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None = None,
+                 streamed: Callable[[], np.ndarray | None] | None = None) -> WindowVerdict:
     """Predict one live window, saying "uncertain" when it is silent, clips, or the top class
     falls below `confident` (None: the bundle's own confident threshold). Silence is not sent to
-    the model at all."""
+    the model at all. streamed: the model's answer for this window from a stream
+    (core.predict.streaming), None while it has none: the window is then predicted here."""
     confident = predictor.confident if confident is None else confident
     db = level_db(y)
     share = clipped_share(y)
     if db < SILENCE_DB:
         return WindowVerdict(None, "uncertain", "silent input", db, share)
-    proba = predictor.predict_window(taper(y, predictor.sr))
+    proba = streamed() if streamed is not None else None
+    if proba is None:
+        proba = predictor.predict_window(taper(y, predictor.sr))
     if share > CLIP_SHARE:
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
     answer = decide(proba, predictor.labels, predictor.unknown_threshold)

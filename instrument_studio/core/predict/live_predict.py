@@ -21,6 +21,7 @@ from ..audio.audiofile import resample
 from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
 from .inference import Predictor, judge_window
+from .streaming import StreamingMusicnn
 
 # Answers per second at most: what a cheap model gives (a small mel CNN: a few ms an answer).
 DEFAULT_RATE_HZ = 6.0
@@ -33,13 +34,15 @@ DEFAULT_CPU_SHARE = 0.10
 # However costly the answers, one at least this often (a loaded machine, a first answer that
 # compiles the model's graph: seconds).
 MAX_SPACING_S = 2.0
+# Audio blocks waiting for the predictor thread (the pipeline hands on ~512 samples at a time: ~45 s).
+MAX_WAITING_BLOCKS = 2048
 
 
 class LivePredictor:
     def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
                  cpu_share: float = DEFAULT_CPU_SHARE,
                  window_seconds: float | None = None, confident: float | None = None,
-                 on_result: Callable[[LivePrediction], None] | None = None):
+                 on_result: Callable[[LivePrediction], None] | None = None, streaming: bool = True):
         # Its own view of the bundle, calling the model directly: this is a plain thread of its
         # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
         self.predictor = Predictor(predictor.bundle)
@@ -59,6 +62,13 @@ class LivePredictor:
         self._costs: deque[float] = deque(maxlen=3)   # wall time of the last answers that ran the model
         self._compiled = False                         # the model has answered once (its graph is built)
         self.count = 0
+        # A musicnn model answers from a stream (core.predict.streaming): each frame through the
+        # costly front end once. Made on this predictor's thread at the first answer. Otherwise
+        # (another kind of model, or streaming=False) every answer is a window of its own.
+        self.streaming = streaming and StreamingMusicnn.supports(self.predictor.bundle)
+        self._stream: StreamingMusicnn | None = None
+        self._blocks: deque = deque(maxlen=MAX_WAITING_BLOCKS)
+        self._expected: int | None = None              # stream position the next block should start at
 
     # --- wiring ----------------------------------------------------------------------------
     @property
@@ -70,6 +80,9 @@ class LivePredictor:
         self.detach()
         self._pipeline = pipeline
         self._samples_seen = 0
+        self._blocks.clear()
+        if self._stream is not None:
+            self._stream.reset()
         self._stop.clear()
         pipeline.add_listener(self._on_block)
         self._thread = threading.Thread(target=self._run, name="live-predictor", daemon=True)
@@ -95,6 +108,8 @@ class LivePredictor:
     # --- threads ---------------------------------------------------------------------------
     def _on_block(self, block: np.ndarray, sr: int, first: int) -> None:
         # The pipeline's thread: note the arrival and wake the predictor, nothing more.
+        if self.streaming:
+            self._blocks.append((first, block))
         self._samples_seen = first + len(block)
         self._newest_time = time.monotonic()
         self._fresh.set()
@@ -143,6 +158,24 @@ class LivePredictor:
             cost = min(self._costs) if self._costs else 0.0
         return min(MAX_SPACING_S, max(self.period, cost / self.cpu_share))
 
+    def _stream_probabilities(self, rate: int):
+        """Feed the stream what arrived since the last answer; returns its answer, to be called
+        only if the window is worth one (None until the stream holds a whole window)."""
+        if self._stream is None or self._stream.in_sr != rate:
+            self._stream = StreamingMusicnn(self.predictor.bundle, rate)
+            self._expected = None
+        run: list[np.ndarray] = []              # blocks that follow each other: pushed at once
+        while self._blocks:
+            first, block = self._blocks.popleft()
+            if first != self._expected:            # a new Start, or blocks lost: start afresh
+                run.clear()
+                self._stream.reset()
+            run.append(block)
+            self._expected = first + len(block)
+        if run:
+            self._stream.push(np.concatenate(run))
+        return self._stream.probabilities
+
     def _predict_once(self) -> LivePrediction | None:
         pipeline = self._pipeline
         if pipeline is None:
@@ -150,18 +183,22 @@ class LivePredictor:
         started = time.monotonic()
         window_time = self._newest_time
         y = pipeline.latest_audio(self.window_seconds)
-        # The pipeline keeps audio at its analysis rate; a model may want another (musicnn: 16 kHz).
         rate = int(getattr(pipeline, "sr", ANALYSIS_SR))
-        if rate != self.predictor.sr:
-            y = resample(y, rate, self.predictor.sr)
-        if len(y) < int(0.25 * self.window_seconds * self.predictor.sr):
+        streamed = self._stream_probabilities(rate) if self.streaming else None
+        if streamed is None or not self._stream.ready:
+            # The window itself goes to the model: at the model's rate (the pipeline keeps audio at
+            # its analysis rate; musicnn wants 16 kHz). Level and clipping read the same at any rate.
+            if rate != self.predictor.sr:
+                y = resample(y, rate, self.predictor.sr)
+            rate = self.predictor.sr
+        if len(y) < int(0.25 * self.window_seconds * rate):
             return None  # just started: not enough audio for an answer worth showing
-        verdict = judge_window(self.predictor, y, confident=self.confident)
+        verdict = judge_window(self.predictor, y, confident=self.confident, streamed=streamed)
         now = time.monotonic()
         result = LivePrediction(labels=self.predictor.labels, probabilities=verdict.probabilities,
                                 state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
                                 window_time=window_time, result_time=now,
-                                window_seconds=len(y) / self.predictor.sr,
+                                window_seconds=len(y) / rate,
                                 spacing=self._spacing_after(now - started,
                                                      ran_model=verdict.probabilities is not None))
         self.count += 1

@@ -1,0 +1,155 @@
+"""Live answers of a musicnn model from a stream (core.predict.streaming): every window is a slice
+of the signal's own spectrogram, and every answer is the model's on that slice, whatever blocks the
+audio arrives in; the costly front end sees each frame once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from instrument_studio.core.audio.audiofile import resample
+from instrument_studio.core.features.clip import musicnn_log
+from instrument_studio.core.features.mel import mel_power
+from instrument_studio.core.predict.inference import load_predictor, taper
+from instrument_studio.core.predict.live_predict import LivePredictor
+from instrument_studio.core.predict.streaming import StreamingMusicnn
+from tests.core.test_live_predict import FakePipeline
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load_predictor()
+
+
+def melody(seconds: float, seed: int = 0) -> np.ndarray:
+    """Harmonic tones stepping through a scale, a little noise: real work for the front end."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    freq = 220.0 * 2 ** (np.floor(t * 2) % 12 / 12)
+    y = sum(np.sin(2 * np.pi * k * np.cumsum(freq) / SR) / k for k in range(1, 6))
+    return (0.2 * y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def whole_spectrogram(y: np.ndarray, cfg) -> np.ndarray:
+    """The musicnn input frames of the whole signal, as training windows are cut from a clip's."""
+    return musicnn_log(mel_power(resample(y, SR, cfg.mel.sr), cfg.mel)).T
+
+
+def test_each_answer_is_the_models_on_a_slice_of_the_whole_spectrogram(default):
+    y = melody(9.0)
+    full = whole_spectrogram(y, default.config)
+    stream = StreamingMusicnn(default.bundle, SR)
+    assert StreamingMusicnn.supports(default.bundle)
+    rng = np.random.default_rng(1)
+    i, checked = 0, 0
+    while i < len(y):
+        n = int(rng.integers(100, 9000))          # blocks of any size, answers at any moment
+        stream.push(y[i:i + n])
+        i += n
+        proba = stream.probabilities()
+        if proba is None:
+            assert stream.frames < stream.width
+            continue
+        a = stream.frames - stream.width
+        window = full[a:a + stream.width]
+        np.testing.assert_array_equal(stream.window(), window)
+        np.testing.assert_allclose(proba, default._proba_of_rows(window[None])[0], atol=1e-5)
+        checked += 1
+    assert checked >= 5
+
+
+def test_stream_answers_are_the_windowed_answers_of_the_same_moment(default):
+    """The windowed path fades a cut-out window; the stream's window is part of the signal: at
+    the edges their spectrograms differ, their answers little, and far less than the answers of
+    a moment earlier (the melody changes note every half second)."""
+    y = melody(10.0, seed=3)
+    stream = StreamingMusicnn(default.bundle, SR)
+    width = int(default.window_seconds * SR)
+
+    def windowed(end: int) -> np.ndarray:
+        return default.predict_window(taper(resample(y[end - width:end], SR, default.sr), default.sr))
+
+    now, earlier = [], []
+    stream.push(y[:int(4.0 * SR)])
+    for end in range(int(4.0 * SR), len(y) + 1, SR // 2):
+        stream.push(y[end - SR // 2:end] if end > int(4.0 * SR) else y[:0])
+        streamed = stream.probabilities()
+        now.append(np.abs(streamed - windowed(end)).sum())
+        earlier.append(np.abs(streamed - windowed(end - SR)).sum())
+    closer = sum(a < b for a, b in zip(now, earlier, strict=True))
+    assert closer >= 0.8 * len(now) and np.median(now) < 0.35, (now, earlier)
+
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/data/real (real recordings)")
+def test_on_real_phrases_the_stream_names_what_the_windows_name(default):
+    from instrument_studio.core.audio.audiofile import load
+
+    files = [sorted((REAL / src).rglob("*.*"))[0] for src in ("bach10", "cmmsd-vibrato", "freesound")
+             if (REAL / src).is_dir()]
+    agree = total = 0
+    for path in files:
+        y, _ = load(path, sr=SR)
+        y = y[:12 * SR]
+        stream = StreamingMusicnn(default.bundle, SR)
+        width = int(default.window_seconds * SR)
+        for end in range(width + SR // 2, len(y) + 1, SR // 2):
+            stream.push(y[end - SR // 2:end] if end > width + SR // 2 else y[:end])
+            streamed = stream.probabilities()
+            windowed = default.predict_window(taper(resample(y[end - width:end], SR, default.sr), default.sr))
+            agree += int(np.argmax(streamed) == np.argmax(windowed))
+            total += 1
+    assert total >= 20 and agree >= 0.9 * total, (agree, total, files)
+
+
+def test_a_long_stream_keeps_one_window_and_reset_forgets_it(default):
+    stream = StreamingMusicnn(default.bundle, SR)
+    y = melody(4.0)
+    for k in range(15):                             # a minute, answered now and then
+        stream.push(y)
+        if k % 4 == 0:
+            assert stream.probabilities() is not None
+    assert len(stream._values) <= stream.width + 6 and len(stream._timbral) <= stream.width + 6
+    stream.reset()
+    assert stream.frames == 0 and not stream.ready and stream.probabilities() is None
+
+
+def test_only_musicnn_bundles_stream(default, synth_model):
+    assert StreamingMusicnn.supports(default.bundle)
+    assert not StreamingMusicnn.supports(load_predictor(synth_model[0]).bundle)
+    assert not LivePredictor(load_predictor(synth_model[0])).streaming
+    assert not LivePredictor(default, streaming=False).streaming
+
+
+def test_live_answers_come_from_the_stream_and_a_gap_starts_it_afresh(default):
+    pipe = FakePipeline()
+    live = LivePredictor(default)
+    assert live.streaming
+    live.attach(pipe)
+    try:
+        pipe.feed(melody(5.0), block=2048)
+        deadline = time.monotonic() + 60
+        while (live._stream is None or not live._stream.ready or live.count < 3) and time.monotonic() < deadline:
+            pipe.feed(melody(0.5), block=2048)
+        assert live._stream is not None and live._stream.ready
+        answers = [r for r in live.poll() if hasattr(r, "state")]
+        assert answers and all(r.state in ("confident", "uncertain") for r in answers)
+        frames = live._stream.frames
+        # The next blocks do not follow the last (a new Start): the stream starts again.
+        first = 10 ** 9
+        deadline = time.monotonic() + 30
+        while live._stream.frames >= frames and time.monotonic() < deadline:
+            for fn in list(pipe.listeners):
+                fn(melody(0.1), SR, first)
+            first += int(0.1 * SR)
+            time.sleep(0.1)
+        assert live._stream.frames < frames
+    finally:
+        live.detach()
