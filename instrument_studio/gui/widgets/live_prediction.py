@@ -24,6 +24,9 @@ IDLE_STYLE = "QLabel { color: palette(text); border: 1px solid palette(mid); bor
 
 class LivePredictionView(QWidget):
     shown = Signal(object)           # the LivePrediction just drawn
+    # Emitted on the predictor's thread when an answer is ready; delivered (queued) on this one, so
+    # an answer is drawn at once instead of at the next tick of the frame clock (up to 17 ms later).
+    _answer_ready = Signal()
 
     def __init__(self, ctx, live_panel, models, parent: QWidget | None = None):
         super().__init__(parent)
@@ -84,6 +87,7 @@ class LivePredictionView(QWidget):
         models.predictor_changed.connect(self._predictor_changed)
         models.predictor_changed.connect(lambda _p: self._list_models())
         ctx.clock.subscribe(self._on_frame)
+        self._answer_ready.connect(lambda: self._on_frame(time.monotonic()))
         self._list_models()
 
     # --- wiring ------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ class LivePredictionView(QWidget):
     def _attach(self, predictor) -> None:
         if self.live is not None:
             self.live.detach()
-        self.live = LivePredictor(predictor)
+        self.live = LivePredictor(predictor, on_result=lambda _answer: self._answer_ready.emit())
         self.live.attach(self.live_panel.pipeline)
         self.title.setText(f"Instrument ({self.models.model_name})")
         self._set_state("listening…", IDLE_STYLE)

@@ -1,0 +1,59 @@
+"""A live answer is drawn as soon as it is ready, not at the next tick of the frame clock."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from instrument_studio.core.predict.inference import load_predictor
+from instrument_studio.gui.widgets.live_prediction import LivePredictionView
+from tests.core.test_live_predict import FakePipeline
+from tests.synth_instruments import note
+
+
+class StillClock:
+    """A frame clock that never ticks: whatever gets drawn is drawn without it."""
+
+    def subscribe(self, callback) -> None:
+        pass
+
+    def unsubscribe(self, callback) -> None:
+        pass
+
+
+def test_answers_reach_the_bars_without_the_frame_clock(qtbot, synth_model):
+    predictor = load_predictor(synth_model[0])
+
+    class Ctx:
+        clock = StillClock()
+
+    class Live(QObject):
+        started = Signal()
+        stopped = Signal(str)
+
+    class Models(QObject):
+        predictor_changed = Signal(object)
+        model_name = "test model"
+
+        def with_predictor(self, fn, on_error=None):
+            fn(predictor)
+
+    pipe = FakePipeline()
+    pipe.running = True
+    live, models = Live(), Models()
+    live.pipeline = pipe
+    view = LivePredictionView(Ctx(), live, models)
+    qtbot.addWidget(view)
+    live.started.emit()
+    feeder = threading.Thread(target=pipe.feed, args=(np.concatenate([note("tone", seconds=4.0, freq=440.0)]),),
+                              daemon=True)
+    feeder.start()
+    try:
+        qtbot.waitUntil(lambda: len(view.displayed_latency) >= 3, timeout=60_000)
+        assert view.latest is not None and view.names[0].text()
+        assert "answers/s" in view.latency_label.text()
+    finally:
+        feeder.join()
+        view.shutdown()
