@@ -167,9 +167,15 @@ class StreamingMusicnn:
     def advance(self) -> None:
         """Make the timbral features of every frame that has both sides' context (an answer does
         what is left of it; calling this between answers makes answers quicker)."""
+        due = self._due()
+        if due is not None:
+            self._keep_timbral(self._timbral_of(due), self.frames - CONTEXT)
+
+    def _due(self) -> np.ndarray | None:
+        """The normalised frames, context included, of those whose timbral features are due now
+        (both sides' context arrived), or None when there are none."""
         end = self.frames - CONTEXT
-        if end > self._done:
-            self._keep_timbral(self._timbral_of(self._normalised(self._done - CONTEXT, end + CONTEXT)), end)
+        return self._normalised(self._done - CONTEXT, end + CONTEXT) if end > self._done else None
 
     def _keep_timbral(self, new: np.ndarray, end: int) -> None:
         self._timbral = np.concatenate([self._timbral, new])
@@ -189,12 +195,13 @@ class StreamingMusicnn:
         # end: each segment's own outputs are the first len - 2c positions from its start.
         end = self.frames - c
         segments = [np.concatenate([zeros, norm[:2 * c]]), np.concatenate([norm[-2 * c:], zeros])]
-        if end > self._done:
-            segments.append(self._normalised(self._done - c, end + c))
+        due = self._due()
+        if due is not None:
+            segments.append(due)
         out = self._timbral_of(np.concatenate(segments))
         starts = np.cumsum([0, *(len(seg) for seg in segments)])
         left, right = out[starts[0]:starts[0] + c], out[starts[1]:starts[1] + c]
-        if end > self._done:
+        if due is not None:
             self._keep_timbral(out[starts[2]:starts[2] + end - self._done], end)
         base = self._done - len(self._timbral)      # stream frame of _timbral[0]
         timbral = np.concatenate([left, self._timbral[a + c - base:a + w - c - base], right])
