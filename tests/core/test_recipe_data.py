@@ -207,6 +207,16 @@ def test_build_phrases_never_mixes_sources_and_is_cached(tmp_path):
         assert np.array_equal(sf.read(x.path)[0], sf.read(y.path)[0])
 
 
+def test_build_phrases_skips_a_broken_note(tmp_path, capsys):
+    notes = [i for i in _note_items(tmp_path / "notes") if i.source == "src-a"]
+    empty = tmp_path / "notes" / "src-a" / "trumpet_A4.mp3"
+    empty.write_bytes(b"")  # as found in a real library: a 0-byte file among the notes
+    notes.append(Item(str(empty), "trumpet", "src-a", "note", "src-a:A4"))
+    out = phrases.build_phrases(notes, per_source=2, seed=3, out_root=tmp_path / "cache")
+    assert len(out) == 2 and all(Path(i.path).is_file() for i in out)
+    assert f"skipped {empty}" in capsys.readouterr().err
+
+
 def test_build_phrases_skips_pairs_with_too_few_notes(tmp_path):
     notes = _note_items(tmp_path / "notes")[:3]
     assert phrases.build_phrases(notes, per_source=2, out_root=tmp_path / "cache") == []

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import shutil
+import sys
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import StudioError
 from ._audio import load_mono, save_audio, trim_leading, trim_trailing
 from .sources import BACKGROUND, Item, cache_dir
 
@@ -122,7 +124,11 @@ def _pool(items: list[Item], sr: int, load: Callable[[str, int], np.ndarray]) ->
     slots: dict[tuple[int, str], list[np.ndarray]] = defaultdict(list)
     for it in sorted(items, key=lambda it: it.path):
         pitch = parse_pitch(Path(it.path).stem)
-        y = trim_trailing(trim_leading(load(it.path, sr), sr), sr)
+        try:
+            y = trim_trailing(trim_leading(load(it.path, sr), sr), sr)
+        except StudioError as exc:  # one broken note (an empty file) must not end the recipe
+            print(f"skipped {it.path}: {exc.reason}", file=sys.stderr)
+            continue
         if len(y) > int(0.08 * sr):
             slots[(pitch, "") if pitch is not None else (0, it.path)].append(y)
     return [slots[k] for k in sorted(slots)]
