@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 if not os.environ.get("DISPLAY"):
@@ -108,6 +109,23 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def malloc_trim() -> float | None:
+    """RSS after asking glibc to hand its free heap pages back (None where there is no glibc):
+    tells a leak (live data) from memory that threads freed but the allocator kept."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is None or not hasattr(libc, "malloc_trim"):
+            return None
+        libc.malloc_trim(0)
+    except OSError:
+        return None
+    return rss_mb()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0, help="measurement length (default 60)")
@@ -116,6 +134,9 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=float, default=5.0,
                     help="seconds after the first live answer before measuring (default 5)")
     ap.add_argument("--no-predict", action="store_true", help="the live view alone, without live prediction")
+    ap.add_argument("--trace-memory", type=int, default=0, metavar="FRAMES",
+                    help="trace Python allocations (tracemalloc, this many frames deep) and print the sites "
+                         "that grew most over the measurement (slower: for finding a leak, not for figures)")
     ap.add_argument("--report", type=float, default=300.0,
                     help="print running figures every this many seconds on long runs (default 300)")
     args = ap.parse_args(argv)
@@ -210,7 +231,9 @@ def main(argv=None) -> int:
         pump(args.warmup)
 
         view, pipe = panel.view, panel.pipeline
-        computed: list[np.ndarray] = []  # callback -> column computed (pipeline thread)
+        # callback -> column computed (pipeline thread); bounded, or an hour's soak would measure
+        # this list's own growth (~100k small arrays) as the app's
+        computed: deque[np.ndarray] = deque(maxlen=20000)
         pipe.add_frames_listener(lambda ev: computed.append(time.monotonic() - ev.arrival))
         view.latencies.clear()
         tick_count = [0]
@@ -221,6 +244,10 @@ def main(argv=None) -> int:
         answers0 = live_view.live.count if (live_view is not None and live_view.live is not None) else 0
         import gc
         gc.collect()
+        if args.trace_memory:
+            import tracemalloc
+            tracemalloc.start(args.trace_memory)
+            snap0 = tracemalloc.take_snapshot()
         rss0 = rss_mb()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()
@@ -244,6 +271,11 @@ def main(argv=None) -> int:
         rss1 = rss_mb()
         th1 = thread_cpu()
         st1 = pipe.stats()
+        grown = []
+        if args.trace_memory:
+            grown = tracemalloc.take_snapshot().compare_to(snap0, "traceback")
+            traced = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         lat = np.array(view.latencies) * 1000.0
         if args.shot is not None:
@@ -272,11 +304,20 @@ def main(argv=None) -> int:
               + ("   (switched off: --no-predict)" if args.no_predict else ""))
         print(f"  memory (RSS)        start {rss0:.1f} MB, end {rss1:.1f} MB, growth {100 * (rss1 - rss0) / rss0:+.2f} %"
               "   (soak target < 5 % over an hour)")
+        trimmed = malloc_trim()
+        if trimmed is not None:
+            print(f"    after malloc_trim  {trimmed:.1f} MB: {rss1 - trimmed:.1f} MB of it was freed memory the C heap "
+                  "had kept, not live data")
         busy = sorted(((th1[k] - th0.get(k, 0.0)) / wall * 100, k) for k in th1)[::-1]
         print("  CPU by thread       " + ", ".join(f"{name} {pct:.1f} %" for pct, name in busy[:4] if pct >= 0.1))
         print(f"  callbacks           {st1['callbacks'] - st0['callbacks']} in {wall:.0f} s: "
               f"{st1['dropped'] - st0['dropped']} dropped, {st1['late'] - st0['late']} late, "
               f"{st1['overruns'] - st0['overruns']} ring overruns")
+        if args.trace_memory:
+            print(f"  Python allocations  {traced / 1e6:.1f} MB traced now; grew most over the measurement:")
+            for stat in grown[:12]:
+                frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in stat.traceback)
+                print(f"    {stat.size_diff / 1e6:+8.3f} MB {stat.count_diff:+8d} blocks  {frames}")
         win.close()
         return 0
     finally:

@@ -31,6 +31,12 @@ from ..features.clip import musicnn_log
 from ..features.mel import StreamingMel
 
 CONTEXT = 3          # frames on each side that a timbral feature sees (7-frame kernels)
+# The timbral call's input is padded to a multiple of this many frames. TensorFlow's oneDNN kernels
+# keep a compiled primitive per input shape (an LRU of 1,024); the number of frames due varies with
+# every answer, so unpadded lengths made a new entry now and then for hours: the app's memory grew
+# ~5 KB an answer (measured: +3.1 MB per 600 answers, none with oneDNN off). Padding leaves a
+# couple of dozen shapes; the zeros after the input only reach outputs that are cut off.
+LENGTH_STEP = 8
 _TIMBRAL = (("conv2d", "batch_normalization_1", "timbral0_freq_max", "timbral0_squeeze"),
             ("conv2d_1", "batch_normalization_2", "timbral1_freq_max", "timbral1_squeeze"))
 _INPUT_BN = "batch_normalization"
@@ -155,8 +161,13 @@ class StreamingMusicnn:
         return self._values[a - self._first:b - self._first] * self._scale + self._shift
 
     def _timbral_of(self, frames: np.ndarray) -> np.ndarray:
+        """Timbral features of frames[CONTEXT:-CONTEXT] (valid convolution over `frames`)."""
+        n = len(frames)
+        padded = -(-n // LENGTH_STEP) * LENGTH_STEP
+        if padded != n:
+            frames = np.concatenate([frames, np.zeros((padded - n, frames.shape[1]), dtype=frames.dtype)])
         out = self._frames(frames[None])
-        return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float32)[0]
+        return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float32)[0, :n - 2 * CONTEXT]
 
     def window(self) -> np.ndarray | None:
         """The newest window's musicnn input (width x n_mels), or None before a whole window."""
