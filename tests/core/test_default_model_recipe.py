@@ -106,6 +106,16 @@ def test_simulated_recording_chains_are_trained_on_but_never_tested_on():
     assert all(files == 6 for _, files in held.table()["a"].values())
 
 
+def test_phrases_built_from_notes_leave_with_their_source_and_are_never_tested_on():
+    from dataclasses import replace
+
+    data = _data()
+    built = [Embedded(replace(e.item, kind=R.BUILT, path=e.item.path + ".built.flac"), e.emb, e.level_db)
+             for e in data if e.item.source == "a"]
+    held = R.holdouts(data + built, features=features, C=1.0, sources=("a",), progress=lambda m: None)
+    assert all(files == 6 for _, files in held.table()["a"].values())
+
+
 def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():
     labels = ("flute", UNKNOWN, "violin")
     a = decide(np.array([0.3, 0.5, 0.2]), labels)

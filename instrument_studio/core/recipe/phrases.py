@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import StudioError
 from ._audio import load_mono, save_audio, trim_leading, trim_trailing
-from .sources import BACKGROUND, Item, cache_dir
+from .sources import BACKGROUND, BUILT, Item, cache_dir
 
 # Instruments that cannot (or do not usually) bend a held note: no vibrato in their phrases.
 NO_VIBRATO = frozenset({"piano", "harp", "acoustic-guitar", "electric-guitar", "banjo", "mandolin", "organ",
@@ -176,7 +176,7 @@ def build_phrases(notes: list[Item], *, per_source: int = 12, seed: int = 0, spe
         for i in range(per_source):
             y = make_phrase(pool, spec.sr, rng, spec=pspec)
             path = save_audio(folder / source / label / f"{label}_phrase{i:03d}.flac", y, spec.sr)
-            items.append(Item(str(path), label, source, "notes-phrase", source, "notes-phrase"))
+            items.append(Item(str(path), label, source, BUILT, source, BUILT))
     folder.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"items": [asdict(i) for i in items]}, indent=1), "utf-8")
     return items

@@ -37,7 +37,8 @@ CLASSES: tuple[str, ...] = (
     "harp", "tuba", "banjo", "mandolin",
 )
 BACKGROUND = "_background"
-KINDS = ("note", "phrase", "notes-phrase", "render")
+BUILT = "notes-phrase"  # the kind of a phrase built from real notes (recipe.phrases)
+KINDS = ("note", "phrase", BUILT, "render")
 AUDIO_SUFFIXES = AUDIO_EXTENSIONS
 
 # Folder name -> class, BACKGROUND, or None (excluded). Class names map to themselves.
