@@ -420,7 +420,7 @@ from real notes (`core/recipe/phrases.py`) and renders: {', '.join(rests_on_note
 ## Honest evaluation: whole sources held out
 Each row: the model trained WITHOUT that source, answering that source's files (answers restricted
 to the classes the source has, as the judged test sets are; cells are right/files). Phrases built from a
-source's notes leave with it. Command: `python packaging/make_default_model.py` (prints and stores
+source's notes leave with it and are not counted among its files (they are made, not recorded). Command: `python packaging/make_default_model.py` (prints and stores
 this table in the user cache, `recipe/default-model-holdouts.json`).
 
 {card_table(table)}
