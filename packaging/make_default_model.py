@@ -165,6 +165,13 @@ def main(argv=None) -> int:
                         date=f"{datetime.now(timezone.utc):%Y-%m-%d}")
     (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     log(f"wrote {out} ({size / 1e6:.1f} MB)")
+    if out.resolve() == DEFAULT_MODEL.resolve():
+        # Teach refuses anchors of another default model: the shipped pair is rebuilt together
+        # (seconds: every embedding they read is cached by now).
+        sys.path.insert(0, str(REPO / "packaging"))
+        import make_teach_anchors
+
+        make_teach_anchors.main(["--data", str(args.data)])
     return 0
 
 
