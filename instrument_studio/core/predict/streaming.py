@@ -32,10 +32,10 @@ from ..features.mel import StreamingMel
 
 CONTEXT = 3          # frames on each side that a timbral feature sees (7-frame kernels)
 # The timbral call's input is padded to a multiple of this many frames. TensorFlow's oneDNN kernels
-# keep a compiled primitive per input shape (an LRU of 1,024); the number of frames due varies with
-# every answer, so unpadded lengths made a new entry now and then for hours: the app's memory grew
-# ~5 KB an answer (measured: +3.1 MB per 600 answers, none with oneDNN off). Padding leaves a
-# couple of dozen shapes; the zeros after the input only reach outputs that are cut off.
+# keep a compiled primitive per input shape in a cache of TensorFlow's own; the number of frames due
+# varies with every answer, so unpadded lengths made a new entry now and then for hours: the app's
+# memory grew ~5 KB an answer (measured: +3.1 MB per 600 answers, none with oneDNN off). Padding
+# leaves a couple of dozen shapes; the zeros after the input only reach outputs that are cut off.
 LENGTH_STEP = 8
 _TIMBRAL = (("conv2d", "batch_normalization_1", "timbral0_freq_max", "timbral0_squeeze"),
             ("conv2d_1", "batch_normalization_2", "timbral1_freq_max", "timbral1_squeeze"))
