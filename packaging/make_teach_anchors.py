@@ -45,8 +45,12 @@ def main(argv=None) -> int:
 
     items = gather(args.data, subsample=args.subsample, log=print)
     if args.cached_only:
+        from instrument_studio.core.features.content_index import ContentIndex
+
         root = cache_dir() / "embeddings"
-        items = [i for i in items if (root / f"{_key(i, 'MTT_musicnn', 8)}.npz").is_file()]
+        digests = ContentIndex(root / "content-index.sqlite").digests(sorted({i.path for i in items}))
+        items = [i for i in items if not isinstance(digests[i.path], OSError)
+                 and (root / f"{_key(i, digests[i.path], 'MTT_musicnn', 8)}.npz").is_file()]
         print(f"{len(items)} items with cached embeddings")
     data = embed_items(items)
     by_class: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
