@@ -171,7 +171,8 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(REPO / "packaging"))
         import make_teach_anchors
 
-        make_teach_anchors.main(["--data", str(args.data)])
+        make_teach_anchors.main(["--data", str(args.data), "--subsample", str(args.subsample),
+                                 "--phrases", str(args.phrases)])
     return 0
 
 

@@ -28,29 +28,26 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--per-class", type=int, default=40)
-    parser.add_argument("--subsample", type=int, default=4)
+    parser.add_argument("--subsample", type=int, default=4, help="as make_default_model.py was run with")
+    parser.add_argument("--phrases", type=int, default=None,
+                        help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the items whose embeddings make_default_model.py has cached (no TensorFlow)")
     args = parser.parse_args(argv)
 
     import numpy as np
-    from make_default_model import gather
+    from make_default_model import PHRASES_PER_SOURCE, gather
 
     from instrument_studio.core.fileio import atomic_path
     from instrument_studio.core.personal.head import ANCHORS_FILE, PARTS
     from instrument_studio.core.predict.inference import DEFAULT_MODEL
     from instrument_studio.core.recipe.default_model import label_of
-    from instrument_studio.core.recipe.embed import _key, embed_items, part
-    from instrument_studio.core.recipe.sources import cache_dir
+    from instrument_studio.core.recipe.embed import cached_items, embed_items, part
 
-    items = gather(args.data, subsample=args.subsample, log=print)
+    phrases = PHRASES_PER_SOURCE if args.phrases is None else args.phrases
+    items = gather(args.data, subsample=args.subsample, phrases_per_source=phrases, log=print)
     if args.cached_only:
-        from instrument_studio.core.features.content_index import ContentIndex
-
-        root = cache_dir() / "embeddings"
-        digests = ContentIndex(root / "content-index.sqlite").digests(sorted({i.path for i in items}))
-        items = [i for i in items if not isinstance(digests[i.path], OSError)
-                 and (root / f"{_key(i, digests[i.path], 'MTT_musicnn', 8)}.npz").is_file()]
+        items = cached_items(items)
         print(f"{len(items)} items with cached embeddings")
     data = embed_items(items)
     by_class: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))

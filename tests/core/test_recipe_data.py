@@ -525,12 +525,15 @@ def test_embeddings_are_cached_by_content_so_a_remounted_folder_is_not_embedded_
     path = _write(tmp_path / "violin" / "a.wav", 440, seconds=3.5)
     item = Item(str(path), "violin", "s", "phrase", "g")
     root = tmp_path / "cache"
+    assert embed.cached_items([item], root=root) == []
     first = embed.embed_items([item], root=root)
     assert len(calls) == 1
     os.utime(path, ns=(1, 1))                       # what a remount does to every file
+    assert embed.cached_items([item], root=root) == [item]
     again = embed.embed_items([item], root=root)
     assert len(calls) == 1
     np.testing.assert_array_equal(first[0].emb, again[0].emb)
     _write(path, 660, seconds=3.5)                  # other bytes: a new entry
+    assert embed.cached_items([item], root=root) == []
     embed.embed_items([item], root=root)
     assert len(calls) == 2

@@ -141,6 +141,25 @@ def _key(item: Item, digest: str, checkpoint: str, max_windows: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def _digests(items: list[Item], root: Path) -> dict:
+    """Each item's file content hash (or the OSError reading it), from the cache's content index."""
+    return ContentIndex(root / "content-index.sqlite").digests(sorted({i.path for i in items}))
+
+
+def _cached_path(root: Path, item: Item, digest: str, checkpoint: str, max_windows: int) -> Path:
+    return root / f"{_key(item, digest, checkpoint, max_windows)}.npz"
+
+
+def cached_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_windows: int = 8,
+                 root: Path | None = None) -> list[Item]:
+    """The items whose embeddings are in the cache already (embed_items would read, not compute)."""
+    items = list(items)
+    root = Path(root) if root is not None else cache_dir() / "embeddings"
+    digests = _digests(items, root)
+    return [i for i in items if not isinstance(digests[i.path], OSError)
+            and _cached_path(root, i, digests[i.path], checkpoint, max_windows).is_file()]
+
+
 def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_windows: int = 8,
                 root: Path | None = None, progress: Callable[[int, int, Item], None] | None = None,
                 batch: int = 32) -> list[Embedded]:
@@ -153,7 +172,7 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
     root.mkdir(parents=True, exist_ok=True)
     model, call = None, None
     out: list[Embedded] = []
-    digests = ContentIndex(root / "content-index.sqlite").digests(sorted({i.path for i in items}))
+    digests = _digests(items, root)
     for i, item in enumerate(items):
         if progress is not None:
             progress(i, len(items), item)
@@ -161,7 +180,7 @@ def embed_items(items: Iterable[Item], *, checkpoint: str = "MTT_musicnn", max_w
         if isinstance(digest, OSError):
             print(f"skipped {item.path}: {digest.strerror}", file=sys.stderr)
             continue
-        path = root / f"{_key(item, digest, checkpoint, max_windows)}.npz"
+        path = _cached_path(root, item, digest, checkpoint, max_windows)
         if path.is_file():
             with np.load(path, allow_pickle=False) as z:
                 out.append(Embedded(item, z["emb"], z["level_db"]))
