@@ -127,3 +127,31 @@ def test_long_windows_overlap_by_half_and_every_step_is_covered():
     starts = window_starts(int(2.5 * sr), sr, stride=sr)
     assert starts == [0, sr, int(1.5 * sr)]
     assert [covering(starts, sr, i * sr + sr // 2, stride=sr) for i in range(3)] == [[0], [1], [2]]
+
+
+def test_musicnn_files_are_answered_from_windows_of_the_whole_spectrogram():
+    """musicnn models learnt from windows cut out of a clip's spectrogram, and the live stream gives
+    them the same: a file is answered from that cut too, not from audio windows faded at their ends
+    (which held-out real phrases answered worse); each second reads the windows that hold it."""
+    from instrument_studio.core.config import MUSICNN_FEATURES
+    from instrument_studio.core.features.clip import clip_features
+
+    sr = MUSICNN_FEATURES.mel.sr
+    seen = []
+
+    class Bundle:  # answers "high" by the share of the window's level in the upper mel bands
+        feature_config = MUSICNN_FEATURES
+        labels = ("low", "high")
+
+        def predict_proba(self, rows):
+            seen.append(np.array(rows))
+            high = rows[:, :, 48:].mean(axis=(1, 2)) / rows.mean(axis=(1, 2))
+            return np.stack([1 - high / 2, high / 2], axis=1)
+
+    t = np.arange(10 * sr) / sr
+    y = np.where(t < 5, np.sin(2 * np.pi * 220 * t), np.sin(2 * np.pi * 3520 * t)).astype(np.float32) * 0.3
+    pred = Predictor(Bundle()).predict(y, sr)
+    assert np.array_equal(np.concatenate(seen), clip_features(y, MUSICNN_FEATURES))
+    steps = [a.label for a in pred.step_answers()]
+    assert steps[:3] == ["low"] * 3 and steps[-3:] == ["high"] * 3
+    assert len(steps) == 10

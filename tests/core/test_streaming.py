@@ -13,7 +13,7 @@ import pytest
 from instrument_studio.core.audio.audiofile import resample
 from instrument_studio.core.features.clip import musicnn_log
 from instrument_studio.core.features.mel import mel_power
-from instrument_studio.core.predict.inference import load_predictor, taper
+from instrument_studio.core.predict.inference import load_predictor
 from instrument_studio.core.predict.live_predict import LivePredictor
 from instrument_studio.core.predict.streaming import LENGTH_STEP, StreamingMusicnn
 from tests.core.test_live_predict import FakePipeline
@@ -73,15 +73,15 @@ def test_each_answer_is_the_models_on_a_slice_of_the_whole_spectrogram(default):
 
 
 def test_stream_answers_are_the_windowed_answers_of_the_same_moment(default):
-    """The windowed path fades a cut-out window; the stream's window is part of the signal: at
-    the edges their spectrograms differ, their answers little, and far less than the answers of
-    a moment earlier (the melody changes note every half second)."""
+    """The windowed path computes a cut-out window's spectrogram on its own; the stream's window
+    is part of the whole signal's: at the edges their spectrograms differ, their answers little,
+    and far less than the answers of a moment earlier (the melody changes note every half second)."""
     y = melody(10.0, seed=3)
     stream = StreamingMusicnn(default.bundle, SR)
     width = int(default.window_seconds * SR)
 
     def windowed(end: int) -> np.ndarray:
-        return default.predict_window(taper(resample(y[end - width:end], SR, default.sr), default.sr))
+        return default.predict_window(default.window_audio(resample(y[end - width:end], SR, default.sr)))
 
     now, earlier = [], []
     stream.push(y[:int(4.0 * SR)])
@@ -112,7 +112,7 @@ def test_on_real_phrases_the_stream_names_what_the_windows_name(default):
         for end in range(width + SR // 2, len(y) + 1, SR // 2):
             stream.push(y[end - SR // 2:end] if end > width + SR // 2 else y[:end])
             streamed = stream.probabilities()
-            windowed = default.predict_window(taper(resample(y[end - width:end], SR, default.sr), default.sr))
+            windowed = default.predict_window(default.window_audio(resample(y[end - width:end], SR, default.sr)))
             agree += int(np.argmax(streamed) == np.argmax(windowed))
             total += 1
     assert total >= 20 and agree >= 0.9 * total, (agree, total, files)

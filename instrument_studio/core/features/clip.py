@@ -138,10 +138,11 @@ def musicnn_log(power: np.ndarray) -> np.ndarray:
     return np.log10(10000.0 * power + 1.0, dtype=np.float32)
 
 
-def musicnn_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+def musicnn_windows(y: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, list[int]]:
     """(windows, patch_frames, n_mels): log10(1 + 10000 * mel power), time first, as the musicnn
-    checkpoints were trained on, every patch_hop_seconds. A clip shorter than one window is padded
-    with silence (zeros) to one window, as musicnn's training clips were."""
+    checkpoints were trained on, every patch_hop_seconds, cut from the whole clip's spectrogram;
+    and each window's first frame. A clip shorter than one window is padded with silence (zeros) to
+    one window, as musicnn's training clips were."""
     img = musicnn_log(mel_power(y, cfg.mel)).T
     width, hop = cfg.patch_frames, cfg.patch_hop_frames
     if len(img) < width:
@@ -150,7 +151,7 @@ def musicnn_patches(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     # The last window ends at the clip's end, so no tail longer than half a hop goes unheard.
     if len(img) - width - starts[-1] > hop // 2:
         starts.append(len(img) - width)
-    return np.stack([img[s:s + width] for s in starts]).astype(np.float32)
+    return np.stack([img[s:s + width] for s in starts]).astype(np.float32), starts
 
 
 def clip_features(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
@@ -170,5 +171,5 @@ def clip_features(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     if cfg.kind == "sequence":
         return frame_sequence(y, cfg)[None, :, :]
     if cfg.kind == "musicnn":
-        return musicnn_patches(y, cfg)
+        return musicnn_windows(y, cfg)[0]
     return mel_patches(y, cfg)
