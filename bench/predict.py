@@ -11,6 +11,9 @@ live    audio is fed in real time (512-sample blocks at 22,050 Hz, as the live p
 batch   core.predict.inference.predict_files over N files (Philharmonia mp3s from ../shared/data when
         present, else generated 2 s WAVs): files per second and seconds of audio per second,
         against a bare loop doing only librosa.load + the model on the same files.
+long    --long-minutes M: one generated recording of M minutes (a changing tone over quiet noise)
+        through Predictor.predict: seconds, the resident memory before and its peak during it (what a
+        long file costs on top of the loaded model).
 """
 
 from __future__ import annotations
@@ -172,12 +175,47 @@ def batch_files(folder: str | None, n: int) -> list[Path]:
     return sorted(out.glob("*.wav"))
 
 
+def _rss_mb() -> float:
+    """The process's resident memory now (Linux /proc; the peak so far elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_long(predictor, minutes: float) -> dict:
+    import resource
+
+    n = int(minutes * 60 * SR)
+    y = np.empty(n, np.float32)
+    rng = np.random.default_rng(0)
+    phase, step = 0.0, int(0.5 * SR)
+    for k, a in enumerate(range(0, n, step)):          # a new semitone every half second, over quiet noise
+        f = 220.0 * 2 ** ((k % 12) / 12)
+        t = np.arange(min(step, n - a)) / SR
+        y[a:a + len(t)] = 0.2 * np.sin(phase + 2 * np.pi * f * t) + 0.01 * rng.standard_normal(len(t))
+        phase += 2 * np.pi * f * len(t) / SR
+    before = _rss_mb()
+    start = time.perf_counter()
+    predictor.predict(y, SR)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "audio_s_per_s": minutes * 60 / seconds, "rss_before_mb": before, "peak_mb": peak}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="bundle (default: the app's default model)")
     parser.add_argument("--seconds", type=float, default=20.0, help="live audio fed (default %(default)s; 0: no live test)")
     parser.add_argument("--files", type=int, default=200, help="files for the batch test (default %(default)s)")
     parser.add_argument("--folder", help="folder of audio for the batch test")
+    parser.add_argument("--long-minutes", type=float, default=0.0,
+                        help="also predict one generated recording this long (peak memory; default: none)")
     parser.add_argument("--windowed", action="store_true",
                         help="live answers each from a window of their own, as before the streamed musicnn front end")
     args = parser.parse_args()
@@ -201,6 +239,11 @@ def main() -> int:
               f"(aim < 50 ms: {'met' if live['displayed_p95_ms'] < 50 else 'NOT met'})")
         print(f"  window -> result (compute only): median {live['compute_median_ms']:.1f} ms, "
               f"p95 {live['compute_p95_ms']:.1f} ms; answers {'each from a window of their own' if args.windowed else 'from the stream (musicnn models)'}")
+    if args.long_minutes > 0:
+        long = bench_long(predictor, args.long_minutes)
+        print(f"long recording: {args.long_minutes:g} min predicted in {long['seconds']:.1f} s "
+              f"({long['audio_s_per_s']:.0f} s of audio per second); resident memory {long['rss_before_mb']:.0f} MB "
+              f"before, peak {long['peak_mb']:.0f} MB (+{long['peak_mb'] - long['rss_before_mb']:.0f} MB)")
     if args.files <= 0:
         return 0
     files = batch_files(args.folder, args.files)

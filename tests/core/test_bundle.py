@@ -138,3 +138,26 @@ def test_inconsistent_descriptions(bundle_path, change, words):
     edit_meta(bundle_path, change)
     with pytest.raises(ModelError, match=words):
         load_bundle(bundle_path)
+
+
+def test_models_with_large_inputs_are_given_few_rows_at_once(trained, tmp_path):
+    """A model's activations grow with its input: a musicnn window (187 x 96) brings ~20 MB, so 256
+    of them at once (Keras' default batch) took 5.5 GB for 10 min of audio. Batches are bounded by
+    their input bytes; small feature rows still go 256 at a time."""
+    from instrument_studio.core.learn.bundle import rows_per_call
+
+    assert rows_per_call((187, 96)) == 8 and rows_per_call((60,)) == 256 and rows_per_call((10**7,)) == 1
+    result, data = trained
+    bundle = load_bundle(save(result, data, tmp_path / "model"))
+    batches = []
+
+    class Recording:
+        input_shape = (None, 187, 96)
+
+        def predict(self, x, batch_size, verbose=0):
+            batches.append(batch_size)
+            return np.zeros((len(x), 2), np.float32)
+
+    bundle.model, bundle.mean, bundle.std = Recording(), None, None
+    bundle.predict_proba(np.zeros((40, 187, 96), np.float32))
+    assert batches == [8]

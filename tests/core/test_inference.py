@@ -155,3 +155,39 @@ def test_musicnn_files_are_answered_from_windows_of_the_whole_spectrogram():
     steps = [a.label for a in pred.step_answers()]
     assert steps[:3] == ["low"] * 3 and steps[-3:] == ["high"] * 3
     assert len(steps) == 10
+
+
+def test_a_long_file_reaches_the_model_a_few_windows_at_a_time():
+    """Every window of a long file at once held gigabytes of activations (10 min: 5.5 GB above the
+    app); the predictor hands the model at most rows_per_call windows per call, and the answers
+    are the same as one window at a time."""
+    from instrument_studio.core.config import MUSICNN_FEATURES
+    from instrument_studio.core.learn.bundle import rows_per_call
+
+    calls = []
+
+    class Bundle:
+        feature_config = MUSICNN_FEATURES
+        labels = ("a", "b")
+        input_shape = (MUSICNN_FEATURES.patch_frames, MUSICNN_FEATURES.mel.n_mels)
+        mean = std = None
+
+        @staticmethod
+        def model(x, training=False):
+            calls.append(len(x))
+            level = np.asarray(x).mean(axis=(1, 2))[:, None] / 10
+            return np.concatenate([1 / (1 + np.exp(-level)), 1 - 1 / (1 + np.exp(-level))], axis=1)
+
+        def standardise(self, x):
+            return x
+
+    sr = MUSICNN_FEATURES.mel.sr
+    y = (0.1 * np.random.default_rng(0).standard_normal(60 * sr)).astype(np.float32)
+    predictor = Predictor(Bundle())
+    predictor._forward = lambda model: model        # the fake model needs no compiling
+    whole = predictor.predict(y, sr)
+    rows, n = predictor.rows(y), rows_per_call(Bundle.input_shape)
+    assert sum(calls) == len(rows) > n and max(calls) <= n and len(calls) == -(-len(rows) // n)
+    one_by_one = np.concatenate([predictor.proba_of_rows(rows[i:i + 1]) for i in range(len(rows))])
+    np.testing.assert_allclose(predictor.proba_of_rows(rows), one_by_one, rtol=1e-6)
+    assert whole.timeline.shape == (60, 2)

@@ -181,6 +181,21 @@ def check_bundle_target(path: str | Path) -> None:
                          hint="choose a folder you can write to") from exc
 
 
+# A model is given at most this many bytes of input rows at once: its activations grow with the
+# input (a 72 KB musicnn window holds ~20 MB of them at the peak), so a batch is bounded by the size
+# of its rows, not their number. Measured with the default model (`bench/predict.py --long-minutes`):
+# 10 min of audio took 5.5 GB above the loaded app at Keras' 256 rows a call, 0.58 GB at 8 (30 min:
+# 0.68 GB), as fast; 5 min: 8 windows +0.2 GB, 16 +0.3, 32 +0.7, 64 +1.4.
+BATCH_INPUT_BYTES = 600_000
+MOST_ROWS_PER_CALL = 256
+
+
+def rows_per_call(row_shape: tuple[int, ...]) -> int:
+    """How many float32 rows of `row_shape` a model call may take (BATCH_INPUT_BYTES)."""
+    row_bytes = 4 * math.prod(int(d) for d in row_shape)
+    return int(max(1, min(MOST_ROWS_PER_CALL, BATCH_INPUT_BYTES // max(1, row_bytes))))
+
+
 STALE_PART_SECONDS = 3600   # a .part folder without an owner's PID in its name is stale after this
 
 
@@ -280,12 +295,14 @@ class Bundle:
     def standardise(self, x: np.ndarray) -> np.ndarray:
         return standardise(x, self.mean, self.std)
 
-    def predict_proba(self, x_features: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities (rows x classes) for raw features, standardised as in training."""
+    def predict_proba(self, x_features: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities (rows x classes) for raw features, standardised as in training, in
+        batches of `batch_size` rows (None: `rows_per_call`)."""
         x = np.asarray(x_features, dtype=np.float32)
         if tuple(x.shape[1:]) != self.input_shape:
             raise ModelError(f"features of shape {tuple(x.shape[1:])} do not fit this model's input "
                              f"{self.input_shape}", path=self.path)
+        batch_size = batch_size or rows_per_call(self.input_shape)
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
 
 

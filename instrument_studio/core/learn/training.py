@@ -145,7 +145,10 @@ class TrainedModel:
         """The shape of one input row (as Bundle.input_shape: inference.Predictor checks it)."""
         return tuple(int(d) for d in self.model.input_shape[1:])
 
-    def predict_proba(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
+        from .bundle import rows_per_call
+
+        batch_size = batch_size or rows_per_call(self.input_shape)
         return np.asarray(self.model.predict(self.standardise(x), batch_size=batch_size, verbose=0))
 
     def final_metrics(self) -> dict[str, float]:

@@ -35,8 +35,6 @@ CLIP_SHARE = 0.001
 CONFIDENT = 0.5
 # Fades applied to the ends of windows cut from a longer signal (timeline steps, live windows).
 TAPER_S = 0.02
-# Batches up to this many rows skip Keras' predict() (see Predictor.proba_of_rows).
-SMALL_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -185,17 +183,24 @@ class Predictor:
         return self._proba_of_rows(rows)
 
     def _proba_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        from ..learn.bundle import rows_per_call
+
         rows = np.asarray(rows, dtype=np.float32)
         model = getattr(self.bundle, "model", None)
-        if len(rows) <= SMALL_BATCH and model is not None and hasattr(self.bundle, "standardise"):
-            if tuple(rows.shape[1:]) != tuple(self.bundle.input_shape):
-                raise FeatureError(f"features of shape {tuple(rows.shape[1:])} do not fit this model's "
-                                   f"input {tuple(self.bundle.input_shape)}")
-            # Keras' predict() builds a data pipeline per call (tens of ms); calling the model on
-            # a small batch directly takes a few: what keeps live prediction under 50 ms.
-            out = self._forward(model)(self.bundle.standardise(rows))
-            return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float64)
-        return np.asarray(self.bundle.predict_proba(rows), dtype=np.float64)
+        if model is None or not hasattr(self.bundle, "standardise"):
+            return np.asarray(self.bundle.predict_proba(rows), dtype=np.float64)
+        if tuple(rows.shape[1:]) != tuple(self.bundle.input_shape):
+            raise FeatureError(f"features of shape {tuple(rows.shape[1:])} do not fit this model's "
+                               f"input {tuple(self.bundle.input_shape)}")
+        # Keras' predict() builds a data pipeline per call (tens of ms, and for a long file it held
+        # more memory than the batches themselves); calling the compiled model directly takes a few
+        # ms: what keeps live prediction under 50 ms. A batch is bounded by its input's size.
+        forward, n = self._forward(model), rows_per_call(rows.shape[1:])
+        out = []
+        for i in range(0, len(rows), n):
+            p = forward(self.bundle.standardise(rows[i:i + n]))
+            out.append(np.asarray(p.numpy() if hasattr(p, "numpy") else p, dtype=np.float64))
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)))
 
     def _forward(self, model):
         """The bundle model's compiled forward pass, made once per model."""
