@@ -31,12 +31,14 @@ def main(argv=None) -> int:
     parser.add_argument("--subsample", type=int, default=4, help="as make_default_model.py was run with")
     parser.add_argument("--phrases", type=int, default=None,
                         help="as make_default_model.py was run with (default: its default)")
+    parser.add_argument("--noise", type=int, default=None,
+                        help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the items whose embeddings make_default_model.py has cached (no TensorFlow)")
     args = parser.parse_args(argv)
 
     import numpy as np
-    from make_default_model import PHRASES_PER_SOURCE, gather
+    from make_default_model import BACKGROUND_SOUNDS, PHRASES_PER_SOURCE, gather
 
     from instrument_studio.core.fileio import atomic_path
     from instrument_studio.core.personal.head import ANCHORS_FILE, PARTS
@@ -45,7 +47,9 @@ def main(argv=None) -> int:
     from instrument_studio.core.recipe.embed import cached_items, embed_items, part
 
     phrases = PHRASES_PER_SOURCE if args.phrases is None else args.phrases
-    items = gather(args.data, subsample=args.subsample, phrases_per_source=phrases, log=print)
+    noise = BACKGROUND_SOUNDS if args.noise is None else args.noise
+    items = gather(args.data, subsample=args.subsample, phrases_per_source=phrases, background_sounds=noise,
+                   log=print)
     if args.cached_only:
         items = cached_items(items)
         print(f"{len(items)} items with cached embeddings")

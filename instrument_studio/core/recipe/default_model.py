@@ -347,6 +347,8 @@ LICENCES = """- `../shared/data/philharmonia`: Philharmonia Orchestra sound samp
   Freesound uploads (cello, guitar-nylon, harmonium; CC). Salamander Grand Piano V3 (CC BY 3.0,
   Alexander Holm) from `@audio-samples/piano-velocity*`.
 - SoundFont renders (tinysoundfont): FluidR3_GM (MIT), MuseScore General Lite (MIT), TimGM6mb (GPL-2.0).
+- Generated background sounds (source `generated-noise`: noise, hum, crackle, made by the recipe
+  from a seed, `core/recipe/background.py`), in the unknown class.
 - The embedding: musicnn 0.1.0 (ISC licence, Jordi Pons), {checkpoint} checkpoint.
 - No audio is in the repository; `real-unverified/` (unknown licence) was used only to measure."""
 
