@@ -40,6 +40,7 @@ _SANDBOX = Path(tempfile.mkdtemp(prefix="is-bench-live-"))
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")  # leave the user's settings alone
 
 import numpy as np  # noqa: E402
+from _memory import rss_mb  # noqa: E402 - bench/ is on sys.path when run as a script
 
 DEFAULT_FILE = REPO.parent / "shared" / "data" / "philharmonia" / "cello" / \
     "cello_C2_phrase_forte_non-vibrato.mp3"
@@ -96,17 +97,6 @@ def thread_cpu() -> dict[str, float]:
             continue
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
-
-
-def rss_mb() -> float:
-    """Resident set size now, in MB (Linux /proc; the peak from getrusage elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def malloc_trim() -> float | None:

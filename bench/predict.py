@@ -175,21 +175,8 @@ def batch_files(folder: str | None, n: int) -> list[Path]:
     return sorted(out.glob("*.wav"))
 
 
-def _rss_mb() -> float:
-    """The process's resident memory now (Linux /proc; the peak so far elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def bench_long(predictor, minutes: float) -> dict:
-    import resource
+    from _memory import peak_rss_mb, reset_peak, rss_mb
 
     n = int(minutes * 60 * SR)
     y = np.empty(n, np.float32)
@@ -200,11 +187,12 @@ def bench_long(predictor, minutes: float) -> dict:
         t = np.arange(min(step, n - a)) / SR
         y[a:a + len(t)] = 0.2 * np.sin(phase + 2 * np.pi * f * t) + 0.01 * rng.standard_normal(len(t))
         phase += 2 * np.pi * f * len(t) / SR
-    before = _rss_mb()
+    reset_peak()
+    before = rss_mb()
     start = time.perf_counter()
     predictor.predict(y, SR)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {"seconds": seconds, "audio_s_per_s": minutes * 60 / seconds, "rss_before_mb": before, "peak_mb": peak}
 
 

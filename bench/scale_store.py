@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _memory import peak_rss_mb, rss_mb  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 SHAPE = (128, 43)
@@ -41,13 +42,6 @@ def add_store_parsers(sub) -> None:
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--model", default="han2017")
     t.set_defaults(run=train_one)
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def write(folder: Path, clips: int, classes: int) -> float:
@@ -133,7 +127,7 @@ def train_one(args) -> int:
     import keras  # noqa: F401 - imported before the baseline, as training would
 
     store = FeatureStore.open(args.dir)
-    base = _rss_mb()
+    base = rss_mb()
     if args.mode == "memory":
         x = store.read_rows("train", 0, args.subset)
         y = store.y("train")[: args.subset]
@@ -156,7 +150,7 @@ def train_one(args) -> int:
         pass   # stopped after --steps batches, before the epoch's end: what we asked for
     timed = times[args.warmup:]
     rows_per_s = (len(timed) - 1) * args.batch_size / (timed[-1] - timed[0]) if len(timed) > 1 else float("nan")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"mode": args.mode, "rows": rows, "peak_rss_mb": peak, "base_rss_mb": base,
                       "rows_per_s": rows_per_s, "timed_steps": len(timed) - 1,
                       "prepare_s": (times[0] - t_start) if times else None}))
