@@ -6,6 +6,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -312,6 +313,19 @@ def test_codec_round_trip_is_lossy_but_close(fmt, signal):
     out = A.codec(signal, SR, np.random.default_rng(0), fmt=fmt, quality=0.5)
     err = 10 * np.log10(np.mean((out - signal).astype(np.float64) ** 2) / np.mean(signal.astype(np.float64) ** 2))
     assert len(out) == len(signal) and -60 < err < -10
+
+
+def test_codec_survives_a_long_recording():
+    """One long write made libsndfile's Vorbis encoder overflow the stack (a segfault from ~160 s
+    at 16 kHz, which ended the recipe): run in a child process, so a crash fails this test alone."""
+    if "OGG" not in sf.available_formats():
+        pytest.skip("this libsndfile has no OGG")
+    code = ("import numpy as np; from instrument_studio.core.recipe import augment as A; "
+            "y = (0.1 * np.random.default_rng(0).standard_normal(200 * 16000)).astype(np.float32); "
+            "out = A.codec(y, 16000, np.random.default_rng(0), fmt='OGG', quality=0.5); print(len(out))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0 and done.stdout.strip() == str(200 * 16000), (done.returncode, done.stderr[-500:])
 
 
 def test_gain_never_clips(signal):

@@ -233,6 +233,10 @@ def _has_mp3() -> bool:
     return "MP3" in sf.available_formats()
 
 
+CODEC_ONE_WRITE = 2_000_000  # frames the lossy encoders take in one write (see codec)
+CODEC_BLOCK = 1 << 16
+
+
 def codec(y: np.ndarray, sr: int, rng: np.random.Generator, *, fmt: str | None = None,
           quality: float | None = None) -> np.ndarray:
     """Lossy round trip in memory: OGG Vorbis or MP3 at a random quality (0 worst .. 1 best here),
@@ -247,8 +251,16 @@ def codec(y: np.ndarray, sr: int, rng: np.random.Generator, *, fmt: str | None =
     buf = io.BytesIO()
     peak = max(1.0, float(np.max(np.abs(y))))
     subtype = "VORBIS" if fmt == "OGG" else "MPEG_LAYER_III"
-    # soundfile's compression_level: 0 = best quality, 1 = smallest file
-    sf.write(buf, y / peak, sr, format=fmt, subtype=subtype, compression_level=1.0 - quality)
+    # soundfile's compression_level: 0 = best quality, 1 = smallest file. One long write makes
+    # libsndfile's Vorbis encoder overflow the stack (a segfault past ~2.1 M frames: 160 s at 16 kHz
+    # ended the recipe; python-soundfile issue #233), so a long signal is written in blocks. Shorter
+    # ones keep the single write: Vorbis encodes blocks a little differently, and the recipe's cached
+    # augmented embeddings were made with it (MP3 comes out the same either way).
+    x = y / peak
+    with sf.SoundFile(buf, "w", sr, 1, format=fmt, subtype=subtype, compression_level=1.0 - quality) as f:
+        step = len(x) if len(x) <= CODEC_ONE_WRITE else CODEC_BLOCK
+        for a in range(0, len(x), step):
+            f.write(x[a:a + step])
     buf.seek(0)
     out, _ = sf.read(buf, dtype="float32")
     if out.ndim > 1:
