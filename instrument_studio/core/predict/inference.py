@@ -211,11 +211,17 @@ class Predictor:
             self._forward_fn = fn = (model, inference_call(model))
         return fn[1]
 
+    @property
+    def learnt_from_cut_windows(self) -> bool:
+        """musicnn models learnt from windows cut out of longer recordings' spectrograms (abrupt ends
+        and all), as the live stream gives them; other models from whole clips."""
+        return self.config.kind == "musicnn"
+
     def window_audio(self, y: np.ndarray) -> np.ndarray:
         """A stretch cut out of a longer signal, as the model should hear it: its ends faded for
         models trained on whole clips (an abrupt cut is a click none of their clips had); as is for
-        musicnn models, whose training windows were cut out of longer recordings, abrupt ends and all."""
-        return np.asarray(y, dtype=np.float32) if self.config.kind == "musicnn" else taper(y, self.sr)
+        the others (learnt_from_cut_windows)."""
+        return np.asarray(y, dtype=np.float32) if self.learnt_from_cut_windows else taper(y, self.sr)
 
     def predict_window(self, y: np.ndarray) -> np.ndarray:
         """Class probabilities of one stretch of audio at self.sr: the mean over its rows
@@ -264,7 +270,7 @@ class Predictor:
     def _windows(self, y: np.ndarray, step: float) -> tuple[np.ndarray, int, int, np.ndarray, list[int]]:
         """The windows a signal is answered from: their start samples, width and stride (samples),
         model input rows, and how many rows each window gave."""
-        if self.config.kind == "musicnn":
+        if self.learnt_from_cut_windows:
             # Cut from the whole signal's spectrogram, as the model's training windows and the live
             # stream's windows are: a window cut from the audio and faded at its ends (below) is
             # not what the model learnt from; on held-out Freesound phrases it was 4 points worse.

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from scipy import signal
 
 from ._audio import save_audio
-from .augment import noise
-from .sources import BACKGROUND, Item, cache_dir
+from .augment import _no_clip, noise
+from .sources import BACKGROUND, Item, built_once, cache_dir
 
 SOURCE = "generated-noise"
 KINDS = ("white", "pink", "brown", "band", "gusts", "hum", "crackle", "babble")
@@ -86,22 +84,15 @@ def generate_background(*, count: int = 48, seed: int = 0, sr: int = 16000,
     root = Path(out_root) if out_root is not None else cache_dir() / "background"
     key = hashlib.sha1(json.dumps([VERSION, count, seed, sr]).encode()).hexdigest()[:16]
     folder = root / key
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        return [Item(**d) for d in json.loads(manifest.read_text("utf-8"))["items"]]
-    if folder.exists():
-        shutil.rmtree(folder)
-    rng = np.random.default_rng([seed, 0xB6])
-    items = []
-    for i in range(count):
-        kind = KINDS[i % len(KINDS)]
-        y = make_sound(kind, float(rng.uniform(3.0, 8.0)), sr, rng)
-        y *= 10 ** (float(rng.uniform(-45.0, -6.0)) / 20)
-        peak = float(np.max(np.abs(y)))
-        if peak > 0.99:
-            y *= 0.99 / peak
-        path = save_audio(folder / f"{kind}_{i:03d}.flac", y, sr)
-        items.append(Item(str(path), BACKGROUND, SOURCE, "render", f"{SOURCE}-{i:03d}", "noise"))
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps({"items": [asdict(i) for i in items]}, indent=1), "utf-8")
-    return items
+    def build() -> list[Item]:
+        rng = np.random.default_rng([seed, 0xB6])
+        items = []
+        for i in range(count):
+            kind = KINDS[i % len(KINDS)]
+            y = make_sound(kind, float(rng.uniform(3.0, 8.0)), sr, rng)
+            y = _no_clip(y * 10 ** (float(rng.uniform(-45.0, -6.0)) / 20))
+            path = save_audio(folder / f"{kind}_{i:03d}.flac", y, sr)
+            items.append(Item(str(path), BACKGROUND, SOURCE, "render", f"{SOURCE}-{i:03d}", "noise"))
+        return items
+
+    return built_once(folder, build)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import sys
 import zlib
 from collections import defaultdict
@@ -28,7 +27,7 @@ import numpy as np
 
 from ..errors import StudioError
 from ._audio import load_mono, save_audio, trim_leading, trim_trailing
-from .sources import BACKGROUND, BUILT, Item, cache_dir
+from .sources import BACKGROUND, BUILT, Item, built_once, cache_dir
 
 # Instruments that cannot (or do not usually) bend a held note: no vibrato in their phrases.
 NO_VIBRATO = frozenset({"piano", "harp", "acoustic-guitar", "electric-guitar", "banjo", "mandolin", "organ",
@@ -161,22 +160,19 @@ def build_phrases(notes: list[Item], *, per_source: int = 12, seed: int = 0, spe
     used = [i for v in pairs.values() for i in v]
     root = Path(out_root) if out_root is not None else cache_dir() / "phrases"
     folder = root / _key(used, spec, per_source, seed)
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        return [Item(**d) for d in json.loads(manifest.read_text("utf-8"))["items"]]
-    if folder.exists():
-        shutil.rmtree(folder)
-    items = []
-    for (label, source), group in sorted(pairs.items()):
-        pool = _pool(group, spec.sr, load)
-        if not pool:
-            continue
-        rng = np.random.default_rng([seed, zlib.crc32(label.encode()), zlib.crc32(source.encode())])
-        pspec = replace(spec, vibrato_p=0.0) if label in NO_VIBRATO else spec
-        for i in range(per_source):
-            y = make_phrase(pool, spec.sr, rng, spec=pspec)
-            path = save_audio(folder / source / label / f"{label}_phrase{i:03d}.flac", y, spec.sr)
-            items.append(Item(str(path), label, source, BUILT, source, BUILT))
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps({"items": [asdict(i) for i in items]}, indent=1), "utf-8")
-    return items
+
+    def build() -> list[Item]:
+        items = []
+        for (label, source), group in sorted(pairs.items()):
+            pool = _pool(group, spec.sr, load)
+            if not pool:
+                continue
+            rng = np.random.default_rng([seed, zlib.crc32(label.encode()), zlib.crc32(source.encode())])
+            pspec = replace(spec, vibrato_p=0.0) if label in NO_VIBRATO else spec
+            for i in range(per_source):
+                y = make_phrase(pool, spec.sr, rng, spec=pspec)
+                path = save_audio(folder / source / label / f"{label}_phrase{i:03d}.flac", y, spec.sr)
+                items.append(Item(str(path), label, source, BUILT, source, BUILT))
+        return items
+
+    return built_once(folder, build)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 import zlib
 from dataclasses import asdict, dataclass
@@ -25,7 +24,7 @@ import numpy as np
 from ..datasets.starter import render_notes
 from ..errors import DatasetError
 from ._audio import save_audio
-from .sources import BACKGROUND, Item, cache_dir
+from .sources import BACKGROUND, Item, built_once, cache_dir
 
 # class -> [(GM program 0-based, lowest MIDI note, highest MIDI note)]
 PROGRAMS: dict[str, list[tuple[int, int, int]]] = {
@@ -181,38 +180,35 @@ def render_font(font: SoundFont, spec: RenderSpec = RenderSpec(), *, labels: lis
     labels = list(labels or PROGRAMS)
     root = Path(out_root) if out_root is not None else cache_dir() / "render"
     folder = root / f"{font.name}-{_key(font, spec, labels)}"
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        return [Item(**d) for d in json.loads(manifest.read_text("utf-8"))["items"]]
-    if folder.exists():
-        shutil.rmtree(folder)
-    synth = tinysoundfont.Synth(samplerate=spec.sr, gain=-3.0)
-    try:
-        sfid = synth.sfload(str(font.path))
-    except Exception as exc:  # tinysoundfont raises its own exception types
-        raise DatasetError(f"cannot load the SoundFont ({exc})", path=font.path) from exc
-    items = []
-    for label in labels:
-        for clip in plan_class(label, spec, _rng(spec, font.name, label)):
-            prog = clip["program"]
-            drums = prog < 0
-            chan = 9 if drums else 0
-            try:
-                synth.program_select(chan, sfid, 128 if drums else 0, 0 if drums else prog, is_drums=drums)
-            except Exception:  # a font without this preset: skip the clip, not the font
-                continue
-            y = render_notes(synth, clip["notes"], clip["seconds"], spec.sr, channel=chan, tail_s=0.1)
-            if not np.any(np.abs(y) > 1e-4):
-                continue
-            first = clip["notes"][0]
-            name = f"{label}_{clip['kind']}{clip['index']:03d}_p{prog}_m{first[0]}_v{first[3]}.flac"
-            path = save_audio(folder / label / name, y, spec.sr)
-            group = (f"{font.source}:{label}:note:{first[0]}" if clip["kind"] == "note"
-                     else f"{font.source}:{label}:phrase:{clip['index']}")
-            items.append(Item(str(path), label, font.source, "render", group, f"gm{prog}"))
-    manifest.write_text(json.dumps({"font": str(font.path), "spec": asdict(spec),
-                                    "items": [asdict(i) for i in items]}, indent=1), "utf-8")
-    return items
+
+    def build() -> list[Item]:
+        synth = tinysoundfont.Synth(samplerate=spec.sr, gain=-3.0)
+        try:
+            sfid = synth.sfload(str(font.path))
+        except Exception as exc:  # tinysoundfont raises its own exception types
+            raise DatasetError(f"cannot load the SoundFont ({exc})", path=font.path) from exc
+        items = []
+        for label in labels:
+            for clip in plan_class(label, spec, _rng(spec, font.name, label)):
+                prog = clip["program"]
+                drums = prog < 0
+                chan = 9 if drums else 0
+                try:
+                    synth.program_select(chan, sfid, 128 if drums else 0, 0 if drums else prog, is_drums=drums)
+                except Exception:  # a font without this preset: skip the clip, not the font
+                    continue
+                y = render_notes(synth, clip["notes"], clip["seconds"], spec.sr, channel=chan, tail_s=0.1)
+                if not np.any(np.abs(y) > 1e-4):
+                    continue
+                first = clip["notes"][0]
+                name = f"{label}_{clip['kind']}{clip['index']:03d}_p{prog}_m{first[0]}_v{first[3]}.flac"
+                path = save_audio(folder / label / name, y, spec.sr)
+                group = (f"{font.source}:{label}:note:{first[0]}" if clip["kind"] == "note"
+                         else f"{font.source}:{label}:phrase:{clip['index']}")
+                items.append(Item(str(path), label, font.source, "render", group, f"gm{prog}"))
+        return items
+
+    return built_once(folder, build, font=str(font.path), spec=asdict(spec))
 
 
 def render_items(spec: RenderSpec = RenderSpec(), *, fonts: list[SoundFont] | None = None,

@@ -23,10 +23,13 @@ Folder decisions that are not obvious:
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..audio.audiofile import AUDIO_EXTENSIONS
@@ -74,6 +77,21 @@ class Item:
     # 0: the recording as it is; n > 0: the n-th simulated recording chain of it (recipe.augment,
     # seeded by path and n), trained on but never tested on.
     augment: int = 0
+
+
+def built_once(folder: Path, build: Callable[[], list[Item]], **meta) -> list[Item]:
+    """The Items a cached build made in `folder`, or those `build()` makes there (into an emptied
+    folder), with a manifest (`meta` and the Items) written last: a finished build is reused, a
+    stopped one redone."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        return [Item(**d) for d in json.loads(manifest.read_text("utf-8"))["items"]]
+    if folder.exists():
+        shutil.rmtree(folder)
+    items = build()
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({**meta, "items": [asdict(i) for i in items]}, indent=1), "utf-8")
+    return items
 
 
 def label_for(folder: str, *, relatives: bool = False) -> str | None:
