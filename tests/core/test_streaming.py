@@ -35,14 +35,14 @@ def melody(seconds: float, seed: int = 0) -> np.ndarray:
     return (0.2 * y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
 
-def whole_spectrogram(y: np.ndarray, cfg) -> np.ndarray:
-    """The musicnn input frames of the whole signal, as training windows are cut from a clip's."""
-    return musicnn_log(mel_power(resample(y, SR, cfg.mel.sr), cfg.mel)).T
+def whole_power(y: np.ndarray, cfg) -> np.ndarray:
+    """The mel power frames of the whole signal (time first), as training windows are cut from a clip's."""
+    return mel_power(resample(y, SR, cfg.mel.sr), cfg.mel).T
 
 
 def test_each_answer_is_the_models_on_a_slice_of_the_whole_spectrogram(default):
     y = melody(9.0)
-    full = whole_spectrogram(y, default.config)
+    full = whole_power(y, default.config)
     stream = StreamingMusicnn(default.bundle, SR)
     assert StreamingMusicnn.supports(default.bundle)
     lengths, front_end = [], stream._frames
@@ -62,7 +62,8 @@ def test_each_answer_is_the_models_on_a_slice_of_the_whole_spectrogram(default):
             assert stream.frames < stream.width
             continue
         a = stream.frames - stream.width
-        window = full[a:a + stream.width]
+        # each frame at the level the stream had reached when it was made
+        window = musicnn_log(full[a:a + stream.width] * stream._gains[-stream.width:, None])
         np.testing.assert_array_equal(stream.window(), window)
         np.testing.assert_allclose(proba, default._proba_of_rows(window[None])[0], atol=1e-5)
         checked += 1
@@ -116,6 +117,26 @@ def test_on_real_phrases_the_stream_names_what_the_windows_name(default):
             agree += int(np.argmax(streamed) == np.argmax(windowed))
             total += 1
     assert total >= 20 and agree >= 0.9 * total, (agree, total, files)
+
+
+def test_the_stream_is_brought_to_one_level_as_files_are(default):
+    """Played 20 dB softer, a stream's windows (and a file's) are the same once a window has come:
+    the level the model hears is the one files are brought to."""
+    from instrument_studio.core.features.clip import ACTIVE_LEVEL_DB, musicnn_windows
+
+    y = melody(6.0, seed=5)
+    loud, soft = StreamingMusicnn(default.bundle, SR), StreamingMusicnn(default.bundle, SR)
+    for i in range(0, len(y), 2205):
+        loud.push(y[i:i + 2205])
+        soft.push(0.1 * y[i:i + 2205])
+    np.testing.assert_allclose(soft.window(), loud.window(), atol=1e-3)
+    np.testing.assert_allclose(soft.probabilities(), loud.probabilities(), atol=1e-3)
+    cfg, y16 = default.config, resample(y, SR, default.config.mel.sr)
+    np.testing.assert_allclose(musicnn_windows(0.1 * y16, cfg)[0], musicnn_windows(y16, cfg)[0], atol=1e-3)
+    # the stream's steady melody sits where a file of it is brought
+    gain_db = 10 * np.log10(loud._gains[-1])
+    rms_db = 20 * np.log10(np.sqrt(np.mean(np.square(y16[-3 * cfg.mel.sr:]))))
+    assert abs(rms_db + gain_db - ACTIVE_LEVEL_DB) < 1.0
 
 
 def test_a_long_stream_keeps_one_window_and_reset_forgets_it(default):

@@ -21,7 +21,8 @@ from ..userdirs import user_cache_dir
 from .content_index import ContentIndex, hash_file
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
-FEATURES_VERSION = 2
+# 3: musicnn clips shorter than a window are repeated, not padded; 4: and brought to one level
+FEATURES_VERSION = 4
 
 def cache_root() -> Path:
     return user_cache_dir("features")

@@ -9,6 +9,8 @@ its ~45 ms a window on a 2-core laptop) see the same 7-frame neighbourhoods agai
 * the audio is resampled and turned into mel frames as a stream (the same mel code as every
   feature: `features.mel`, musicnn's log10(1 + 10000 x) as in `features.clip`), so a window is a
   slice of the stream's spectrogram, as the model's training windows were slices of a whole clip's;
+  a clip is brought to one level first (`features.clip.level_gain`), the stream by the level of its
+  newest 3 s as each frame is made;
 * each frame's timbral features are computed once, when its 3 frames of right-hand context have
   arrived, and kept for as long as a window can hold it;
 * an answer assembles the window: the cached timbral features of its inner frames, those of its 3
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..features.clip import musicnn_log
+from ..features.clip import LEVEL_FRAME_S, frame_mean_squares, level_gain, musicnn_log
 from ..features.mel import StreamingMel
 
 CONTEXT = 3          # frames on each side that a timbral feature sees (7-frame kernels)
@@ -116,9 +118,15 @@ class StreamingMusicnn:
 
         self._resampler = (soxr.ResampleStream(self.in_sr, self.sr, 1, dtype="float32", quality="HQ")
                            if self.in_sr != self.sr else None)
-        self._mel = StreamingMel(self.cfg.mel, to_values=musicnn_log)
+        self._mel = StreamingMel(self.cfg.mel, to_values=lambda power: power)
         n_mels = self.cfg.mel.n_mels
         self._values = np.zeros((0, n_mels), dtype=np.float32)   # musicnn input frames, newest last
+        # A clip is brought to one level before the model (features.clip.level_gain); the stream is
+        # brought there by the level of its newest window, as each frame is made.
+        self._gains = np.zeros(0, dtype=np.float32)              # the power gain of each of _values
+        self._level_hop = max(1, int(LEVEL_FRAME_S * self.sr))
+        self._level_tail = np.zeros(0, dtype=np.float32)         # audio short of a whole level frame
+        self._mean_squares = np.zeros(0)                         # level frames of the newest window
         self._first = 0                                           # stream index of _values[0]
         # Timbral features of stream frames [_done - len(_timbral), _done).
         self._timbral = np.zeros((0, sum(self.n_timbral)), dtype=np.float32)
@@ -142,19 +150,32 @@ class StreamingMusicnn:
             y = self._resampler.resample_chunk(y)
         if not len(y):
             return
-        values = self._mel.push(y)                 # (n_mels, new frames)
-        if not values.shape[1]:
+        self._track_level(y)
+        power = self._mel.push(y)                  # (n_mels, new frames)
+        if not power.shape[1]:
             return
-        self._values = np.concatenate([self._values, values.T])
+        gain = np.float32(level_gain(self._mean_squares) ** 2)
+        self._values = np.concatenate([self._values, musicnn_log(power * gain).T])
+        self._gains = np.concatenate([self._gains, np.full(power.shape[1], gain, dtype=np.float32)])
         drop = len(self._values) - self._keep       # a long silence asks for no answer: keep a window
         if drop > 0:
             self._values = self._values[drop:]
+            self._gains = self._gains[drop:]
             self._first += drop
             oldest = self._first + CONTEXT          # the oldest frame whose features can still be made
             if self._done < oldest:
                 self._timbral, self._done = self._timbral[:0], oldest
             else:
                 self._timbral = self._timbral[max(0, len(self._timbral) - (self._done - oldest)):]
+
+    def _track_level(self, y: np.ndarray) -> None:
+        """Take y's whole level frames into the newest window's (features.clip.frame_mean_squares)."""
+        if len(self._level_tail):
+            y = np.concatenate([self._level_tail, y])
+        whole = len(y) // self._level_hop * self._level_hop
+        self._level_tail = y[whole:].copy()
+        frames = int(round(self.width * self.cfg.mel.hop_length / self.sr / LEVEL_FRAME_S))
+        self._mean_squares = np.concatenate([self._mean_squares, frame_mean_squares(y[:whole], self.sr)])[-frames:]
 
     def _normalised(self, a: int, b: int) -> np.ndarray:
         """Stream frames [a, b) through the input batch normalisation."""

@@ -397,9 +397,11 @@ instrument's calibrated probability is below **{threshold:.2f}**. Silence is "si
 the model. `predict --json` keeps the nearest instrument and its probability beside "unknown".
 
 ## How it works
-- Input: 16 kHz mono, log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"),
-  3 s windows every 1.5 s; a file's answer is the mean of its windows' probabilities, each second
-  of its timeline the mean of the windows that hold it.
+- Input: 16 kHz mono brought to one level (its playing part at -20 dB RMS; the live stream by
+  its newest 3 s), log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"), 3 s
+  windows every 1.5 s (a recording shorter than 3 s is repeated to fill one); a file's answer is
+  the mean of its windows' probabilities, each second of its timeline the mean of the windows that
+  hold it.
 - Embedding: the musicnn network (Pons & Serra 2019), {checkpoint_name(args)} checkpoint from the `musicnn`
   0.1.0 wheel, rebuilt as Keras layers (`core/learn/musicnn.py`, equal to the original graph within
   6e-5) and frozen: it has learnt timbre from real recordings. The head reads its

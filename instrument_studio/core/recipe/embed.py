@@ -136,8 +136,11 @@ def _key(item: Item, digest: str, checkpoint: str, max_windows: int) -> str:
     """The cache key of an item's windows: its file's content (not its path or modification time:
     a remounted or copied data folder must not cost a whole re-embedding), and the file name too,
     since an augmented copy's chain is seeded by it."""
+    from ..features.cache import FEATURES_VERSION
+
     text = (f"{digest}|{Path(item.path).name}|{checkpoint}|{max_windows}|{item.kind}|"
-            f"{','.join(CACHED_PARTS)}" + (f"|augment{item.augment}" if item.augment else ""))
+            f"{','.join(CACHED_PARTS)}" + (f"|augment{item.augment}" if item.augment else "")
+            + f"|features{FEATURES_VERSION}")
     return hashlib.sha1(text.encode()).hexdigest()
 
 
