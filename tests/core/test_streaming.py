@@ -99,22 +99,30 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/data/real (real recordings)")
-def test_on_real_phrases_the_stream_names_what_the_windows_name(default):
+def test_on_real_phrases_the_stream_names_what_the_file_so_far_names(default):
+    """Real playing changes level: the stream, levelled by its last seconds as it goes, names what
+    the same window cut from the recording so far names, levelled as a file is (as a whole)."""
     from instrument_studio.core.audio.audiofile import load
+    from instrument_studio.core.features.clip import frame_mean_squares, level_gain
 
     files = [sorted((REAL / src).rglob("*.*"))[0] for src in ("bach10", "cmmsd-vibrato", "freesound")
              if (REAL / src).is_dir()]
+    cfg = default.config
     agree = total = 0
     for path in files:
         y, _ = load(path, sr=SR)
         y = y[:12 * SR]
+        full = whole_power(y, cfg)
+        y16 = resample(y, SR, cfg.mel.sr)
         stream = StreamingMusicnn(default.bundle, SR)
         width = int(default.window_seconds * SR)
         for end in range(width + SR // 2, len(y) + 1, SR // 2):
             stream.push(y[end - SR // 2:end] if end > width + SR // 2 else y[:end])
             streamed = stream.probabilities()
-            windowed = default.predict_window(default.window_audio(resample(y[end - width:end], SR, default.sr)))
-            agree += int(np.argmax(streamed) == np.argmax(windowed))
+            a = stream.frames - stream.width
+            gain = np.float32(level_gain(frame_mean_squares(y16[:end * cfg.mel.sr // SR], cfg.mel.sr)) ** 2)
+            window = musicnn_log(full[a:a + stream.width] * gain)
+            agree += int(np.argmax(streamed) == np.argmax(default._proba_of_rows(window[None])[0]))
             total += 1
     assert total >= 20 and agree >= 0.9 * total, (agree, total, files)
 
@@ -137,6 +145,17 @@ def test_the_stream_is_brought_to_one_level_as_files_are(default):
     gain_db = 10 * np.log10(loud._gains[-1])
     rms_db = 20 * np.log10(np.sqrt(np.mean(np.square(y16[-3 * cfg.mel.sr:]))))
     assert abs(rms_db + gain_db - ACTIVE_LEVEL_DB) < 1.0
+
+
+def test_a_pause_keeps_the_playing_level(default):
+    """The room's quiet in a pause is not brought up to the playing level: a file holding the pause
+    is levelled by its playing, and so is the stream, for a pause of several seconds."""
+    stream = StreamingMusicnn(default.bundle, SR)
+    stream.push(melody(6.0, seed=2))
+    playing = stream._gains[-1]
+    quiet = 1e-4 * np.random.default_rng(0).standard_normal(4 * SR).astype(np.float32)  # -80 dB
+    stream.push(quiet)
+    assert abs(10 * np.log10(stream._gains[-1] / playing)) < 1.0
 
 
 def test_a_long_stream_keeps_one_window_and_reset_forgets_it(default):

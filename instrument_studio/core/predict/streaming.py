@@ -10,7 +10,7 @@ its ~45 ms a window on a 2-core laptop) see the same 7-frame neighbourhoods agai
   feature: `features.mel`, musicnn's log10(1 + 10000 x) as in `features.clip`), so a window is a
   slice of the stream's spectrogram, as the model's training windows were slices of a whole clip's;
   a clip is brought to one level first (`features.clip.level_gain`), the stream by the level of its
-  newest 3 s as each frame is made;
+  last 10 s as each frame is made;
 * each frame's timbral features are computed once, when its 3 frames of right-hand context have
   arrived, and kept for as long as a window can hold it;
 * an answer assembles the window: the cached timbral features of its inner frames, those of its 3
@@ -39,6 +39,10 @@ CONTEXT = 3          # frames on each side that a timbral feature sees (7-frame 
 # memory grew ~5 KB an answer (measured: +3.1 MB per 600 answers, none with oneDNN off). Padding
 # leaves a couple of dozen shapes; the zeros after the input only reach outputs that are cut off.
 LENGTH_STEP = 8
+# A file is brought to one level as a whole; the stream by the level of its last LEVEL_SECONDS. Longer
+# than a window: after a pause the frames before a new note were made at the pause's level (its
+# noise brought up to the playing level) where in a file they keep the level the playing sets.
+LEVEL_SECONDS = 10.0
 _TIMBRAL = (("conv2d", "batch_normalization_1", "timbral0_freq_max", "timbral0_squeeze"),
             ("conv2d_1", "batch_normalization_2", "timbral1_freq_max", "timbral1_squeeze"))
 _INPUT_BN = "batch_normalization"
@@ -122,11 +126,11 @@ class StreamingMusicnn:
         n_mels = self.cfg.mel.n_mels
         self._values = np.zeros((0, n_mels), dtype=np.float32)   # musicnn input frames, newest last
         # A clip is brought to one level before the model (features.clip.level_gain); the stream is
-        # brought there by the level of its newest window, as each frame is made.
+        # brought there by the level of its last LEVEL_SECONDS, as each frame is made.
         self._gains = np.zeros(0, dtype=np.float32)              # the power gain of each of _values
         self._level_hop = max(1, int(LEVEL_FRAME_S * self.sr))
         self._level_tail = np.zeros(0, dtype=np.float32)         # audio short of a whole level frame
-        self._mean_squares = np.zeros(0)                         # level frames of the newest window
+        self._mean_squares = np.zeros(0)                         # level frames of the last LEVEL_SECONDS
         self._first = 0                                           # stream index of _values[0]
         # Timbral features of stream frames [_done - len(_timbral), _done).
         self._timbral = np.zeros((0, sum(self.n_timbral)), dtype=np.float32)
@@ -169,12 +173,12 @@ class StreamingMusicnn:
                 self._timbral = self._timbral[max(0, len(self._timbral) - (self._done - oldest)):]
 
     def _track_level(self, y: np.ndarray) -> None:
-        """Take y's whole level frames into the newest window's (features.clip.frame_mean_squares)."""
+        """Take y's whole level frames into those of the last LEVEL_SECONDS (features.clip.frame_mean_squares)."""
         if len(self._level_tail):
             y = np.concatenate([self._level_tail, y])
         whole = len(y) // self._level_hop * self._level_hop
         self._level_tail = y[whole:].copy()
-        frames = int(round(self.width * self.cfg.mel.hop_length / self.sr / LEVEL_FRAME_S))
+        frames = int(round(LEVEL_SECONDS / LEVEL_FRAME_S))
         self._mean_squares = np.concatenate([self._mean_squares, frame_mean_squares(y[:whole], self.sr)])[-frames:]
 
     def _normalised(self, a: int, b: int) -> np.ndarray:

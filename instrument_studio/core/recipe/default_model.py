@@ -398,7 +398,7 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
 
 ## How it works
 - Input: 16 kHz mono brought to one level (its playing part at -20 dB RMS; the live stream by
-  its newest 3 s), log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"), 3 s
+  its last 10 s), log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"), 3 s
   windows every 1.5 s (a recording shorter than 3 s is repeated to fill one); a file's answer is
   the mean of its windows' probabilities, each second of its timeline the mean of the windows that
   hold it.
