@@ -22,7 +22,8 @@ from .content_index import ContentIndex, hash_file
 
 # Bump when clip_features changes its output for the same config: old cache entries then miss.
 # 3: musicnn clips shorter than a window are repeated, not padded; 4: and brought to one level
-FEATURES_VERSION = 4
+# (-20 dB); 6: -12 dB (5 and 7 keyed other levels in experiments)
+FEATURES_VERSION = 6
 
 def cache_root() -> Path:
     return user_cache_dir("features")

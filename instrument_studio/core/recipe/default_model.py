@@ -397,7 +397,7 @@ instrument's calibrated probability is below **{threshold:.2f}**. Silence is "si
 the model. `predict --json` keeps the nearest instrument and its probability beside "unknown".
 
 ## How it works
-- Input: 16 kHz mono brought to one level (its playing part at -20 dB RMS; the live stream by
+- Input: 16 kHz mono brought to one level (its playing part at -12 dB RMS; the live stream by
   its last 10 s), log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"), 3 s
   windows every 1.5 s (a recording shorter than 3 s is repeated to fill one); a file's answer is
   the mean of its windows' probabilities, each second of its timeline the mean of the windows that
