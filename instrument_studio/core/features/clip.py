@@ -143,8 +143,8 @@ def musicnn_log(power: np.ndarray) -> np.ndarray:
 # head trained on one named the other's notes 0.41 -> 0.78 right once both were brought to one
 # level). So every clip, and the live stream, is brought to one active level first.
 # The level: about that of the mastered commercial music musicnn learnt from. Through the recipe's
-# hold-outs, -30/-20/-12/-6 dB named 898/903/926/936 of 1,414 recordings; -12 named the most real
-# phrases and web-app recordings, -6 more library notes.
+# hold-outs, -30/-20/-12/-9/-6 dB named 898/903/926/923/936 of 1,414 recordings: a plateau from -12
+# on; -12 named the most real phrases and web-app recordings, -6 more library notes.
 ACTIVE_LEVEL_DB = -12.0  # RMS, dB re full scale, of a clip's playing part
 ACTIVE_TOP_DB = 40.0     # the playing part: 10 ms frames within this of the loudest
 LEVEL_FRAME_S = 0.01
