@@ -64,18 +64,10 @@ def test_musicnn_short_clip_is_repeated_to_fill_its_window():
     """musicnn mean-pools a window: a short note must fill it (repeated), not sit in silence, so
     that a note's embedding does not move with its length."""
     from instrument_studio.core.config import MUSICNN_FEATURES as cfg
-    from instrument_studio.core.features.clip import (
-        frame_mean_squares,
-        level_gain,
-        musicnn_log,
-        musicnn_windows,
-    )
-
-    def spectrogram(y):  # the clip's frames, brought to the model's level
-        return musicnn_log(mel_power(y, cfg.mel) * np.float32(level_gain(frame_mean_squares(y, cfg.mel.sr)) ** 2)).T
+    from instrument_studio.core.features.clip import musicnn_spectrogram, musicnn_windows
 
     y = _signal(1.0)[: cfg.mel.sr]  # 1 s at 16 kHz (the tone is only there to be heard)
-    frames = spectrogram(y)
+    frames = musicnn_spectrogram(y, cfg)
     rows, starts = musicnn_windows(y, cfg)
     assert rows.shape == (1, *cfg.row_shape) and starts == [0]
     n = len(frames)
@@ -85,7 +77,7 @@ def test_musicnn_short_clip_is_repeated_to_fill_its_window():
     assert rows[0].max(axis=1).min() > 0  # no silent (all-zero) frame anywhere
     # a clip of a window or more is cut as it is
     long = _signal(4.0)[: 4 * cfg.mel.sr]
-    np.testing.assert_array_equal(musicnn_windows(long, cfg)[0][0], spectrogram(long)[: cfg.patch_frames])
+    np.testing.assert_array_equal(musicnn_windows(long, cfg)[0][0], musicnn_spectrogram(long, cfg)[: cfg.patch_frames])
 
 
 @pytest.mark.parametrize("hpss,multires,channels", [(True, False, 3), (False, True, 3), (True, True, 5)])

@@ -103,7 +103,8 @@ def test_on_real_phrases_the_stream_names_what_the_file_so_far_names(default):
     """Real playing changes level: the stream, levelled by its last seconds as it goes, names what
     the same window cut from the recording so far names, levelled as a file is (as a whole)."""
     from instrument_studio.core.audio.audiofile import load
-    from instrument_studio.core.features.clip import frame_mean_squares, level_gain
+    from instrument_studio.core.audio.levels import frame_mean_squares
+    from instrument_studio.core.features.clip import level_gain
 
     files = [sorted((REAL / src).rglob("*.*"))[0] for src in ("bach10", "cmmsd-vibrato", "freesound")
              if (REAL / src).is_dir()]

@@ -37,6 +37,21 @@ def rms_dbfs(y: np.ndarray) -> float:
     return dbfs(rms(np.asarray(y).reshape(-1)))
 
 
+LEVEL_FRAME_S = 0.01      # the frame of a level over time (a trim, a clip's playing part)
+
+
+def frame_samples(sr: int) -> int:
+    """Samples in one LEVEL_FRAME_S frame at rate sr."""
+    return max(1, int(LEVEL_FRAME_S * sr))
+
+
+def frame_mean_squares(y: np.ndarray, sr: int) -> np.ndarray:
+    """Mean square of each whole LEVEL_FRAME_S frame of y (float64)."""
+    hop = frame_samples(sr)
+    n = len(y) // hop
+    return np.mean(np.square(np.asarray(y[: n * hop]).reshape(n, hop), dtype=np.float64), axis=1)
+
+
 def clipped_share(y: np.ndarray) -> float:
     """The share of samples at or above CLIP_LEVEL."""
     return float(np.mean(np.abs(y) >= CLIP_LEVEL)) if len(y) else 0.0

@@ -146,20 +146,12 @@ def musicnn_log(power: np.ndarray) -> np.ndarray:
 # hold-outs, -30/-20/-12/-9/-6 dB named 898/903/926/923/936 of 1,414 recordings: a plateau from -12
 # on; -12 named the most real phrases and web-app recordings, -6 more library notes.
 ACTIVE_LEVEL_DB = -12.0  # RMS, dB re full scale, of a clip's playing part
-ACTIVE_TOP_DB = 40.0     # the playing part: 10 ms frames within this of the loudest
-LEVEL_FRAME_S = 0.01
-
-
-def frame_mean_squares(y: np.ndarray, sr: int) -> np.ndarray:
-    """Mean square of each whole LEVEL_FRAME_S frame of y (float64)."""
-    hop = max(1, int(LEVEL_FRAME_S * sr))
-    n = len(y) // hop
-    return np.mean(np.square(np.asarray(y[: n * hop]).reshape(n, hop), dtype=np.float64), axis=1)
+ACTIVE_TOP_DB = 40.0     # the playing part: level frames (audio.levels) within this of the loudest
 
 
 def level_gain(mean_squares: np.ndarray) -> float:
-    """The amplitude gain that brings the playing part of frames with these mean squares to
-    ACTIVE_LEVEL_DB (1.0 for silence)."""
+    """The amplitude gain that brings the playing part of level frames with these mean squares
+    (`audio.levels.frame_mean_squares`) to ACTIVE_LEVEL_DB (1.0 for silence)."""
     ms = np.asarray(mean_squares, dtype=np.float64)
     if not len(ms) or ms.max() <= 0:
         return 1.0
@@ -167,13 +159,20 @@ def level_gain(mean_squares: np.ndarray) -> float:
     return float(10 ** (ACTIVE_LEVEL_DB / 20) / np.sqrt(active.mean()))
 
 
+def musicnn_spectrogram(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """musicnn's input frames of a whole clip (frames x n_mels), the clip brought to ACTIVE_LEVEL_DB."""
+    from ..audio.levels import frame_mean_squares
+
+    gain = np.float32(level_gain(frame_mean_squares(y, cfg.mel.sr)) ** 2)  # on power
+    return musicnn_log(mel_power(y, cfg.mel) * gain).T
+
+
 def musicnn_windows(y: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, list[int]]:
     """(windows, patch_frames, n_mels): log10(1 + 10000 * mel power), time first, as the musicnn
     checkpoints were trained on, of the clip brought to ACTIVE_LEVEL_DB, every patch_hop_seconds,
     cut from the whole clip's spectrogram; and each window's first frame. A clip shorter than one
     window is repeated until it fills one (a note played again), not padded with silence."""
-    gain = np.float32(level_gain(frame_mean_squares(y, cfg.mel.sr)) ** 2)  # on power
-    img = musicnn_log(mel_power(y, cfg.mel) * gain).T
+    img = musicnn_spectrogram(y, cfg)
     width, hop = cfg.patch_frames, cfg.patch_hop_frames
     if len(img) < width:
         # musicnn pools the mean over a window's frames: a short note padded with silence had an

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..features.clip import LEVEL_FRAME_S, frame_mean_squares, level_gain, musicnn_log
+from ..audio.levels import LEVEL_FRAME_S, frame_mean_squares, frame_samples
+from ..features.clip import level_gain, musicnn_log
 from ..features.mel import StreamingMel
 
 CONTEXT = 3          # frames on each side that a timbral feature sees (7-frame kernels)
@@ -128,7 +129,8 @@ class StreamingMusicnn:
         # A clip is brought to one level before the model (features.clip.level_gain); the stream is
         # brought there by the level of its last LEVEL_SECONDS, as each frame is made.
         self._gains = np.zeros(0, dtype=np.float32)              # the power gain of each of _values
-        self._level_hop = max(1, int(LEVEL_FRAME_S * self.sr))
+        self._level_hop = frame_samples(self.sr)
+        self._level_frames = int(round(LEVEL_SECONDS / LEVEL_FRAME_S))
         self._level_tail = np.zeros(0, dtype=np.float32)         # audio short of a whole level frame
         self._mean_squares = np.zeros(0)                         # level frames of the last LEVEL_SECONDS
         self._first = 0                                           # stream index of _values[0]
@@ -173,13 +175,13 @@ class StreamingMusicnn:
                 self._timbral = self._timbral[max(0, len(self._timbral) - (self._done - oldest)):]
 
     def _track_level(self, y: np.ndarray) -> None:
-        """Take y's whole level frames into those of the last LEVEL_SECONDS (features.clip.frame_mean_squares)."""
+        """Take y's whole level frames into those of the last LEVEL_SECONDS."""
         if len(self._level_tail):
             y = np.concatenate([self._level_tail, y])
         whole = len(y) // self._level_hop * self._level_hop
         self._level_tail = y[whole:].copy()
-        frames = int(round(LEVEL_SECONDS / LEVEL_FRAME_S))
-        self._mean_squares = np.concatenate([self._mean_squares, frame_mean_squares(y[:whole], self.sr)])[-frames:]
+        new = frame_mean_squares(y[:whole], self.sr)
+        self._mean_squares = np.concatenate([self._mean_squares, new])[-self._level_frames:]
 
     def _normalised(self, a: int, b: int) -> np.ndarray:
         """Stream frames [a, b) through the input batch normalisation."""

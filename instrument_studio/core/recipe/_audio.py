@@ -50,10 +50,10 @@ def save_audio(path: str | Path, y: np.ndarray, sr: int) -> Path:
 
 def _frame_db(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
     """Level of each 10 ms frame in dB below the loudest frame, and the frame length in samples."""
-    hop = max(1, int(0.01 * sr))
-    n = len(y) // hop
-    rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
-    return 20 * np.log10(rms / rms.max()) if n else rms, hop
+    from ..audio.levels import frame_mean_squares, frame_samples
+
+    rms = np.sqrt(frame_mean_squares(y, sr) + 1e-12)
+    return 20 * np.log10(rms / rms.max()) if len(rms) else rms, frame_samples(sr)
 
 
 def trim_leading(y: np.ndarray, sr: int, *, top_db: float = 40.0, keep_s: float = 0.01) -> np.ndarray:
