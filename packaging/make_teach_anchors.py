@@ -33,12 +33,16 @@ def main(argv=None) -> int:
                         help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--noise", type=int, default=None,
                         help="as make_default_model.py was run with (default: its default)")
+    parser.add_argument("--render-notes", type=int, default=None,
+                        help="as make_default_model.py was run with (default: its default)")
+    parser.add_argument("--render-phrases", type=int, default=None,
+                        help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the items whose embeddings make_default_model.py has cached (no TensorFlow)")
     args = parser.parse_args(argv)
 
     import numpy as np
-    from make_default_model import BACKGROUND_SOUNDS, PHRASES_PER_SOURCE, gather
+    from make_default_model import BACKGROUND_SOUNDS, PHRASES_PER_SOURCE, RENDER_NOTES, RENDER_PHRASES, gather
 
     from instrument_studio.core.fileio import atomic_path
     from instrument_studio.core.personal.head import ANCHORS_FILE, PARTS
@@ -49,6 +53,8 @@ def main(argv=None) -> int:
     phrases = PHRASES_PER_SOURCE if args.phrases is None else args.phrases
     noise = BACKGROUND_SOUNDS if args.noise is None else args.noise
     items = gather(args.data, subsample=args.subsample, phrases_per_source=phrases, background_sounds=noise,
+                   render_notes=RENDER_NOTES if args.render_notes is None else args.render_notes,
+                   render_phrases=RENDER_PHRASES if args.render_phrases is None else args.render_phrases,
                    log=print)
     if args.cached_only:
         items = cached_items(items)

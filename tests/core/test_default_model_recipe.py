@@ -9,7 +9,7 @@ import pytest
 from instrument_studio.core.predict.answer import UNKNOWN, decide
 from instrument_studio.core.recipe import default_model as R
 from instrument_studio.core.recipe.embed import CACHED_PARTS, Embedded, part
-from instrument_studio.core.recipe.sources import BACKGROUND, Item
+from instrument_studio.core.recipe.sources import BACKGROUND, SOUNDFONT_SOURCE, Item
 
 N_FEATURES = 12
 
@@ -114,6 +114,33 @@ def test_phrases_built_from_notes_leave_with_their_source_and_are_never_tested_o
              for e in data if e.item.source == "a"]
     held = R.holdouts(data + built, features=features, C=1.0, sources=("a",), progress=lambda m: None)
     assert all(files == 6 for _, files in held.table()["a"].values())
+
+
+def test_a_soundfont_pair_weighs_render_weight_of_a_real_sources_pair():
+    from dataclasses import replace
+
+    # One real source and one SoundFont; the font's "flute" sits where the real violin is, so the
+    # two pull a window between them in opposite directions.
+    real = _data(sources=("a", "b"), classes=("flute", "violin", "cello"), shift=0.0)
+    violin = np.mean([e.emb.mean(0) for e in real if e.item.label == "violin"], axis=0)
+    rendered = [Embedded(replace(e.item, source=SOUNDFONT_SOURCE + "x", kind="render", path=e.item.path + ".sf.flac"),
+                         (e.emb - e.emb.mean(0) + violin).astype(np.float32), e.level_db)
+                for e in real if e.item.label == "flute"]
+
+    def p_flute(render_weight):
+        head = R.fit_head(real + rendered, C=1.0, features=features, render_weight=render_weight)
+        return float(head.proba(violin[None])[0, head.labels.index("flute")])
+
+    assert p_flute(0.1) < p_flute(1.0) - 0.1
+    # Other made sounds (the generated background noise is a render too) keep a real source's weight.
+    made = [Embedded(replace(e.item, source="generated-noise"), e.emb, e.level_db) for e in rendered]
+    heads = [R.fit_head(real + made, C=1.0, features=features, render_weight=w) for w in (0.1, 1.0)]
+    assert np.allclose(heads[0].weights, heads[1].weights)
+    # holdouts passes the weight on to every fold's head
+    full = R.holdouts(real + rendered, features=features, C=1.0, sources=("a",), progress=lambda m: None)
+    light = R.holdouts(real + rendered, features=features, C=1.0, render_weight=0.1, sources=("a",),
+                       progress=lambda m: None)
+    assert not np.allclose(full.results[0].proba, light.results[0].proba)
 
 
 def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embed import Embedded
-from .sources import BACKGROUND, BUILT
+from .sources import BACKGROUND, BUILT, SOUNDFONT_SOURCE
 
 UNKNOWN = "unknown"
 # The sources a validation fold holds out; the others are too small to make a fold of their own.
@@ -87,21 +87,25 @@ def nuisance_directions(x: np.ndarray, keys: Sequence[tuple[str, str]], k: int) 
 
 
 def fit_head(data: Sequence[Embedded], *, C: float = 0.05, features: Callable[[Embedded], np.ndarray],
-             nuisance: int = 0) -> Head:
-    """Logistic regression on every playing window, each (source, class) pair weighted equally;
-    with `nuisance` > 0 it learns nothing along that many source-to-source directions
-    (`nuisance_directions`), which are projected out of its weights, so the head keeps its shape."""
+             nuisance: int = 0, render_weight: float = 1.0) -> Head:
+    """Logistic regression on every playing window, each (source, class) pair weighted equally, a
+    pair of SoundFont renders `render_weight` of that; with `nuisance` > 0 it learns nothing along
+    that many source-to-source directions (`nuisance_directions`), which are projected out of its
+    weights, so the head keeps its shape."""
     from sklearn.linear_model import LogisticRegression
 
-    xs, ys, keys = [], [], []
+    xs, ys, keys, pair_weight = [], [], [], {}
     for e in data:
         x = features(e)
         xs.append(x)
         ys += [label_of(e.item.label)] * len(x)
-        keys += [(e.item.source, label_of(e.item.label))] * len(x)
+        key = (e.item.source, label_of(e.item.label))
+        keys += [key] * len(x)
+        # (the generated background sounds are renders too, but made to teach "unknown": full weight)
+        pair_weight[key] = render_weight if e.item.source.startswith(SOUNDFONT_SOURCE) else 1.0
     x = np.concatenate(xs).astype(np.float64)
     counts = Counter(keys)
-    w = np.array([1.0 / counts[k] for k in keys])
+    w = np.array([pair_weight[k] / counts[k] for k in keys])
     w *= len(w) / w.sum()
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
@@ -191,7 +195,7 @@ class Holdouts:
         return {s: right[s] / total[s] for s in total}
 
 
-def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0,
+def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0, render_weight: float = 1.0,
              sources: Sequence[str] = HOLDOUT_SOURCES, progress: Callable[[str], None] = print) -> Holdouts:
     """Train without each source in turn and answer its recordings. Phrases built from a source's
     notes carry that source's name, so they leave with it; they are made, not recorded, so they are
@@ -201,7 +205,8 @@ def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0,
         test = [e for e in data if e.item.source == source and not e.item.augment and e.item.kind != BUILT]
         if not test:
             continue
-        head = fit_head([e for e in data if e.item.source != source], C=C, features=features, nuisance=nuisance)
+        head = fit_head([e for e in data if e.item.source != source], C=C, features=features, nuisance=nuisance,
+                        render_weight=render_weight)
         for e in test:
             z = head.logits(features(e))
             p = head.proba(features(e))
@@ -407,14 +412,15 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
   6e-5) and frozen: it has learnt timbre from real recordings. The head reads its
   {', '.join(args['parts'].split(','))} outputs.
 - Head: logistic regression (C={args['C']}), every (source, class) pair weighted equally so that no
-  recording chain dominates{nuisance_text(args.get('nuisance', 0))}; temperature {metrics['temperature']:.2f} (fit on out-of-source windows) folded
+  recording chain dominates (a SoundFont's pair {args.get('render_weight', 1.0):g} of a real one){nuisance_text(args.get('nuisance', 0))}; temperature {metrics['temperature']:.2f} (fit on out-of-source windows) folded
   into its weights. One `.keras` file (standard layers, safe mode), {size / 1e6:.1f} MB with bundle.json.
   Keras model vs the fitted head: max difference {parity:.1e}.
 
 ## Training data ({len(originals)} files)
 By kind: {dict(by_kind)}. By source: {dict(by_source)}.
 {augmentation(args.get('augment', 0))}
-Large note libraries and renders are subsampled (every {args['subsample']}th note group); at most
+Philharmonia's notes are subsampled (every {args['subsample']}th note group); SoundFont renders: {args.get('render_notes', 24)} notes and
+{args.get('render_phrases', 12)} phrases per class and font; at most
 {args['max_windows']} windows per recording. Classes with no real phrases rest on real notes, phrases built
 from real notes (`core/recipe/phrases.py`) and renders: {', '.join(rests_on_notes) or 'none'}.
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..datasets.starter import render_notes
 from ..errors import DatasetError
 from ._audio import save_audio
-from .sources import BACKGROUND, Item, built_once, cache_dir
+from .sources import BACKGROUND, SOUNDFONT_SOURCE, Item, built_once, cache_dir
 
 # class -> [(GM program 0-based, lowest MIDI note, highest MIDI note)]
 PROGRAMS: dict[str, list[tuple[int, int, int]]] = {
@@ -68,13 +68,15 @@ class SoundFont:
 
     @property
     def source(self) -> str:
-        return f"sf-{self.name}"
+        return f"{SOUNDFONT_SOURCE}{self.name}"
 
 
 @dataclass(frozen=True)
 class RenderSpec:
-    notes_per_class: int = 24
-    phrases_per_class: int = 12
+    # The default model's recipe renders this many of each per class and font and trains on all of
+    # them (measured there: packaging/make_default_model.py, RENDER_NOTES).
+    notes_per_class: int = 48
+    phrases_per_class: int = 24
     seed: int = 0
     sr: int = 22050
     velocities: tuple[int, ...] = (36, 56, 76, 96, 118)

@@ -41,6 +41,7 @@ CLASSES: tuple[str, ...] = (
 )
 BACKGROUND = "_background"
 BUILT = "notes-phrase"  # the kind of a phrase built from real notes (recipe.phrases)
+SOUNDFONT_SOURCE = "sf-"  # the source of a SoundFont's renders is this + the font's short name
 KINDS = ("note", "phrase", BUILT, "render")
 AUDIO_SUFFIXES = AUDIO_EXTENSIONS
 
