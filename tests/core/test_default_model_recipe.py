@@ -42,6 +42,20 @@ def test_the_head_learns_and_background_becomes_unknown():
     assert np.mean(right) > 0.9
 
 
+def test_a_two_class_head_answers_both_classes():
+    from sklearn.linear_model import LogisticRegression
+
+    data = _data(classes=("flute", "violin"))
+    head = R.fit_head(data, C=1.0, features=features)
+    x = np.concatenate([e.emb for e in data])
+    p = head.proba(x)
+    assert p.shape == (len(x), 2) and np.allclose(p.sum(axis=1), 1.0)
+    # the same probabilities as scikit-learn's own binary model on the same (standardised) windows
+    y = np.concatenate([[e.item.label] * len(e.emb) for e in data])
+    clf = LogisticRegression(C=1.0, max_iter=1000).fit((x - head.mean) / head.scale, y)
+    assert np.allclose(p, clf.predict_proba((x - head.mean) / head.scale), atol=1e-4)
+
+
 def test_silent_windows_are_not_learnt_from():
     item = Item("/x.wav", "flute", "a", "note", "g")
     e = Embedded(item, np.arange(6, dtype=np.float32).reshape(3, 2), np.array([-80.0, -20.0, -70.0], np.float32))

@@ -117,11 +117,15 @@ def fit_head(data: Sequence[Embedded], *, C: float = 0.05, features: Callable[[E
     rescale = z.std(axis=0) if nuisance else np.ones(z.shape[1])
     rescale[rescale < 1e-6] = 1.0
     clf = LogisticRegression(C=C, max_iter=1000).fit(z / rescale, ys, sample_weight=w)
+    coef, intercept = clf.coef_, clf.intercept_
+    if len(clf.classes_) == 2:
+        # scikit-learn keeps one logit for two classes; softmax over (-z/2, z/2) is its sigmoid.
+        coef, intercept = np.vstack([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
     # ((z - z v v') / r) W = z (W' - v v' W') with W' = W / r: folded into the weights.
-    weights = clf.coef_.T / rescale[:, None]
+    weights = coef.T / rescale[:, None]
     weights -= v @ (v.T @ weights)
     return Head(labels=tuple(clf.classes_), mean=mean.astype(np.float32), scale=scale.astype(np.float32),
-                weights=weights.astype(np.float32), bias=clf.intercept_.astype(np.float32))
+                weights=weights.astype(np.float32), bias=intercept.astype(np.float32))
 
 
 @dataclass
