@@ -14,7 +14,9 @@
 
 The head is a logistic regression on the embedding (scikit-learn), weighted so that every
 (source, class) pair counts the same: a source with hundreds of notes must not outvote one with a
-few phrases, or the model learns the recording chain of the big source.
+few phrases, or the model learns the recording chain of the big source. A SoundFont's pairs count
+less (`render_weight`): many renders teach an unheard library's notes, but at full weight they pull
+real phrases towards themselves.
 """
 
 from __future__ import annotations
@@ -387,6 +389,8 @@ def checkpoint_name(args: dict) -> str:
 
 
 def model_card(*, args: dict, labels, items, table, unv_table, metrics, threshold, size, parity, date) -> str:
+    from .render import RenderSpec
+
     originals = [i for i in items if not i.augment]
     by_kind = Counter(i.kind for i in originals)
     by_source = Counter(i.source for i in originals)
@@ -423,8 +427,8 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
 ## Training data ({len(originals)} files)
 By kind: {dict(by_kind)}. By source: {dict(by_source)}.
 {augmentation(args.get('augment', 0))}
-Philharmonia's notes are subsampled (every {args['subsample']}th note group); SoundFont renders: {args.get('render_notes', 24)} notes and
-{args.get('render_phrases', 12)} phrases per class and font; at most
+Philharmonia's notes are subsampled (every {args['subsample']}th note group); SoundFont renders: {args.get('render_notes', RenderSpec.notes_per_class)} notes and
+{args.get('render_phrases', RenderSpec.phrases_per_class)} phrases per class and font; at most
 {args['max_windows']} windows per recording. Classes with no real phrases rest on real notes, phrases built
 from real notes (`core/recipe/phrases.py`) and renders: {', '.join(rests_on_notes) or 'none'}.
 
