@@ -299,7 +299,7 @@ def main(argv=None) -> int:
             print(f"    after malloc_trim  {trimmed:.1f} MB: {rss1 - trimmed:.1f} MB of it was freed memory the C heap "
                   "had kept, not live data")
         busy = sorted(((th1[k] - th0.get(k, 0.0)) / wall * 100, k) for k in th1)[::-1]
-        print("  CPU by thread       " + ", ".join(f"{name} {pct:.1f} %" for pct, name in busy[:4] if pct >= 0.1))
+        print("  CPU by thread       " + ", ".join(f"{name} {pct:.1f} %" for pct, name in busy[:8] if pct >= 0.1))
         print(f"  callbacks           {st1['callbacks'] - st0['callbacks']} in {wall:.0f} s: "
               f"{st1['dropped'] - st0['dropped']} dropped, {st1['late'] - st0['late']} late, "
               f"{st1['overruns'] - st0['overruns']} ring overruns")

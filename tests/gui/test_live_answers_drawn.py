@@ -23,15 +23,16 @@ class StillClock:
         pass
 
 
-def test_answers_reach_the_bars_without_the_frame_clock(qtbot, synth_model):
-    predictor = load_predictor(synth_model[0])
+class Live(QObject):
+    started = Signal()
+    stopped = Signal(str)
+
+
+def answer_view(qtbot, predictor=None) -> tuple[LivePredictionView, Live]:
+    """The Live panel's answer view on a fake live panel (a FakePipeline) and a still clock."""
 
     class Ctx:
         clock = StillClock()
-
-    class Live(QObject):
-        started = Signal()
-        stopped = Signal(str)
 
     class Models(QObject):
         predictor_changed = Signal(object)
@@ -46,6 +47,12 @@ def test_answers_reach_the_bars_without_the_frame_clock(qtbot, synth_model):
     live.pipeline = pipe
     view = LivePredictionView(Ctx(), live, models)
     qtbot.addWidget(view)
+    return view, live
+
+
+def test_answers_reach_the_bars_without_the_frame_clock(qtbot, synth_model):
+    view, live = answer_view(qtbot, load_predictor(synth_model[0]))
+    pipe = live.pipeline
     live.started.emit()
     feeder = threading.Thread(target=pipe.feed, args=(np.concatenate([note("tone", seconds=4.0, freq=440.0)]),),
                               daemon=True)

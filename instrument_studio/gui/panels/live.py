@@ -37,6 +37,7 @@ from ...core.events import (
 from ...core.live.pipeline import LivePipeline, MicSource, PlaybackSource
 from .. import workers
 from ..widgets.level_meter import LevelMeter
+from ..widgets.steady import SteadyLabel
 from ..widgets.live_spectrogram import LiveSpectrogramView
 from ..widgets.message_label import message_label
 from .live_takes import TakesBox
@@ -104,13 +105,12 @@ class LivePanel(QWidget):
         self.freeze_button.setObjectName("live_freeze")
         self.freeze_button.setToolTip("Hold the picture still; the input keeps running (F)")
         self.freeze_button.clicked.connect(self.toggle_freeze)
-        self.fps_label = QLabel("")
+        # Read-outs rewritten four times a second: of fixed size, so that they re-lay out nothing.
+        self.fps_label = SteadyLabel("", ("60 fps · 9999 dropped · 9999 late",))
         self.fps_label.setObjectName("live_fps")
-        self.fps_label.setMinimumWidth(200)
         self.meter = LevelMeter()
-        self.level_label = QLabel("")
+        self.level_label = SteadyLabel("", ("peak -99.9 dBFS  CLIP",))
         self.level_label.setObjectName("level_readout")
-        self.level_label.setMinimumWidth(120)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Source"))

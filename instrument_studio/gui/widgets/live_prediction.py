@@ -8,10 +8,11 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.events import LivePrediction, LivePredictionFailed
 from ...core.predict.live_predict import LivePredictor
+from .steady import SteadyLabel, ValueBar
 
 TOP_K = 5
 # Seconds past the next answer's due time after which the bars are shown as stale.
@@ -20,6 +21,9 @@ NO_AUDIO = "uncertain: no live audio"
 CONFIDENT_STYLE = "QLabel { color: white; background: #2e7d32; border-radius: 4px; padding: 2px 8px; }"
 UNCERTAIN_STYLE = "QLabel { color: #3e2c00; background: #ffca28; border-radius: 4px; padding: 2px 8px; }"
 IDLE_STYLE = "QLabel { color: palette(text); border: 1px solid palette(mid); border-radius: 4px; padding: 2px 8px; }"
+# Texts the read-outs are sized for from the start (SteadyLabel: an answer drawn re-lays out nothing).
+STATE_SAMPLES = ("waiting for the live input", "uncertain: low confidence (top 100%)", "acoustic-guitar")
+LATENCY_SAMPLE = "latency 999 ms · 99.9 answers/s"
 
 
 class LivePredictionView(QWidget):
@@ -41,10 +45,12 @@ class LivePredictionView(QWidget):
 
         self.title = QLabel("Instrument")
         self.title.setStyleSheet("font-weight: bold;")
-        self.state_label = QLabel("waiting for the live input")
+        self.state_label = SteadyLabel("waiting for the live input", STATE_SAMPLES)
         self.state_label.setObjectName("live_state")
+        self.state_label.setAlignment(Qt.AlignCenter)
         self.state_label.setStyleSheet(IDLE_STYLE)
-        self.latency_label = QLabel("")
+        self.latency_label = SteadyLabel("", (LATENCY_SAMPLE,))
+        self.latency_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.latency_label.setObjectName("live_latency")
         self.latency_label.setToolTip("From the newest sample of the analysed window reaching the predictor to "
                                       "the bars on screen (median of the last answers)")
@@ -63,12 +69,8 @@ class LivePredictionView(QWidget):
         grid = QGridLayout()
         self.names, self.bars, self.values = [], [], []
         for i in range(TOP_K):
-            name, bar, value = QLabel(""), QProgressBar(), QLabel("")
-            name.setMinimumWidth(120)
+            name, bar, value = SteadyLabel("", ("acoustic-guitar",)), ValueBar(), SteadyLabel("", ("100%",))
             bar.setRange(0, 1000)
-            bar.setTextVisible(False)
-            bar.setMaximumHeight(14)
-            value.setMinimumWidth(44)
             value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
             grid.addWidget(name, i, 0)
             grid.addWidget(bar, i, 1)
@@ -133,12 +135,19 @@ class LivePredictionView(QWidget):
             self.live.detach()
         self.live = LivePredictor(predictor, on_result=lambda _answer: self._answer_ready.emit())
         self.live.attach(self.live_panel.pipeline)
+        labels = tuple(getattr(predictor, "labels", ()))
+        for name in self.names:
+            name.set_samples(("acoustic-guitar", *labels))
+        self.state_label.set_samples((*STATE_SAMPLES, *labels))
         self.title.setText(f"Instrument ({self.models.model_name})")
         self._set_state("listening…", IDLE_STYLE)
 
     def _set_state(self, text: str, style: str) -> None:
         self.state_label.setText(text)
-        self.state_label.setStyleSheet(style)
+        # A style sheet re-polishes the label and its layout even when it is the same one: at
+        # several answers a second that was a large part of the GUI thread's live work.
+        if self.state_label.styleSheet() != style:
+            self.state_label.setStyleSheet(style)
 
     # --- drawing (frame clock) --------------------------------------------------------------
     def _on_frame(self, _now: float) -> None:
