@@ -37,9 +37,9 @@ from ...core.events import (
 from ...core.live.pipeline import LivePipeline, MicSource, PlaybackSource
 from .. import workers
 from ..widgets.level_meter import LevelMeter
-from ..widgets.steady import SteadyLabel
 from ..widgets.live_spectrogram import LiveSpectrogramView
 from ..widgets.message_label import message_label
+from ..widgets.steady import SteadyLabel
 from .live_takes import TakesBox
 
 MIC, PLAYBACK = "microphone", "playback"
