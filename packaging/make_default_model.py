@@ -162,11 +162,12 @@ def main(argv=None) -> int:
     head.temperature = temperature
     # Validation-only real recordings of unknown licence: answered by the final head, never trained on.
     unv = R.Holdouts([R.HeldOut(e.item.source, R.label_of(e.item.label), head.labels,
-                                head.proba(features(e)).mean(axis=0), head.logits(features(e)))
+                                R.file_answer(head.proba(features(e)), e.playing_power), head.logits(features(e)),
+                                e.playing_power)
                       for e in unverified])
-    unv_table = R.Holdouts([R.HeldOut("real-unverified (all)", r.label, r.labels, r.proba, r.window_logits)
+    unv_table = R.Holdouts([R.HeldOut("real-unverified (all)", r.label, r.labels, r.proba, r.window_logits, r.window_power)
                             for r in unv.results]).table()
-    unv_top1 = R.Holdouts([R.HeldOut("all", r.label, r.labels, r.proba, r.window_logits)
+    unv_top1 = R.Holdouts([R.HeldOut("all", r.label, r.labels, r.proba, r.window_logits, r.window_power)
                            for r in unv.results]).top1(threshold).get("all", float("nan"))
 
     embedding = embedding_model(args.checkpoint, parts)

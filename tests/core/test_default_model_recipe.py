@@ -62,6 +62,25 @@ def test_silent_windows_are_not_learnt_from():
     assert e.playing.tolist() == [[2.0, 3.0]]
     quiet = Embedded(item, e.emb, np.array([-80.0, -90.0, -70.0], np.float32))
     assert quiet.playing.tolist() == [[4.0, 5.0]]            # the loudest window, never nothing
+    np.testing.assert_allclose(e.playing_power, [1e-2])      # -20 dB: a mean square of 0.01
+    np.testing.assert_allclose(quiet.playing_power, [1e-7])
+
+
+def test_a_recording_is_answered_as_the_app_answers_a_file_louder_windows_weigh_more():
+    p = np.array([[0.9, 0.1], [0.1, 0.9], [0.2, 0.8]])
+    np.testing.assert_allclose(R.file_answer(p), p.mean(axis=0))
+    power = 10 ** (np.array([-10.0, -30.0, -30.0]) / 10)    # a loud note, then its decay
+    np.testing.assert_allclose(R.file_answer(p, power), (100 * p[0] + p[1] + p[2]) / 102)
+    # hold-outs and calibration keep the weights: the loud window decides for the file
+    item = Item("/x/a/flute/0.wav", "flute", "a", "phrase", "g")
+    held = R.HeldOut("a", "flute", ("flute", "violin"), R.file_answer(p, power), np.log(p), power)
+    again = R.calibrated([held], 1.0)[0]
+    np.testing.assert_allclose(again.proba, held.proba, atol=1e-9)
+    assert held.labels[int(np.argmax(held.proba))] == "flute" != held.labels[int(np.argmax(p.mean(axis=0)))]
+    data = _data()
+    data[0] = Embedded(item, data[0].emb, np.array([-10.0, -30.0, -30.0, -60.0], np.float32))
+    out = R.holdouts(data, features=features, C=1.0, sources=("a",), progress=lambda m: None).results
+    np.testing.assert_allclose(out[0].window_power, power)   # the silent window is not one of them
 
 
 def test_holdouts_answer_each_source_with_a_head_that_never_saw_it():

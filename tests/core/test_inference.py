@@ -35,8 +35,12 @@ def test_whole_file_and_timeline(predictor, synth_model):
     assert [label for label, _ in pred.ranked()] [0] == "tone"
     assert pred.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     # The whole-file answer comes from the timeline's windows (issue 11, item 9): their mean,
-    # each step weighted by the seconds it covers (1 s and 0.2 s here).
-    np.testing.assert_allclose(pred.probabilities, (pred.timeline[0] + 0.2 * pred.timeline[1]) / 1.2, atol=1e-4)
+    # each step weighted by the seconds it covers (1 s and 0.2 s here) and by its power.
+    at_model_rate, _ = load(path, sr=predictor.sr)
+    power = [np.mean(np.square(at_model_rate[a:a + predictor.sr], dtype=np.float64)) for a in (0, predictor.sr)]
+    w = np.array([1.0 * power[0], 0.2 * power[1]])
+    np.testing.assert_allclose(pred.probabilities, (w[0] * pred.timeline[0] + w[1] * pred.timeline[1]) / w.sum(),
+                               atol=1e-4)
     # Each step is the bundle's model on clip_features with the bundle's statistics.
     ref = predictor.bundle.predict_proba(clip_features(taper(y[:SR], SR), predictor.config)).mean(axis=0)
     np.testing.assert_allclose(pred.timeline[0], ref, atol=1e-5)
@@ -47,6 +51,23 @@ def test_whole_file_and_timeline(predictor, synth_model):
     assert set(d) == {"path", "label", "probability", "nearest", "nearest_probability", "probabilities", "timeline",
                     "warnings"}
     assert d["timeline"][1]["end"] == pytest.approx(1.2, abs=1e-3)
+
+
+def test_the_whole_answer_weighs_each_second_by_its_power():
+    from instrument_studio.core.predict.inference import whole_from_timeline
+
+    timeline = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    silent = np.array([False, False, True])
+    # the second step 20 dB quieter (a decay, a breath): it counts a hundredth; the silent one not at all
+    whole = whole_from_timeline(timeline, silent, step=1.0, duration=3.0, power=np.array([1.0, 0.01, 1e-9]))
+    np.testing.assert_allclose(whole, (timeline[0] + 0.01 * timeline[1]) / 1.01)
+    # equal power: the plain mean of the playing steps, as without power
+    level = whole_from_timeline(timeline, silent, step=1.0, duration=3.0, power=np.ones(3))
+    np.testing.assert_allclose(level, whole_from_timeline(timeline, silent, step=1.0, duration=3.0))
+    np.testing.assert_allclose(level, timeline[:2].mean(axis=0))
+    # all quiet: every step by its seconds, whatever the power
+    quiet = whole_from_timeline(timeline, np.ones(3, bool), step=1.0, duration=2.5, power=np.array([1.0, 0.0, 0.0]))
+    np.testing.assert_allclose(quiet, (timeline[0] + timeline[1] + 0.5 * timeline[2]) / 2.5)
 
 
 def test_resamples_to_the_bundle_rate(predictor):

@@ -138,8 +138,19 @@ class HeldOut:
     source: str
     label: str
     labels: tuple[str, ...]
-    proba: np.ndarray                      # (classes,) whole-file mean of window probabilities
+    proba: np.ndarray                      # (classes,) whole-file answer (file_answer of the windows)
     window_logits: np.ndarray              # (windows, classes), for calibration
+    window_power: np.ndarray | None = None  # (windows,) the windows' power, their weight in the answer
+
+
+def file_answer(window_proba: np.ndarray, power: np.ndarray | None = None) -> np.ndarray:
+    """A recording's answer from its windows', each weighted by its power, as the app weighs the
+    seconds of a file (predict.inference.whole_from_timeline)."""
+    if power is None:
+        return window_proba.mean(axis=0)
+    w = np.asarray(power, dtype=np.float64)
+    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    return (window_proba * w[:, None]).sum(axis=0)
 
 
 @dataclass
@@ -216,7 +227,8 @@ def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0,
         for e in test:
             z = head.logits(features(e))
             p = head.proba(features(e))
-            out.results.append(HeldOut(source, label_of(e.item.label), head.labels, p.mean(axis=0), z))
+            out.results.append(HeldOut(source, label_of(e.item.label), head.labels, file_answer(p, e.playing_power), z,
+                                       e.playing_power))
         progress(f"held out {source}: {len(test)} files")
     return out
 
@@ -256,7 +268,7 @@ def calibrated(results: Sequence[HeldOut], temperature: float) -> list[HeldOut]:
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        out.append(HeldOut(r.source, r.label, r.labels, p.mean(axis=0), r.window_logits))
+        out.append(HeldOut(r.source, r.label, r.labels, file_answer(p, r.window_power), r.window_logits, r.window_power))
     return out
 
 
@@ -413,7 +425,7 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
 - Input: 16 kHz mono brought to one level (its playing part at -12 dB RMS; the live stream by
   its last 10 s), log-compressed 96-band mel spectrogram (FeatureConfig kind "musicnn"), 3 s
   windows every 1.5 s (a recording shorter than 3 s is repeated to fill one); a file's answer is
-  the mean of its windows' probabilities, each second of its timeline the mean of the windows that
+  the mean of its seconds' answers weighted by their power, each second of its timeline the mean of the windows that
   hold it.
 - Embedding: the musicnn network (Pons & Serra 2019), {checkpoint_name(args)} checkpoint from the `musicnn`
   0.1.0 wheel, rebuilt as Keras layers (`core/learn/musicnn.py`, equal to the original graph within

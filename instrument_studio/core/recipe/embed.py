@@ -49,11 +49,19 @@ class Embedded:
     emb: np.ndarray
     level_db: np.ndarray
 
+    def _playing(self) -> np.ndarray:
+        keep = self.level_db > SILENT_DB
+        return keep if keep.any() else np.arange(len(self.level_db)) == np.argmax(self.level_db)
+
     @property
     def playing(self) -> np.ndarray:
         """Embeddings of the windows that are not silent (at least one window)."""
-        keep = self.level_db > SILENT_DB
-        return self.emb[keep] if keep.any() else self.emb[np.argmax(self.level_db)][None]
+        return self.emb[self._playing()]
+
+    @property
+    def playing_power(self) -> np.ndarray:
+        """The power (mean square) of each of those windows: what a file's answer weighs them by."""
+        return 10 ** (self.level_db[self._playing()].astype(np.float64) / 10)
 
 
 def checkpoint_dir(name: str = "MTT_musicnn", *, root: Path | None = None) -> Path:
