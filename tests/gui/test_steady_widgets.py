@@ -122,8 +122,8 @@ def test_drawing_live_answers_lays_out_nothing(qtbot):
         now = time.monotonic()
         return LivePrediction(labels, p, "confident", "", -20.0, now - 0.03, now - 0.01, 3.0, 0.2)
 
-    view.show_prediction(answer())
-    qtbot.wait(5)
+    view.show_prediction(answer())  # the first answer styles the state label: that lays out once
+    qtbot.wait(200)
     requests = LayoutRequests(view)
     for _ in range(20):
         view.show_prediction(answer())
