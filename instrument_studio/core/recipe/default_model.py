@@ -144,13 +144,12 @@ class HeldOut:
 
 
 def file_answer(window_proba: np.ndarray, power: np.ndarray | None = None) -> np.ndarray:
-    """A recording's answer from its windows', each weighted by its power, as the app weighs the
-    seconds of a file (predict.inference.whole_from_timeline)."""
-    if power is None:
-        return window_proba.mean(axis=0)
-    w = np.asarray(power, dtype=np.float64)
-    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
-    return (window_proba * w[:, None]).sum(axis=0)
+    """A recording's answer from its (playing) windows', each weighted by its power: the app's rule
+    for the seconds of a file (predict.inference.whole_from_timeline), windows for seconds."""
+    from ..predict.inference import whole_from_timeline
+
+    n = len(window_proba)
+    return whole_from_timeline(window_proba, np.zeros(n, dtype=bool), step=1.0, duration=float(n), power=power)
 
 
 @dataclass

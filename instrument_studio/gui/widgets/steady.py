@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 class SteadyLabel(QLabel):
     """A label of fixed size, wide enough for `samples` (typical texts) and for every text shown so
-    far: a new, wider text grows it once; a font or style change fits it again."""
+    far: a new, wider text grows it once (and is kept among the samples; texts it already fits are
+    not, so a read-out rewritten for hours keeps a handful); a font or style change fits it again."""
 
     def __init__(self, text: str = "", samples: Iterable[str] = (), parent: QWidget | None = None):
         super().__init__(text, parent)
@@ -33,17 +34,15 @@ class SteadyLabel(QLabel):
         self._fit()
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        if text not in self._samples:
+        if text not in self._samples and self._needed(text) > self.width():
             self._samples.add(text)
-            if self._needed(text) > self.width():
-                super().setText(text)
-                self._fit()
-                return
+            super().setText(text)
+            self._fit()
+            return
         super().setText(text)
 
     def _needed(self, text: str) -> int:
-        fm = self.fontMetrics()
-        return fm.horizontalAdvance(text) + self._margin
+        return self._metrics.horizontalAdvance(text) + self._margin
 
     def _fit(self) -> None:
         current = self.text()
@@ -55,8 +54,10 @@ class SteadyLabel(QLabel):
             hint = super().sizeHint()
             width, height = max(width, hint.width()), max(height, hint.height())
         super().setText(current)
+        # Kept: fontMetrics() builds a new object each call, and setText measures every new text.
+        self._metrics = self.fontMetrics()
         # What the label adds around its text (style sheet padding, border, indent).
-        self._margin = super().sizeHint().width() - self.fontMetrics().horizontalAdvance(current)
+        self._margin = super().sizeHint().width() - self._metrics.horizontalAdvance(current)
         self.setFixedSize(width, height)
 
     def changeEvent(self, event) -> None:
