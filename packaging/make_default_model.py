@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from instrument_studio.core.learn.musicnn import DEFAULT_HEAD_PARTS  # noqa: E402
 from instrument_studio.core.predict.inference import DEFAULT_MODEL  # noqa: E402
 from instrument_studio.core.recipe.render import RenderSpec  # noqa: E402
 
@@ -88,7 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--checkpoint", default="MTT_musicnn", choices=("MTT_musicnn", "MSD_musicnn"))
-    parser.add_argument("--parts", default="max,mean,tags", help="musicnn outputs the head reads (comma-separated)")
+    parser.add_argument("--parts", default=",".join(DEFAULT_HEAD_PARTS),
+                        help="embedding outputs the head reads (comma-separated)")
     parser.add_argument("--C", type=float, default=0.05, help="inverse regularisation of the head")
     parser.add_argument("--nuisance", type=int, default=5,
                         help="source-to-source directions within a class the head is made blind to")

@@ -202,6 +202,25 @@ def test_part_picks_columns_of_the_cached_parts():
     assert got[0, 0] == 753 and got[0, 753] == 753 + 753 + 200
 
 
+def test_the_spectrum_parts_are_each_bands_mean_and_maximum_over_the_window():
+    """mel_mean / mel_max describe where in the spectrum the playing lies: per band, over the window's
+    frames, after the input normalisation (untrained here: an affine map of scale 1/sqrt(1 + eps))."""
+    from instrument_studio.core.learn.musicnn import N_FRAMES, N_MELS, build_embedding
+
+    emb = build_embedding(parts=("mel_mean", "tags", "mel_max"))
+    x = np.random.default_rng(0).uniform(0, 3, (3, N_FRAMES, N_MELS)).astype(np.float32)
+    x[1, :, 10] = 0.0
+    x[1, 40, 10] = 5.0                                # one loud frame in one band: its maximum
+    out = np.asarray(emb(x, training=False))
+    assert out.shape == (3, N_MELS + 50 + N_MELS)
+    bn = emb.get_layer("batch_normalization")
+    scale = 1 / np.sqrt(1 + bn.epsilon)
+    np.testing.assert_allclose(out[:, :N_MELS], x.mean(axis=1) * scale, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[:, -N_MELS:], x.max(axis=1) * scale, rtol=1e-6)
+    assert out[1, N_MELS + 50 + 10] == pytest.approx(5.0 * scale)
+    assert out[1, 10] == pytest.approx(5.0 / N_FRAMES * scale)
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_musicnn_classifier_bundle_loads_in_safe_mode_and_answers_unknown(tmp_path):
     """The Keras model the recipe saves (untrained musicnn layers here: no checkpoint needed) is a

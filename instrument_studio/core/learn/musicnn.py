@@ -26,7 +26,10 @@ MID_FILTERS = 64             # MTT_musicnn / MSD_musicnn mid end
 POOLED = 2 * (2 * FRONT_FILTERS + 3 * TEMPORAL_FILTERS + 3 * MID_FILTERS)   # 1506: max + mean of 753
 
 
-EMBEDDING_PARTS = {"max": 753, "mean": 753, "penultimate": 200, "tags": 50}
+EMBEDDING_PARTS = {"max": 753, "mean": 753, "penultimate": 200, "tags": 50, "mel_mean": N_MELS, "mel_max": N_MELS}
+# The parts the shipped default model's head reads (packaging/make_default_model.py --parts; Teach's
+# anchors are these parts too).
+DEFAULT_HEAD_PARTS = ("max", "mean", "tags", "mel_mean", "mel_max")
 
 
 def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
@@ -34,8 +37,12 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
     """Keras model: (n_frames, 96) log-mel -> the concatenated `parts` of musicnn's description of
     the window: "max" / "mean" over time of the 753 front/mid-end channels (the 1506-d pooled
     layer is max + mean), "penultimate" (the tagging back end's 200-d layer) and "tags" (the logits
-    of the 50 tags: guitar, piano, violin, strings, flute, vocal, ...). Layer names follow the
-    checkpoint's variables, so load_weights can fill them."""
+    of the 50 tags: guitar, piano, violin, strings, flute, vocal, ...), and "mel_mean" / "mel_max":
+    the window's own log-mel spectrum, its mean and maximum over time per band (after the input
+    normalisation, an affine map with a positive scale). musicnn's timbral filters are max-pooled
+    over frequency, so where in the spectrum a note's partials and formants lie is mostly lost to
+    its features; the spectrum beside them names held-out library notes far better (see
+    docs/evaluation.md). Layer names follow the checkpoint's variables, so load_weights can fill them."""
     import keras
     from keras import layers
 
@@ -82,6 +89,10 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
         h = layers.Dense(200, activation="relu", name="dense")(h)
         out["penultimate"] = layers.BatchNormalization(name="batch_normalization_10")(h)
         out["tags"] = layers.Dense(50, name="dense_1")(out["penultimate"])   # logits of the tags
+    if {"mel_mean", "mel_max"} & set(parts):
+        spectrum = layers.Reshape((n_frames, N_MELS), name=f"{name}_spectrum")(x)
+        out["mel_mean"] = layers.GlobalAveragePooling1D(name=f"{name}_mel_mean")(spectrum)
+        out["mel_max"] = layers.GlobalMaxPooling1D(name=f"{name}_mel_max")(spectrum)
     chosen = [out[p] for p in parts]
     result = chosen[0] if len(chosen) == 1 else layers.Concatenate(name=f"{name}_embedding")(chosen)
     return keras.Model(inp, result, name=name)

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
+from ..learn.musicnn import DEFAULT_HEAD_PARTS
 from ..predict.answer import UNKNOWN, decide
 from ..resources import resource_path
 
-# The embedding parts the default head reads (see packaging/make_default_model.py --parts).
-PARTS = ("max", "mean", "tags")
+# The embedding parts the default head reads.
+PARTS = DEFAULT_HEAD_PARTS
 ANCHORS_FILE = resource_path("teach_anchors.npz")
 # L2 pull of the trainable columns towards their start (the default weights, or zero), relative to
 # the weighted mean cross-entropy. Chosen on bench/teach.py's renders (see docs/live.md).

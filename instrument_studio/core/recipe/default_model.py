@@ -394,6 +394,14 @@ def nuisance_text(k: int) -> str:
 CHECKPOINT_NAMES = {"MTT_musicnn": "MagnaTagATune", "MSD_musicnn": "Million Song Dataset"}
 
 
+def spectrum_text(parts: str) -> str:
+    """What the card says of the window's own spectrum, when the head reads it."""
+    if not {"mel_mean", "mel_max"} & set(parts.split(",")):
+        return ""
+    return (" (mel_mean / mel_max: each mel band's mean and maximum over the window, beside what the\n"
+            "  network makes of it: its timbral filters are pooled over frequency and lose where the partials lie)")
+
+
 def checkpoint_name(args: dict) -> str:
     name = args.get("checkpoint", "MTT_musicnn")
     return CHECKPOINT_NAMES.get(name, name)
@@ -429,7 +437,7 @@ the model. `predict --json` keeps the nearest instrument and its probability bes
 - Embedding: the musicnn network (Pons & Serra 2019), {checkpoint_name(args)} checkpoint from the `musicnn`
   0.1.0 wheel, rebuilt as Keras layers (`core/learn/musicnn.py`, equal to the original graph within
   6e-5) and frozen: it has learnt timbre from real recordings. The head reads its
-  {', '.join(args['parts'].split(','))} outputs.
+  {', '.join(args['parts'].split(','))} outputs{spectrum_text(args['parts'])}.
 - Head: logistic regression (C={args['C']}), every (source, class) pair weighted equally so that no
   recording chain dominates (a SoundFont's pair {args.get('render_weight', 1.0):g} of a real one){nuisance_text(args.get('nuisance', 0))}; temperature {metrics['temperature']:.2f} (fit on out-of-source windows) folded
   into its weights. One `.keras` file (standard layers, safe mode), {size / 1e6:.1f} MB with bundle.json.

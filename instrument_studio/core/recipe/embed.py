@@ -96,8 +96,8 @@ def checkpoint_dir(name: str = "MTT_musicnn", *, root: Path | None = None) -> Pa
     return folder
 
 
-# Every part musicnn offers is cached; the recipe chooses among them (see `part`).
-CACHED_PARTS = ("max", "mean", "penultimate", "tags")
+# Every part the embedding offers is cached; the recipe chooses among them (see `part`).
+CACHED_PARTS = ("max", "mean", "penultimate", "tags", "mel_mean", "mel_max")
 
 
 def embedding_model(name: str = "MTT_musicnn", parts: tuple[str, ...] = CACHED_PARTS):
