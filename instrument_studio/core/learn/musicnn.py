@@ -41,7 +41,7 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
     the window's own log-mel spectrum, its mean and maximum over time per band (after the input
     normalisation, an affine map with a positive scale). musicnn's timbral filters are max-pooled
     over frequency, so where in the spectrum a note's partials and formants lie is mostly lost to
-    its features; the spectrum beside them names held-out library notes far better (see
+    its features; beside them it names notes of a held-out library 3-6 points more often (see
     docs/evaluation.md). Layer names follow the checkpoint's variables, so load_weights can fill them."""
     import keras
     from keras import layers
