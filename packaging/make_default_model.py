@@ -14,6 +14,7 @@ import argparse
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -131,8 +132,6 @@ def main(argv=None) -> int:
                    background_sounds=args.noise, render_notes=args.render_notes,
                    render_phrases=args.render_phrases, log=log)
     if args.augment:
-        from dataclasses import replace
-
         items += [replace(i, augment=n) for n in range(1, args.augment + 1) for i in items]
     log(f"training material: {len(items)} files; by source: {dict(Counter(i.source for i in items))}")
 
@@ -163,14 +162,9 @@ def main(argv=None) -> int:
     head = R.fit_head(data, C=args.C, features=features, nuisance=args.nuisance, render_weight=args.render_weight)
     head.temperature = temperature
     # Validation-only real recordings of unknown licence: answered by the final head, never trained on.
-    unv = R.Holdouts([R.HeldOut(e.item.source, R.label_of(e.item.label), head.labels,
-                                R.file_answer(head.proba(features(e)), e.playing_power), head.logits(features(e)),
-                                e.playing_power)
-                      for e in unverified])
-    unv_table = R.Holdouts([R.HeldOut("real-unverified (all)", r.label, r.labels, r.proba, r.window_logits, r.window_power)
-                            for r in unv.results]).table()
-    unv_top1 = R.Holdouts([R.HeldOut("all", r.label, r.labels, r.proba, r.window_logits, r.window_power)
-                           for r in unv.results]).top1(threshold).get("all", float("nan"))
+    unv = R.Holdouts([R.answer_recording(head, e, features, "real-unverified (all)") for e in unverified])
+    unv_table = unv.table()
+    unv_top1 = R.Holdouts([replace(r, source="all") for r in unv.results]).top1(threshold).get("all", float("nan"))
 
     embedding = embedding_model(args.checkpoint, parts)
     model = build_classifier(embedding, mean=head.mean, scale=head.scale, weights=head.weights, bias=head.bias,

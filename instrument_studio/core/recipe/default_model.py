@@ -56,7 +56,10 @@ class Head:
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
     def proba(self, x: np.ndarray, *, temperature: float | None = None) -> np.ndarray:
-        z = self.logits(x) / (self.temperature if temperature is None else temperature)
+        return self.proba_of_logits(self.logits(x), temperature=temperature)
+
+    def proba_of_logits(self, z: np.ndarray, *, temperature: float | None = None) -> np.ndarray:
+        z = z / (self.temperature if temperature is None else temperature)
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -152,6 +155,15 @@ def file_answer(window_proba: np.ndarray, power: np.ndarray | None = None) -> np
     return whole_from_timeline(window_proba, np.zeros(n, dtype=bool), step=1.0, duration=float(n), power=power)
 
 
+def answer_recording(head: Head, e: Embedded, features: Callable[[Embedded], np.ndarray],
+                     source: str | None = None) -> HeldOut:
+    """`head`'s answer to one recording, as the app answers a file (file_answer of its windows),
+    with the windows' logits and power kept for calibration."""
+    z = head.logits(features(e))
+    return HeldOut(source or e.item.source, label_of(e.item.label), head.labels,
+                   file_answer(head.proba_of_logits(z), e.playing_power), z, e.playing_power)
+
+
 @dataclass
 class Holdouts:
     results: list[HeldOut] = field(default_factory=list)
@@ -223,11 +235,7 @@ def holdouts(data: Sequence[Embedded], *, features, C: float, nuisance: int = 0,
             continue
         head = fit_head([e for e in data if e.item.source != source], C=C, features=features, nuisance=nuisance,
                         render_weight=render_weight)
-        for e in test:
-            z = head.logits(features(e))
-            p = head.proba(features(e))
-            out.results.append(HeldOut(source, label_of(e.item.label), head.labels, file_answer(p, e.playing_power), z,
-                                       e.playing_power))
+        out.results += [answer_recording(head, e, features) for e in test]
         progress(f"held out {source}: {len(test)} files")
     return out
 
