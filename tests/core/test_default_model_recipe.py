@@ -221,6 +221,60 @@ def test_the_spectrum_parts_are_each_bands_mean_and_maximum_over_the_window():
     assert out[1, 10] == pytest.approx(5.0 / N_FRAMES * scale)
 
 
+def test_the_ripple_parts_are_the_profiles_fourier_magnitudes_and_move_little_with_the_pitch():
+    """mel_mean_ripple / mel_max_ripple: |rfft| of each band profile along the bands, bins 1-48, made of
+    standard layers (a fixed Dense transform, UnitNormalization for the magnitude). A profile moved
+    along the bands (a note played higher) keeps them where the profile itself changes everywhere."""
+    from instrument_studio.core.learn.musicnn import N_FRAMES, N_MELS, RIPPLE_BINS, build_embedding
+
+    emb = build_embedding(parts=("mel_mean", "mel_mean_ripple", "mel_max_ripple"))
+    rng = np.random.default_rng(1)
+    bands = np.arange(N_MELS)
+    # A note: partials every 9 bands over a sloping floor, flickering over time; the same moved up 6 bands.
+    comb = np.maximum(0, np.cos(2 * np.pi * bands / 9)) * 2 + 0.01 * bands
+    shifted = np.roll(comb, 6)
+    shifted[:6] = comb[:6]
+    x = np.stack([comb + rng.uniform(0, 0.05, (N_FRAMES, N_MELS)),
+                  shifted + rng.uniform(0, 0.05, (N_FRAMES, N_MELS)),
+                  np.zeros((N_FRAMES, N_MELS))]).astype(np.float32)
+    out = np.asarray(emb(x, training=False))
+    assert out.shape == (3, N_MELS + 2 * RIPPLE_BINS)
+    scale = 1 / np.sqrt(1 + emb.get_layer("batch_normalization").epsilon)
+    profile, peak = x.mean(axis=1) * scale, x.max(axis=1) * scale
+    np.testing.assert_allclose(out[:, N_MELS:N_MELS + RIPPLE_BINS],
+                               np.abs(np.fft.rfft(profile, axis=1))[:, 1:RIPPLE_BINS + 1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out[:, N_MELS + RIPPLE_BINS:],
+                               np.abs(np.fft.rfft(peak, axis=1))[:, 1:RIPPLE_BINS + 1], rtol=1e-4, atol=1e-4)
+    assert np.all(out[2] == 0)                          # silence: no ripple, and no division by zero
+    ripple = out[:, N_MELS:N_MELS + RIPPLE_BINS]
+    moved_profile = np.abs(out[0, :N_MELS] - out[1, :N_MELS]).sum() / np.abs(out[0, :N_MELS]).sum()
+    moved_ripple = np.abs(ripple[0] - ripple[1]).sum() / np.abs(ripple[0]).sum()
+    assert moved_ripple < moved_profile / 3
+
+
+def test_checkpoint_weights_leave_the_ripples_fixed_transform_alone():
+    """load_weights fills the layers named after checkpoint variables; the ripple's own fixed layers
+    are not in a checkpoint and keep their transform."""
+    from instrument_studio.core.learn.musicnn import build_embedding, load_weights
+
+    emb = build_embedding(parts=("mel_max_ripple",))
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in emb.layers}
+    fake = {}
+    for layer in emb.layers:
+        if layer.name.endswith(("_dft", "_pair_sum")) or not layer.get_weights():
+            continue
+        kinds = (("gamma", "beta", "moving_mean", "moving_variance") if "batch_normalization" in layer.name
+                 else ("kernel", "bias"))
+        for kind, w in zip(kinds, layer.get_weights(), strict=True):
+            fake[f"{layer.name}/{kind}"] = (np.zeros((*w.shape[:2], 1, w.shape[-1]), w.dtype)
+                                            if kind == "kernel" and w.ndim == 3 else np.zeros_like(w))
+    load_weights(emb, fake)
+    for layer in emb.layers:
+        if layer.name.endswith(("_dft", "_pair_sum")):
+            for w, b in zip(layer.get_weights(), before[layer.name], strict=True):
+                np.testing.assert_array_equal(w, b)
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_musicnn_classifier_bundle_loads_in_safe_mode_and_answers_unknown(tmp_path):
     """The Keras model the recipe saves (untrained musicnn layers here: no checkpoint needed) is a

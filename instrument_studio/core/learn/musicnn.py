@@ -26,10 +26,38 @@ MID_FILTERS = 64             # MTT_musicnn / MSD_musicnn mid end
 POOLED = 2 * (2 * FRONT_FILTERS + 3 * TEMPORAL_FILTERS + 3 * MID_FILTERS)   # 1506: max + mean of 753
 
 
-EMBEDDING_PARTS = {"max": 753, "mean": 753, "penultimate": 200, "tags": 50, "mel_mean": N_MELS, "mel_max": N_MELS}
+RIPPLE_BINS = N_MELS // 2   # 48: the band profile's Fourier magnitudes 1..48 (0, its mean level, left out)
+EMBEDDING_PARTS = {"max": 753, "mean": 753, "penultimate": 200, "tags": 50, "mel_mean": N_MELS, "mel_max": N_MELS,
+                   "mel_mean_ripple": RIPPLE_BINS, "mel_max_ripple": RIPPLE_BINS}
 # The parts the shipped default model's head reads (packaging/make_default_model.py --parts; Teach's
 # anchors are these parts too).
-DEFAULT_HEAD_PARTS = ("max", "mean", "tags", "mel_mean", "mel_max")
+DEFAULT_HEAD_PARTS = ("max", "mean", "tags", "mel_mean", "mel_max", "mel_mean_ripple", "mel_max_ripple")
+# Layers with fixed weights of our own (the ripple's Fourier transform), not in any checkpoint.
+_FIXED_SUFFIXES = ("_dft", "_pair_sum")
+
+
+def _ripple_dft() -> np.ndarray:
+    """(N_MELS, 2 * RIPPLE_BINS): a band profile's Fourier transform, real and imaginary parts of each
+    bin side by side (numpy's rfft convention)."""
+    angle = 2 * np.pi * np.outer(np.arange(N_MELS), np.arange(1, RIPPLE_BINS + 1)) / N_MELS
+    return np.stack([np.cos(angle), -np.sin(angle)], axis=-1).reshape(N_MELS, 2 * RIPPLE_BINS).astype(np.float32)
+
+
+def _ripple(profile, label: str):
+    """|rfft(profile)|[1:RIPPLE_BINS + 1] with standard layers only (a bundle stays loadable by any
+    Keras): the transform is a fixed Dense; the magnitude of each (re, im) pair is its dot product
+    with itself divided by its length, which UnitNormalization gives."""
+    from keras import layers
+
+    dft = layers.Dense(2 * RIPPLE_BINS, use_bias=False, trainable=False, name=f"{label}_dft")
+    pairs = layers.Reshape((RIPPLE_BINS, 2), name=f"{label}_pairs")(dft(profile))
+    dft.set_weights([_ripple_dft()])
+    unit = layers.UnitNormalization(axis=-1, name=f"{label}_unit")(pairs)
+    squares = layers.Multiply(name=f"{label}_squares")([pairs, unit])
+    pair_sum = layers.Dense(1, use_bias=False, trainable=False, name=f"{label}_pair_sum")
+    magnitude = pair_sum(squares)
+    pair_sum.set_weights([np.ones((2, 1), dtype=np.float32)])
+    return layers.Reshape((RIPPLE_BINS,), name=label)(magnitude)
 
 
 def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
@@ -42,7 +70,10 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
     normalisation, an affine map with a positive scale). musicnn's timbral filters are max-pooled
     over frequency, so where in the spectrum a note's partials and formants lie is mostly lost to
     its features; beside them it names notes of a held-out library 3-6 points more often (see
-    docs/evaluation.md). Layer names follow the checkpoint's variables, so load_weights can fill them."""
+    docs/evaluation.md). "mel_mean_ripple" / "mel_max_ripple": the magnitudes of those profiles'
+    Fourier transform along the mel axis (bins 1-48): how the profile ripples across the bands
+    (the spacing of partials, formants), wherever it lies, so much the same a few semitones up or
+    down. Layer names follow the checkpoint's variables, so load_weights can fill them."""
     import keras
     from keras import layers
 
@@ -89,10 +120,13 @@ def build_embedding(n_frames: int = N_FRAMES, *, name: str = "musicnn",
         h = layers.Dense(200, activation="relu", name="dense")(h)
         out["penultimate"] = layers.BatchNormalization(name="batch_normalization_10")(h)
         out["tags"] = layers.Dense(50, name="dense_1")(out["penultimate"])   # logits of the tags
-    if {"mel_mean", "mel_max"} & set(parts):
+    if {"mel_mean", "mel_max", "mel_mean_ripple", "mel_max_ripple"} & set(parts):
         spectrum = layers.Reshape((n_frames, N_MELS), name=f"{name}_spectrum")(x)
         out["mel_mean"] = layers.GlobalAveragePooling1D(name=f"{name}_mel_mean")(spectrum)
         out["mel_max"] = layers.GlobalMaxPooling1D(name=f"{name}_mel_max")(spectrum)
+        for profile in ("mel_mean", "mel_max"):
+            if f"{profile}_ripple" in parts:
+                out[f"{profile}_ripple"] = _ripple(out[profile], f"{name}_{profile}_ripple")
     chosen = [out[p] for p in parts]
     result = chosen[0] if len(chosen) == 1 else layers.Concatenate(name=f"{name}_embedding")(chosen)
     return keras.Model(inp, result, name=name)
@@ -125,6 +159,8 @@ def load_weights(model, weights: dict[str, np.ndarray]) -> None:
 
     for layer in model.layers:
         n = layer.name
+        if n.endswith(_FIXED_SUFFIXES):
+            continue
         if isinstance(layer, layers.BatchNormalization):
             order = _POOLED_ORDER if n == "batch_normalization_9" else slice(None)
             layer.set_weights([weights[f"{n}/{v}"][order] for v in ("gamma", "beta", "moving_mean", "moving_variance")])

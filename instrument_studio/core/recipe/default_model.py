@@ -404,10 +404,15 @@ CHECKPOINT_NAMES = {"MTT_musicnn": "MagnaTagATune", "MSD_musicnn": "Million Song
 
 def spectrum_text(parts: str) -> str:
     """What the card says of the window's own spectrum, when the head reads it."""
-    if not {"mel_mean", "mel_max"} & set(parts.split(",")):
+    chosen = set(parts.split(","))
+    if not {"mel_mean", "mel_max"} & chosen:
         return ""
+    ripple = ("; mel_mean_ripple / mel_max_ripple: the magnitudes of those profiles' Fourier transform along\n"
+              "  the bands, how they ripple (partials' spacing, formants) wherever they lie"
+              if {"mel_mean_ripple", "mel_max_ripple"} & chosen else "")
     return (" (mel_mean / mel_max: each mel band's mean and maximum over the window, beside what the\n"
-            "  network makes of it: its timbral filters are pooled over frequency and lose where the partials lie)")
+            "  network makes of it: its timbral filters are pooled over frequency and lose where the partials lie"
+            f"{ripple})")
 
 
 def checkpoint_name(args: dict) -> str:

@@ -97,7 +97,7 @@ def checkpoint_dir(name: str = "MTT_musicnn", *, root: Path | None = None) -> Pa
 
 
 # Every part the embedding offers is cached; the recipe chooses among them (see `part`).
-CACHED_PARTS = ("max", "mean", "penultimate", "tags", "mel_mean", "mel_max")
+CACHED_PARTS = ("max", "mean", "penultimate", "tags", "mel_mean", "mel_max", "mel_mean_ripple", "mel_max_ripple")
 
 
 def embedding_model(name: str = "MTT_musicnn", parts: tuple[str, ...] = CACHED_PARTS):
