@@ -47,6 +47,10 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, default=0.001, help="base learning rate (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=128, help="base batch size (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first repeat (default %(default)s)")
+    p.add_argument("--devices", metavar="gpus | gpu:N,... | cpu,...",
+                   help="run the trainings in parallel, one at a time per device, each in a process of its own "
+                        "that measures its own GPU's energy: 'gpus' (every local NVIDIA GPU), or a list of slots "
+                        "such as gpu:0,gpu:1 or cpu,cpu (default: one run after another in this process)")
     p.add_argument("--out", metavar="DIR", help="write sweep.json (reopens in the app), runs.csv and runs.json here")
     p.add_argument("--json", action="store_true", help="print the runs as one JSON list on stdout")
     p.set_defaults(run=run)
@@ -69,6 +73,7 @@ def swept_setting(args) -> tuple[str, dict]:
 
 
 def run(args) -> int:
+    from ..core.experiments.devices import parse_devices, sweep_on_devices
     from ..core.experiments.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
     from ..core.experiments.sweep_io import SweepRecord
     from ..core.features.extraction import load_feature_set
@@ -91,6 +96,7 @@ def run(args) -> int:
                         features=features_cfg, **mode)
     out = Path(args.out) if args.out else None
     log = sys.stderr
+    devices = parse_devices(args.devices) if args.devices else None
 
     with TerminalProgress() as progress:
         progress.line(f"features: {features_cfg.kind} of {args.dataset} …")
@@ -99,10 +105,18 @@ def run(args) -> int:
     print(f"sweep: {label} over {', '.join(map(str, values))}, {args.repeats} repeat(s), {sweep.mode}; "
           f"{features.n('train')} train / {features.n('val')} val / {features.n('test')} test rows",
           file=log, flush=True)
+    if devices:
+        print(f"on {len(devices)} device(s) at once: {', '.join(d.name for d in devices)}", file=log, flush=True)
     record = SweepRecord(config=sweep)
     code = 0
+    failed = 0
+    events = sweep_on_devices(sweep, features, devices) if devices else run_sweep(sweep, features)
     try:
-        for event in run_sweep(sweep, features):
+        for event in events:
+            if type(event).__name__ == "SweepRunFailed":
+                failed += 1
+                print(f"run {event.index + 1}/{event.total} FAILED on {event.device}: {event.message}", file=log, flush=True)
+                continue
             run_ = getattr(event, "run", None)
             if run_ is None:
                 continue
@@ -112,7 +126,12 @@ def run(args) -> int:
             print(f"run {event.index + 1}/{event.total}  {label} {run_.value}  repeat {run_.repeat + 1}: "
                   f"{run_.epochs} epochs, {run_.train_seconds:.2f} s, test accuracy {run_.test_accuracy:.4f}, "
                   f"GPU energy {energy}{reached}", file=log, flush=True)
+        if devices:   # finished in any order: kept in the sweep's own
+            record.runs.sort(key=lambda r: (r.repeat, sweep.values.index(r.value)))
         record.status = "finished"
+        if failed:
+            record.message = f"{failed} run(s) failed"
+            code = 1
     except (Cancelled, KeyboardInterrupt) as exc:
         record.status = "cancelled"
         record.message = str(exc) or "interrupted"

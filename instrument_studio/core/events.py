@@ -245,6 +245,16 @@ class SweepRunFinished:
     run: object
 
 
+@dataclass(frozen=True)
+class SweepRunFailed:
+    """A sweep run on a device failed (its process ended with an error); the other runs go on."""
+
+    index: int
+    total: int
+    device: str
+    message: str
+
+
 # --- prediction (core/predict/live_predict.py) --------------------------------------------------------
 @dataclass(frozen=True)
 class LivePrediction:

@@ -78,3 +78,19 @@ def test_bad_values_are_one_line_errors(tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith("instrument-studio: error: batch size value 'big'")
     proc = _cli("sweep", "--dataset", str(tmp_path / "nowhere"), "--vary", "lr", "--epochs", "1")
     assert proc.returncode == 1 and "no such dataset folder" in proc.stderr
+
+
+def test_a_sweep_on_two_cpu_slots_runs_every_run_once_in_the_sweeps_order(tmp_path):
+    data = tiny_npy_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    proc = _cli("sweep", "--dataset", str(data), "--model", "mlp", "--vary", "lr", "--values", "0.01,0.001",
+                "--repeats", "2", "--epochs", "2", "--devices", "cpu,cpu", "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "on 2 device(s) at once: CPU 0, CPU 1" in proc.stderr
+    runs = json.loads(proc.stdout)
+    assert [(r["value"], r["repeat"]) for r in runs] == [(0.01, 0), (0.001, 0), (0.01, 1), (0.001, 1)]
+    assert all(r["epochs"] == 2 and r["device"] == "CPU" for r in runs)
+    assert SweepRecord.load(out / "sweep.json").status == "finished"
+    proc = _cli("sweep", "--dataset", str(data), "--vary", "lr", "--epochs", "1", "--devices", "tpu:0")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("instrument-studio: error: --devices: 'tpu:0' is not a device")

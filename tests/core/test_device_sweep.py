@@ -82,3 +82,71 @@ def test_a_stop_drops_the_runs_not_started():
 
     runs = list(run_on_devices(list(range(20)), [Device("GPU 0")], runner, should_stop=lambda: len(started) >= 2))
     assert 2 <= len(runs) < 20
+
+
+def _tiny_sweep_and_features(tmp_path):
+    from instrument_studio.core.experiments.sweep import SweepConfig
+    from instrument_studio.core.features.extraction import load_feature_set
+    from instrument_studio.core.learn.training import TrainConfig
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    features = load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False)
+    sweep = SweepConfig(base=TrainConfig(model="mlp", batch_size=16, seed=3), param="lr", values=(0.01, 0.001),
+                        repeats=2, epochs=3)
+    return sweep, features
+
+
+def test_a_sweep_on_two_cpu_slots_gives_the_runs_of_the_sweep_in_one_process(tmp_path):
+    """sweep_on_devices: each run a child process on its device, two at a time; every run once, with
+    the index run_sweep gives it and the same curves (the CPU is reproducible: same seed, same run)."""
+    from instrument_studio.core.events import SweepRunFinished
+    from instrument_studio.core.experiments.devices import cpu_device, sweep_on_devices
+    from instrument_studio.core.experiments.sweep import run_sweep
+
+    sweep, features = _tiny_sweep_and_features(tmp_path)
+    events = list(sweep_on_devices(sweep, features, [cpu_device(0), cpu_device(1)]))
+    finished = {e.index: e.run for e in events if isinstance(e, SweepRunFinished)}
+    order = [(type(e).__name__, e.index) for e in events]
+    assert sorted(finished) == sorted(i for kind, i in order if kind == "SweepRunStarted") == [0, 1, 2, 3]
+    for at, (kind, index) in enumerate(order):        # a run is started before it finishes
+        if kind == "SweepRunFinished":
+            assert ("SweepRunStarted", index) in order[:at]
+    first_done = next(at for at, (kind, _) in enumerate(order) if kind == "SweepRunFinished")
+    assert sum(kind == "SweepRunStarted" for kind, _ in order[:first_done]) == 2   # both slots busy at once
+    here = {e.index: e.run for e in run_sweep(sweep, features) if isinstance(e, SweepRunFinished)}
+    for index, run in here.items():
+        other = finished[index]
+        assert (other.value, other.repeat, other.seed, other.epochs) == (run.value, run.repeat, run.seed, run.epochs)
+        assert other.history["loss"] == pytest.approx(run.history["loss"], rel=1e-5)
+        assert other.test_accuracy == pytest.approx(run.test_accuracy)
+        assert other.device == "CPU" and other.energy_joules is None
+
+
+def test_a_failing_run_on_a_device_is_reported_and_the_others_finish(tmp_path):
+    import dataclasses
+
+    from instrument_studio.core.events import SweepRunFailed, SweepRunFinished
+    from instrument_studio.core.experiments.devices import cpu_device, sweep_on_devices
+
+    sweep, features = _tiny_sweep_and_features(tmp_path)
+    # A setting that fails in the child's training (a batch of 0 rows), for one value only.
+    sweep = dataclasses.replace(sweep, param="batch_size", values=(16, 0), repeats=1)
+    events = list(sweep_on_devices(sweep, features, [cpu_device(0), cpu_device(1)]))
+    failed = [e for e in events if isinstance(e, SweepRunFailed)]
+    assert [e.index for e in events if isinstance(e, SweepRunFinished)] == [0]
+    assert [e.index for e in failed] == [1] and failed[0].device.startswith("CPU") and failed[0].message
+
+
+def test_devices_are_parsed_and_bad_ones_refused():
+    from instrument_studio.core.errors import ConfigError
+    from instrument_studio.core.experiments.devices import local_gpus, parse_devices
+
+    devices = parse_devices("cpu, gpu:1,cpu")
+    assert [d.name for d in devices] == ["CPU 0", "GPU 1", "CPU 1"]
+    assert [d.env["CUDA_VISIBLE_DEVICES"] for d in devices] == ["-1", "1", "-1"]
+    for bad in ("gpu:x", "tpu", "gpu:0,gpu:0"):
+        with pytest.raises(ConfigError):
+            parse_devices(bad)
+    if not local_gpus():
+        with pytest.raises(ConfigError, match="no NVIDIA GPU"):
+            parse_devices("gpus")

@@ -290,3 +290,38 @@ def test_a_new_sweep_starts_with_an_empty_table(qtbot, panel):
         qtbot.mouseClick(panel.run_button, Qt.LeftButton)
     assert panel.table.horizontalHeaderItem(0).text() == "batch size"
     assert [panel.table.cell_text(r, "value") for r in range(panel.table.rowCount())] == ["64", "128"]
+
+
+def test_with_two_gpus_a_sweep_can_run_one_run_per_gpu_at_once(qtbot, monkeypatch, tmp_path):
+    """The "On all N GPUs at once" choice, shown only with two GPUs or more; its runs go to child
+    processes pinned to the devices (here two stand-ins that train on the CPU: this machine has no GPU)."""
+    from instrument_studio.core.experiments.devices import Device
+    from instrument_studio.core.features.extraction import load_feature_set
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.sweeps_dir", lambda: tmp_path / "sweeps")
+    without = ExperimentsPanel(AppContext())
+    qtbot.addWidget(without)
+    without.show()
+    assert not without.gpus_check.isVisible() or len(without.gpus) >= 2
+    stand_ins = [Device(name=f"GPU {i}", env={"CUDA_VISIBLE_DEVICES": "-1"}) for i in range(2)]
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.local_gpus", lambda: stand_ins)
+    ctx = AppContext()
+    p = ExperimentsPanel(ctx)
+    qtbot.addWidget(p)
+    p.show()
+    assert p.gpus_check.isVisible() and p.gpus_check.text() == "On all 2 GPUs at once"
+    p.set_base(TrainConfig(model="mlp", batch_size=32), load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False),
+               dataset="tiny arrays")
+    _type(qtbot, p.form.values_edit, "0.01, 0.001, 0.0001")
+    p.form.epochs_spin.setValue(2)
+    p.gpus_check.setChecked(True)
+    with qtbot.waitSignal(p.sweep_done, timeout=180000) as done:
+        qtbot.mouseClick(p.run_button, Qt.LeftButton)
+    assert done.args == ["finished"]
+    assert [r.value for r in p.record.runs] == [0.01, 0.001, 0.0001]     # the sweep's order, whatever finished first
+    assert all(r.epochs == 2 and r.device == "CPU" for r in p.record.runs)
+    assert p.table.rowCount() == 3 and "3 of 3 runs" in p.status_label.text()
+    p.shutdown()
+    without.shutdown()
+    ctx.player.close()

@@ -1,21 +1,23 @@
 """Sweeps across devices: one training per GPU at a time, in parallel, each with its own energy.
 
 The design (docs/scale.md, "Sweeps across devices"):
-  - A Device is a slot that runs one training at a time: a local GPU (its index), or a Dask worker
-    that advertises a GPU resource (`dask worker ... --resources "GPU=1"`).
+  - A Device is a slot that runs one training at a time: a local GPU (its index), the CPU (a slot
+    of its own: on a many-core machine several small trainings at once), or a Dask worker that
+    advertises a GPU resource (`dask worker ... --resources "GPU=1"`).
   - Runs wait in one queue; a free device takes the next one (slow runs do not hold up the rest,
     as a fixed round-robin split would).
-  - A local GPU run is a child process started with CUDA_VISIBLE_DEVICES=<index>: TensorFlow picks
-    its devices once per process, so one process cannot train on GPU 0 and then on GPU 1 in
-    parallel threads. The parent measures that GPU alone (NvmlMeter(device_indices=[index])) around
-    the run, so energies never mix.
+  - A local run is a child process started with CUDA_VISIBLE_DEVICES=<index> ("-1" for the CPU):
+    TensorFlow picks its devices once per process, so one process cannot train on GPU 0 and then
+    on GPU 1 in parallel threads. The child runs the sweep's own `train_run` and measures its
+    training window itself: its NVML meter sees only the GPUs CUDA_VISIBLE_DEVICES gives it, so
+    energies never mix.
   - A Dask run is submitted with resources={"GPU": 1}; the worker measures its own GPU and sends
     the reading back with the history.
 
-run_on_devices() below is that scheduler, with the runner and the meters injected: tests drive it
-with fake devices and fake trainers on the CPU (tests/core/test_device_sweep.py). The child-process
-runner for real GPUs (`gpu_runner`) could not be tested here: this machine has no GPU, and one
-GPU (the loaned test machine) cannot show two trainings at once.
+run_on_devices() is that scheduler, with the runner and the meters injected (tests drive it with
+fake devices and trainers: tests/core/test_device_sweep.py); sweep_on_devices() runs a sweep's runs
+with it in child processes (`sweep --devices`). Tested here with two CPU slots; not on GPUs: this
+machine has none, and the one GPU of a loaned test machine cannot show two trainings at once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -51,8 +54,8 @@ class DeviceRun:
 
 
 def local_gpus() -> list[Device]:
-    """One Device per NVIDIA GPU that NVML sees, each measured alone; [] without any."""
-    from .energy import NvmlMeter, _load_nvml
+    """One Device per NVIDIA GPU that NVML sees; [] without any. Its runs measure themselves."""
+    from .energy import _load_nvml
 
     try:
         nvml = _load_nvml()
@@ -60,14 +63,52 @@ def local_gpus() -> list[Device]:
         count = nvml.nvmlDeviceGetCount()
     except Exception:  # noqa: BLE001 - no driver, no library, no GPU: all mean "none"
         return []
-    return [Device(name=f"GPU {i}", env={"CUDA_VISIBLE_DEVICES": str(i)},
-                   meters=lambda i=i: [NvmlMeter(nvml=nvml, device_indices=[i])]) for i in range(count)]
+    return [gpu_device(i) for i in range(count)]
+
+
+def gpu_device(index: int) -> Device:
+    return Device(name=f"GPU {index}", env={"CUDA_VISIBLE_DEVICES": str(index)})
+
+
+def cpu_device(number: int = 0) -> Device:
+    # "-1" hides every GPU from CUDA (TensorFlow, JAX and PyTorch alike).
+    return Device(name=f"CPU {number}", env={"CUDA_VISIBLE_DEVICES": "-1"})
+
+
+def parse_devices(text: str) -> list[Device]:
+    """`sweep --devices`: "gpus" (every local GPU), or a comma list of "gpu:N" and "cpu" slots
+    ("cpu,cpu": two trainings at a time on the CPU)."""
+    from ..errors import ConfigError
+
+    text = text.strip().lower()
+    if text in ("gpus", "all-gpus"):
+        devices = local_gpus()
+        if not devices:
+            raise ConfigError("--devices gpus: no NVIDIA GPU found (NVML sees none); "
+                              "list slots instead, e.g. --devices cpu,cpu")
+        return devices
+    devices, cpus = [], 0
+    for item in (t.strip() for t in text.split(",")):
+        if item == "cpu":
+            devices.append(cpu_device(cpus))
+            cpus += 1
+        elif item.startswith("gpu:") and item[4:].isdigit():
+            devices.append(gpu_device(int(item[4:])))
+        else:
+            raise ConfigError(f"--devices: {item!r} is not a device (gpus, gpu:N or cpu, comma-separated)")
+    if len({d.name for d in devices}) != len(devices):
+        raise ConfigError("--devices: a GPU is listed twice (one training at a time per GPU)")
+    return devices
 
 
 def run_on_devices(jobs: Sequence[Any], devices: Sequence[Device], runner: Callable[[Any, Device], Any], *,
-                   should_stop: Callable[[], bool] | None = None) -> Iterator[DeviceRun]:
+                   should_stop: Callable[[], bool] | None = None,
+                   report_starts: bool = False) -> Iterator[DeviceRun]:
     """runner(job, device) for every job, one at a time per device, all devices at once; DeviceRun
-    per job as each finishes. Each run's readings are its own device's meters over its own run."""
+    per job as each finishes (and, with report_starts, one with `finished` 0 as each starts). Each
+    run's readings are its own device's meters over its own run."""
+    import dataclasses
+
     from .energy import EnergyMonitor
 
     if not devices:
@@ -86,6 +127,8 @@ def run_on_devices(jobs: Sequence[Any], devices: Sequence[Device], runner: Calla
                 return
             monitor = EnergyMonitor(device.meters() if device.meters else [])
             run = DeviceRun(job=job, device=device.name, started=time.perf_counter())
+            if report_starts:
+                done.put(dataclasses.replace(run))
             monitor.start()
             try:
                 run.result = runner(job, device)
@@ -98,31 +141,115 @@ def run_on_devices(jobs: Sequence[Any], devices: Sequence[Device], runner: Calla
     threads = [threading.Thread(target=slot, args=(d,), name=f"sweep-{d.name}", daemon=True) for d in devices]
     for t in threads:
         t.start()
-    for _ in range(len(jobs)):
-        while True:
-            try:
-                yield done.get(timeout=0.1)
-                break
-            except queue.Empty:
-                if not any(t.is_alive() for t in threads) and done.empty():
-                    return   # stopped: the runs not started are dropped
+    remaining = len(jobs)
+    while remaining:
+        try:
+            run = done.get(timeout=0.1)
+        except queue.Empty:
+            if not any(t.is_alive() for t in threads) and done.empty():
+                return   # stopped: the runs not started are dropped
+            continue
+        remaining -= bool(run.finished)
+        yield run
     for t in threads:
         t.join()
 
 
-def gpu_runner(script_args: Callable[[Any], list[str]], *, timeout: float | None = None):
-    """A runner that trains `job` in a child process pinned to the device (its env), running
-    `python -m instrument_studio <script_args(job)>` and returning the JSON it prints last."""
+def sweep_on_devices(sweep, features, devices: Sequence[Device], *,
+                     should_stop: Callable[[], bool] | None = None,
+                     stop_after_run: Callable[[], bool] | None = None,
+                     python: str | None = None) -> Iterator[object]:
+    """The sweep's runs spread over `devices`, each in a child process pinned to its device; yields
+    SweepRunStarted when a device takes a run and SweepRunFinished as each finishes (index: the run's
+    place in run_sweep's order, so a record reads the same either way), SweepRunFailed for a run
+    whose process failed (the others go on). should_stop(): the runs going on are ended, the others
+    dropped; Cancelled is raised after the finished ones. stop_after_run(): no new run starts, those
+    going on finish. Each run's events stay in its process: the curves come with each finished run."""
+    import json
+    import tempfile
+
+    from ..errors import Cancelled, ConfigError
+    from ..events import SweepRunFailed, SweepRunFinished, SweepRunStarted
+
+    if features.n("test") == 0:
+        raise ConfigError("the feature set has no test split: a sweep reports test accuracy")
+    stop = should_stop or (lambda: False)
+    no_more = stop_after_run or (lambda: False)
+    jobs = [(index, value_index, repeat) for index, (repeat, value_index) in
+            enumerate((r, v) for r in range(sweep.repeats) for v in range(len(sweep.values)))]
+    with tempfile.TemporaryDirectory(prefix="sweep-runs-") as tmp:
+        sweep_file = Path(tmp) / "sweep.json"
+        sweep_file.write_text(json.dumps(sweep.to_dict()))
+        features_dir = features.save(Path(tmp) / "features")
+        run = _child_runner(sweep_file, features_dir, should_stop=stop, python=python)
+        for done in run_on_devices(jobs, devices, run, should_stop=lambda: stop() or no_more(), report_starts=True):
+            index, value_index, repeat = done.job
+            if not done.finished:
+                yield SweepRunStarted(index=index, total=len(jobs), value=sweep.values[value_index], repeat=repeat)
+            elif done.error is None:
+                yield SweepRunFinished(index=index, total=len(jobs), run=done.result)
+            elif not isinstance(done.error, Cancelled):
+                yield SweepRunFailed(index=index, total=len(jobs), device=done.device, message=str(done.error))
+    if stop():
+        raise Cancelled("sweep cancelled: the runs going on were ended")
+
+
+def _child_runner(sweep_file: Path, features_dir: Path, *, should_stop: Callable[[], bool], python: str | None):
+    """runner(job, device) for run_on_devices: `python -m instrument_studio.core.experiments.devices`
+    with the device's environment; the SweepRun it prints last."""
     import json
     import os
     import subprocess
     import sys
 
-    def run(job: Any, device: Device) -> dict:
-        cmd = [sys.executable, "-m", "instrument_studio", *script_args(job)]
-        out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **device.env}, timeout=timeout)
-        if out.returncode:
-            raise RuntimeError(f"{device.name}: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    from ..errors import Cancelled
+    from .sweep_results import SweepRun
+
+    def run(job: Any, device: Device) -> SweepRun:
+        _index, value_index, repeat = job
+        cmd = [python or sys.executable, "-m", "instrument_studio.core.experiments.devices",
+               "--sweep", str(sweep_file), "--features", str(features_dir),
+               "--value-index", str(value_index), "--repeat", str(repeat)]
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, **device.env}) as proc:
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if should_stop():
+                        proc.terminate()
+                        proc.communicate()
+                        raise Cancelled(f"{device.name}: run ended by Stop") from None
+        if proc.returncode:
+            lines = [line for line in err.strip().splitlines() if line.strip()]
+            raise RuntimeError(f"{device.name}: {lines[-1] if lines else f'exit code {proc.returncode}'}")
+        return SweepRun.from_dict(json.loads(out.strip().splitlines()[-1]))
 
     return run
+
+
+def _child_main(argv: Sequence[str] | None = None) -> int:
+    """One run of a sweep, in the process sweep_on_devices started on a device: the run's JSON last."""
+    import argparse
+    import json
+
+    from ..features.featureset import FeatureSet
+    from .sweep import SweepConfig, train_run, training_data
+
+    p = argparse.ArgumentParser(prog="instrument_studio.core.experiments.devices")
+    p.add_argument("--sweep", required=True)
+    p.add_argument("--features", required=True)
+    p.add_argument("--value-index", type=int, required=True)
+    p.add_argument("--repeat", type=int, required=True)
+    args = p.parse_args(argv)
+    sweep = SweepConfig.from_dict(json.loads(Path(args.sweep).read_text()))
+    features = FeatureSet.load(args.features)
+    run = train_run(sweep, training_data(sweep, features), features,
+                    value=sweep.values[args.value_index], repeat=args.repeat)
+    print(json.dumps(run.to_dict()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main())

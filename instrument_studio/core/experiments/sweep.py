@@ -221,9 +221,11 @@ def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
 
 def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: object = None,
               should_stop: Callable[[], bool] | None = None, on_event: Callable[[object], None] | None = None,
-              **kwargs: Any) -> Iterator[object]:
+              devices: Sequence[Any] | None = None, **kwargs: Any) -> Iterator[object]:
     """run_sweep on `features`, or on the features of `source` (a dataset folder, a saved feature
-    set, "starter", or a Dataset object as the GUI's Dataset panel holds; extracted with the sweep's FeatureConfig, Progress through on_event)."""
+    set, "starter", or a Dataset object as the GUI's Dataset panel holds; extracted with the sweep's FeatureConfig, Progress through on_event).
+    With `devices` (core.experiments.devices.Device), the runs go to them in parallel, each in a
+    process of its own (sweep_on_devices: the real trainer; train_fn and the like are for one process)."""
     if features is None:
         if not source:
             raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")
@@ -232,6 +234,12 @@ def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source:
         features = load_feature_set(source, sweep.features, on_event=on_event, should_stop=should_stop)
         if should_stop is not None and should_stop():
             raise Cancelled("sweep cancelled while preparing the features")
+    if devices:
+        from .devices import sweep_on_devices
+
+        yield from sweep_on_devices(sweep, features, devices, should_stop=should_stop,
+                                    stop_after_run=kwargs.get("stop_after_run"))
+        return
     yield from run_sweep(sweep, features, should_stop=should_stop, on_event=on_event, **kwargs)
 
 
@@ -264,29 +272,44 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
                 raise Cancelled(f"sweep cancelled after {index} of {total} runs")
             if index and stop_after_run():
                 return
-            cfg = sweep.run_config(value, repeat)
             started = SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
             if on_event is not None:  # in this thread, so listeners see it before the run's epochs
                 on_event(started)
             yield started
-            window = _TrainingWindow(monitor, on_event)
-            t0 = time.perf_counter()
             try:
-                result = train_fn(cfg, data, on_event=window.on_event, should_stop=should_stop)
+                run = train_run(sweep, data, features, value=value, repeat=repeat, train_fn=train_fn,
+                                evaluate_fn=evaluate_fn, monitor=monitor, should_stop=should_stop,
+                                on_event=on_event)
             except Cancelled:
-                window.close()
                 raise Cancelled(f"sweep cancelled during run {index + 1} of {total}") from None
-            except BaseException:
-                window.close()
-                raise
-            readings = window.close()
-            wall = time.perf_counter() - t0
-            if should_stop():
-                raise Cancelled(f"sweep cancelled during run {index + 1} of {total}")
-            run = _run_result(sweep, value=value, repeat=repeat, cfg=cfg, result=result, wall=wall,
-                              readings=readings, test_accuracy=evaluate_fn(result, features))
             yield SweepRunFinished(index=index, total=total, run=run)
             index += 1
+
+
+def train_run(sweep: SweepConfig, data: FeatureSet, features: FeatureSet, *, value: Any, repeat: int,
+              train_fn: TrainFn | None = None, evaluate_fn: EvaluateFn | None = None,
+              monitor: EnergyMonitor | None = None, should_stop: Callable[[], bool] | None = None,
+              on_event: Callable[[object], None] | None = None) -> SweepRun:
+    """One run of the sweep: train on `data` (training_data of the sweep), energy over the training
+    window, test accuracy on `features`' test split. Raises Cancelled when should_stop() says so.
+    What run_sweep does for each run, and what a device's child process does for its one run
+    (core.experiments.devices.sweep_on_devices)."""
+    if train_fn is None:
+        from ..learn.training import train as train_fn
+    evaluate_fn = evaluate_fn or evaluate_test_accuracy
+    should_stop = should_stop or (lambda: False)
+    cfg = sweep.run_config(value, repeat)
+    window = _TrainingWindow(monitor if monitor is not None else EnergyMonitor(), on_event)
+    t0 = time.perf_counter()
+    try:
+        result = train_fn(cfg, data, on_event=window.on_event, should_stop=should_stop)
+    finally:
+        readings = window.close()
+    wall = time.perf_counter() - t0
+    if should_stop():
+        raise Cancelled("cancelled during the run")
+    return _run_result(sweep, value=value, repeat=repeat, cfg=cfg, result=result, wall=wall,
+                       readings=readings, test_accuracy=evaluate_fn(result, features))
 
 
 class _TrainingWindow:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import Cancelled, StudioError
-from ...core.events import SweepRunFinished, SweepRunStarted
+from ...core.events import SweepRunFailed, SweepRunFinished, SweepRunStarted
+from ...core.experiments.devices import local_gpus
 from ...core.experiments.sweep import param_label, sweep_job
 from ...core.experiments.sweep_io import SweepRecord
 from ...core.userdirs import user_data_dir
@@ -104,12 +106,20 @@ class ExperimentsPanel(QWidget):
         self.csv_button.clicked.connect(lambda: self.export_dialog("csv"))
         self.json_button = QPushButton("Export JSON…")
         self.json_button.clicked.connect(lambda: self.export_dialog("json"))
+        # Shown only where there is a choice: two GPUs or more.
+        self.gpus = local_gpus()
+        self.gpus_check = QCheckBox(f"On all {len(self.gpus)} GPUs at once")
+        self.gpus_check.setObjectName("sweep_on_gpus")
+        self.gpus_check.setToolTip(
+            "One run per GPU at a time, each in a process of its own that measures its own GPU's energy. "
+            "The curves of a run come when it finishes (its epochs are not drawn live).")
+        self.gpus_check.setVisible(len(self.gpus) >= 2)
         self.progress = QProgressBar()
         self.progress.setObjectName("sweep_progress")
         self.status_label = message_label("No sweep yet.")
         self.status_label.setObjectName("sweep_status")
         row = QHBoxLayout()
-        for w in (self.run_button, self.after_button, self.cancel_button):
+        for w in (self.run_button, self.gpus_check, self.after_button, self.cancel_button):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
         for w in (self.open_button, self.csv_button, self.json_button):
@@ -224,10 +234,11 @@ class ExperimentsPanel(QWidget):
         # worker only orders the runs, reads the energy meters and waits.
         train_fn = self.train_fn or default_train_fn()
         evaluate_fn = self.evaluate_fn or default_evaluate_fn()
+        devices = self.gpus if len(self.gpus) >= 2 and self.gpus_check.isChecked() else None
         self._worker = workers.start_worker(
             sweep_job, sweep, features=self.features, source=self.source, train_fn=train_fn,
             evaluate_fn=evaluate_fn, monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
-            on_event=self._live.push,
+            on_event=self._live.push, devices=devices,
             on_yield=self._on_event, on_error=self._on_error, on_finish=self._on_finish)
         self._update_buttons()
 
@@ -251,6 +262,10 @@ class ExperimentsPanel(QWidget):
             self.progress.setValue(len(self.record.runs))
             self._dirty = True
             self.run_finished.emit(event.run)
+        elif isinstance(event, SweepRunFailed):
+            failed = f"run {event.index + 1} of {event.total} failed on {event.device}: {event.message}"
+            self.record.message = "; ".join(filter(None, (self.record.message, failed)))
+            self._set_status(failed[0].upper() + failed[1:] + " (the others go on)")
 
     def _run_text(self, run: SweepRunStarted, *, short: bool = False) -> str:
         value = f"{param_label(self.record.config.param)} {value_text(run.value)}"
@@ -266,6 +281,9 @@ class ExperimentsPanel(QWidget):
     def _on_finish(self) -> None:
         self._worker = None
         record = self.record
+        # Runs on several GPUs finish in any order: the record keeps the sweep's own.
+        order = {v: i for i, v in enumerate(record.config.values)}
+        record.runs.sort(key=lambda r: (r.repeat, order.get(r.value, 0)))
         if record.status == "running":
             record.status = "cancelled" if len(record.runs) < record.config.n_runs else "finished"
             if record.status == "cancelled":
@@ -273,7 +291,7 @@ class ExperimentsPanel(QWidget):
         self._live.reset()
         self._dirty = True
         done = f"Sweep {record.status}: {len(record.runs)} of {record.config.n_runs} runs"
-        if record.message and record.status != "finished":
+        if record.message and (record.status != "finished" or len(record.runs) < record.config.n_runs):
             done += f" ({record.message})"
         if record.runs:
             path = sweeps_dir() / (time.strftime("sweep-%Y%m%d-%H%M%S-") + f"{record.config.param}.json")
@@ -373,6 +391,7 @@ class ExperimentsPanel(QWidget):
         else:
             self.run_button.setToolTip("Train one run per value and repeat")
         self.after_button.setEnabled(running)
+        self.gpus_check.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
         self.refresh_button.setEnabled(not running)
