@@ -47,10 +47,11 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, default=0.001, help="base learning rate (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=128, help="base batch size (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first repeat (default %(default)s)")
-    p.add_argument("--devices", metavar="gpus | gpu:N,... | cpu,...",
+    p.add_argument("--devices", metavar="gpus | dask:ADDRESS | gpu:N,... | cpu,...",
                    help="run the trainings in parallel, one at a time per device, each in a process of its own "
-                        "that measures its own GPU's energy: 'gpus' (every local NVIDIA GPU), or a list of slots "
-                        "such as gpu:0,gpu:1 or cpu,cpu (default: one run after another in this process)")
+                        "that measures its own GPU's energy: 'gpus' (every local NVIDIA GPU), 'dask:tcp://host:8786' "
+                        "(every GPU the cluster's workers offer with --resources GPU=1), or a list of slots such as "
+                        "gpu:0,gpu:1 or cpu,cpu (default: one run after another in this process)")
     p.add_argument("--out", metavar="DIR", help="write sweep.json (reopens in the app), runs.csv and runs.json here")
     p.add_argument("--json", action="store_true", help="print the runs as one JSON list on stdout")
     p.set_defaults(run=run)

@@ -150,3 +150,33 @@ def test_devices_are_parsed_and_bad_ones_refused():
     if not local_gpus():
         with pytest.raises(ConfigError, match="no NVIDIA GPU"):
             parse_devices("gpus")
+
+
+@pytest.mark.timeout(600)   # worker processes import TensorFlow on their first run
+def test_a_sweep_on_the_gpu_slots_of_a_dask_cluster(tmp_path):
+    """`--devices dask:ADDRESS`: one slot per GPU resource the workers offer; the scheduler runs each
+    run on a worker with a free one (two workers advertising GPU=1 here, training on the CPU)."""
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (extra [dask])")
+    from distributed import LocalCluster
+
+    from instrument_studio.core.errors import ConfigError
+    from instrument_studio.core.events import SweepRunFinished
+    from instrument_studio.core.experiments.devices import parse_devices, sweep_on_devices
+    from instrument_studio.core.experiments.sweep import run_sweep
+
+    sweep, features = _tiny_sweep_and_features(tmp_path)
+    here = {e.index: e.run for e in run_sweep(sweep, features) if isinstance(e, SweepRunFinished)}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      resources={"GPU": 1}) as cluster:
+        devices = parse_devices(f"dask:{cluster.scheduler_address}")
+        assert [d.name for d in devices] == ["Dask GPU 0", "Dask GPU 1"]
+        for _sweep_again in range(2):            # the same features sent again: runs of their own
+            events = list(sweep_on_devices(sweep, features, devices))
+            finished = {e.index: e.run for e in events if isinstance(e, SweepRunFinished)}
+            assert sorted(finished) == [0, 1, 2, 3], events
+            for index, run in here.items():
+                assert finished[index].history["loss"] == pytest.approx(run.history["loss"], rel=1e-5)
+                assert finished[index].test_accuracy == pytest.approx(run.test_accuracy)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as bare:
+        with pytest.raises(ConfigError, match="offers a GPU"):
+            parse_devices(f"dask:{bare.scheduler_address}")

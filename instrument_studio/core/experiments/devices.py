@@ -40,6 +40,7 @@ class Device:
     env: dict[str, str] = field(default_factory=dict)
     meters: Callable[[], list] | None = None
     dask_resources: dict[str, float] | None = None
+    scheduler: str | None = None          # a Dask slot: the scheduler its runs are submitted to
 
 
 @dataclass
@@ -75,12 +76,31 @@ def cpu_device(number: int = 0) -> Device:
     return Device(name=f"CPU {number}", env={"CUDA_VISIBLE_DEVICES": "-1"})
 
 
-def parse_devices(text: str) -> list[Device]:
-    """`sweep --devices`: "gpus" (every local GPU), or a comma list of "gpu:N" and "cpu" slots
-    ("cpu,cpu": two trainings at a time on the CPU)."""
+def dask_gpus(address: str) -> list[Device]:
+    """One slot per GPU that the workers of the Dask cluster at `address` advertise
+    (`dask worker ... --resources "GPU=1"`); the scheduler places each run on a free one."""
+    from ..cluster import check_address, client
     from ..errors import ConfigError
 
-    text = text.strip().lower()
+    address = check_address(address)
+    workers = client(address).scheduler_info().get("workers", {})
+    count = sum(int(w.get("resources", {}).get("GPU", 0)) for w in workers.values())
+    if not count:
+        raise ConfigError(f"no worker of the Dask cluster at {address} offers a GPU: start them with "
+                          "dask worker ADDRESS --resources \"GPU=1\" (one per GPU)")
+    return [Device(name=f"Dask GPU {i}", dask_resources={"GPU": 1}, scheduler=address) for i in range(count)]
+
+
+def parse_devices(text: str) -> list[Device]:
+    """`sweep --devices`: "gpus" (every local GPU), "dask:tcp://host:8786" (every GPU the cluster's
+    workers offer), or a comma list of "gpu:N" and "cpu" slots ("cpu,cpu": two trainings at a time
+    on the CPU)."""
+    from ..errors import ConfigError
+
+    text = text.strip()
+    if text.lower().startswith("dask:"):
+        return dask_gpus(text[len("dask:"):])
+    text = text.lower()
     if text in ("gpus", "all-gpus"):
         devices = local_gpus()
         if not devices:
@@ -95,7 +115,8 @@ def parse_devices(text: str) -> list[Device]:
         elif item.startswith("gpu:") and item[4:].isdigit():
             devices.append(gpu_device(int(item[4:])))
         else:
-            raise ConfigError(f"--devices: {item!r} is not a device (gpus, gpu:N or cpu, comma-separated)")
+            raise ConfigError(f"--devices: {item!r} is not a device (gpus, dask:ADDRESS, or gpu:N and cpu, "
+                              "comma-separated)")
     if len({d.name for d in devices}) != len(devices):
         raise ConfigError("--devices: a GPU is listed twice (one training at a time per GPU)")
     return devices
@@ -181,7 +202,12 @@ def sweep_on_devices(sweep, features, devices: Sequence[Device], *,
         sweep_file = Path(tmp) / "sweep.json"
         sweep_file.write_text(json.dumps(sweep.to_dict()))
         features_dir = features.save(Path(tmp) / "features")
-        run = _child_runner(sweep_file, features_dir, should_stop=stop, python=python)
+        in_child = _child_runner(sweep_file, features_dir, should_stop=stop, python=python)
+        on_dask = _dask_runner(sweep, features, should_stop=stop)
+
+        def run(job, device):
+            return (on_dask if device.scheduler else in_child)(job, device)
+
         for done in run_on_devices(jobs, devices, run, should_stop=lambda: stop() or no_more(), report_starts=True):
             index, value_index, repeat = done.job
             if not done.finished:
@@ -195,38 +221,94 @@ def sweep_on_devices(sweep, features, devices: Sequence[Device], *,
 
 
 def _child_runner(sweep_file: Path, features_dir: Path, *, should_stop: Callable[[], bool], python: str | None):
-    """runner(job, device) for run_on_devices: `python -m instrument_studio.core.experiments.devices`
-    with the device's environment; the SweepRun it prints last."""
+    """runner(job, device) for run_on_devices: one run in a child process with the device's
+    environment (`_run_in_child`)."""
+    from .sweep_results import SweepRun
+
+    def run(job: Any, device: Device) -> SweepRun:
+        _index, value_index, repeat = job
+        return SweepRun.from_dict(_run_in_child(sweep_file, features_dir, value_index, repeat, env=device.env,
+                                                name=device.name, should_stop=should_stop, python=python))
+
+    return run
+
+
+def _run_in_child(sweep_file: Path, features_dir: Path, value_index: int, repeat: int, *, env: dict[str, str],
+                  name: str, should_stop: Callable[[], bool] = lambda: False, python: str | None = None) -> dict:
+    """`python -m instrument_studio.core.experiments.devices` for one run, in a process of its own (a
+    fresh process: the run is the one a sweep in one process gives, to the bit on the CPU); the run's
+    dict it prints last."""
     import json
     import os
     import subprocess
     import sys
 
     from ..errors import Cancelled
+
+    cmd = [python or sys.executable, "-m", "instrument_studio.core.experiments.devices",
+           "--sweep", str(sweep_file), "--features", str(features_dir),
+           "--value-index", str(value_index), "--repeat", str(repeat)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **env}) as proc:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if should_stop():
+                    proc.terminate()
+                    proc.communicate()
+                    raise Cancelled(f"{name}: run ended by Stop") from None
+    if proc.returncode:
+        lines = [line for line in err.strip().splitlines() if line.strip()]
+        raise RuntimeError(f"{name}: {lines[-1] if lines else f'exit code {proc.returncode}'}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _dask_runner(sweep, features, *, should_stop: Callable[[], bool]):
+    """runner(job, device) for a Dask slot: `_dask_train_run` on a worker holding a free GPU
+    resource; the features go to the cluster once (scattered), not with every run."""
+    from ..errors import Cancelled
     from .sweep_results import SweepRun
 
+    scattered: dict[str, Any] = {}
+    lock = threading.Lock()
+
     def run(job: Any, device: Device) -> SweepRun:
+        from ..cluster import client
+
         _index, value_index, repeat = job
-        cmd = [python or sys.executable, "-m", "instrument_studio.core.experiments.devices",
-               "--sweep", str(sweep_file), "--features", str(features_dir),
-               "--value-index", str(value_index), "--repeat", str(repeat)]
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, **device.env}) as proc:
-            while True:
-                try:
-                    out, err = proc.communicate(timeout=0.2)
-                    break
-                except subprocess.TimeoutExpired:
-                    if should_stop():
-                        proc.terminate()
-                        proc.communicate()
-                        raise Cancelled(f"{device.name}: run ended by Stop") from None
-        if proc.returncode:
-            lines = [line for line in err.strip().splitlines() if line.strip()]
-            raise RuntimeError(f"{device.name}: {lines[-1] if lines else f'exit code {proc.returncode}'}")
-        return SweepRun.from_dict(json.loads(out.strip().splitlines()[-1]))
+        c = client(device.scheduler)
+        with lock:
+            if device.scheduler not in scattered:
+                # hash=False: a key of its own. The same features scattered by an earlier sweep share
+                # a content key that the cluster may be releasing: its runs were "lost dependencies".
+                scattered[device.scheduler] = c.scatter(features, broadcast=False, hash=False)
+        future = c.submit(_dask_train_run, sweep.to_dict(), scattered[device.scheduler], value_index, repeat,
+                          resources=device.dask_resources, pure=False)
+        while not future.done():
+            if should_stop():
+                future.cancel()
+                raise Cancelled(f"{device.name}: run ended by Stop")
+            time.sleep(0.1)
+        out = future.result()
+        return SweepRun.from_dict(out)
 
     return run
+
+
+def _dask_train_run(sweep_dict: dict, features, value_index: int, repeat: int) -> dict:
+    """On a Dask worker: one run of the sweep in a process of its own there (a worker that trained
+    in its own process, one run after another, gave now and then other losses for the same seed:
+    up to a third apart), with the worker's environment (its GPU) and its own meters."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sweep-run-") as tmp:
+        sweep_file = Path(tmp) / "sweep.json"
+        sweep_file.write_text(json.dumps(sweep_dict))
+        features_dir = features.save(Path(tmp) / "features")
+        return _run_in_child(sweep_file, features_dir, value_index, repeat, env={}, name="Dask worker")
 
 
 def _child_main(argv: Sequence[str] | None = None) -> int:
