@@ -33,8 +33,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Device:
-    """One slot: `env` is what its runs' processes get (CUDA_VISIBLE_DEVICES), `meters` makes the
-    energy meters of this device alone."""
+    """One slot: `env` is what its runs' processes get (CUDA_VISIBLE_DEVICES); `meters`, where given,
+    makes meters of this device alone that run_on_devices reads around each run (a sweep's runs
+    measure themselves in their own process and have none)."""
 
     name: str
     env: dict[str, str] = field(default_factory=dict)
@@ -45,6 +46,8 @@ class Device:
 
 @dataclass
 class DeviceRun:
+    """A job on a device: as it starts (`finished` 0, with report_starts) and as it finished."""
+
     job: Any
     device: str
     result: Any = None
