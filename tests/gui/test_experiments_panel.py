@@ -293,35 +293,76 @@ def test_a_new_sweep_starts_with_an_empty_table(qtbot, panel):
 
 
 def test_with_two_gpus_a_sweep_can_run_one_run_per_gpu_at_once(qtbot, monkeypatch, tmp_path):
-    """The "On all N GPUs at once" choice, shown only with two GPUs or more; its runs go to child
-    processes pinned to the devices (here two stand-ins that train on the CPU: this machine has no GPU)."""
+    """"Run on": shown only where there is a choice (two GPUs or more, or a Dask scheduler in
+    Preferences); its runs go to child processes pinned to the devices (here two stand-ins that
+    train on the CPU: this machine has no GPU)."""
     from instrument_studio.core.experiments.devices import Device
     from instrument_studio.core.features.extraction import load_feature_set
     from tests.sweep_fakes import tiny_npy_dataset
 
     monkeypatch.setattr("instrument_studio.gui.panels.experiments.sweeps_dir", lambda: tmp_path / "sweeps")
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.local_gpus", lambda: [])
     without = ExperimentsPanel(AppContext())
     qtbot.addWidget(without)
     without.show()
-    assert not without.gpus_check.isVisible() or len(without.gpus) >= 2
+    assert not without.run_on.isVisible()                 # one GPU or none, no scheduler: no choice to offer
     stand_ins = [Device(name=f"GPU {i}", env={"CUDA_VISIBLE_DEVICES": "-1"}) for i in range(2)]
     monkeypatch.setattr("instrument_studio.gui.panels.experiments.local_gpus", lambda: stand_ins)
     ctx = AppContext()
     p = ExperimentsPanel(ctx)
     qtbot.addWidget(p)
     p.show()
-    assert p.gpus_check.isVisible() and p.gpus_check.text() == "On all 2 GPUs at once"
+    assert p.run_on.isVisible()
+    assert [p.run_on.itemText(i) for i in range(p.run_on.count())] == ["One run after another",
+                                                                       "On all 2 GPUs at once"]
     p.set_base(TrainConfig(model="mlp", batch_size=32), load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False),
                dataset="tiny arrays")
     _type(qtbot, p.form.values_edit, "0.01, 0.001, 0.0001")
     p.form.epochs_spin.setValue(2)
-    p.gpus_check.setChecked(True)
+    p.run_on.setCurrentIndex(1)
     with qtbot.waitSignal(p.sweep_done, timeout=180000) as done:
         qtbot.mouseClick(p.run_button, Qt.LeftButton)
     assert done.args == ["finished"]
+    assert not p.run_on.isEnabled() or not p.running
     assert [r.value for r in p.record.runs] == [0.01, 0.001, 0.0001]     # the sweep's order, whatever finished first
     assert all(r.epochs == 2 and r.device == "CPU" for r in p.record.runs)
     assert p.table.rowCount() == 3 and "3 of 3 runs" in p.status_label.text()
     p.shutdown()
     without.shutdown()
+    ctx.player.close()
+
+
+@pytest.mark.timeout(600)
+def test_a_sweep_on_the_dask_clusters_gpus_set_in_preferences(qtbot, monkeypatch, tmp_path):
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (extra [dask])")
+    from distributed import LocalCluster
+
+    from instrument_studio.core.features.extraction import load_feature_set
+    from tests.sweep_fakes import tiny_npy_dataset
+
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.sweeps_dir", lambda: tmp_path / "sweeps")
+    monkeypatch.setattr("instrument_studio.gui.panels.experiments.local_gpus", lambda: [])
+    ctx = AppContext()
+    errors = []
+    ctx.error.connect(lambda title, text: errors.append((title, text)))
+    p = ExperimentsPanel(ctx)
+    qtbot.addWidget(p)
+    p.show()
+    p.set_base(TrainConfig(model="mlp", batch_size=32), load_feature_set(tiny_npy_dataset(tmp_path / "d"), save=False),
+               dataset="tiny arrays")
+    _type(qtbot, p.form.values_edit, "0.01, 0.001")
+    p.form.epochs_spin.setValue(2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      resources={"GPU": 1}) as cluster:
+        ctx.settings.set("compute/scheduler", cluster.scheduler_address)   # as Preferences sets it
+        p.hide()
+        p.show()
+        assert p.run_on.isVisible()
+        assert p.run_on.itemText(1) == f"On the GPUs of the Dask cluster at {cluster.scheduler_address}"
+        p.run_on.setCurrentIndex(1)
+        with qtbot.waitSignal(p.sweep_done, timeout=300000) as done:
+            qtbot.mouseClick(p.run_button, Qt.LeftButton)
+    assert done.args == ["finished"], errors
+    assert [r.value for r in p.record.runs] == [0.01, 0.001] and all(r.epochs == 2 for r in p.record.runs)
+    p.shutdown()
     ctx.player.close()

@@ -221,11 +221,12 @@ def training_data(sweep: SweepConfig, features: FeatureSet) -> FeatureSet:
 
 def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source: object = None,
               should_stop: Callable[[], bool] | None = None, on_event: Callable[[object], None] | None = None,
-              devices: Sequence[Any] | None = None, **kwargs: Any) -> Iterator[object]:
+              devices: Sequence[Any] | str | None = None, **kwargs: Any) -> Iterator[object]:
     """run_sweep on `features`, or on the features of `source` (a dataset folder, a saved feature
     set, "starter", or a Dataset object as the GUI's Dataset panel holds; extracted with the sweep's FeatureConfig, Progress through on_event).
-    With `devices` (core.experiments.devices.Device), the runs go to them in parallel, each in a
-    process of its own (sweep_on_devices: the real trainer; train_fn and the like are for one process)."""
+    With `devices` (core.experiments.devices.Device, or a `--devices` text such as "dask:tcp://...",
+    resolved here, in the worker), the runs go to them in parallel, each in a process of its own
+    (sweep_on_devices: the real trainer; train_fn and the like are for one process)."""
     if features is None:
         if not source:
             raise ConfigError("a sweep needs a dataset: no features and no dataset folder given")
@@ -235,7 +236,10 @@ def sweep_job(sweep: SweepConfig, *, features: FeatureSet | None = None, source:
         if should_stop is not None and should_stop():
             raise Cancelled("sweep cancelled while preparing the features")
     if devices:
-        from .devices import sweep_on_devices
+        from .devices import parse_devices, sweep_on_devices
+
+        if isinstance(devices, str):
+            devices = parse_devices(devices)
 
         yield from sweep_on_devices(sweep, features, devices, should_stop=should_stop,
                                     stop_after_run=kwargs.get("stop_after_run"))

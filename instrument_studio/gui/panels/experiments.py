@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
+    QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -106,20 +106,22 @@ class ExperimentsPanel(QWidget):
         self.csv_button.clicked.connect(lambda: self.export_dialog("csv"))
         self.json_button = QPushButton("Export JSON…")
         self.json_button.clicked.connect(lambda: self.export_dialog("json"))
-        # Shown only where there is a choice: two GPUs or more.
+        # Where the runs train. Shown only where there is a choice: two local GPUs or more, or a Dask
+        # scheduler set in Preferences (its GPUs are counted when the sweep starts).
         self.gpus = local_gpus()
-        self.gpus_check = QCheckBox(f"On all {len(self.gpus)} GPUs at once")
-        self.gpus_check.setObjectName("sweep_on_gpus")
-        self.gpus_check.setToolTip(
-            "One run per GPU at a time, each in a process of its own that measures its own GPU's energy. "
-            "The curves of a run come when it finishes (its epochs are not drawn live).")
-        self.gpus_check.setVisible(len(self.gpus) >= 2)
+        self.run_on = QComboBox()
+        self.run_on.setObjectName("sweep_run_on")
+        self.run_on.setToolTip(
+            "Where the runs train. On several GPUs, one run per GPU at a time, each in a process of its own "
+            "that measures its own GPU's energy; a run's curves come when it finishes (its epochs are not "
+            "drawn live). A Dask cluster's GPUs: its workers started with --resources \"GPU=1\".")
+        self._refresh_run_on()
         self.progress = QProgressBar()
         self.progress.setObjectName("sweep_progress")
         self.status_label = message_label("No sweep yet.")
         self.status_label.setObjectName("sweep_status")
         row = QHBoxLayout()
-        for w in (self.run_button, self.gpus_check, self.after_button, self.cancel_button):
+        for w in (self.run_button, self.run_on, self.after_button, self.cancel_button):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
         for w in (self.open_button, self.csv_button, self.json_button):
@@ -234,7 +236,8 @@ class ExperimentsPanel(QWidget):
         # worker only orders the runs, reads the energy meters and waits.
         train_fn = self.train_fn or default_train_fn()
         evaluate_fn = self.evaluate_fn or default_evaluate_fn()
-        devices = self.gpus if len(self.gpus) >= 2 and self.gpus_check.isChecked() else None
+        self._refresh_run_on()
+        devices = self.run_on.currentData()
         self._worker = workers.start_worker(
             sweep_job, sweep, features=self.features, source=self.source, train_fn=train_fn,
             evaluate_fn=evaluate_fn, monitor=self.monitor, should_stop=self._cancel.is_set, stop_after_run=self._after_run.is_set,
@@ -380,6 +383,28 @@ class ExperimentsPanel(QWidget):
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
 
+    def _refresh_run_on(self) -> None:
+        """The places the runs can train, as the machine and Preferences stand now."""
+        choices = [("One run after another", None)]
+        if len(self.gpus) >= 2:
+            choices.append((f"On all {len(self.gpus)} GPUs at once", self.gpus))
+        scheduler = self.ctx.settings.get("compute/scheduler", "") or ""
+        if scheduler:
+            choices.append((f"On the GPUs of the Dask cluster at {scheduler}", f"dask:{scheduler}"))
+        labels = [label for label, _ in choices]
+        if labels != [self.run_on.itemText(i) for i in range(self.run_on.count())]:
+            current = self.run_on.currentText()
+            self.run_on.clear()
+            for label, devices in choices:
+                self.run_on.addItem(label, devices)
+            if current in labels:
+                self.run_on.setCurrentIndex(labels.index(current))
+        self.run_on.setVisible(len(choices) > 1)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._refresh_run_on()      # Preferences may have set or cleared a Dask scheduler
+        super().showEvent(event)
+
     def _update_buttons(self) -> None:
         running = self.running
         self.run_button.setEnabled(not running and self._has_base())
@@ -391,7 +416,7 @@ class ExperimentsPanel(QWidget):
         else:
             self.run_button.setToolTip("Train one run per value and repeat")
         self.after_button.setEnabled(running)
-        self.gpus_check.setEnabled(not running)
+        self.run_on.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
         self.refresh_button.setEnabled(not running)
