@@ -74,6 +74,7 @@ def swept_setting(args) -> tuple[str, dict]:
 
 
 def run(args) -> int:
+    from ..core.events import SweepRunFailed
     from ..core.experiments.devices import parse_devices, sweep_on_devices
     from ..core.experiments.sweep import SweepConfig, default_values, param_label, parse_values, run_sweep
     from ..core.experiments.sweep_io import SweepRecord
@@ -114,7 +115,7 @@ def run(args) -> int:
     events = sweep_on_devices(sweep, features, devices) if devices else run_sweep(sweep, features)
     try:
         for event in events:
-            if type(event).__name__ == "SweepRunFailed":
+            if isinstance(event, SweepRunFailed):
                 failed += 1
                 print(f"run {event.index + 1}/{event.total} FAILED on {event.device}: {event.message}", file=log, flush=True)
                 continue
@@ -127,8 +128,7 @@ def run(args) -> int:
             print(f"run {event.index + 1}/{event.total}  {label} {run_.value}  repeat {run_.repeat + 1}: "
                   f"{run_.epochs} epochs, {run_.train_seconds:.2f} s, test accuracy {run_.test_accuracy:.4f}, "
                   f"GPU energy {energy}{reached}", file=log, flush=True)
-        if devices:   # finished in any order: kept in the sweep's own
-            record.runs.sort(key=lambda r: (r.repeat, sweep.values.index(r.value)))
+        record.keep_sweep_order()
         record.status = "finished"
         if failed:
             record.message = f"{failed} run(s) failed"

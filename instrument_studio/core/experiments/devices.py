@@ -199,8 +199,7 @@ def sweep_on_devices(sweep, features, devices: Sequence[Device], *,
         raise ConfigError("the feature set has no test split: a sweep reports test accuracy")
     stop = should_stop or (lambda: False)
     no_more = stop_after_run or (lambda: False)
-    jobs = [(index, value_index, repeat) for index, (repeat, value_index) in
-            enumerate((r, v) for r in range(sweep.repeats) for v in range(len(sweep.values)))]
+    jobs = [(index, value_index, repeat) for index, (value_index, repeat) in enumerate(sweep.order())]
     with tempfile.TemporaryDirectory(prefix="sweep-runs-") as tmp:
         sweep_file = Path(tmp) / "sweep.json"
         sweep_file.write_text(json.dumps(sweep.to_dict()))

@@ -137,6 +137,15 @@ class SweepConfig:
     def n_runs(self) -> int:
         return len(self.values) * self.repeats
 
+    def order(self) -> list[tuple[int, int]]:
+        """(value index, repeat) of every run, in the sweep's order: each repeat goes through every
+        value. A run's place in it is its index in events and records, wherever it trained."""
+        return [(v, r) for r in range(self.repeats) for v in range(len(self.values))]
+
+    def place(self, run: Any) -> int:
+        """A finished run's index in order() (runs on several devices finish in any order)."""
+        return self.order().index((self.values.index(run.value), run.repeat))
+
     def seed(self, repeat: int) -> int:
         # Repeat r uses the same seed for every value, so values are compared on equal footing.
         return int(self.base.seed) + repeat
@@ -269,25 +278,23 @@ def run_sweep(sweep: SweepConfig, features: FeatureSet, *, train_fn: TrainFn | N
         raise ConfigError("the feature set has no test split: a sweep reports test accuracy")
     data = training_data(sweep, features)
     total = sweep.n_runs
-    index = 0
-    for repeat in range(sweep.repeats):
-        for value in sweep.values:
-            if should_stop():
-                raise Cancelled(f"sweep cancelled after {index} of {total} runs")
-            if index and stop_after_run():
-                return
-            started = SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
-            if on_event is not None:  # in this thread, so listeners see it before the run's epochs
-                on_event(started)
-            yield started
-            try:
-                run = train_run(sweep, data, features, value=value, repeat=repeat, train_fn=train_fn,
-                                evaluate_fn=evaluate_fn, monitor=monitor, should_stop=should_stop,
-                                on_event=on_event)
-            except Cancelled:
-                raise Cancelled(f"sweep cancelled during run {index + 1} of {total}") from None
-            yield SweepRunFinished(index=index, total=total, run=run)
-            index += 1
+    for index, (value_index, repeat) in enumerate(sweep.order()):
+        value = sweep.values[value_index]
+        if should_stop():
+            raise Cancelled(f"sweep cancelled after {index} of {total} runs")
+        if index and stop_after_run():
+            return
+        started = SweepRunStarted(index=index, total=total, value=value, repeat=repeat)
+        if on_event is not None:  # in this thread, so listeners see it before the run's epochs
+            on_event(started)
+        yield started
+        try:
+            run = train_run(sweep, data, features, value=value, repeat=repeat, train_fn=train_fn,
+                            evaluate_fn=evaluate_fn, monitor=monitor, should_stop=should_stop,
+                            on_event=on_event)
+        except Cancelled:
+            raise Cancelled(f"sweep cancelled during run {index + 1} of {total}") from None
+        yield SweepRunFinished(index=index, total=total, run=run)
 
 
 def train_run(sweep: SweepConfig, data: FeatureSet, features: FeatureSet, *, value: Any, repeat: int,

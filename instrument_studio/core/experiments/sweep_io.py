@@ -39,6 +39,10 @@ class SweepRecord:
     started: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     host: str = field(default_factory=platform.node)
 
+    def keep_sweep_order(self) -> None:
+        """Runs in the sweep's order (SweepConfig.order), however they finished (several devices)."""
+        self.runs.sort(key=self.config.place)
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "status": self.status, "message": self.message,
                 "started": self.started, "host": self.host, "config": self.config.to_dict(),

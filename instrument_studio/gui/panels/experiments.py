@@ -107,15 +107,16 @@ class ExperimentsPanel(QWidget):
         self.json_button = QPushButton("Export JSON…")
         self.json_button.clicked.connect(lambda: self.export_dialog("json"))
         # Where the runs train. Shown only where there is a choice: two local GPUs or more, or a Dask
-        # scheduler set in Preferences (its GPUs are counted when the sweep starts).
-        self.gpus = local_gpus()
+        # scheduler set in Preferences (its GPUs are counted when the sweep starts). The local GPUs
+        # are looked up when the panel is first shown (NVML), not at the app's start.
+        self._gpus = None
         self.run_on = QComboBox()
         self.run_on.setObjectName("sweep_run_on")
         self.run_on.setToolTip(
             "Where the runs train. On several GPUs, one run per GPU at a time, each in a process of its own "
             "that measures its own GPU's energy; a run's curves come when it finishes (its epochs are not "
             "drawn live). A Dask cluster's GPUs: its workers started with --resources \"GPU=1\".")
-        self._refresh_run_on()
+        self.run_on.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setObjectName("sweep_progress")
         self.status_label = message_label("No sweep yet.")
@@ -284,9 +285,7 @@ class ExperimentsPanel(QWidget):
     def _on_finish(self) -> None:
         self._worker = None
         record = self.record
-        # Runs on several GPUs finish in any order: the record keeps the sweep's own.
-        order = {v: i for i, v in enumerate(record.config.values)}
-        record.runs.sort(key=lambda r: (r.repeat, order.get(r.value, 0)))
+        record.keep_sweep_order()      # runs on several GPUs finish in any order
         if record.status == "running":
             record.status = "cancelled" if len(record.runs) < record.config.n_runs else "finished"
             if record.status == "cancelled":
@@ -382,6 +381,12 @@ class ExperimentsPanel(QWidget):
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
+
+    @property
+    def gpus(self) -> list:
+        if self._gpus is None:
+            self._gpus = local_gpus()
+        return self._gpus
 
     def _refresh_run_on(self) -> None:
         """The places the runs can train, as the machine and Preferences stand now."""
