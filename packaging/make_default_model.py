@@ -51,13 +51,21 @@ PHRASES_PER_SOURCE = 48
 # 39 of 40 unknown and none named, the real held-out background sounds rejected 36 -> 42 %, held-out
 # instruments 854 -> 861 of 1,414 right.
 BACKGROUND_SOUNDS = 48
+# Sentences spoken by Debian's speech synthesisers (recipe.speech, `--speech N`) in the unknown
+# class: not by default. Measured with 48 espeak-ng clips (2026-11-30): speech of a synthesiser it
+# never heard (flite) unknown 8 of 8 (6), real spoken words (alsa-utils' channel test, 8 files)
+# 7 of 8 (6; the one named before and after still at 0.61), but held-out instruments 1,055 of 1,414
+# (1,062), CMMSD 57 -> 55 of 63, the web-app recordings' electric guitars 17 -> 15 of 30, live
+# phrase windows right 0.646 (0.656) and confident from 0.35 (0.30): a real gain too small to
+# measure against a cost that is measured. At a quarter of a source's weight: 1,050, no better.
+SPEECH_CLIPS = 0
 
 
 def gather(data: Path, *, subsample: int, phrases_per_source: int = PHRASES_PER_SOURCE,
            background_sounds: int = BACKGROUND_SOUNDS, render_notes: int = RENDER_NOTES,
-           render_phrases: int = RENDER_PHRASES, log) -> list:
+           render_phrases: int = RENDER_PHRASES, speech_clips: int = SPEECH_CLIPS, log) -> list:
     from instrument_studio.core.errors import StudioError
-    from instrument_studio.core.recipe import background, fetch, phrases, render, sources
+    from instrument_studio.core.recipe import background, fetch, phrases, render, sources, speech
 
     items = sources.shared_items(data)
     log(f"../shared/data: {len(items)} files")
@@ -79,7 +87,9 @@ def gather(data: Path, *, subsample: int, phrases_per_source: int = PHRASES_PER_
     log(f"phrases built from real notes: {len(built)}")
     noises = background.generate_background(count=background_sounds) if background_sounds else []
     log(f"generated background sounds: {len(noises)}")
-    everything = items + npm + rendered + built + noises
+    spoken = speech.generate_speech(count=speech_clips)
+    log(f"synthetic speech: {len(spoken)} clips" + (f" ({', '.join(speech.synthesisers()) or 'no synthesiser installed'})" if speech_clips else ""))
+    everything = items + npm + rendered + built + noises + spoken
     groups = sorted({(i.source, i.group) for i in everything if i.source in SUBSAMPLED_SOURCES})
     kept = {g for n, g in enumerate(groups) if n % subsample == 0}
     return [i for i in everything if i.source not in SUBSAMPLED_SOURCES or (i.source, i.group) in kept]
@@ -107,6 +117,8 @@ def main(argv=None) -> int:
                         help="phrases built from real notes per (class, note library)")
     parser.add_argument("--noise", type=int, default=BACKGROUND_SOUNDS,
                         help="generated background sounds (noise, hum, crackle) for the unknown answer")
+    parser.add_argument("--speech", type=int, default=SPEECH_CLIPS,
+                        help="sentences spoken by the installed speech synthesisers, for the unknown answer")
     parser.add_argument("--augment", type=int, default=1,
                         help="simulated recording chains per file (room, microphone, noise, gain, codec; "
                              "trained on, never tested on)")
@@ -130,7 +142,7 @@ def main(argv=None) -> int:
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
     items = gather(args.data, subsample=args.subsample, phrases_per_source=args.phrases,
                    background_sounds=args.noise, render_notes=args.render_notes,
-                   render_phrases=args.render_phrases, log=log)
+                   render_phrases=args.render_phrases, speech_clips=args.speech, log=log)
     if args.augment:
         items += [replace(i, augment=n) for n in range(1, args.augment + 1) for i in items]
     log(f"training material: {len(items)} files; by source: {dict(Counter(i.source for i in items))}")
@@ -206,7 +218,7 @@ def main(argv=None) -> int:
         import make_teach_anchors
 
         make_teach_anchors.main(["--data", str(args.data), "--subsample", str(args.subsample),
-                                 "--phrases", str(args.phrases), "--noise", str(args.noise),
+                                 "--phrases", str(args.phrases), "--noise", str(args.noise), "--speech", str(args.speech),
                                  "--render-notes", str(args.render_notes),
                                  "--render-phrases", str(args.render_phrases)])
     return 0

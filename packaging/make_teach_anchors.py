@@ -33,6 +33,8 @@ def main(argv=None) -> int:
                         help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--noise", type=int, default=None,
                         help="as make_default_model.py was run with (default: its default)")
+    parser.add_argument("--speech", type=int, default=None,
+                        help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--render-notes", type=int, default=None,
                         help="as make_default_model.py was run with (default: its default)")
     parser.add_argument("--render-phrases", type=int, default=None,
@@ -42,7 +44,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    from make_default_model import BACKGROUND_SOUNDS, PHRASES_PER_SOURCE, RENDER_NOTES, RENDER_PHRASES, gather
+    from make_default_model import (
+        BACKGROUND_SOUNDS,
+        PHRASES_PER_SOURCE,
+        RENDER_NOTES,
+        RENDER_PHRASES,
+        SPEECH_CLIPS,
+        gather,
+    )
 
     from instrument_studio.core.fileio import atomic_path
     from instrument_studio.core.personal.head import ANCHORS_FILE, PARTS
@@ -55,7 +64,7 @@ def main(argv=None) -> int:
     items = gather(args.data, subsample=args.subsample, phrases_per_source=phrases, background_sounds=noise,
                    render_notes=RENDER_NOTES if args.render_notes is None else args.render_notes,
                    render_phrases=RENDER_PHRASES if args.render_phrases is None else args.render_phrases,
-                   log=print)
+                   speech_clips=SPEECH_CLIPS if args.speech is None else args.speech, log=print)
     if args.cached_only:
         items = cached_items(items)
         print(f"{len(items)} items with cached embeddings")

@@ -363,6 +363,32 @@ def test_generated_background_sounds(tmp_path):
     assert not np.array_equal(a[:1000], b[:1000])
 
 
+def test_synthetic_speech(tmp_path, monkeypatch):
+    """Sentences from every installed synthesiser in turn, in the unknown class, one group each,
+    16 kHz at the planned levels, made once and reused; none installed: none, and no error."""
+    from instrument_studio.core.recipe import speech
+
+    tools = speech.synthesisers()
+    if not tools:
+        pytest.skip("no speech synthesiser installed (Debian espeak-ng or flite)")
+    items = speech.generate_speech(count=2 * len(tools), out_root=tmp_path / "a")
+    assert len(items) == 2 * len(tools) and {Path(i.path).stem.split("_")[0] for i in items} == set(tools)
+    assert {i.label for i in items} == {BACKGROUND} and {i.source for i in items} == {speech.SOURCE}
+    assert len({i.group for i in items}) == len(items)
+    stamps = {i.path: Path(i.path).stat().st_mtime_ns for i in items}
+    for it in items:
+        y, sr = sf.read(it.path, dtype="float32")
+        rms_db = 20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+        assert sr == 16000 and len(y) / sr > 3.0 and -36 <= rms_db <= -9 and np.abs(y).max() < 1.0
+        # speech comes in syllables: its level moves several times a second
+        frames = np.sqrt(np.mean(y[: len(y) // 400 * 400].reshape(-1, 400) ** 2, axis=1))
+        assert np.std(20 * np.log10(frames + 1e-6)) > 6
+    again = speech.generate_speech(count=2 * len(tools), out_root=tmp_path / "a")
+    assert again == items and all(Path(i.path).stat().st_mtime_ns == stamps[i.path] for i in again)
+    monkeypatch.setattr(speech.shutil, "which", lambda name: None)
+    assert speech.synthesisers() == {} and speech.generate_speech(count=4, out_root=tmp_path / "b") == []
+
+
 def test_generated_hum_is_harmonic_and_white_noise_flat():
     from instrument_studio.core.recipe import background
 
