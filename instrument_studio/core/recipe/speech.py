@@ -53,7 +53,7 @@ FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 
 
 def _version(tool: str) -> str | None:
-    """The synthesiser's version line, or None where it is not installed."""
+    """What the synthesiser says of its version (part of the cache key), or None where it is not installed."""
     exe = shutil.which(tool)
     if exe is None:
         return None
