@@ -88,7 +88,7 @@ def gather(data: Path, *, subsample: int, phrases_per_source: int = PHRASES_PER_
     noises = background.generate_background(count=background_sounds) if background_sounds else []
     log(f"generated background sounds: {len(noises)}")
     spoken = speech.generate_speech(count=speech_clips)
-    log(f"synthetic speech: {len(spoken)} clips" + (f" ({', '.join(speech.synthesisers()) or 'no synthesiser installed'})" if speech_clips else ""))
+    log(f"synthetic speech: {len(spoken)} clips")
     everything = items + npm + rendered + built + noises + spoken
     groups = sorted({(i.source, i.group) for i in everything if i.source in SUBSAMPLED_SOURCES})
     kept = {g for n, g in enumerate(groups) if n % subsample == 0}
@@ -125,6 +125,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not (args.data / "philharmonia").is_dir():
         parser.error(f"{args.data} holds no philharmonia/ folder: pass --data PATH_TO/shared/data")
+    if args.speech > 0:
+        from instrument_studio.core.recipe.speech import synthesisers
+
+        if not synthesisers():
+            parser.error("--speech needs a speech synthesiser: sudo apt install espeak-ng flite")
     started = time.monotonic()
 
     def log(msg: str) -> None:

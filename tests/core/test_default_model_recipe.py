@@ -384,3 +384,25 @@ def test_the_model_card_names_the_checkpoint_it_was_built_with(checkpoint, named
                         parity=1e-7, date="2026-11-29")
     assert card.count(named) == 2 and not_named not in card
     assert f"--checkpoint {checkpoint}" in card
+
+
+def test_the_model_card_names_synthetic_speech_only_when_trained_on_it():
+    from dataclasses import replace
+
+    from instrument_studio.core.recipe.speech import SOURCE
+
+    data = _data()
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b"), progress=lambda m: None)
+    metrics = {"temperature": 1.5, "unknown": {}, "holdout_top1": held.top1(), "unverified_restricted": 0.5,
+               "unverified_top1": 0.5, "ece_before": 0.2, "ece_after": 0.1}
+    args = {"checkpoint": "MTT_musicnn", "parts": "max,mean", "C": 1.0, "nuisance": 0, "augment": 0,
+            "subsample": 4, "max_windows": 8}
+    items = [e.item for e in data]
+
+    def card(its):
+        return R.model_card(args=args, labels=("flute", "violin", UNKNOWN), items=its, table=held.table(),
+                            unv_table={}, metrics=metrics, threshold=0.2, size=1e6, parity=1e-7, date="2026-11-30")
+
+    assert "espeak-ng" not in card(items)
+    spoken = replace(items[0], label=BACKGROUND, source=SOURCE, kind="render", path="/cache/speech/espeak-ng_000.flac")
+    assert "Synthetic speech (source `generated-speech`" in card(items + [spoken])

@@ -612,3 +612,22 @@ def test_embeddings_are_cached_by_content_so_a_remounted_folder_is_not_embedded_
     assert embed.cached_items([item], root=root) == []
     embed.embed_items([item], root=root)
     assert len(calls) == 2
+
+
+def test_recipe_refuses_speech_without_a_synthesiser(tmp_path, monkeypatch, capsys):
+    """`make_default_model.py --speech N` with no synthesiser installed stops before any work and says
+    what to install, instead of training a model without the speech that was asked for."""
+    import sys
+
+    from instrument_studio.core.recipe import speech
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "packaging"))
+    import make_default_model
+
+    (tmp_path / "philharmonia").mkdir()
+    monkeypatch.setattr(speech.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys, "argv", ["make_default_model.py"])
+    with pytest.raises(SystemExit) as stop:
+        make_default_model.main(["--data", str(tmp_path), "--out", str(tmp_path / "out"), "--speech", "4"])
+    assert stop.value.code == 2
+    assert "apt install espeak-ng flite" in capsys.readouterr().err and not (tmp_path / "out").exists()

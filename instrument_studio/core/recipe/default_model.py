@@ -30,6 +30,7 @@ import numpy as np
 
 from .embed import Embedded
 from .sources import BACKGROUND, BUILT, SOUNDFONT_SOURCE
+from .speech import SOURCE as SPEECH_SOURCE
 
 UNKNOWN = "unknown"
 # The sources a validation fold holds out; the others are too small to make a fold of their own.
@@ -382,6 +383,10 @@ LICENCES = """- `../shared/data/philharmonia`: Philharmonia Orchestra sound samp
 - The embedding: musicnn 0.1.0 (ISC licence, Jordi Pons), {checkpoint} checkpoint.
 - No audio is in the repository; `real-unverified/` (unknown licence) was used only to measure."""
 
+SPEECH_LICENCE = """
+- Synthetic speech (source `generated-speech`: sentences spoken by Debian's espeak-ng, GPL-3, and
+  flite, BSD-like, made by the recipe, `core/recipe/speech.py`), in the unknown class."""
+
 
 def augmentation(copies: int) -> str:
     if not copies:
@@ -465,7 +470,7 @@ Philharmonia's notes are subsampled (every {args['subsample']}th note group); So
 from real notes (`core/recipe/phrases.py`) and renders: {', '.join(rests_on_notes) or 'none'}.
 
 ## Licences of the training data
-{LICENCES.format(checkpoint=checkpoint_name(args))}
+{LICENCES.format(checkpoint=checkpoint_name(args))}{SPEECH_LICENCE if by_source.get(SPEECH_SOURCE) else ""}
 
 ## Honest evaluation: whole sources held out
 Each row: the model trained WITHOUT that source, answering that source's files (answers restricted
