@@ -10,7 +10,7 @@ streamed feature store against the in-memory path.
         on a subset that fits, through the in-memory path (peak RSS, rows/s); prints the in-memory
         path's projected peak for the whole set beside the store's measured one.
     python bench/scale.py predict [--files 60] [--workers 2] [--dask]
-        folder prediction in one process vs --workers processes (and a LocalCluster).
+        folder prediction on one core, in one process, and on --workers processes (and a LocalCluster).
 """
 
 from __future__ import annotations

@@ -167,6 +167,22 @@ def add_predict_parser(sub) -> None:
     p.set_defaults(run=run_predict)
 
 
+def one_core(bundle, files) -> float:
+    """Seconds for the files in one warmed worker process whose TensorFlow has one thread: the
+    folder prediction of one core, against which the processes' scaling over cores is read (the
+    one-process path itself already spreads each file's windows over TensorFlow's threads)."""
+    from instrument_studio.core.predict import parallel
+
+    pool = parallel._pool(1)                       # noqa: SLF001 - the same pool code, one worker
+    pool.submit(parallel.predict_batch, str(bundle), [], 1).result()
+    t = time.perf_counter()
+    rows = pool.submit(parallel.predict_batch, str(bundle), list(enumerate(map(str, files))), 1).result()
+    seconds = time.perf_counter() - t
+    parallel.shutdown()
+    assert len(rows) == len(files)
+    return seconds
+
+
 def run_predict(args) -> int:
     from instrument_studio.core.predict import parallel
     from instrument_studio.core.predict.inference import (
@@ -189,6 +205,7 @@ def run_predict(args) -> int:
     t, c = time.perf_counter(), time.process_time()
     serial = list(predict_files(predictor, files))
     t_serial, cpu_serial = time.perf_counter() - t, time.process_time() - c
+    t_core = one_core(bundle, files)
     start_s = parallel.start(bundle, args.workers)
     t = time.perf_counter()
     pooled = list(parallel.predict_files_parallel(bundle, files, workers=args.workers))
@@ -199,6 +216,8 @@ def run_predict(args) -> int:
     print(f"{len(files)} files: one process {t_serial:.1f} s ({len(files) / t_serial:.1f} files/s, "
           f"{cpu_serial:.1f} s CPU); {args.workers} processes {t_pool:.1f} s ({len(files) / t_pool:.1f} files/s) "
           f"after {start_s:.1f} s of start-up; speed-up {t_serial / t_pool:.2f}x; same labels: {same}")
+    print(f"on one core (one worker process, TensorFlow on one thread): {t_core:.1f} s "
+          f"({len(files) / t_core:.1f} files/s); {args.workers} processes against it: {t_core / t_pool:.2f}x")
     if args.dask:
         from distributed import LocalCluster
 
