@@ -47,7 +47,7 @@ class FakePipeline:
 
 
 def test_rate_latency_and_states(predictor):
-    live = LivePredictor(predictor)
+    live = LivePredictor(predictor, steady_rate_hz=None)      # the full rate throughout
     results = _answers(live, np.zeros(SR // 2, dtype=np.float32), note("tone", seconds=3.0, freq=440.0))
     # At least 4 answers a second over the 3.5 s fed (minus start-up).
     assert len(results) >= 12, len(results)
@@ -138,3 +138,29 @@ def test_silence_costs_no_budget_and_is_answered_at_the_full_rate(predictor):
     results = _answers(live, np.zeros(2 * SR, dtype=np.float32))
     assert not calls
     assert len(results) >= 6 and all(r.reason == "silent input" for r in results), len(results)
+
+
+def test_a_steady_answer_comes_less_often_and_a_change_brings_the_full_rate_back(predictor):
+    from instrument_studio.core.predict.live_predict import STEADY_AFTER
+
+    live = LivePredictor(predictor)
+    assert live.steady_period > live.period
+    results = _answers(live, note("tone", seconds=4.0, freq=440.0), note("buzz", seconds=4.0, freq=330.0, seed=1))
+    run, last, steady, full = 0, None, [], []
+    for r in results:
+        top = r.ranked(1)[0][0] if r.state == "confident" else None
+        run = 0 if top is None else run + 1 if top == last else 1
+        last = top
+        (steady if run >= STEADY_AFTER else full).append(r.spacing)
+    # Answers come at the full rate until the same class has been named STEADY_AFTER times running,
+    # then at the steady rate; any other answer brings the full rate back at once.
+    assert steady and min(steady) >= live.steady_period - 1e-9, steady
+    assert full and max(full) < live.steady_period, full
+    named = [r.ranked(1)[0][0] for r in results if r.state == "confident"]
+    assert "tone" in named and named[-1] == "buzz", named
+    # The change is seen: of the answers after the first "buzz", the next ones come at the full rate.
+    first_buzz = named.index("buzz")
+    confident = [r for r in results if r.state == "confident"]
+    assert confident[first_buzz].spacing < live.steady_period
+    # Over 8 s, fewer answers than the full rate would give.
+    assert len(results) < 8.0 / live.period - 8, len(results)

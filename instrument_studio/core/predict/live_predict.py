@@ -31,6 +31,14 @@ DEFAULT_RATE_HZ = 6.0
 # Silent input never reaches the model, costs nothing, and is answered at the full rate, so the
 # first answer after a silence comes at once.
 DEFAULT_CPU_SHARE = 0.10
+# While the answer holds (the same class, confidently, STEADY_AFTER answers running) they come at
+# most STEADY_RATE_HZ a second; any other answer (another class, a hesitation, silence) brings back
+# the full rate at once. A 3 s window moves little in a fraction of a second, so a steady phrase
+# learns nothing from six answers a second, and those answers were a third of the live view's CPU
+# (bench/live.py, a cello phrase: 18.8 % of a core at 5.3 answers/s, 13.7 % at 1.9); a change of
+# instrument is seen at the next answer, at most 1 / STEADY_RATE_HZ later.
+STEADY_RATE_HZ = 2.0
+STEADY_AFTER = 3
 # However costly the answers, one at least this often (a loaded machine, a first answer that
 # compiles the model's graph: seconds).
 MAX_SPACING_S = 2.0
@@ -45,13 +53,16 @@ ADVANCE_BEFORE_S = 0.1
 
 class LivePredictor:
     def __init__(self, predictor: Predictor, *, rate_hz: float = DEFAULT_RATE_HZ,
-                 cpu_share: float = DEFAULT_CPU_SHARE,
+                 steady_rate_hz: float | None = STEADY_RATE_HZ, cpu_share: float = DEFAULT_CPU_SHARE,
                  window_seconds: float | None = None, confident: float | None = None,
                  on_result: Callable[[LivePrediction], None] | None = None, streaming: bool = True):
         # Its own view of the bundle, calling the model directly: this is a plain thread of its
         # own (not a reused pool thread), and it must not queue behind other TensorFlow work.
         self.predictor = Predictor(predictor.bundle)
         self.period = 1.0 / rate_hz
+        self.steady_period = 1.0 / steady_rate_hz if steady_rate_hz else self.period
+        self._same = 0                                 # confident answers of one class running
+        self._last_top: int | None = None
         self.cpu_share = cpu_share
         self.window_seconds = window_seconds or predictor.window_seconds
         self.confident = self.predictor.confident if confident is None else confident
@@ -86,6 +97,7 @@ class LivePredictor:
         self.detach()
         self._pipeline = pipeline
         self._samples_seen = 0
+        self._same, self._last_top = 0, None
         self._blocks.clear()
         if self._stream is not None:
             self._stream.reset()
@@ -148,11 +160,12 @@ class LivePredictor:
                 result = self._predict_once()
             except Exception as exc:  # noqa: BLE001 - reported, and the next window is tried
                 result = None
+                self._same, self._last_top = 0, None
                 self._results.append(LivePredictionFailed(
                     message=f"live prediction failed ({type(exc).__name__}: {exc})"))
             spacing = result.spacing if result is not None else self._spacing_after(time.monotonic() - started,
                                                                               ran_model=False)
-            next_due = max(next_due + self.period, started + spacing)
+            next_due = max(next_due + self._pace(), started + spacing)
 
     def _spacing_after(self, spent: float, *, ran_model: bool = True) -> float:
         """Seconds from the start of one answer to the next, after one that took `spent`.
@@ -172,7 +185,18 @@ class LivePredictor:
                 self._costs.append(spent)
             self._compiled = True
             cost = min(self._costs) if self._costs else 0.0
-        return min(MAX_SPACING_S, max(self.period, cost / self.cpu_share))
+        return min(MAX_SPACING_S, max(self._pace(), cost / self.cpu_share))
+
+    def _pace(self) -> float:
+        """The shortest time between answers now: the full rate until the answer holds."""
+        return self.steady_period if self._same >= STEADY_AFTER else self.period
+
+    def _hold(self, verdict) -> None:
+        """Count the confident answers of one class running (any other answer ends the count)."""
+        top = (int(np.argmax(verdict.probabilities))
+               if verdict.state == "confident" and verdict.probabilities is not None else None)
+        self._same = 0 if top is None else self._same + 1 if top == self._last_top else 1
+        self._last_top = top
 
     def _advance(self) -> None:
         """Between answers: the stream takes in what arrived, front-end features included."""
@@ -223,6 +247,7 @@ class LivePredictor:
         if len(y) < int(0.25 * self.window_seconds * rate):
             return None  # just started: not enough audio for an answer worth showing
         verdict = judge_window(self.predictor, y, confident=self.confident, streamed=streamed)
+        self._hold(verdict)
         now = time.monotonic()
         result = LivePrediction(labels=self.predictor.labels, probabilities=verdict.probabilities,
                                 state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
