@@ -101,8 +101,16 @@ def report(theme: str, answers: list, t0: float, right: str) -> None:
         reasons = Counter(a.reason.split(" (")[0] for a in group if a.state != "confident")
         hits = named.get(right, 0)
         share = f" ({hits / len(confident):.0%})" if confident else ""
+        # Answers come less often while the answer holds: what the musician sees is each answer for
+        # as long as it stays on screen (until the next one).
+        shown = [b.result_time - a.result_time for a, b in zip(group, group[1:], strict=False)]
+        shown += [group[-1].spacing] if group else []
+        on = sum(t for a, t in zip(group, shown, strict=True) if a.state == "confident")
+        on_right = sum(t for a, t in zip(group, shown, strict=True)
+                       if a.state == "confident" and a.ranked(1)[0][0] == right)
+        seen = f", on screen {on_right / on:.0%} of the confident time" if on else ""
         print(f"[{theme}] {name}: {len(group)} answers; {right} {hits} of {len(confident)} confident "
-              f"answers{share}; confident named {dict(named.most_common())}; top bar "
+              f"answers{share}{seen}; confident named {dict(named.most_common())}; top bar "
               f"{dict(top.most_common())}; uncertain because {dict(reasons.most_common())}; windows "
               f"{min((a.window_seconds for a in group), default=0):.2f}-"
               f"{max((a.window_seconds for a in group), default=0):.2f} s")
