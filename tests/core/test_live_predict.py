@@ -143,7 +143,7 @@ def test_silence_costs_no_budget_and_is_answered_at_the_full_rate(predictor):
 def test_a_steady_answer_comes_less_often_and_a_change_brings_the_full_rate_back(predictor):
     from instrument_studio.core.predict.live_predict import STEADY_AFTER
 
-    live = LivePredictor(predictor)
+    live = LivePredictor(predictor, cpu_share=1.0)   # the rate, not the CPU budget, spaces these answers
     assert live.steady_period > live.period
     results = _answers(live, note("tone", seconds=4.0, freq=440.0), note("buzz", seconds=4.0, freq=330.0, seed=1))
     run, last, steady, full = 0, None, [], []
@@ -158,7 +158,7 @@ def test_a_steady_answer_comes_less_often_and_a_change_brings_the_full_rate_back
     assert full and max(full) < live.steady_period, full
     named = [r.ranked(1)[0][0] for r in results if r.state == "confident"]
     assert "tone" in named and named[-1] == "buzz", named
-    # The change is seen: of the answers after the first "buzz", the next ones come at the full rate.
+    # The first answer naming "buzz" ends the steady run: the next answer comes at the full rate.
     first_buzz = named.index("buzz")
     confident = [r for r in results if r.state == "confident"]
     assert confident[first_buzz].spacing < live.steady_period

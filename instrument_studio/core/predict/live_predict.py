@@ -1,6 +1,6 @@
 """Live prediction: the most recent window of the live pipeline, as often as its CPU budget
-allows, in a thread of its own, with an honest "uncertain" when the input is silent, clips or the
-model hesitates.
+allows (less often while the answer holds), in a thread of its own, with an honest "uncertain"
+when the input is silent, clips or the model hesitates.
 
     live = LivePredictor(predictor)
     live.attach(pipeline)          # core.live.pipeline.LivePipeline (or anything with the same listener API)
