@@ -108,6 +108,8 @@ def release_superseded(runs: list[SessionRun], *, keep: int = MODELS_KEPT) -> li
     if released:
         import gc
 
+        # A model's layers hold reference cycles. Cheap (ms) because what was alive when Keras
+        # loaded is frozen out of the collector's sight (backend._freeze_long_lived).
         gc.collect()
     return released
 
