@@ -43,7 +43,13 @@ def make_data(rows: int, dim: int, classes: int, seed: int):
 
 def bare_fit(cfg, data) -> tuple[float, dict]:
     """Keras alone: the same split, standardisation, seed, model and optimizer as train()."""
-    from instrument_studio.core.learn.backend import detect_device, resolve_reproducible, seed_and_determinism
+    from instrument_studio.core.learn.backend import (
+        custom_gradient_keys,
+        detect_device,
+        forget_custom_gradients,
+        resolve_reproducible,
+        seed_and_determinism,
+    )
     from instrument_studio.core.learn.training import _standardisation, build_compiled, split_validation
 
     split = split_validation(data, cfg.validation_split, cfg.seed)
@@ -52,9 +58,14 @@ def bare_fit(cfg, data) -> tuple[float, dict]:
     seed_and_determinism(cfg.seed, resolve_reproducible(cfg.reproducible, detect_device()))
     model = build_compiled(cfg, data.input_shape, data.n_classes)
     t0 = time.perf_counter()
+    before = custom_gradient_keys()
     history = model.fit(xt.astype(np.float32), split.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                         validation_data=(xv.astype(np.float32), split.y_val), shuffle=True, verbose=0)
-    return time.perf_counter() - t0, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    seconds = time.perf_counter() - t0
+    # What the app does when it releases a run's model: else this model's traced graphs would stay
+    # alive and slow every later collection in the app's rounds.
+    forget_custom_gradients(custom_gradient_keys() - before)
+    return seconds, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
 class StallProbe:

@@ -69,3 +69,38 @@ def test_superseded_runs_release_their_keras_model():
     with pytest.raises(ModelError, match="no longer in memory"):
         runs[0].save_bundle("/nonexistent/never-written")
     assert runs[-1].result.predict_proba(data.x["test"]).shape == (15, 3)   # the kept ones still work
+
+
+def _traced_graphs() -> int:
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    gc.collect()
+    return sum(isinstance(o, FuncGraph) for o in gc.get_objects())
+
+
+@pytest.mark.timeout(240)
+def test_released_runs_let_go_of_their_traced_graphs_too():
+    # TensorFlow keeps every custom-gradient closure a fit traces in a global registry, and with it
+    # the fit's whole graph (issue #97697): released models still left ~17,000 objects each behind,
+    # which every later collection at a run's end scanned (the Training panel's GUI share grew per run).
+    from instrument_studio.core.learn.backend import backend_name, custom_gradient_keys
+
+    if backend_name() != "tensorflow":
+        pytest.skip("the registry that holds traced graphs is TensorFlow's")
+    data = blobs(n_train=60, n_test=15)
+    cfg = TrainConfig(model="mlp", epochs=1, batch_size=32, model_params={"units": 8})
+    runs, counts = [], []
+    for i in range(MODELS_KEPT + 4):
+        runs.append(training_run(run_id=i + 1, source=None, label="blobs", features=data,
+                                 feature_config=data.config, config=cfg, emit=lambda e: None,
+                                 should_stop=lambda: False))
+        released = release_superseded(runs)
+        if i >= MODELS_KEPT:
+            assert len(released) == 1
+            counts.append(_traced_graphs())
+    kept = [r for r in runs if r.holds_model]
+    assert len(kept) == MODELS_KEPT
+    assert all(r.result.traced_gradients for r in kept)        # a fit traced some (else nothing tested)
+    assert all(r.result.traced_gradients <= custom_gradient_keys() for r in kept)
+    # As many traced graphs alive after the seventh run as after the fourth: only the kept runs'.
+    assert counts[-1] <= counts[0], counts

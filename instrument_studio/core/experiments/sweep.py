@@ -25,6 +25,7 @@ from ..config import FeatureConfig
 from ..errors import Cancelled, ConfigError
 from ..events import SweepRunFinished, SweepRunStarted
 from ..features.featureset import FeatureSet
+from ..learn.backend import forget_custom_gradients
 from .energy import CPU, GPU, EnergyMonitor, EnergyReading, reading_of
 from .sweep_results import SweepRun, ValueSummary, aggregate, reached_target  # noqa: F401  (public here too)
 
@@ -319,8 +320,11 @@ def train_run(sweep: SweepConfig, data: FeatureSet, features: FeatureSet, *, val
     wall = time.perf_counter() - t0
     if should_stop():
         raise Cancelled("cancelled during the run")
+    test_accuracy = evaluate_fn(result, features)
+    # Only the figures outlive the run: let TensorFlow's registry go of the graphs its fit traced.
+    forget_custom_gradients(getattr(result, "traced_gradients", ()))
     return _run_result(sweep, value=value, repeat=repeat, cfg=cfg, result=result, wall=wall,
-                       readings=readings, test_accuracy=evaluate_fn(result, features))
+                       readings=readings, test_accuracy=test_accuracy)
 
 
 class _TrainingWindow:

@@ -270,6 +270,40 @@ def _tf_disable_determinism() -> None:
         fn()
 
 
+def _tf_gradient_registry() -> dict | None:
+    """TensorFlow's global table of registered gradient functions, if TensorFlow is loaded."""
+    if "tensorflow" not in sys.modules:
+        return None
+    try:
+        from tensorflow.python.framework import ops
+    except ImportError:
+        return None
+    return getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+
+
+def custom_gradient_keys() -> frozenset[str]:
+    """The names under which TensorFlow has registered the gradients of `tf.custom_gradient` calls
+    (empty without TensorFlow). Keras' first fit of a model traces two, see forget_custom_gradients."""
+    registry = _tf_gradient_registry()
+    if registry is None:
+        return frozenset()
+    return frozenset(k for k in list(registry) if k.startswith("CustomGradient-"))
+
+
+def forget_custom_gradients(keys) -> None:
+    """Drop these custom-gradient entries from TensorFlow's registry. Each entry's closure keeps the
+    whole graph traced by the fit that made it alive for the life of the process (TensorFlow issue
+    #97697, still in 2.21): ~17,000 objects and the graph's C++ state per trained model, which every
+    later garbage collection scans. An entry is read only while the graph that registered it is
+    traced (the gradient of a training step is built inside its trace), so once that model's
+    training has finished it can go. Private TensorFlow state, hence the guards."""
+    registry = _tf_gradient_registry()
+    if registry is None:
+        return
+    for key in keys:
+        registry.pop(key, None)
+
+
 def training_errors() -> tuple[type[BaseException], ...]:
     """The exceptions a backend raises for a failed fit (bad shapes, out of memory), besides ValueError."""
     name = backend_name()

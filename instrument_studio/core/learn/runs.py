@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import FeatureConfig
 from ..errors import ModelError
+from .backend import forget_custom_gradients
 from .training import TrainConfig, TrainedModel, evaluate_split
 
 
@@ -72,6 +73,8 @@ class SessionRun:
     def release_model(self) -> None:
         """Drop this run's Keras model and training data (its curves and figures stay). Saving it
         as a bundle afterwards says the model is no longer in memory."""
+        if self.result is not None:
+            forget_custom_gradients(self.result.traced_gradients)
         self.result = None
         self.data = None
 

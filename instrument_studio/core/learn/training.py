@@ -23,6 +23,7 @@ from ..features.featureset import FeatureSet, standardise
 from .backend import (
     TITLES,
     backend_name,
+    custom_gradient_keys,
     import_keras,
     resolve_reproducible,
     seed_and_determinism,
@@ -136,6 +137,9 @@ class TrainedModel:
     restored_best: bool = False
     backend: str = ""
     reproducible: bool = True
+    # TensorFlow's custom-gradient entries its training traced: released with the model
+    # (backend.forget_custom_gradients).
+    traced_gradients: frozenset[str] = frozenset()
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
         return standardise(x, self.mean, self.std)
@@ -291,6 +295,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                       backend=keras.backend.backend(), reproducible=reproducible))
     from .callbacks import UserStop
 
+    gradients_before = custom_gradient_keys()
     t0 = time.perf_counter()
     paused_before = control.paused_seconds if control is not None else 0.0
     reason = COMPLETED
@@ -308,6 +313,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     except training_errors() as exc:
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
+    traced_gradients = custom_gradient_keys() - gradients_before
     if control is not None:
         seconds = max(0.0, seconds - (control.paused_seconds - paused_before))
     epochs_run = len(keep.history["loss"])
@@ -327,7 +333,8 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
                          epochs_run=epochs_run, train_seconds=seconds, device=device, stop_reason=reason,
                          best_epoch=keep.tracker.best_epoch, mean=mean, std=std, labels=tuple(data.labels),
                          feature_config=data.config, n_train=prepared.n_train, n_val=prepared.n_val,
-                         restored_best=restored, backend=keras.backend.backend(), reproducible=reproducible)
+                         restored_best=restored, backend=keras.backend.backend(), reproducible=reproducible,
+                         traced_gradients=traced_gradients)
     emit(TrainFinished(epochs_run=epochs_run, stop_reason=reason, best_epoch=result.best_epoch,
                        train_seconds=seconds, device=device, history=result.history))
     return result
