@@ -10,6 +10,7 @@ import pytest
 from instrument_studio.core.errors import Cancelled, ConfigError
 from instrument_studio.core.events import BatchEnd, EpochEnd, Progress, TrainFinished, TrainStarted
 from instrument_studio.core.learn import training
+from instrument_studio.core.learn.backend import custom_gradient_keys
 from instrument_studio.core.learn.callbacks import AccuracyTarget
 from instrument_studio.core.learn.training import TrainConfig, evaluate_split, split_validation, train
 from tests.training_data import blobs, patches
@@ -122,10 +123,13 @@ def test_stop_before_start_or_within_the_first_epoch_is_cancelled():
     with pytest.raises(Cancelled):
         train(TrainConfig(epochs=1, **FAST), blobs(), should_stop=lambda: True)
     events = []
+    before = custom_gradient_keys()
     with pytest.raises(Cancelled, match="first epoch"):
         train(TrainConfig(epochs=3, **FAST), blobs(), on_event=events.append, event_interval=0,
               should_stop=lambda: any(isinstance(e, BatchEnd) for e in events))
     assert sum(isinstance(e, BatchEnd) for e in events) == 1
+    # Nothing of the cancelled run is kept, its traced graphs included (backend.forget_custom_gradients).
+    assert custom_gradient_keys() <= before
 
 
 def test_validation_split_keeps_clips_whole_and_uses_dataset_val_when_present():

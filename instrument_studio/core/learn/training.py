@@ -24,6 +24,7 @@ from .backend import (
     TITLES,
     backend_name,
     custom_gradient_keys,
+    forget_custom_gradients,
     import_keras,
     resolve_reproducible,
     seed_and_determinism,
@@ -311,6 +312,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     except UserStop:
         reason = USER_STOPPED
     except training_errors() as exc:
+        forget_custom_gradients(custom_gradient_keys() - gradients_before)   # no model is kept
         raise ModelError(f"training {cfg.model} failed: {exc}") from exc
     seconds = time.perf_counter() - t0
     traced_gradients = custom_gradient_keys() - gradients_before
@@ -319,6 +321,7 @@ def train(cfg: TrainConfig, data: FeatureSet, *, on_event: Callable[[object], No
     epochs_run = len(keep.history["loss"])
     if reason == USER_STOPPED and epochs_run == 0:
         # No finished epoch: no validated weights worth keeping, and no curve to list.
+        forget_custom_gradients(traced_gradients)
         raise Cancelled("training stopped before its first epoch finished")
     if reason == COMPLETED and rule is not None and getattr(rule, "stopped_epoch", 0):
         reason = REACHED_TARGET if cfg.stop_rule == "target-accuracy" else EARLY_STOPPED
