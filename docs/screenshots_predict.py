@@ -1,6 +1,6 @@
 """Screenshots of the default model naming real recordings, live and in the Audio panel.
 
-    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR
+    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR [--among-only]
 
 Reads real recordings from ../shared/data (they are never copied into the repository; the live
 phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
@@ -10,6 +10,8 @@ phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x72
   answer after the phrase's middle, if one comes within 2 s). Every answer the live bars
   show is recorded, and the script prints how many were confident and how many of those named
   the right instrument (the "steadily" figure);
+- predict-among.png: the Predict panel after the brass phrases of the web-app recordings (never
+  trained on) with the "Among" menu open, the four brass classes ticked, the table answering among them
 - audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
   (the whole-file answer and the per-second timeline);
 - audio-unknown.png: the same for speech, which should read "unknown (nearest: ...)".
@@ -43,6 +45,10 @@ SIZE = (1280, 720)
 LIVE_SECONDS = 12.0
 
 
+# A brass section: the validation-only web-app phrases of four brass instruments (not trained on).
+AMONG = ("french-horn", "trombone", "trumpet", "tuba")
+
+
 def make_window(app, theme: str):
     from instrument_studio.gui.context import AppContext
     from instrument_studio.gui.main_window import MainWindow
@@ -55,6 +61,33 @@ def make_window(app, theme: str):
     win.resize(*SIZE)
     win.show()
     return win
+
+
+def among(app, out: Path) -> None:
+    """The Predict panel answering a folder among the four instruments it is known to hold."""
+    from PySide6.QtCore import QPoint
+
+    win = make_window(app, "light")
+    panel = win.panels["PredictPanel"]
+    win.tabs.setCurrentWidget(panel)
+    done = []
+    panel.folder_done.connect(lambda ok, failed: done.append((ok, failed)))
+    files = sorted(str(f) for label in AMONG for f in (DATA / "real-unverified").glob(f"*/{label}/*.ogg"))
+    panel.predict_paths(files)
+    spin(600, lambda: bool(done))
+    rows = [(r.path, r.prediction.label) for r in panel.results if r.ok]
+    every = sum(Path(p).parent.name == label for p, label in rows)
+    for act in panel.among_menu.actions():
+        if act.text() in AMONG:
+            act.trigger()
+    rows = [(r.path, panel.shown(r).prediction.label) for r in panel.results if r.ok]
+    right = sum(Path(p).parent.name == label for p, label in rows)
+    print(f"predict-among: {len(rows)} files, right {every} over every class, {right} among {', '.join(AMONG)}")
+    panel.among_menu.popup(panel.among_button.mapToGlobal(QPoint(0, panel.among_button.height())))
+    spin(1.0)
+    app.primaryScreen().grabWindow(0).copy(win.geometry()).save(str(out / "predict-among.png"))
+    panel.among_menu.hide()
+    win.close()
 
 
 def live(app, out: Path, theme: str, mic, wav: Path, right: str) -> list:
@@ -159,12 +192,16 @@ def main() -> int:
     except VirtualMicUnavailable as exc:
         print(f"no live screenshots: {exc}", file=sys.stderr)
         mic = None
+    if "--among-only" in sys.argv:
+        among(app, out)
+        return 0
     if mic is not None:
         try:
             for theme in ("light", "dark"):
                 live(app, out, theme, mic, Path(wav), right)
         finally:
             mic.stop()
+    among(app, out)
     audio(app, out, DATA / FILE[1], "audio-predict.png")
     audio(app, out, DATA / UNKNOWN, "audio-unknown.png")
     print(f"screenshots in {out}/")

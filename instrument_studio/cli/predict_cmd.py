@@ -15,6 +15,9 @@ def add_parser(sub) -> None:
     out.add_argument("--json", action="store_true", help="print a JSON list: path, label, probability, "
                                                          "probabilities, timeline, warnings")
     out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
+    p.add_argument("--only", metavar="CLASSES",
+                   help="comma-separated classes the recordings are known to be among (e.g. violin,cello,flute): "
+                        "each answer is the likeliest of these (or unknown)")
     p.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per file (default %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes predicting at once (default: one per core when there are at least "
@@ -41,15 +44,30 @@ def _results(args, files):
     return predict_files(load_predictor(args.model), files)
 
 
+def _only(args) -> list[str] | None:
+    """The --only classes, checked against the model's own before any file is read."""
+    if args.only is None:
+        return None
+    from ..core.learn.bundle import read_bundle_meta
+    from ..core.predict.inference import check_classes, model_path
+
+    return check_classes(read_bundle_meta(model_path(args.model))["labels"], args.only.split(","))
+
+
 def run(args) -> int:
+    from dataclasses import replace
+
     from ..core.errors import StudioError
     from ..core.predict.inference import audio_files, write_predictions_csv
 
+    only = _only(args)
     files = audio_files(args.paths)
     if not files:
         raise StudioError("no audio files found in " + ", ".join(args.paths))
     results = []
     for r in _results(args, files):
+        if r.ok and only is not None:
+            r = replace(r, prediction=r.prediction.among(only))
         results.append(r)
         for warning in r.prediction.warnings if r.ok else ():
             print(f"instrument-studio: warning: {r.path}: {warning}", file=sys.stderr)

@@ -88,6 +88,29 @@ def test_predict_folder_json_and_csv_with_a_corrupt_file(synth_model, tmp_path, 
     assert [r["label"] for r in table] == ["tone", "noise", ""] and table[2]["error"]
 
 
+def test_predict_only_among_some_classes(synth_model, tmp_path, capsys):
+    """--only: each file's answer is the likeliest of the classes named; a class the model does not
+    know is refused, naming the ones it does, before any file is read."""
+    bundle, dataset = synth_model
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(dataset / "tone" / "tone_03.wav", folder / "a_tone.wav")
+    shutil.copy(dataset / "noise" / "noise_03.wav", folder / "b_noise.wav")
+    assert main(["predict", "--model", str(bundle), str(folder), "--json", "--only", "Buzz,tone"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["label"] == "tone"
+    # The noise file, answered among buzz and tone: the likelier of the two, never noise.
+    assert rows[1]["label"] == max(rows[1]["probabilities"], key=rows[1]["probabilities"].get) != "noise"
+    for r in rows:
+        assert set(r["probabilities"]) == {"buzz", "tone"} and r["considered"] == ["buzz", "tone"]
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0)
+        assert {step["label"] for step in r["timeline"]} <= {"buzz", "tone"}
+    assert main(["predict", "--model", str(bundle), str(folder), "--only", "tone,kazoo"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "kazoo" in captured.err and "buzz, noise, tone" in captured.err
+
+
 def test_predict_with_the_default_model_in_a_subprocess(tmp_path):
     """No --model: the shipped bundle (resources/default_model) answers with one of its classes."""
     from instrument_studio.core.audio.audiofile import save_wav

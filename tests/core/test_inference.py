@@ -212,3 +212,36 @@ def test_a_long_file_reaches_the_model_a_few_windows_at_a_time():
     one_by_one = np.concatenate([predictor.proba_of_rows(rows[i:i + 1]) for i in range(len(rows))])
     np.testing.assert_allclose(predictor.proba_of_rows(rows), one_by_one, rtol=1e-6)
     assert whole.timeline.shape == (60, 2)
+
+
+def test_answering_among_a_few_classes_rescales_the_file_and_every_second():
+    """What a user who knows the recording is one of a few instruments asks (`predict --only`, the
+    Predict panel's "Among" menu): the likeliest of those, the model's unknown class still there."""
+    from instrument_studio.core.errors import StudioError
+    from instrument_studio.core.predict.inference import Prediction, check_classes
+
+    labels = ("cello", "flute", "violin", "unknown")
+    whole = np.array([0.5, 0.3, 0.1, 0.1])
+    steps = np.array([[0.5, 0.3, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7]])
+    pred = Prediction(labels, whole, np.array([0.0, 1.0]), steps, np.zeros(2, dtype=bool), duration=2.0,
+                      unknown_threshold=0.2)
+    assert pred.label == "cello"
+    among = pred.among(["Violin", " flute"])      # names as typed: case and spaces do not matter
+    assert among.considered == ("flute", "violin", "unknown")
+    assert among.probabilities == pytest.approx([0.0, 0.6, 0.2, 0.2])
+    assert among.label == "flute" and among.probability == pytest.approx(0.6)
+    assert among.timeline.sum(axis=1) == pytest.approx([1.0, 1.0]) and among.timeline[:, 0].max() == 0.0
+    # The second that sounded like nothing the model knows is still unknown, its nearest among the choice.
+    second = among.step_answers()[1]
+    assert (second.label, second.nearest) == ("unknown", "flute")
+    assert [label for label, _ in among.ranked()] == ["flute", "violin", "unknown"]
+    row = among.to_dict("x.wav")
+    assert row["considered"] == ["flute", "violin", "unknown"] and "cello" not in row["probabilities"]
+    assert "considered" not in pred.to_dict("x.wav")
+    # Every class, or none given: the prediction as it was.
+    assert pred.among(None) is pred and pred.among(["cello", "flute", "violin"]) is pred
+    with pytest.raises(StudioError, match="not a class of this model: kazoo .*it knows: cello, flute, violin"):
+        check_classes(labels, ["violin", "kazoo"])
+    with pytest.raises(StudioError, match="no classes"):
+        check_classes(labels, [" ", ""])
+    assert check_classes(labels, ["VIOLIN", "violin", "cello"]) == ["violin", "cello"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,6 +74,50 @@ def test_folder_table_with_a_corrupt_file_and_csv(qtbot, app_window, synth_model
     out = tmp_path / "out.csv"
     panel.export_csv(str(out))
     assert len(list(csv.DictReader(out.open()))) == 4
+
+
+def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_window, synth_model, tmp_path):
+    """The "Among" menu: the table (and its CSV) answers among the classes ticked, at once, without
+    predicting the files again; "Every class" brings the model's own answers back."""
+    win, panel = app_window
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for label in ("buzz", "noise", "tone"):
+        shutil.copy(synth_model[1] / label / f"{label}_04.wav", folder / f"{label}.wav")
+    win.tabs.setCurrentWidget(panel)
+    assert panel.among_button.isEnabled() and panel.among_button.text() == "Among: every class"
+    with qtbot.waitSignal(panel.folder_done, timeout=30000):
+        panel.predict_paths([str(folder)])
+    table = panel.table
+
+    def shown():
+        return {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 3).text())
+                for r in range(table.rowCount())}
+
+    assert {name: top for name, (top, _) in shown().items()} == {"buzz.wav": "buzz", "noise.wav": "noise",
+                                                                  "tone.wav": "tone"}
+    actions = {a.text(): a for a in panel.among_menu.actions() if a.text()}
+    assert set(actions) == {"Every class", "buzz", "noise", "tone"}
+    menu = panel.among_menu
+    menu.popup(panel.among_button.mapToGlobal(panel.among_button.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible)
+    for name in ("buzz", "tone"):       # clicked one after the other: the menu stays open between
+        qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(actions[name]).center())
+        assert menu.isVisible() and actions[name].isChecked()
+    menu.hide()
+    assert panel.among_button.text() == "Among: buzz, tone"
+    rows = shown()
+    assert rows["buzz.wav"][0] == "buzz" and rows["tone.wav"][0] == "tone"
+    assert rows["noise.wav"][0] in {"buzz", "tone"}
+    for _, top3 in rows.values():
+        assert "noise" not in top3 and top3.count("%") == 2
+    out = tmp_path / "among.csv"
+    panel.export_csv(str(out))
+    assert {Path(r["path"]).name: r["label"] for r in csv.DictReader(out.open())}["noise.wav"] in {"buzz", "tone"}
+    assert len(panel.results) == 3          # nothing was predicted again
+    actions["Every class"].trigger()
+    assert panel.among_button.text() == "Among: every class"
+    assert shown()["noise.wav"][0] == "noise" and not actions["buzz"].isChecked()
 
 
 def test_cancel_stops_a_folder(qtbot, app_window, synth_model):

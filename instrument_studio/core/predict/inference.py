@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..audio.levels import rms_dbfs as level_db
 from ..errors import AudioFormatError, Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
-from .answer import Answer, decide
+from .answer import UNKNOWN, Answer, decide
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
@@ -51,6 +51,27 @@ class Prediction:
     duration: float = 0.0
     unknown_threshold: float | None = None   # the bundle's: below it the answer is "unknown"
     warnings: tuple[str, ...] = ()   # what decoding noticed (a truncated file, ...)
+    considered: tuple[str, ...] | None = None  # the classes answered among (None: all of them)
+
+    def among(self, classes: Iterable[str] | None) -> Prediction:
+        """The same prediction answered among `classes` only (the user knows the recording is one of
+        them): the other classes' probabilities set to 0 and the rest rescaled to sum to 1, in the
+        whole-file answer and every step. A model's "unknown" class stays among them, so speech or
+        noise can still be turned away. None or every class: this prediction."""
+        if classes is None:
+            return self
+        keep = set(check_classes(self.labels, classes)) | ({UNKNOWN} & set(self.labels))
+        if keep >= set(self.labels):
+            return self
+        mask = np.array([label in keep for label in self.labels])
+
+        def rescaled(p: np.ndarray) -> np.ndarray:
+            p = np.where(mask, p, 0.0)
+            total = p.sum(axis=-1, keepdims=True)
+            return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+
+        return replace(self, probabilities=rescaled(self.probabilities), timeline=rescaled(self.timeline),
+                       considered=tuple(label for label in self.labels if label in keep))
 
     @property
     def is_silent(self) -> bool:
@@ -79,7 +100,8 @@ class Prediction:
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
         if self.is_silent:
             return []
-        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        order = [i for i in np.argsort(-self.probabilities, kind="stable")
+                 if self.considered is None or self.labels[i] in self.considered][:k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
     def to_dict(self, path: str | None = None) -> dict:
@@ -94,7 +116,25 @@ class Prediction:
                           "nearest_probability": a.nearest_probability, "silent": bool(s)}
                          for t, a, s in zip(self.times, self.step_answers(), self.silent, strict=True)],
             "warnings": list(self.warnings),
+            **({"considered": list(self.considered)} if self.considered is not None else {}),
         }
+
+
+def check_classes(labels: Sequence[str], classes: Iterable[str]) -> list[str]:
+    """`classes` as a list, each one of the model's `labels` (names compared without case and
+    surrounding spaces; "_" and "-" alike); a name the model does not know is refused with the
+    classes it does know."""
+    def key(name: str) -> str:
+        return name.strip().lower().replace("_", "-")
+
+    known = {key(label): label for label in labels if label != UNKNOWN}
+    wanted = [name for name in classes if name.strip()]
+    missing = [name for name in wanted if key(name) not in known]
+    if missing:
+        raise StudioError(f"not a class of this model: {', '.join(missing)} (it knows: {', '.join(known.values())})")
+    if not wanted:
+        raise StudioError("no classes given to answer among")
+    return list(dict.fromkeys(known[key(name)] for name in wanted))
 
 
 def window_starts(n: int, width: int, *, stride: int) -> list[int]:

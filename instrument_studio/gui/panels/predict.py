@@ -7,9 +7,10 @@ model loads once, in a worker, the first time anything asks for it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,15 +18,18 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QMenu,
     QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.learn.tfthread import run_in_tf_thread
+from ...core.predict.answer import UNKNOWN
 from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
 from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView
@@ -33,6 +37,19 @@ from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import message_label
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
+
+
+class _TickWithoutClosing(QObject):
+    """A click on a checkable entry of the menu it watches ticks it and leaves the menu open, so a
+    few classes are chosen in one visit (a QMenu closes on every click)."""
+
+    def eventFilter(self, menu, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.MouseButtonRelease:
+            action = menu.actionAt(event.position().toPoint())
+            if action is not None and action.isCheckable() and action.isEnabled():
+                action.trigger()
+                return True
+        return False
 
 
 class PredictPanel(QWidget):
@@ -49,7 +66,9 @@ class PredictPanel(QWidget):
         self.predictor = None
         self._loading = None
         self._waiting: list = []
-        self.results = []
+        self.results = []                 # as predicted, among every class
+        self.only: list[str] | None = None  # the classes the table answers among (None: all)
+        self._class_labels: tuple[str, ...] = ()
         self._roots: list[Path] = []
         self._worker = None
         self.file_view: FilePredictionView | None = None
@@ -96,6 +115,18 @@ class PredictPanel(QWidget):
         self.cancel_button.setObjectName("cancel_predict")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.among_button = QToolButton()
+        self.among_button.setObjectName("predict_among")
+        self.among_button.setPopupMode(QToolButton.InstantPopup)
+        self.among_button.setToolTip("Known to be among a few instruments? Tick them: the table and its CSV "
+                                     "answer with the likeliest of those (the files are not predicted again)")
+        self.among_menu = QMenu(self)
+        self.among_menu.setObjectName("predict_among_menu")
+        self._tick_filter = _TickWithoutClosing(self)
+        self.among_menu.installEventFilter(self._tick_filter)
+        self.among_button.setMenu(self.among_menu)
+        self.among_button.setText("Among: every class")
+        self.among_button.setEnabled(False)   # until the model's classes are known
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setObjectName("export_predictions")
         self.export_button.setEnabled(False)
@@ -112,6 +143,7 @@ class PredictPanel(QWidget):
         for w in (self.folder_button, self.files_button, self.cancel_button):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
+        row.addWidget(self.among_button)
         row.addWidget(self.export_button)
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -135,6 +167,54 @@ class PredictPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
         self._show_model()
+
+    # --- answering among some classes -------------------------------------------------------------
+    def _offer_classes(self, labels: tuple[str, ...]) -> None:
+        """The classes menu for the model in use (rebuilt, and the choice reset, when its classes change)."""
+        labels = tuple(label for label in labels if label != UNKNOWN)
+        if labels == self._class_labels:
+            return
+        self._class_labels = labels
+        self.among_menu.clear()
+        every = self.among_menu.addAction("Every class")
+        every.setObjectName("among_every")
+        every.triggered.connect(lambda: self.answer_among(None))
+        self.among_menu.addSeparator()
+        for label in labels:
+            act = self.among_menu.addAction(label)
+            act.setCheckable(True)
+            act.toggled.connect(self._among_toggled)
+        self.answer_among(None)
+
+    def _among_toggled(self) -> None:
+        chosen = [a.text() for a in self.among_menu.actions() if a.isCheckable() and a.isChecked()]
+        self.answer_among(chosen or None)
+
+    def answer_among(self, classes: list[str] | None) -> None:
+        """Answer the table (and its CSV export) among `classes` only; None: among every class."""
+        self.only = list(classes) if classes and set(classes) != set(self._class_labels) else None
+        for act in self.among_menu.actions():
+            if act.isCheckable():
+                act.blockSignals(True)
+                act.setChecked(self.only is not None and act.text() in self.only)
+                act.blockSignals(False)
+        if self.only is None:
+            self.among_button.setText("Among: every class")
+        elif len(self.only) <= 3:
+            self.among_button.setText("Among: " + ", ".join(self.only))
+        else:
+            self.among_button.setText(f"Among: {len(self.only)} classes")
+        self.among_button.setEnabled(bool(self._class_labels))
+        for row, r in enumerate(self.results):
+            self._fill_row(row, self.shown(r))
+
+    def shown(self, r):
+        """A result as the table shows it: answered among the chosen classes."""
+        if not r.ok or not self.only:
+            return r
+        # (rows predicted by a model chosen before this one may lack some of its classes)
+        classes = [c for c in self.only if c in r.prediction.labels]
+        return replace(r, prediction=r.prediction.among(classes)) if classes else r
 
     def install_menus(self, window) -> None:
         """Put the file timeline under the Audio panel's spectrogram and the bars in the Live panel."""
@@ -216,6 +296,7 @@ class PredictPanel(QWidget):
 
     def _show_model(self) -> None:
         if self.run is not None:
+            self._offer_classes(tuple(self.run.labels))
             labels = ", ".join(self.run.labels)
             self.model_label.setText(f"Model: <b>{self.model_name}</b> (this session's run, not saved) — "
                                      f"{len(self.run.labels)} classes: {labels}")
@@ -223,6 +304,8 @@ class PredictPanel(QWidget):
             self.default_button.setEnabled(True)
             return
         where = self.model_path or str(DEFAULT_MODEL)
+        if self.predictor is not None:
+            self._offer_classes(tuple(self.predictor.labels))
         state = "loaded" if self.predictor is not None else "loads when first needed"
         labels = f" — {len(self.predictor.labels)} classes: {', '.join(self.predictor.labels)}" if self.predictor else ""
         self.model_label.setText(f"Model: <b>{self.model_name}</b> ({state}){labels}")
@@ -326,6 +409,10 @@ class PredictPanel(QWidget):
         self.progress.setValue(r.index + 1)
         row = self.table.rowCount()
         self.table.insertRow(row)
+        self._fill_row(row, self.shown(r))
+        self.table.scrollToBottom()
+
+    def _fill_row(self, row: int, r) -> None:
         name = QTableWidgetItem(self._shown_path(r.path))
         name.setToolTip(r.path)
         self.table.setItem(row, 0, name)
@@ -343,7 +430,6 @@ class PredictPanel(QWidget):
             err.setToolTip(r.error)
             self.table.setItem(row, 1, err)
             self.table.setSpan(row, 1, 1, 3)
-        self.table.scrollToBottom()
 
     def _shown_path(self, path: str) -> str:
         """The path below the folder that was chosen (the full path is in the tooltip)."""
@@ -390,7 +476,7 @@ class PredictPanel(QWidget):
 
     def export_csv(self, path: str) -> None:
         try:
-            write_predictions_csv(path, self.results)
+            write_predictions_csv(path, [self.shown(r) for r in self.results])
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.ctx.report_error("Cannot export the predictions", exc)
         else:
