@@ -115,9 +115,18 @@ def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_windo
     panel.export_csv(str(out))
     assert {Path(r["path"]).name: r["label"] for r in csv.DictReader(out.open())}["noise.wav"] in {"buzz", "tone"}
     assert len(panel.results) == 3          # nothing was predicted again
+    # The noise file opened from its row: the Audio panel answers among the same classes.
+    view = panel.file_view
+    row = [r for r in range(table.rowCount()) if table.item(r, 0).text() == "noise.wav"][0]
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        panel._open_row(table.model().index(row, 0))
+    summary = view.summary.text()
+    assert "among buzz, tone" in summary and f"<b>{rows['noise.wav'][0]}</b>" in summary
+    assert {view.timeline.labels[c] for c in view.timeline.rows} <= {"buzz", "tone"}
     actions["Every class"].trigger()
     assert panel.among_button.text() == "Among: every class"
     assert shown()["noise.wav"][0] == "noise" and not actions["buzz"].isChecked()
+    assert "among" not in view.summary.text() and "<b>noise</b>" in view.summary.text()
 
 
 def test_cancel_stops_a_folder(qtbot, app_window, synth_model):

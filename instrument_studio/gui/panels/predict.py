@@ -55,6 +55,7 @@ class _TickWithoutClosing(QObject):
 class PredictPanel(QWidget):
     title = "Predict"
     predictor_changed = Signal(object)
+    among_changed = Signal()           # the classes answers are given among (answer_among)
     folder_done = Signal(int, int)     # files predicted, files that failed
 
     def __init__(self, ctx):
@@ -118,8 +119,9 @@ class PredictPanel(QWidget):
         self.among_button = QToolButton()
         self.among_button.setObjectName("predict_among")
         self.among_button.setPopupMode(QToolButton.InstantPopup)
-        self.among_button.setToolTip("Known to be among a few instruments? Tick them: the table and its CSV "
-                                     "answer with the likeliest of those (the files are not predicted again)")
+        self.among_button.setToolTip("Known to be among a few instruments? Tick them: the table, its CSV and "
+                                     "the Audio panel's answer name the likeliest of those (nothing is "
+                                     "predicted again)")
         self.among_menu = QMenu(self)
         self.among_menu.setObjectName("predict_among_menu")
         self._tick_filter = _TickWithoutClosing(self)
@@ -207,14 +209,19 @@ class PredictPanel(QWidget):
         self.among_button.setEnabled(bool(self._class_labels))
         for row, r in enumerate(self.results):
             self._fill_row(row, self.shown(r))
+        self.among_changed.emit()
+
+    def answered(self, prediction):
+        """A prediction answered among the chosen classes (the table's rows, the Audio panel's file)."""
+        if prediction is None or not self.only:
+            return prediction
+        # (a file predicted by a model chosen before this one may lack some of its classes)
+        classes = [c for c in self.only if c in prediction.labels]
+        return prediction.among(classes) if classes else prediction
 
     def shown(self, r):
         """A result as the table shows it: answered among the chosen classes."""
-        if not r.ok or not self.only:
-            return r
-        # (rows predicted by a model chosen before this one may lack some of its classes)
-        classes = [c for c in self.only if c in r.prediction.labels]
-        return replace(r, prediction=r.prediction.among(classes)) if classes else r
+        return replace(r, prediction=self.answered(r.prediction)) if r.ok and self.only else r
 
     def install_menus(self, window) -> None:
         """Put the file timeline under the Audio panel's spectrogram and the bars in the Live panel."""

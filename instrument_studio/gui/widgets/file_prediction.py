@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...core.audio.info import format_duration
+from ...core.predict.answer import UNKNOWN
 from .. import workers
 from .message_label import message_label
 from .prediction_timeline import PredictionTimeline
@@ -28,7 +29,8 @@ class FilePredictionView(QWidget):
         self.ctx = ctx
         self.audio = audio_panel
         self.models = models            # the Predict panel: the model in use and its loading
-        self.prediction = None
+        self.prediction = None          # as shown: answered among the Predict panel's classes
+        self._predicted = None          # as the model gave it, over every class
         self.path: str | None = None
         self._job = 0
         self._last_pos = -1.0
@@ -63,6 +65,7 @@ class FilePredictionView(QWidget):
         audio_panel.loaded.connect(self.predict_open_file)
         ctx.file_opened.connect(self._new_file)
         models.predictor_changed.connect(lambda _p: self.predict_open_file(self.audio.path or "", asked=True))
+        models.among_changed.connect(self._show_answer)
         ctx.clock.subscribe(self._on_frame)
 
     def predict_open_file(self, path: str, *, asked: bool = False) -> None:
@@ -72,7 +75,7 @@ class FilePredictionView(QWidget):
         self._job += 1
         job = self._job
         self.path = path
-        self.prediction = None
+        self.prediction = self._predicted = None
         self.setVisible(True)
         self.now_label.setText("")
         if self.models.predictor is None and not asked:
@@ -98,7 +101,7 @@ class FilePredictionView(QWidget):
         answer for it is dropped), not when the new one has decoded."""
         self._job += 1
         self.path = path
-        self.prediction = None
+        self.prediction = self._predicted = None
         self.timeline.clear_prediction()
         self.now_label.setText("")
         if self.isVisible():
@@ -134,7 +137,15 @@ class FilePredictionView(QWidget):
     def _show(self, job: int, prediction) -> None:
         if job != self._job:
             return
-        self.prediction = prediction
+        self._predicted = prediction
+        self._show_answer()
+        self.predicted.emit(self.path or "")
+
+    def _show_answer(self) -> None:
+        """The file's answer and timeline, among the classes the Predict panel answers among."""
+        if self._predicted is None:
+            return
+        prediction = self.prediction = self.models.answered(self._predicted)
         answer = prediction.answer
         ranked = [(label, p) for label, p in prediction.ranked(TOP_K + 1) if label != answer.label][:TOP_K - 1]
         if answer.label == "silent":
@@ -148,17 +159,20 @@ class FilePredictionView(QWidget):
         top = " · ".join([head] + [f"{label} {p:.0%}" for label, p in ranked])
         if prediction.warnings:
             top += "<span style='color:#c62828'> — " + "; ".join(prediction.warnings) + "</span>"
-        self.summary.setText(f"Whole file ({self.models.model_name}): {top}"
+        among = ""
+        if prediction.considered is not None:
+            shown = [c for c in prediction.considered if c != UNKNOWN]
+            among = f", among {', '.join(shown) if len(shown) <= 3 else f'{len(shown)} classes'}"
+        self.summary.setText(f"Whole file ({self.models.model_name}{among}): {top}"
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
                                      duration=prediction.duration)
         self._set_axis_width(max(LEFT_AXIS_WIDTH, self.timeline.label_width + 16))
         self._last_pos = -1.0
         self._on_frame(0.0)
-        self.predicted.emit(self.path or "")
 
     def clear(self) -> None:
-        self.prediction = None
+        self.prediction = self._predicted = None
         self.timeline.clear_prediction()
         self.setVisible(False)
 
