@@ -99,7 +99,8 @@ def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_windo
     actions = {a.text(): a for a in panel.among_menu.actions() if a.text()}
     assert set(actions) == {"Every class", "buzz", "noise", "tone"}
     menu = panel.among_menu
-    menu.popup(panel.among_button.mapToGlobal(panel.among_button.rect().bottomLeft()))
+    predict_menu = [a.menu() for a in win.menuBar().actions() if a.text() == "&Predict"][0]
+    [a for a in predict_menu.actions() if a.text() == "Answer Among…"][0].trigger()
     qtbot.waitUntil(menu.isVisible)
     for name in ("buzz", "tone"):       # clicked one after the other: the menu stays open between
         qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(actions[name]).center())
@@ -112,7 +113,9 @@ def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_windo
     for _, top3 in rows.values():
         assert "noise" not in top3 and top3.count("%") == 2
     out = tmp_path / "among.csv"
-    panel.export_csv(str(out))
+    with qtbot.waitSignal(win.ctx.status, timeout=2000) as said:
+        panel.export_csv(str(out))
+    assert said.args[0].endswith("(answered among buzz, tone)")
     assert {Path(r["path"]).name: r["label"] for r in csv.DictReader(out.open())}["noise.wav"] in {"buzz", "tone"}
     assert len(panel.results) == 3          # nothing was predicted again
     # The noise file opened from its row: the Audio panel answers among the same classes.

@@ -188,6 +188,15 @@ class PredictPanel(QWidget):
             act.toggled.connect(self._among_toggled)
         self.answer_among(None)
 
+    def open_among_menu(self) -> None:
+        """The classes menu under its button, the panel shown (the Predict menu's "Answer Among…")."""
+        if hasattr(self, "window"):
+            self.window.tabs.setCurrentWidget(self)
+        if self.among_button.isEnabled():
+            self.among_menu.popup(self.among_button.mapToGlobal(self.among_button.rect().bottomLeft()))
+        else:
+            self.ctx.status.emit("The classes to answer among are offered once the model has loaded", 5000)
+
     def _among_toggled(self) -> None:
         chosen = [a.text() for a in self.among_menu.actions() if a.isCheckable() and a.isChecked()]
         self.answer_among(chosen or None)
@@ -245,7 +254,7 @@ class PredictPanel(QWidget):
                 training.run_released.connect(self.remove_run)
         menu = window.menuBar().addMenu("&Predict")
         for text, fn in (("Choose Model…", self._choose_model), ("Use Default Model", lambda: self.set_model(None)),
-                         ("Predict Folder…", self._choose_folder)):
+                         ("Predict Folder…", self._choose_folder), ("Answer Among…", self.open_among_menu)):
             act = QAction(text, self)
             act.triggered.connect(fn)
             menu.addAction(act)
@@ -487,7 +496,8 @@ class PredictPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.ctx.report_error("Cannot export the predictions", exc)
         else:
-            self.ctx.status.emit(f"Wrote {len(self.results)} rows to {path}", 5000)
+            among = f" (answered among {', '.join(self.only)})" if self.only else ""
+            self.ctx.status.emit(f"Wrote {len(self.results)} rows to {path}{among}", 5000)
 
     def _open_row(self, index) -> None:
         if 0 <= index.row() < len(self.results) and hasattr(self, "window"):
