@@ -183,18 +183,18 @@ def main() -> int:
     if not DATA.is_dir():
         print(f"needs the real recordings in {DATA}", file=sys.stderr)
         return 2
+    app = create_app()
+    if "--among-only" in sys.argv:   # (no virtual microphone started for it)
+        among(app, out)
+        return 0
     right, rel = LIVE
     y, sr = load(DATA / rel, sr=48000)
     wav = save_wav(SANDBOX / f"{right}.wav", y[: int(LIVE_SECONDS * sr)], sr)
-    app = create_app()
     try:
         mic = VirtualMic().start()
     except VirtualMicUnavailable as exc:
         print(f"no live screenshots: {exc}", file=sys.stderr)
         mic = None
-    if "--among-only" in sys.argv:
-        among(app, out)
-        return 0
     if mic is not None:
         try:
             for theme in ("light", "dark"):

@@ -32,7 +32,7 @@ from ...core.learn.tfthread import run_in_tf_thread
 from ...core.predict.answer import UNKNOWN
 from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_files, write_predictions_csv
 from .. import presentation, workers
-from ..widgets.file_prediction import FilePredictionView
+from ..widgets.file_prediction import FilePredictionView, among_phrase
 from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import message_label
 
@@ -209,12 +209,7 @@ class PredictPanel(QWidget):
                 act.blockSignals(True)
                 act.setChecked(self.only is not None and act.text() in self.only)
                 act.blockSignals(False)
-        if self.only is None:
-            self.among_button.setText("Among: every class")
-        elif len(self.only) <= 3:
-            self.among_button.setText("Among: " + ", ".join(self.only))
-        else:
-            self.among_button.setText(f"Among: {len(self.only)} classes")
+        self.among_button.setText("Among: " + (among_phrase(self.only) if self.only else "every class"))
         self.among_button.setEnabled(bool(self._class_labels))
         for row, r in enumerate(self.results):
             self._fill_row(row, self.shown(r))

@@ -20,6 +20,12 @@ TOP_K = 3
 TIMELINE_HEIGHT = 170  # pixels given to the timeline when it appears
 
 
+def among_phrase(classes) -> str:
+    """The classes answers are given among, as a few words: their names, or how many."""
+    classes = list(classes)
+    return ", ".join(classes) if len(classes) <= 3 else f"{len(classes)} classes"
+
+
 class FilePredictionView(QWidget):
     predicted = Signal(str)    # path, when the timeline is on screen
 
@@ -161,8 +167,7 @@ class FilePredictionView(QWidget):
             top += "<span style='color:#c62828'> — " + "; ".join(prediction.warnings) + "</span>"
         among = ""
         if prediction.considered is not None:
-            shown = [c for c in prediction.considered if c != UNKNOWN]
-            among = f", among {', '.join(shown) if len(shown) <= 3 else f'{len(shown)} classes'}"
+            among = f", among {among_phrase([c for c in prediction.considered if c != UNKNOWN])}"
         self.summary.setText(f"Whole file ({self.models.model_name}{among}): {top}"
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
