@@ -1,6 +1,7 @@
 """Screenshots of the default model naming real recordings, live and in the Audio panel.
 
-    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR [--among-only]
+    xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR \
+        [--among-only | --live-among-only]
 
 Reads real recordings from ../shared/data (they are never copied into the repository; the live
 phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
@@ -10,6 +11,8 @@ phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x72
   answer after the phrase's middle, if one comes within 2 s). Every answer the live bars
   show is recorded, and the script prints how many were confident and how many of those named
   the right instrument (the "steadily" figure);
+- live-predict-among.png: the same phrase (light theme) answered among the four brass classes
+  (the Live panel's "Among" button), with the same figures printed for it;
 - predict-among.png: the Predict panel after the brass phrases of the web-app recordings (never
   trained on) with the "Among" menu open, the four brass classes ticked, the table answering among them
 - audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
@@ -90,7 +93,9 @@ def among(app, out: Path) -> None:
     win.close()
 
 
-def live(app, out: Path, theme: str, mic, wav: Path, right: str) -> list:
+def live(app, out: Path, theme: str, mic, wav: Path, right: str, among: tuple[str, ...] | None = None) -> list:
+    """The Live panel while `wav` plays into the virtual microphone; answered among `among` (the
+    Live panel's Among menu) when given, saved as live-predict-among.png."""
     win = make_window(app, theme)
     panel = win.panels["LivePanel"]
     view = win.panels["PredictPanel"].live_view
@@ -102,6 +107,8 @@ def live(app, out: Path, theme: str, mic, wav: Path, right: str) -> list:
     spin(120, lambda: panel.pipeline.running and view.live is not None)
     if view.live is None:
         print(f"[{theme}] live prediction did not start: {view.state_label.text()}", file=sys.stderr)
+    if among:
+        win.panels["PredictPanel"].answer_among(list(among))   # what ticking them in the menu does
     spin(1.5)
     answers: list = []
     t0 = time.monotonic()
@@ -110,14 +117,14 @@ def live(app, out: Path, theme: str, mic, wav: Path, right: str) -> list:
     spin(LIVE_SECONDS / 2)
     # Mid-phrase, at the next confident answer if one comes within 2 s (else as it stands).
     spin(2, lambda: view.latest is not None and view.latest.state == "confident")
-    win.grab().save(str(out / f"live-predict-{theme}.png"))
+    win.grab().save(str(out / (f"live-predict-{theme}.png" if not among else "live-predict-among.png")))
     spin(max(0.5, LIVE_SECONDS + 1.5 - (time.monotonic() - t0)))
     view.shown.disconnect(answers.append)
     panel.stop()
     spin(5, lambda: not panel.pipeline.running)
     win.close()
     mic.wait_players(10)
-    report(theme, answers, t0, right)
+    report(theme if not among else f"{theme}, among {', '.join(among)}", answers, t0, right)
     return answers
 
 
@@ -197,8 +204,13 @@ def main() -> int:
         mic = None
     if mic is not None:
         try:
+            if "--live-among-only" in sys.argv:
+                live(app, out, "light", mic, Path(wav), right)
+                live(app, out, "light", mic, Path(wav), right, among=AMONG)
+                return 0
             for theme in ("light", "dark"):
                 live(app, out, theme, mic, Path(wav), right)
+            live(app, out, "light", mic, Path(wav), right, among=AMONG)
         finally:
             mic.stop()
     among(app, out)

@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON list: path, label, probability, "
                                                          "probabilities, timeline, warnings")
-    out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error to a CSV file")
+    out.add_argument("--csv", metavar="OUT", help="write path, label, probability, top3, error, among to a CSV file")
     p.add_argument("--only", metavar="CLASSES",
                    help="comma-separated classes the recordings are known to be among (e.g. violin,cello,flute): "
                         "each answer is the likeliest of these (or unknown)")

@@ -275,6 +275,7 @@ class LivePrediction:
     result_time: float
     window_seconds: float
     spacing: float = 0.0    # seconds from this answer's start to the next one's (its CPU budget)
+    considered: tuple[str, ...] | None = None   # the classes answered among (None: all of them)
 
     @property
     def latency(self) -> float:
@@ -283,7 +284,8 @@ class LivePrediction:
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
         if self.probabilities is None:
             return []
-        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        order = [i for i in np.argsort(-self.probabilities, kind="stable")
+                 if self.considered is None or self.labels[i] in self.considered][:k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
 

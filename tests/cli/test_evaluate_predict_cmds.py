@@ -105,6 +105,14 @@ def test_predict_only_among_some_classes(synth_model, tmp_path, capsys):
         assert set(r["probabilities"]) == {"buzz", "tone"} and r["considered"] == ["buzz", "tone"]
         assert sum(r["probabilities"].values()) == pytest.approx(1.0)
         assert {step["label"] for step in r["timeline"]} <= {"buzz", "tone"}
+    # The CSV says which classes each file was answered among; without --only the column is empty.
+    out = tmp_path / "among.csv"
+    assert main(["predict", "--model", str(bundle), str(folder), "--csv", str(out), "--only", "tone,buzz"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["among"] for r in rows] == ["buzz; tone"] * 2 and rows[1]["label"] != "noise"
+    assert main(["predict", "--model", str(bundle), str(folder), "--csv", str(out)]) == 0
+    assert [r["among"] for r in csv.DictReader(out.open())] == ["", ""]
+    capsys.readouterr()
     assert main(["predict", "--model", str(bundle), str(folder), "--only", "tone,kazoo"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1

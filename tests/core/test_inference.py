@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from instrument_studio.core.errors import Cancelled
+from instrument_studio.core.errors import Cancelled, StudioError
 from instrument_studio.core.predict.inference import (
     Predictor,
     judge_window,
@@ -129,6 +129,26 @@ def test_window_verdicts_are_honest(predictor):
     assert doubtful.state == "uncertain" and "low confidence" in doubtful.reason
 
 
+def test_a_window_answered_among_some_classes_never_names_another(predictor):
+    """Live answers among the classes chosen: a tone, asked among buzz and noise, is judged on
+    those two (rescaled, so they sum to 1), and confidence is judged on that answer."""
+    from instrument_studio.core.predict.inference import among_mask
+
+    y = note("tone", seconds=1.0, freq=440.0)
+    every = judge_window(predictor, y)
+    kept = among_mask(predictor.labels, ["buzz", "noise"])
+    among = judge_window(predictor, y, among=kept)
+    tone = predictor.labels.index("tone")
+    assert every.probabilities[tone] > 0.5
+    assert among.probabilities[tone] == 0.0 and among.probabilities.sum() == pytest.approx(1.0)
+    others = every.probabilities[kept] / every.probabilities[kept].sum()
+    np.testing.assert_allclose(among.probabilities[kept], others, rtol=1e-5)
+    assert among_mask(predictor.labels, None) is None
+    assert among_mask(predictor.labels, predictor.labels) is None   # every class: left as it is
+    with pytest.raises(StudioError, match="it knows: buzz, noise, tone"):
+        among_mask(predictor.labels, ["viola"])
+
+
 def test_long_windows_overlap_by_half_and_every_step_is_covered():
     """A model whose window is longer than a step (musicnn: ~3 s) gets windows every half window,
     as in training, not one per step (three times the work); each step reads the windows that
@@ -217,7 +237,6 @@ def test_a_long_file_reaches_the_model_a_few_windows_at_a_time():
 def test_answering_among_a_few_classes_rescales_the_file_and_every_second():
     """What a user who knows the recording is one of a few instruments asks (`predict --only`, the
     Predict panel's "Among" menu): the likeliest of those, the model's unknown class still there."""
-    from instrument_studio.core.errors import StudioError
     from instrument_studio.core.predict.inference import Prediction, check_classes
 
     labels = ("cello", "flute", "violin", "unknown")

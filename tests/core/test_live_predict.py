@@ -164,3 +164,21 @@ def test_a_steady_answer_comes_less_often_and_a_change_brings_the_full_rate_back
     assert confident[first_buzz].spacing < live.steady_period
     # Over 8 s, fewer answers than the full rate would give.
     assert len(results) < 8.0 / live.period - 8, len(results)
+
+
+def test_live_answers_among_the_classes_chosen_and_back_to_every_class(predictor):
+    """A tone played while the musician says it is buzz or noise: no answer names the tone (nor
+    lists it), until every class is asked for again."""
+    from instrument_studio.core.errors import StudioError
+
+    live = LivePredictor(predictor, steady_rate_hz=None)
+    with pytest.raises(StudioError, match="not a class of this model: viola"):
+        live.answer_among(["viola"])
+    live.answer_among(["buzz", "noise"])
+    among = [r for r in _answers(live, note("tone", seconds=2.0, freq=440.0)) if r.probabilities is not None]
+    assert among and all(r.considered == ("buzz", "noise") for r in among)
+    assert all(name != "tone" for r in among for name, _p in r.ranked())
+    assert all(r.probabilities[predictor.labels.index("tone")] == 0.0 for r in among)
+    live.answer_among(None)
+    every = [r for r in _answers(live, note("tone", seconds=2.0, freq=440.0)) if r.state == "confident"]
+    assert every and every[-1].considered is None and every[-1].ranked(1)[0][0] == "tone"

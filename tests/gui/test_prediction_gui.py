@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 
 from instrument_studio.core.audio.audiofile import save_wav
@@ -117,6 +117,7 @@ def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_windo
         panel.export_csv(str(out))
     assert said.args[0].endswith("(answered among buzz, tone)")
     assert {Path(r["path"]).name: r["label"] for r in csv.DictReader(out.open())}["noise.wav"] in {"buzz", "tone"}
+    assert {r["among"] for r in csv.DictReader(out.open())} == {"buzz; tone"}
     assert len(panel.results) == 3          # nothing was predicted again
     # The noise file opened from its row: the Audio panel answers among the same classes.
     view = panel.file_view
@@ -221,6 +222,52 @@ def test_live_bars_name_the_instrument_played_through_the_live_input(qtbot, app_
     # Stopped: no latency of an input that is gone (issue 11 #10).
     qtbot.waitUntil(lambda: view.state_label.text() == "live input stopped", timeout=5000)
     assert view.latency_label.text() == "" and not any(bar.isEnabled() for bar in view.bars)
+
+
+def test_live_bars_answer_among_the_classes_ticked_in_the_live_panel(qtbot, app_window):
+    """The Live panel's "Among" button opens the Predict panel's menu (one choice for the table, the
+    Audio panel and the bars): a buzz played while buzz is not ticked is never named, and no bar
+    lists it; "Every class" names it again."""
+    win, live, view = _live_on_playback(qtbot, app_window)
+    panel = app_window[1]
+    button = view.among_button
+    assert button.isVisible() and button.isEnabled() and button.text() == "Among: every class"
+    menu = panel.among_menu
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    seen = []
+
+    def tick_in_the_open_menu():
+        # The button's menu runs its own event loop until it closes: ticked from inside it.
+        qtbot.waitUntil(menu.isVisible)
+        for name in ("noise", "tone"):
+            qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(actions[name]).center())
+            seen.append(menu.isVisible() and actions[name].isChecked())
+        menu.hide()
+
+    QTimer.singleShot(0, tick_in_the_open_menu)
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not menu.isVisible())
+    assert seen == [True, True]
+    assert button.text() == "Among: noise, tone" == panel.among_button.text()
+    shown = []
+    view.shown.connect(shown.append)
+    player = win.ctx.player
+    player.set_audio(note("buzz", seconds=8.0, freq=300.0, seed=7), SR)
+    player.play()
+    qtbot.waitUntil(lambda: len([p for p in shown if p.probabilities is not None]) >= 4, timeout=20000)
+    answered = [p for p in shown if p.probabilities is not None]
+    assert all(p.considered == ("noise", "tone") for p in answered)
+    assert "buzz" not in {view.names[i].text() for i in range(len(view.names))}
+    assert view.state_label.text() != "buzz"
+    actions["Every class"].trigger()
+    assert button.text() == "Among: every class"
+    shown.clear()
+    qtbot.waitUntil(lambda: any(p.state == "confident" for p in shown), timeout=20000)
+    last = [p for p in shown if p.state == "confident"][-1]
+    assert last.considered is None and last.ranked(1)[0][0] == "buzz"
+    player.stop()
+    qtbot.mouseClick(live.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not live.pipeline.running, timeout=10000)
 
 
 def test_live_bars_stay_current_between_answers_spaced_by_their_cost(qtbot, app_window):

@@ -58,20 +58,12 @@ class Prediction:
         them): the other classes' probabilities set to 0 and the rest rescaled to sum to 1, in the
         whole-file answer and every step. A model's "unknown" class stays among them, so speech or
         noise can still be turned away. None or every class: this prediction."""
-        if classes is None:
+        kept = among_mask(self.labels, classes)
+        if kept is None:
             return self
-        keep = set(check_classes(self.labels, classes)) | ({UNKNOWN} & set(self.labels))
-        if keep >= set(self.labels):
-            return self
-        mask = np.array([label in keep for label in self.labels])
-
-        def rescaled(p: np.ndarray) -> np.ndarray:
-            p = np.where(mask, p, 0.0)
-            total = p.sum(axis=-1, keepdims=True)
-            return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
-
-        return replace(self, probabilities=rescaled(self.probabilities), timeline=rescaled(self.timeline),
-                       considered=tuple(label for label in self.labels if label in keep))
+        return replace(self, probabilities=rescaled_among(self.probabilities, kept),
+                       timeline=rescaled_among(self.timeline, kept),
+                       considered=tuple(label for label, k in zip(self.labels, kept, strict=True) if k))
 
     @property
     def is_silent(self) -> bool:
@@ -118,6 +110,24 @@ class Prediction:
             "warnings": list(self.warnings),
             **({"considered": list(self.considered)} if self.considered is not None else {}),
         }
+
+
+def among_mask(labels: Sequence[str], classes: Iterable[str] | None) -> np.ndarray | None:
+    """Which of `labels` an answer among `classes` keeps (the model's "unknown" class always):
+    a boolean mask, or None when that is every class (the answer is left as it is)."""
+    if classes is None:
+        return None
+    keep = set(check_classes(labels, classes)) | ({UNKNOWN} & set(labels))
+    if keep >= set(labels):
+        return None
+    return np.array([label in keep for label in labels])
+
+
+def rescaled_among(p: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Probabilities (last axis: classes) with the classes not `kept` set to 0, rescaled to sum to 1."""
+    p = np.where(kept, p, 0.0)
+    total = p.sum(axis=-1, keepdims=True)
+    return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
 
 
 def check_classes(labels: Sequence[str], classes: Iterable[str]) -> list[str]:
@@ -400,11 +410,13 @@ def predict_files(predictor: Predictor, paths: Sequence[str | Path], *,
             yield FileResult(path=str(path), index=i, total=len(files), prediction=pred)
 
 
-CSV_COLUMNS = ("path", "label", "probability", "top3", "error")
+# "among" last, so that scripts reading the columns by position keep working.
+CSV_COLUMNS = ("path", "label", "probability", "top3", "error", "among")
 
 
 def write_predictions_csv(path: str | Path, results: Iterable[FileResult]) -> Path:
-    """file, top class, probability, the top three as 'label:prob; ...', and any error."""
+    """file, top class, probability, the top three as 'label:prob; ...', any error, and the
+    classes it was answered among as 'label; ...' (empty: every class)."""
     path = Path(path)
     with atomic_path(path, suffix=".csv.part") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -412,10 +424,11 @@ def write_predictions_csv(path: str | Path, results: Iterable[FileResult]) -> Pa
             writer.writerow(CSV_COLUMNS)
             for r in results:
                 if r.prediction is None:
-                    writer.writerow([r.path, "", "", "", r.error])
+                    writer.writerow([r.path, "", "", "", r.error, ""])
                 else:
                     top3 = "; ".join(f"{label}:{p:.4f}" for label, p in r.top(3))
-                    writer.writerow([r.path, r.prediction.label, f"{r.prediction.probability:.4f}", top3, ""])
+                    among = "; ".join(c for c in r.prediction.considered or () if c != UNKNOWN)
+                    writer.writerow([r.path, r.prediction.label, f"{r.prediction.probability:.4f}", top3, "", among])
     return path
 
 
@@ -433,11 +446,14 @@ class WindowVerdict:
 
 
 def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None = None,
-                 streamed: Callable[[], np.ndarray | None] | None = None) -> WindowVerdict:
+                 streamed: Callable[[], np.ndarray | None] | None = None,
+                 among: np.ndarray | None = None) -> WindowVerdict:
     """Predict one live window, saying "uncertain" when it is silent, clips, or the top class
     falls below `confident` (None: the bundle's own confident threshold). Silence is not sent to
     the model at all. streamed: the model's answer for this window from a stream
-    (core.predict.streaming), None while it has none: the window is then predicted here."""
+    (core.predict.streaming), None while it has none: the window is then predicted here.
+    among: an `among_mask` of the classes to answer among (None: every class); confidence and
+    "unknown" are then judged on the rescaled answer, as for a file answered among them."""
     confident = predictor.confident if confident is None else confident
     db = level_db(y)
     share = clipped_share(y)
@@ -446,6 +462,8 @@ def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None
     proba = streamed() if streamed is not None else None
     if proba is None:
         proba = predictor.predict_window(predictor.window_audio(y))
+    if among is not None:
+        proba = rescaled_among(proba, among)
     if share > CLIP_SHARE:
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
     answer = decide(proba, predictor.labels, predictor.unknown_threshold)

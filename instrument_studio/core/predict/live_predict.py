@@ -20,7 +20,7 @@ import numpy as np
 from ..audio.audiofile import resample
 from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
-from .inference import Predictor, judge_window
+from .inference import Predictor, among_mask, judge_window
 from .streaming import StreamingMusicnn
 
 # Answers per second at most: what a cheap model gives (a small mel CNN: a few ms an answer).
@@ -86,6 +86,9 @@ class LivePredictor:
         self._blocks: deque = deque(maxlen=MAX_WAITING_BLOCKS)
         self._expected: int | None = None              # stream position the next block should start at
         self._between = 0.0                            # time spent on the stream since the last answer
+        # (among_mask, the classes kept): set from the GUI thread, read once per answer here, so
+        # it is replaced whole, never changed in place.
+        self._among: tuple[np.ndarray | None, tuple[str, ...] | None] = (None, None)
 
     # --- wiring ----------------------------------------------------------------------------
     @property
@@ -115,6 +118,15 @@ class LivePredictor:
             self._fresh.set()
             thread.join(timeout=5)
         self._pipeline = None
+
+    def answer_among(self, classes) -> None:
+        """Answer among `classes` only from the next window on (None: every class), as
+        `Prediction.among` does for a file; a name the model does not know is refused (StudioError)."""
+        mask = among_mask(self.predictor.labels, classes)
+        considered = None if mask is None else tuple(
+            label for label, kept in zip(self.predictor.labels, mask, strict=True) if kept)
+        self._among = (mask, considered)
+        self._same, self._last_top = 0, None    # a steady answer among other classes is not this one
 
     def poll(self) -> list:
         """Results (LivePrediction, LivePredictionFailed) since the last poll, oldest first."""
@@ -246,13 +258,14 @@ class LivePredictor:
             rate = self.predictor.sr
         if len(y) < int(0.25 * self.window_seconds * rate):
             return None  # just started: not enough audio for an answer worth showing
-        verdict = judge_window(self.predictor, y, confident=self.confident, streamed=streamed)
+        among, considered = self._among
+        verdict = judge_window(self.predictor, y, confident=self.confident, streamed=streamed, among=among)
         self._hold(verdict)
         now = time.monotonic()
         result = LivePrediction(labels=self.predictor.labels, probabilities=verdict.probabilities,
                                 state=verdict.state, reason=verdict.reason, level_db=verdict.level_db,
                                 window_time=window_time, result_time=now,
-                                window_seconds=len(y) / rate,
+                                window_seconds=len(y) / rate, considered=considered,
                                 spacing=self._spacing_after(now - started,
                                                      ran_model=verdict.probabilities is not None))
         self.count += 1

@@ -215,13 +215,17 @@ class PredictPanel(QWidget):
             self._fill_row(row, self.shown(r))
         self.among_changed.emit()
 
+    def among_for(self, labels) -> list[str] | None:
+        """The chosen classes that a model with `labels` knows (None: every class). A file predicted
+        by a model chosen before this one, or a live predictor not yet replaced, may lack some."""
+        classes = [c for c in self.only or () if c in labels]
+        return classes or None
+
     def answered(self, prediction):
         """A prediction answered among the chosen classes (the table's rows, the Audio panel's file)."""
-        if prediction is None or not self.only:
+        if prediction is None:
             return prediction
-        # (a file predicted by a model chosen before this one may lack some of its classes)
-        classes = [c for c in self.only if c in prediction.labels]
-        return prediction.among(classes) if classes else prediction
+        return prediction.among(self.among_for(prediction.labels))
 
     def shown(self, r):
         """A result as the table shows it: answered among the chosen classes."""

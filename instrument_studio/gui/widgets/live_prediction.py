@@ -8,7 +8,7 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core.events import LivePrediction, LivePredictionFailed
 from ...core.predict.live_predict import LivePredictor
@@ -65,6 +65,18 @@ class LivePredictionView(QWidget):
         head.addWidget(self.state_label)
         head.addStretch(1)
         head.addWidget(self.latency_label)
+        # The Predict panel's classes to answer among (one choice for the table, the Audio panel
+        # and these bars): a musician who says "violin or viola" gets bars of those only.
+        self.among_button: QToolButton | None = None
+        if hasattr(models, "among_changed"):
+            self.among_button = QToolButton()
+            self.among_button.setObjectName("live_among")
+            self.among_button.setPopupMode(QToolButton.InstantPopup)
+            self.among_button.setMenu(models.among_menu)
+            self.among_button.setToolTip("Playing one of a few instruments? Tick them: the bars name the "
+                                         "likeliest of those (the same choice as the Predict panel's)")
+            head.addWidget(self.among_button)
+            models.among_changed.connect(self._among_changed)
         head.addWidget(self.model_combo)
         grid = QGridLayout()
         self.names, self.bars, self.values = [], [], []
@@ -91,6 +103,7 @@ class LivePredictionView(QWidget):
         ctx.clock.subscribe(self._on_frame)
         self._answer_ready.connect(lambda: self._on_frame(time.monotonic()))
         self._list_models()
+        self._among_changed()
 
     # --- wiring ------------------------------------------------------------------------------
     def _live_started(self) -> None:
@@ -121,6 +134,13 @@ class LivePredictionView(QWidget):
             self.model_combo.addItem(self.models.model_name, current)
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(current or "")))
 
+    def _among_changed(self) -> None:
+        if self.among_button is not None:
+            self.among_button.setText(self.models.among_button.text())
+            self.among_button.setEnabled(self.models.among_button.isEnabled())
+        if self.live is not None and hasattr(self.models, "among_for"):
+            self.live.answer_among(self.models.among_for(self.live.predictor.labels))
+
     def _model_chosen(self, index: int) -> None:
         path = self.model_combo.itemData(index)
         if path != "run" and (path or None) != getattr(self.models, "model_path", None):
@@ -134,6 +154,7 @@ class LivePredictionView(QWidget):
         if self.live is not None:
             self.live.detach()
         self.live = LivePredictor(predictor, on_result=lambda _answer: self._answer_ready.emit())
+        self._among_changed()
         self.live.attach(self.live_panel.pipeline)
         labels = tuple(getattr(predictor, "labels", ()))
         for name in self.names:
