@@ -202,6 +202,8 @@ def main(argv=None) -> int:
         "unverified_restricted": sum(v[0] for v in unv_table.get("real-unverified (all)", {}).values())
         / max(1, sum(v[1] for v in unv_table.get("real-unverified (all)", {}).values())),
         "unverified_top1": float(unv_top1),
+        "unverified_restricted_4": unv.subset_accuracy(4).get("real-unverified (all)", float("nan")),
+        "unverified_restricted_6": unv.subset_accuracy(6).get("real-unverified (all)", float("nan")),
         "ece_before": before, "ece_after": after, "temperature": temperature, "unknown": rejection,
         "confident": {"threshold": confident, **confident_stats},
     }

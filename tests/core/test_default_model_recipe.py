@@ -406,3 +406,21 @@ def test_the_model_card_names_synthetic_speech_only_when_trained_on_it():
     assert "espeak-ng" not in card(items)
     spoken = replace(items[0], label=BACKGROUND, source=SOURCE, kind="render", path="/cache/speech/espeak-ng_000.flac")
     assert "Synthetic speech (source `generated-speech`" in card(items + [spoken])
+
+
+def test_the_model_card_gives_the_validation_recordings_restricted_to_k_classes_when_measured():
+    data = _data()
+    held = R.holdouts(data, features=features, C=1.0, sources=("a", "b"), progress=lambda m: None)
+    metrics = {"temperature": 1.5, "unknown": {}, "holdout_top1": held.top1(), "unverified_restricted": 0.5,
+               "unverified_top1": 0.5, "ece_before": 0.2, "ece_after": 0.1}
+    args = {"checkpoint": "MTT_musicnn", "parts": "max,mean", "C": 1.0, "nuisance": 0, "augment": 0, "subsample": 4,
+            "max_windows": 8}
+
+    def card(m):
+        return R.model_card(args=args, labels=("flute", "violin", UNKNOWN), items=[e.item for e in data],
+                            table=held.table(), unv_table={}, metrics=m, threshold=0.2, size=1e6, parity=1e-7,
+                            date="2026-11-30")
+
+    assert "k = 6" not in card(metrics).split("## Validation only")[1].split("##")[0]
+    measured = card({**metrics, "unverified_restricted_4": 0.916, "unverified_restricted_6": 0.875})
+    assert "k = 4: 0.92, k = 6: 0.88." in measured.split("## Validation only")[1]
