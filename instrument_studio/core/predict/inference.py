@@ -7,6 +7,7 @@ standardised with the bundle's own statistics: the code that made the training r
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -114,13 +115,21 @@ class Prediction:
 
 def among_mask(labels: Sequence[str], classes: Iterable[str] | None) -> np.ndarray | None:
     """Which of `labels` an answer among `classes` keeps (the model's "unknown" class always):
-    a boolean mask, or None when that is every class (the answer is left as it is)."""
+    a read-only boolean mask, or None when that is every class (the answer is left as it is)."""
     if classes is None:
         return None
+    # (one mask for a whole folder's rows: the same labels and classes each time)
+    return _among_mask(tuple(labels), tuple(classes))
+
+
+@functools.lru_cache(maxsize=64)
+def _among_mask(labels: tuple[str, ...], classes: tuple[str, ...]) -> np.ndarray | None:
     keep = set(check_classes(labels, classes)) | ({UNKNOWN} & set(labels))
     if keep >= set(labels):
         return None
-    return np.array([label in keep for label in labels])
+    mask = np.array([label in keep for label in labels])
+    mask.flags.writeable = False
+    return mask
 
 
 def rescaled_among(p: np.ndarray, kept: np.ndarray) -> np.ndarray:

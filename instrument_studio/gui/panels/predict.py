@@ -211,8 +211,19 @@ class PredictPanel(QWidget):
                 act.blockSignals(False)
         self.among_button.setText("Among: " + (among_phrase(self.only) if self.only else "every class"))
         self.among_button.setEnabled(bool(self._class_labels))
-        for row, r in enumerate(self.results):
-            self._fill_row(row, self.shown(r))
+        # Only the answer's columns change. Their widths follow their contents, which the header
+        # re-measured over every row at each changed cell: seconds for a few hundred rows
+        # (bench/predict_table.py). Measured once, after the last row.
+        header = self.table.horizontalHeader()
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+        try:
+            for row, r in enumerate(self.results):
+                if r.ok:
+                    self._fill_answer(row, self.shown(r))
+        finally:
+            for column in (1, 2):
+                header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.among_changed.emit()
 
     def among_for(self, labels) -> list[str] | None:
@@ -432,11 +443,7 @@ class PredictPanel(QWidget):
         name.setToolTip(r.path)
         self.table.setItem(row, 0, name)
         if r.ok:
-            self.table.setItem(row, 1, QTableWidgetItem(r.prediction.label))
-            prob = QTableWidgetItem("" if r.prediction.is_silent else f"{r.prediction.probability:.1%}")
-            prob.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-            self.table.setItem(row, 2, prob)
-            self.table.setItem(row, 3, QTableWidgetItem(", ".join(f"{label} {p:.0%}" for label, p in r.top(3))))
+            self._fill_answer(row, r)
             if r.prediction.warnings:
                 self.table.item(row, 0).setToolTip(f"{r.path}\n" + "\n".join(r.prediction.warnings))
         else:
@@ -445,6 +452,21 @@ class PredictPanel(QWidget):
             err.setToolTip(r.error)
             self.table.setItem(row, 1, err)
             self.table.setSpan(row, 1, 1, 3)
+
+    def _fill_answer(self, row: int, r) -> None:
+        """The answer's columns of a predicted file's row (what answering among classes changes)."""
+        answer = r.prediction.answer
+        texts = (answer.label, "" if r.prediction.is_silent else f"{answer.probability:.1%}",
+                 ", ".join(f"{label} {p:.0%}" for label, p in r.top(3)))
+        for column, text in enumerate(texts, start=1):
+            item = self.table.item(row, column)
+            if item is not None:
+                item.setText(text)          # re-answered: no new item
+                continue
+            item = QTableWidgetItem(text)
+            if column == 2:
+                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.table.setItem(row, column, item)
 
     def _shown_path(self, path: str) -> str:
         """The path below the folder that was chosen (the full path is in the tooltip)."""
