@@ -7,10 +7,11 @@ model loads once, in a worker, the first time anything asks for it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +38,10 @@ from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import message_label
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
+
+
+# A folder's results reach the table in batches at most this often (sooner than the eye notices).
+ROWS_EVERY_MS = 40
 
 
 class _TickWithoutClosing(QObject):
@@ -68,6 +73,7 @@ class PredictPanel(QWidget):
         self._loading = None
         self._waiting: list = []
         self.results = []                 # as predicted, among every class
+        self._unshown: list = []          # results not in the table yet (added once per event-loop pass)
         self.only: list[str] | None = None  # the classes the table answers among (None: all)
         self._class_labels: tuple[str, ...] = ()
         self._roots: list[Path] = []
@@ -211,19 +217,11 @@ class PredictPanel(QWidget):
                 act.blockSignals(False)
         self.among_button.setText("Among: " + (among_phrase(self.only) if self.only else "every class"))
         self.among_button.setEnabled(bool(self._class_labels))
-        # Only the answer's columns change. Their widths follow their contents, which the header
-        # re-measured over every row at each changed cell: seconds for a few hundred rows
-        # (bench/predict_table.py). Measured once, after the last row.
-        header = self.table.horizontalHeader()
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.Interactive)
-        try:
+        self._show_rows()
+        with self._columns_measured_once():    # (only the answer's columns change)
             for row, r in enumerate(self.results):
                 if r.ok:
                     self._fill_answer(row, self.shown(r))
-        finally:
-            for column in (1, 2):
-                header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.among_changed.emit()
 
     def among_for(self, labels) -> list[str] | None:
@@ -404,6 +402,7 @@ class PredictPanel(QWidget):
     def predict_paths(self, paths: list[str]) -> None:
         self.cancel()
         self.results = []
+        self._unshown = []
         self._roots = [Path(p) for p in paths if Path(p).is_dir()]
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)
@@ -433,10 +432,39 @@ class PredictPanel(QWidget):
         self.progress.setFormat("%v of %m files")
         self.progress.setRange(0, r.total)
         self.progress.setValue(r.index + 1)
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        self._fill_row(row, self.shown(r))
+        self._unshown.append(r)
+        if len(self._unshown) == 1:
+            QTimer.singleShot(ROWS_EVERY_MS, self._show_rows)
+
+    def _show_rows(self) -> None:
+        """Put the results that came in the last ROWS_EVERY_MS into the table, at once: a row added
+        alone costs 7 ms of the GUI thread (the table re-measured and repainted), which at the 64
+        files a second of two processes was half of it (bench/predict_table.py --stream)."""
+        rows, self._unshown = self._unshown, []
+        if not rows:
+            return
+        with self._columns_measured_once():
+            for r in rows:
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                self._fill_row(row, self.shown(r))
         self.table.scrollToBottom()
+
+    @contextmanager
+    def _columns_measured_once(self):
+        """Change many rows with the content-sized columns measured once, after the last one: the
+        header re-measures them (over up to 1,000 rows) at every changed cell, which took seconds
+        for a few hundred rows re-answered (bench/predict_table.py)."""
+        header = self.table.horizontalHeader()
+        sized = [c for c in range(self.table.columnCount())
+                 if header.sectionResizeMode(c) == QHeaderView.ResizeToContents]
+        for column in sized:
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+        try:
+            yield
+        finally:
+            for column in sized:
+                header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
 
     def _fill_row(self, row: int, r) -> None:
         name = QTableWidgetItem(self._shown_path(r.path))
@@ -491,6 +519,7 @@ class PredictPanel(QWidget):
             self.status.setText(f"Cancelled after {len(self.results)} files.")
 
     def _finished(self) -> None:
+        self._show_rows()
         cancelled, self._cancelled = getattr(self, "_cancelled", False), False
         self._worker = None
         self.cancel_button.setEnabled(False)
