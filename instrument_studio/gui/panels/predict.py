@@ -7,7 +7,6 @@ model loads once, in a worker, the first time anything asks for it.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView, among_phrase
 from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import message_label
+from ..widgets.tables import columns_measured_once
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
 
@@ -218,7 +218,7 @@ class PredictPanel(QWidget):
         self.among_button.setText("Among: " + (among_phrase(self.only) if self.only else "every class"))
         self.among_button.setEnabled(bool(self._class_labels))
         self._show_rows()
-        with self._columns_measured_once():    # (only the answer's columns change)
+        with columns_measured_once(self.table):    # only the answer's columns change
             for row, r in enumerate(self.results):
                 if r.ok:
                     self._fill_answer(row, self.shown(r))
@@ -443,28 +443,13 @@ class PredictPanel(QWidget):
         rows, self._unshown = self._unshown, []
         if not rows:
             return
-        with self._columns_measured_once():
+        with columns_measured_once(self.table):
             for r in rows:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
                 self._fill_row(row, self.shown(r))
         self.table.scrollToBottom()
 
-    @contextmanager
-    def _columns_measured_once(self):
-        """Change many rows with the content-sized columns measured once, after the last one: the
-        header re-measures them (over up to 1,000 rows) at every changed cell, which took seconds
-        for a few hundred rows re-answered (bench/predict_table.py)."""
-        header = self.table.horizontalHeader()
-        sized = [c for c in range(self.table.columnCount())
-                 if header.sectionResizeMode(c) == QHeaderView.ResizeToContents]
-        for column in sized:
-            header.setSectionResizeMode(column, QHeaderView.Interactive)
-        try:
-            yield
-        finally:
-            for column in sized:
-                header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
 
     def _fill_row(self, row: int, r) -> None:
         name = QTableWidgetItem(self._shown_path(r.path))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ...core.evaluation.report import EvaluationReport
 from .message_label import message_label
 from .spectrogram_view import SpectrogramView
+from .tables import columns_measured_once
 
 
 class ClipList(QWidget):
@@ -83,6 +84,11 @@ class ClipList(QWidget):
         self.title.setText(f"{what}: {len(self.indices)} clip{'s' * (len(self.indices) != 1)}, most confident first")
         self.table.setRowCount(len(self.indices))
         conf = report.confidence()
+        with columns_measured_once(self.table):
+            self._fill(report, conf, t, p)
+        self.clear_clip()
+
+    def _fill(self, report: EvaluationReport, conf, t: str, p: str) -> None:
         for r, i in enumerate(self.indices):
             name = QTableWidgetItem(Path(report.items[i].split("#", 1)[0]).name
                                     + (f"#{report.items[i].split('#', 1)[1]}" if "#" in report.items[i] else ""))
@@ -92,7 +98,6 @@ class ClipList(QWidget):
             self.table.setItem(r, 0, name)
             self.table.setItem(r, 1, c)
             self.table.setItem(r, 2, QTableWidgetItem(f"{t} → {p}"))
-        self.clear_clip()
 
     def clear(self) -> None:
         self.report, self.indices = None, []
