@@ -126,7 +126,6 @@ class LivePredictor:
         considered = None if mask is None else tuple(
             label for label, kept in zip(self.predictor.labels, mask, strict=True) if kept)
         self._among = (mask, considered)
-        self._same, self._last_top = 0, None    # a steady answer among other classes is not this one
 
     def poll(self) -> list:
         """Results (LivePrediction, LivePredictionFailed) since the last poll, oldest first."""
