@@ -270,6 +270,7 @@ def test_live_bars_answer_among_the_classes_ticked_in_the_live_panel(qtbot, app_
     panel = app_window[1]
     button = view.among_button
     assert button.isVisible() and button.isEnabled() and button.text() == "Among: every class"
+    assert "Tick them" in button.toolTip()
     menu = panel.among_menu
     actions = {a.text(): a for a in menu.actions() if a.text()}
     seen = []

@@ -24,6 +24,9 @@ IDLE_STYLE = "QLabel { color: palette(text); border: 1px solid palette(mid); bor
 # Texts the read-outs are sized for from the start (SteadyLabel: an answer drawn re-lays out nothing).
 STATE_SAMPLES = ("waiting for the live input", "uncertain: low confidence (top 100%)", "acoustic-guitar")
 LATENCY_SAMPLE = "latency 999 ms · 99.9 answers/s"
+AMONG_TIP = ("Playing one of a few instruments? Tick them: the bars name the likeliest of those "
+             "(the same choice as the Predict panel's)")
+AMONG_WAITING_TIP = "The model's classes are offered here once it has loaded: press Start (or predict a file)"
 
 
 class LivePredictionView(QWidget):
@@ -73,8 +76,6 @@ class LivePredictionView(QWidget):
             self.among_button.setObjectName("live_among")
             self.among_button.setPopupMode(QToolButton.InstantPopup)
             self.among_button.setMenu(models.among_menu)
-            self.among_button.setToolTip("Playing one of a few instruments? Tick them: the bars name the "
-                                         "likeliest of those (the same choice as the Predict panel's)")
             head.addWidget(self.among_button)
             models.among_changed.connect(self._among_changed)
         head.addWidget(self.model_combo)
@@ -136,8 +137,10 @@ class LivePredictionView(QWidget):
 
     def _among_changed(self) -> None:
         if self.among_button is not None:
+            ready = self.models.among_button.isEnabled()
             self.among_button.setText(self.models.among_button.text())
-            self.among_button.setEnabled(self.models.among_button.isEnabled())
+            self.among_button.setEnabled(ready)
+            self.among_button.setToolTip(AMONG_TIP if ready else AMONG_WAITING_TIP)
         if self.live is not None and hasattr(self.models, "among_for"):
             self.live.answer_among(self.models.among_for(self.live.predictor.labels))
 
