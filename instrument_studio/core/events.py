@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio.info import AudioInfo
+from .predict.answer import ranked
 
 
 @dataclass(frozen=True)
@@ -282,11 +283,7 @@ class LivePrediction:
         return self.result_time - self.window_time
 
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
-        if self.probabilities is None:
-            return []
-        order = [i for i in np.argsort(-self.probabilities, kind="stable")
-                 if self.considered is None or self.labels[i] in self.considered][:k]
-        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+        return [] if self.probabilities is None else ranked(self.labels, self.probabilities, self.considered, k)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..audio.levels import rms_dbfs as level_db
 from ..errors import AudioFormatError, Cancelled, FeatureError, StudioError
 from ..fileio import atomic_path
 from ..resources import resource_path
-from .answer import UNKNOWN, Answer, decide
+from .answer import UNKNOWN, Answer, decide, ranked
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
@@ -63,8 +63,7 @@ class Prediction:
         if kept is None:
             return self
         return replace(self, probabilities=rescaled_among(self.probabilities, kept),
-                       timeline=rescaled_among(self.timeline, kept),
-                       considered=tuple(label for label, k in zip(self.labels, kept, strict=True) if k))
+                       timeline=rescaled_among(self.timeline, kept), considered=kept_labels(self.labels, kept))
 
     @property
     def is_silent(self) -> bool:
@@ -91,11 +90,7 @@ class Prediction:
                 for row, s in zip(self.timeline, self.silent, strict=True)]
 
     def ranked(self, k: int | None = None) -> list[tuple[str, float]]:
-        if self.is_silent:
-            return []
-        order = [i for i in np.argsort(-self.probabilities, kind="stable")
-                 if self.considered is None or self.labels[i] in self.considered][:k]
-        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+        return [] if self.is_silent else ranked(self.labels, self.probabilities, self.considered, k)
 
     def to_dict(self, path: str | None = None) -> dict:
         """The JSON shape of `instrument-studio predict --json` (one entry per file)."""
@@ -130,6 +125,11 @@ def _among_mask(labels: tuple[str, ...], classes: tuple[str, ...]) -> np.ndarray
     mask = np.array([label in keep for label in labels])
     mask.flags.writeable = False
     return mask
+
+
+def kept_labels(labels: Sequence[str], kept: np.ndarray | None) -> tuple[str, ...] | None:
+    """The labels an `among_mask` keeps (None: every class)."""
+    return None if kept is None else tuple(label for label, k in zip(labels, kept, strict=True) if k)
 
 
 def rescaled_among(p: np.ndarray, kept: np.ndarray) -> np.ndarray:

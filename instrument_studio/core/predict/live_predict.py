@@ -20,7 +20,7 @@ import numpy as np
 from ..audio.audiofile import resample
 from ..config import ANALYSIS_SR
 from ..events import LivePrediction, LivePredictionFailed
-from .inference import Predictor, among_mask, judge_window
+from .inference import Predictor, among_mask, judge_window, kept_labels
 from .streaming import StreamingMusicnn
 
 # Answers per second at most: what a cheap model gives (a small mel CNN: a few ms an answer).
@@ -123,9 +123,7 @@ class LivePredictor:
         """Answer among `classes` only from the next window on (None: every class), as
         `Prediction.among` does for a file; a name the model does not know is refused (StudioError)."""
         mask = among_mask(self.predictor.labels, classes)
-        considered = None if mask is None else tuple(
-            label for label, kept in zip(self.predictor.labels, mask, strict=True) if kept)
-        self._among = (mask, considered)
+        self._among = (mask, kept_labels(self.predictor.labels, mask))
 
     def poll(self) -> list:
         """Results (LivePrediction, LivePredictionFailed) since the last poll, oldest first."""

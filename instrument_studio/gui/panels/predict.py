@@ -73,7 +73,7 @@ class PredictPanel(QWidget):
         self._loading = None
         self._waiting: list = []
         self.results = []                 # as predicted, among every class
-        self._unshown: list = []          # results not in the table yet (added once per event-loop pass)
+        self._unshown: list = []          # results not in the table yet (added every ROWS_EVERY_MS)
         self.only: list[str] | None = None  # the classes the table answers among (None: all)
         self._class_labels: tuple[str, ...] = ()
         self._roots: list[Path] = []
@@ -449,7 +449,6 @@ class PredictPanel(QWidget):
                 self.table.insertRow(row)
                 self._fill_row(row, self.shown(r))
         self.table.scrollToBottom()
-
 
     def _fill_row(self, row: int, r) -> None:
         name = QTableWidgetItem(self._shown_path(r.path))
