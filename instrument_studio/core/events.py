@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio.info import AudioInfo
-from .predict.answer import ranked
 
 
 @dataclass(frozen=True)
@@ -257,6 +256,13 @@ class SweepRunFailed:
 
 
 # --- prediction (core/predict/live_predict.py) --------------------------------------------------------
+def ranked(labels, probabilities: np.ndarray, considered=None, k: int | None = None) -> list[tuple[str, float]]:
+    """(label, probability), likeliest first, of the classes `considered` (None: every class), at
+    most `k`: what a file's answer (core.predict.inference) and a live answer list."""
+    order = [i for i in np.argsort(-probabilities, kind="stable") if considered is None or labels[i] in considered]
+    return [(labels[i], float(probabilities[i])) for i in order[:k]]
+
+
 @dataclass(frozen=True)
 class LivePrediction:
     """What the model says about the most recent live window.

@@ -39,10 +39,3 @@ def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float 
     if labels[top] == UNKNOWN or (threshold is not None and p_near < threshold):
         return Answer(UNKNOWN, 1.0 - p_near, nearest, p_near)
     return Answer(nearest, p_near, nearest, p_near)
-
-
-def ranked(labels, probabilities: np.ndarray, considered=None, k: int | None = None) -> list[tuple[str, float]]:
-    """(label, probability), likeliest first, of the classes `considered` (None: every class), at
-    most `k`: what a file's answer and a live answer list."""
-    order = [i for i in np.argsort(-probabilities, kind="stable") if considered is None or labels[i] in considered]
-    return [(labels[i], float(probabilities[i])) for i in order[:k]]

@@ -19,9 +19,10 @@ from ..audio.audiofile import AUDIO_EXTENSIONS, load, read_audio, resample
 from ..audio.levels import SILENCE_DBFS, clipped_share
 from ..audio.levels import rms_dbfs as level_db
 from ..errors import AudioFormatError, Cancelled, FeatureError, StudioError
+from ..events import ranked
 from ..fileio import atomic_path
 from ..resources import resource_path
-from .answer import UNKNOWN, Answer, decide, ranked
+from .answer import UNKNOWN, Answer, decide
 
 # Below this RMS (dB re full scale) a window holds no instrument worth naming.
 SILENCE_DB = -60.0
