@@ -215,7 +215,7 @@ def test_build_phrases_skips_a_broken_note(tmp_path, capsys):
     notes.append(Item(str(empty), "trumpet", "src-a", "note", "src-a:A4"))
     out = phrases.build_phrases(notes, per_source=2, seed=3, out_root=tmp_path / "cache")
     assert len(out) == 2 and all(Path(i.path).is_file() for i in out)
-    assert f"skipped {empty}" in capsys.readouterr().err
+    assert f"skipped {empty}: the file is empty (0 bytes)" in capsys.readouterr().err
 
 
 def test_build_phrases_skips_pairs_with_too_few_notes(tmp_path):

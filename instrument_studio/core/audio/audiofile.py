@@ -70,7 +70,7 @@ class DecodedAudio:
         return to_mono(self.samples)
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
     """Turn the common OS-level problems into messages before libsndfile turns them into noise."""
     try:
         st = path.stat()
@@ -100,7 +100,7 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 def _open(path: Path) -> sf.SoundFile:
-    _check_readable(path)
+    check_readable(path)
     try:
         with quiet_stderr():
             return sf.SoundFile(str(path))

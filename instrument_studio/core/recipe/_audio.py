@@ -14,6 +14,10 @@ def load_mono(path: str | Path, sr: int | None = None) -> tuple[np.ndarray, int]
     """Decode a file (WAV/FLAC/OGG/MP3/Opus through libsndfile) to mono float32, resampled to `sr`."""
     import soundfile as sf
 
+    from ..audio.audiofile import check_readable
+
+    # An empty or missing file in a data folder is named as such, not in libsndfile's words.
+    check_readable(Path(path))
     try:
         y, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises LibsndfileError / RuntimeError
