@@ -1,4 +1,7 @@
-"""Small audio helpers for the recipe: decode to mono float32 at a rate, write FLAC atomically."""
+"""Small audio helpers for the recipe: fractional-rate resampling, atomic FLAC writes, silence trims.
+
+Files are decoded by `audio.audiofile.load`, the loader every prediction uses, so that built
+phrases are made from the same samples the model hears."""
 
 from __future__ import annotations
 
@@ -6,27 +9,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
-from ..errors import AudioFormatError
-
-
-def load_mono(path: str | Path, sr: int | None = None) -> tuple[np.ndarray, int]:
-    """Decode a file (WAV/FLAC/OGG/MP3/Opus through libsndfile) to mono float32, resampled to `sr`."""
-    import soundfile as sf
-
-    from ..audio.audiofile import check_readable
-
-    # An empty or missing file in a data folder is named as such, not in libsndfile's words.
-    check_readable(Path(path))
-    try:
-        y, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # libsndfile raises LibsndfileError / RuntimeError
-        raise AudioFormatError(f"cannot decode ({exc})", path=path) from exc
-    y = y.mean(axis=1).astype(np.float32)
-    if sr is not None and sr != file_sr:
-        y = resample(y, file_sr, sr)
-        file_sr = sr
-    return y, int(file_sr)
 
 
 def resample(y: np.ndarray, sr_in: float, sr_out: float) -> np.ndarray:

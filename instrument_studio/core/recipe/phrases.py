@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.audiofile import load as load_audio
 from ..errors import StudioError
-from ._audio import load_mono, save_audio, trim_leading, trim_trailing
+from ._audio import save_audio, trim_leading, trim_trailing
 from .sources import BACKGROUND, BUILT, Item, built_once, cache_dir
 
 # Instruments that cannot (or do not usually) bend a held note: no vibrato in their phrases.
@@ -150,7 +151,7 @@ def build_phrases(notes: list[Item], *, per_source: int = 12, seed: int = 0, spe
     Written as FLAC under out_root (default cache_dir()/"phrases") in a folder keyed by the inputs,
     with a manifest written last: the same inputs reuse the files.
     """
-    load = load or (lambda p, sr: load_mono(p, sr)[0])
+    load = load or (lambda p, sr: load_audio(p, sr=sr)[0])
     pairs: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for it in notes:
         if (it.kind == "note" and (classes is None or it.label in classes)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._audio import load_mono, save_audio
+from ..audio.audiofile import load as load_audio
+from ._audio import save_audio
 from .augment import _no_clip
 from .sources import BACKGROUND, Item, built_once, cache_dir
 
@@ -102,7 +103,7 @@ def generate_speech(*, count: int = 48, seed: int = 0, sr: int = 16000,
                 a, b = rng.choice(len(SENTENCES), size=2, replace=False)
                 wav = Path(tmp) / f"{i}.wav"
                 _say(tool, f"{SENTENCES[a]} {SENTENCES[b]}", rng, wav)
-                y, _ = load_mono(wav, sr)
+                y, _ = load_audio(wav, sr=sr)
                 y = y / (np.sqrt(np.mean(np.square(y, dtype=np.float64))) + 1e-20)
                 y = _no_clip(y * 10 ** (float(rng.uniform(-35.0, -10.0)) / 20))
                 path = save_audio(folder / f"{tool}_{i:03d}.flac", y, sr)
