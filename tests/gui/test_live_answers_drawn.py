@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMenu, QToolButton
 
 from instrument_studio.core.predict.inference import load_predictor
 from instrument_studio.gui.widgets.live_prediction import LivePredictionView
@@ -35,8 +36,23 @@ def answer_view(qtbot, predictor=None) -> tuple[LivePredictionView, Live]:
         clock = StillClock()
 
     class Models(QObject):
+        """The Predict panel's side of the view: its model and its classes to answer among."""
+
         predictor_changed = Signal(object)
+        among_changed = Signal()
         model_name = "test model"
+        model_path = None
+        run = None
+        held: dict = {}
+
+        def __init__(self):
+            super().__init__()
+            self.among_menu = QMenu()
+            self.among_button = QToolButton()
+            self.among_button.setText("Among: every class")
+
+        def among_for(self, labels):
+            return None
 
         def with_predictor(self, fn, on_error=None):
             fn(predictor)

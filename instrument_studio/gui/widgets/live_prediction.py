@@ -70,14 +70,12 @@ class LivePredictionView(QWidget):
         head.addWidget(self.latency_label)
         # The Predict panel's classes to answer among (one choice for the table, the Audio panel
         # and these bars): a musician who says "violin or viola" gets bars of those only.
-        self.among_button: QToolButton | None = None
-        if hasattr(models, "among_changed"):
-            self.among_button = QToolButton()
-            self.among_button.setObjectName("live_among")
-            self.among_button.setPopupMode(QToolButton.InstantPopup)
-            self.among_button.setMenu(models.among_menu)
-            head.addWidget(self.among_button)
-            models.among_changed.connect(self._among_changed)
+        self.among_button = QToolButton()
+        self.among_button.setObjectName("live_among")
+        self.among_button.setPopupMode(QToolButton.InstantPopup)
+        self.among_button.setMenu(models.among_menu)
+        head.addWidget(self.among_button)
+        models.among_changed.connect(self._among_changed)
         head.addWidget(self.model_combo)
         grid = QGridLayout()
         self.names, self.bars, self.values = [], [], []
@@ -125,10 +123,10 @@ class LivePredictionView(QWidget):
     def _list_models(self) -> None:
         from pathlib import Path
 
-        current = getattr(self.models, "model_path", None) if getattr(self.models, "run", None) is None else "run"
+        current = self.models.model_path if self.models.run is None else "run"
         self.model_combo.clear()
         self.model_combo.addItem("Default model", "")
-        for path in getattr(self.models, "held", {}):
+        for path in self.models.held:
             if path:
                 self.model_combo.addItem(f"Personal: {Path(path).name}", path)
         if current and self.model_combo.findData(current) < 0:
@@ -136,17 +134,16 @@ class LivePredictionView(QWidget):
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(current or "")))
 
     def _among_changed(self) -> None:
-        if self.among_button is not None:
-            ready = self.models.among_button.isEnabled()
-            self.among_button.setText(self.models.among_button.text())
-            self.among_button.setEnabled(ready)
-            self.among_button.setToolTip(AMONG_TIP if ready else AMONG_WAITING_TIP)
-        if self.live is not None and hasattr(self.models, "among_for"):
+        ready = self.models.among_button.isEnabled()
+        self.among_button.setText(self.models.among_button.text())
+        self.among_button.setEnabled(ready)
+        self.among_button.setToolTip(AMONG_TIP if ready else AMONG_WAITING_TIP)
+        if self.live is not None:
             self.live.answer_among(self.models.among_for(self.live.predictor.labels))
 
     def _model_chosen(self, index: int) -> None:
         path = self.model_combo.itemData(index)
-        if path != "run" and (path or None) != getattr(self.models, "model_path", None):
+        if path != "run" and (path or None) != self.models.model_path:
             self.models.set_model(path or None)
 
     def _predictor_changed(self, predictor) -> None:
@@ -159,7 +156,7 @@ class LivePredictionView(QWidget):
         self.live = LivePredictor(predictor, on_result=lambda _answer: self._answer_ready.emit())
         self._among_changed()
         self.live.attach(self.live_panel.pipeline)
-        labels = tuple(getattr(predictor, "labels", ()))
+        labels = tuple(predictor.labels)
         for name in self.names:
             name.set_samples(("acoustic-guitar", *labels))
         self.state_label.set_samples((*STATE_SAMPLES, *labels))
