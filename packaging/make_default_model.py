@@ -199,6 +199,7 @@ def main(argv=None) -> int:
         "holdout_top1": R.Holdouts(held_cal).top1(threshold),
         "holdout_restricted_4": held.subset_accuracy(4),
         "holdout_restricted_6": held.subset_accuracy(6),
+        "holdout_restricted_4_taught": held.subset_accuracy(4, among=R.taught_elsewhere(items)),
         "unverified_restricted": sum(v[0] for v in unv_table.get("real-unverified (all)", {}).values())
         / max(1, sum(v[1] for v in unv_table.get("real-unverified (all)", {}).values())),
         "unverified_top1": float(unv_top1),

@@ -331,6 +331,30 @@ def test_subset_accuracy_restricts_answers_to_every_k_class_subset():
     assert held.subset_accuracy(4) == {}                 # fewer classes than k: no figure
 
 
+def test_subset_accuracy_among_the_classes_each_source_lists():
+    labels = ("a", "b", "c")
+    held = R.Holdouts([R.HeldOut("s", "a", labels, np.array([0.3, 0.6, 0.1]), np.zeros((1, 3))),
+                       R.HeldOut("s", "b", labels, np.array([0.1, 0.8, 0.1]), np.zeros((1, 3))),
+                       R.HeldOut("s", "c", labels, np.array([0.1, 0.2, 0.7]), np.zeros((1, 3))),
+                       R.HeldOut("t", "a", labels, np.array([0.9, 0.05, 0.05]), np.zeros((1, 3))),
+                       R.HeldOut("t", "b", labels, np.array([0.9, 0.05, 0.05]), np.zeros((1, 3)))])
+    # Without "b" the misheard "a" file has no wrong class left to go to; "t" is not asked about.
+    assert held.subset_accuracy(2, among={"s": {"a", "c"}}) == {"s": 1.0}
+    assert held.subset_accuracy(2, among={"s": {"a", "b"}}) == {"s": 0.5}
+    assert held.subset_accuracy(2, among={"s": {"a"}}) == {}  # fewer classes than k
+
+
+def test_taught_elsewhere_keeps_the_classes_another_note_library_has():
+    def note(source, label, augment=0, kind="note"):
+        return Item(f"/x/{source}/{label}.wav", label, source, kind, f"{source}:{label}", augment=augment)
+
+    items = [note("lib1", "oboe"), note("lib1", "flute"), note("lib1", "cello"),
+             note("lib2", "flute"), note("lib2", "trumpet"),
+             note("lib3", "cello", augment=1),          # a simulated chain is not another library
+             note("phr", "oboe", kind="phrase")]        # nor is a phrase source
+    assert R.taught_elsewhere(items, sources=("lib1", "lib2", "none")) == {"lib1": {"flute"}, "lib2": {"flute"}}
+
+
 def test_nuisance_projection_stops_the_head_learning_a_recording_chain_as_a_class():
     """Flutes were only ever heard through one chain and violins through another (sources f, v),
     while two sources that have both classes show how chains differ. A flute through the violins'
