@@ -228,8 +228,9 @@ class Holdouts:
 def taught_elsewhere(items: Iterable[Item], sources: Collection[str] = HOLDOUT_SOURCES) -> dict[str, set[str]]:
     """Held-out note library -> those of its classes that real notes of another source in training
     still teach. The shipped model has heard every note library, so a library it has not heard meets
-    it the way a hold-out's notes of these classes meet the head without them (a hold-out's other
-    classes have lost their only real notes, as no class with real notes has in the shipped model)."""
+    it the way a hold-out's notes of these classes meet the head without them. (A hold-out's other
+    classes have lost their only real notes; in the shipped model, only the classes that never had
+    any are in that state.)"""
     notes = defaultdict(set)
     for i in items:
         if i.kind == "note" and not i.augment and i.label != BACKGROUND:
