@@ -437,8 +437,9 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples.mean(axis=1, dtype=np.float32)
 
 
-def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited resampling (soxr, the same as librosa.load's default)."""
+def resample(y: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarray:
+    """Band-limited resampling (soxr, the same as librosa.load's default). Rates may be fractional:
+    the recipe's small pitch shifts resample from sr x ratio to sr."""
     if orig_sr == target_sr:
         return np.asarray(y, dtype=np.float32)
     import soxr  # librosa's resampler; imported here to keep `import core.audio.audiofile` light

@@ -1,7 +1,7 @@
-"""Small audio helpers for the recipe: fractional-rate resampling, atomic FLAC writes, silence trims.
+"""Small audio helpers for the recipe: atomic FLAC writes and silence trims.
 
-Files are decoded by `audio.audiofile.load`, the loader every prediction uses, so that built
-phrases are made from the same samples the model hears."""
+Files are decoded and resampled by `audio.audiofile` (`load`, `resample`), as every prediction is,
+so that built phrases and augmented copies are made from the samples the model hears."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
-
-def resample(y: np.ndarray, sr_in: float, sr_out: float) -> np.ndarray:
-    """Band-limited resampling (soxr); rates may be fractional (used for small pitch shifts)."""
-    import soxr
-
-    if len(y) == 0 or sr_in == sr_out:
-        return np.asarray(y, dtype=np.float32)
-    return soxr.resample(np.asarray(y, dtype=np.float32), float(sr_in), float(sr_out)).astype(np.float32)
 
 
 def save_audio(path: str | Path, y: np.ndarray, sr: int) -> Path:

@@ -23,7 +23,7 @@ import io
 import numpy as np
 from scipy import signal
 
-from ._audio import resample
+from ..audio.audiofile import resample
 
 
 def _f32(y: np.ndarray) -> np.ndarray:
