@@ -43,10 +43,10 @@ def answer_view(qtbot, predictor=None) -> tuple[LivePredictionView, Live]:
         model_name = "test model"
         model_path = None
         run = None
-        held: dict = {}
 
         def __init__(self):
             super().__init__()
+            self.held: dict = {}                # personal models kept in memory: none here
             self.among_menu = QMenu()
             self.among_button = QToolButton()
             self.among_button.setText("Among: every class")
