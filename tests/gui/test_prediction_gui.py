@@ -436,6 +436,49 @@ def test_the_whole_file_answer_agrees_with_the_timeline(qtbot, window, stand_in_
         audio.waveform.plotItem.vb.sceneBoundingRect().left(), abs=1)
 
 
+class LoudnessModel:
+    """Says "trumpet" for loud seconds and "organ" (trumpet second) for quiet ones, by the first
+    MFCC's mean (the level): as a trumpet over a soft organ would be answered."""
+
+    labels = ("organ", "trumpet")
+
+    def __init__(self, threshold: float):
+        from instrument_studio.core.config import FeatureConfig
+
+        self.feature_config = FeatureConfig(kind="mfcc")
+        self.threshold = threshold
+
+    def predict_proba(self, rows: np.ndarray) -> np.ndarray:
+        loud = np.asarray(rows)[:, 0] > self.threshold
+        return np.where(loud[:, None], [0.05, 0.95], [0.7, 0.3])
+
+
+def test_the_timelines_top_row_is_the_whole_file_answer(qtbot, window, tmp_path):
+    """One loud second and three quiet ones: the whole file (louder seconds count more) is
+    "trumpet", though "organ" leads the plain mean of the seconds; the timeline's top row is
+    trumpet too, with organ brighter in the three quiet seconds."""
+    from instrument_studio.core.predict.inference import Predictor
+
+    y = np.concatenate([note("tone", seconds=1.0) / np.abs(note("tone", seconds=1.0)).max() * 0.8,
+                        note("tone", seconds=3.0, seed=1) / np.abs(note("tone", seconds=3.0, seed=1)).max() * 0.03])
+    model = LoudnessModel(threshold=0.0)
+    predictor = Predictor(model)
+    c0 = [predictor.rows(y[i * SR:(i + 1) * SR])[0, 0] for i in range(4)]
+    assert c0[0] > max(c0[1:])
+    model.threshold = (c0[0] + max(c0[1:])) / 2
+    window.panels["PredictPanel"].predictor = predictor
+    view = window.panels["PredictPanel"].file_view
+    wav = save_wav(tmp_path / "trumpet_over_organ.wav", y, SR)
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        window.open_file(str(wav))
+    tl = view.timeline
+    assert [tl.labels[i] for i in tl.timeline.argmax(axis=1)] == ["trumpet", "organ", "organ", "organ"]
+    assert tl.timeline.mean(axis=0)[0] > tl.timeline.mean(axis=0)[1]          # organ leads the plain mean
+    assert view.prediction.label == "trumpet" and "<b>trumpet</b>" in view.summary.text()
+    assert [text for _pos, text in tl.getAxis("left")._tickLevels[0]] == ["trumpet", "organ"]
+    assert "louder seconds count more" in tl.toolTip()
+
+
 def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth_model, tmp_path):
     """Issue 11 (18): a fresh run had to be saved as a bundle before the Predict panel could use it."""
     training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]

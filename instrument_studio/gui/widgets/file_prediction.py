@@ -48,6 +48,9 @@ class FilePredictionView(QWidget):
         self.now_label.setTextFormat(Qt.RichText)
         self.timeline = PredictionTimeline()
         self.timeline.setMinimumHeight(110)
+        self.timeline.setToolTip("Each class's probability per second, brighter = more likely. Rows in the order "
+                                 "of the whole file's answer, in which louder seconds count more. Click to play "
+                                 "from there.")
         self.timeline.setXLink(audio_panel.waveform)
         self._set_axis_width(LEFT_AXIS_WIDTH)
         self.timeline.seek_requested.connect(audio_panel.seek)
@@ -171,7 +174,7 @@ class FilePredictionView(QWidget):
         self.summary.setText(f"Whole file ({self.models.model_name}{among}): {top}"
                              "<span style='color:gray'> — below: probability per second, brighter = more likely</span>")
         self.timeline.set_prediction(prediction.labels, prediction.timeline, step=prediction.step,
-                                     duration=prediction.duration)
+                                     duration=prediction.duration, whole=prediction.probabilities)
         self._set_axis_width(max(LEFT_AXIS_WIDTH, self.timeline.label_width + 16))
         self._last_pos = -1.0
         self._on_frame(0.0)
