@@ -241,18 +241,23 @@ def test_answering_among_a_few_classes_rescales_the_file_and_every_second():
 
     labels = ("cello", "flute", "violin", "unknown")
     whole = np.array([0.5, 0.3, 0.1, 0.1])
-    steps = np.array([[0.5, 0.3, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7]])
-    pred = Prediction(labels, whole, np.array([0.0, 1.0]), steps, np.zeros(2, dtype=bool), duration=2.0,
+    steps = np.array([[0.5, 0.3, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7], [0.45, 0.15, 0.1, 0.3]])
+    pred = Prediction(labels, whole, np.array([0.0, 1.0, 2.0]), steps, np.zeros(3, dtype=bool), duration=3.0,
                       unknown_threshold=0.2)
     assert pred.label == "cello"
     among = pred.among(["Violin", " flute"])      # names as typed: case and spaces do not matter
     assert among.considered == ("flute", "violin", "unknown")
-    assert among.probabilities == pytest.approx([0.0, 0.6, 0.2, 0.2])
-    assert among.label == "flute" and among.probability == pytest.approx(0.6)
-    assert among.timeline.sum(axis=1) == pytest.approx([1.0, 1.0]) and among.timeline[:, 0].max() == 0.0
+    # Cello's 0.5 goes to flute and violin (3 : 1); unknown keeps its 0.1.
+    assert among.probabilities == pytest.approx([0.0, 0.675, 0.225, 0.1])
+    assert among.label == "flute" and among.probability == pytest.approx(0.675)
+    assert among.timeline.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0]) and among.timeline[:, 0].max() == 0.0
     # The second that sounded like nothing the model knows is still unknown, its nearest among the choice.
-    second = among.step_answers()[1]
-    assert (second.label, second.nearest) == ("unknown", "flute")
+    answers = among.step_answers()
+    assert (answers[1].label, answers[1].nearest) == ("unknown", "flute")
+    # A second more like the cello ruled out than like anything else is flute, not unknown: had
+    # unknown shared the cello's probability, it would have had 0.55 of it.
+    assert among.timeline[2] == pytest.approx([0.0, 0.42, 0.28, 0.3])
+    assert answers[2].label == "flute"
     assert [label for label, _ in among.ranked()] == ["flute", "violin", "unknown"]
     row = among.to_dict("x.wav")
     assert row["considered"] == ["flute", "violin", "unknown"] and "cello" not in row["probabilities"]

@@ -57,14 +57,15 @@ class Prediction:
 
     def among(self, classes: Iterable[str] | None) -> Prediction:
         """The same prediction answered among `classes` only (the user knows the recording is one of
-        them): the other classes' probabilities set to 0 and the rest rescaled to sum to 1, in the
-        whole-file answer and every step. A model's "unknown" class stays among them, so speech or
+        them): the other instruments' probability shared by these (rescaled_among), in the whole-file
+        answer and every step. A model's "unknown" class stays, with its own probability, so speech or
         noise can still be turned away. None or every class: this prediction."""
         kept = among_mask(self.labels, classes)
         if kept is None:
             return self
-        return replace(self, probabilities=rescaled_among(self.probabilities, kept),
-                       timeline=rescaled_among(self.timeline, kept), considered=kept_labels(self.labels, kept))
+        return replace(self, probabilities=rescaled_among(self.probabilities, kept, self.labels),
+                       timeline=rescaled_among(self.timeline, kept, self.labels),
+                       considered=kept_labels(self.labels, kept))
 
     @property
     def is_silent(self) -> bool:
@@ -133,11 +134,19 @@ def kept_labels(labels: Sequence[str], kept: np.ndarray | None) -> tuple[str, ..
     return None if kept is None else tuple(label for label, k in zip(labels, kept, strict=True) if k)
 
 
-def rescaled_among(p: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Probabilities (last axis: classes) with the classes not `kept` set to 0, rescaled to sum to 1."""
-    p = np.where(kept, p, 0.0)
-    total = p.sum(axis=-1, keepdims=True)
-    return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+def rescaled_among(p: np.ndarray, kept: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Probabilities (last axis: classes over `labels`) answered among the `kept` classes: the
+    instruments not kept set to 0, their probability shared by the kept instruments in proportion;
+    the model's unknown class keeps its own. The user's choice says which instrument it may be, not
+    whether one plays: rescaled with them, "unknown" took the answer of 17 % of held-out Philharmonia
+    notes and 11 % of tonejs notes answered among 4 of their classes (k = 4 accuracy 0.72 / 0.81,
+    against 0.79 / 0.87 now), while 55 % of held-out background sounds are still turned away."""
+    unknown = np.array([label == UNKNOWN for label in labels])
+    instruments = np.where(unknown, 0.0, p)
+    chosen = np.where(kept & ~unknown, p, 0.0)
+    share = chosen.sum(axis=-1, keepdims=True)
+    scale = np.divide(instruments.sum(axis=-1, keepdims=True), share, out=np.zeros_like(share), where=share > 0)
+    return chosen * scale + np.where(unknown, p, 0.0)
 
 
 def check_classes(labels: Sequence[str], classes: Iterable[str]) -> list[str]:
@@ -473,7 +482,7 @@ def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None
     if proba is None:
         proba = predictor.predict_window(predictor.window_audio(y))
     if among is not None:
-        proba = rescaled_among(proba, among)
+        proba = rescaled_among(proba, among, predictor.labels)
     if share > CLIP_SHARE:
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
     answer = decide(proba, predictor.labels, predictor.unknown_threshold)
