@@ -3,8 +3,7 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots_audio.py OUT_DIR [FILE]
 
 Opens FILE (default: a generated test tone) in the Audio panel and saves the window in the light
-and dark themes, plus the empty state and an error state; a FILE given is also named by the default
-model (audio-prediction.png: the whole file's answer and its timeline).
+and dark themes, plus the empty state and an error state.
 """
 
 from __future__ import annotations
@@ -62,16 +61,6 @@ def main() -> None:
     panel.seek(panel.ready.info.duration * 0.3)
     wait(app, 0.5)
     win.grab().save(str(out / "audio-panel.png"))
-    if len(sys.argv) > 2:
-        # Named by the default model: the whole file's answer above its timeline.
-        view = win.panels["PredictPanel"].file_view
-        done = []
-        view.predicted.connect(done.append)
-        view.predict_button.click()
-        wait(app, 120, until=lambda: bool(done))
-        panel.seek(panel.ready.info.duration * 0.3)
-        wait(app, 0.5)
-        win.grab().save(str(out / "audio-prediction.png"))
     win.apply_preferences(output_device=ctx.settings.get("audio/output_device", ""), theme="dark")
     wait(app, 0.5)
     win.grab().save(str(out / "audio-panel-dark.png"))

@@ -1,7 +1,7 @@
 """Screenshots of the default model naming real recordings, live and in the Audio panel.
 
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR \
-        [--among-only | --live-among-only]
+        [--among-only | --live-among-only | --audio FILE]
 
 Reads real recordings from ../shared/data (they are never copied into the repository; the live
 phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
@@ -18,6 +18,8 @@ phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x72
 - audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
   (the whole-file answer and the per-second timeline);
 - audio-unknown.png: the same for speech, which should read "unknown (nearest: ...)".
+
+--audio FILE: only audio-predict.png, for FILE (any recording).
 """
 
 from __future__ import annotations
@@ -193,6 +195,9 @@ def main() -> int:
     app = create_app()
     if "--among-only" in sys.argv:   # (no virtual microphone started for it)
         among(app, out)
+        return 0
+    if "--audio" in sys.argv:
+        audio(app, out, Path(sys.argv[sys.argv.index("--audio") + 1]), "audio-predict.png")
         return 0
     right, rel = LIVE
     y, sr = load(DATA / rel, sr=48000)
