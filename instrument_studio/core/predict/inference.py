@@ -141,12 +141,24 @@ def rescaled_among(p: np.ndarray, kept: np.ndarray, labels: Sequence[str]) -> np
     whether one plays: rescaled with them, "unknown" took the answer of 17 % of held-out Philharmonia
     notes and 11 % of tonejs notes answered among 4 of their classes (k = 4 accuracy 0.72 / 0.81,
     against 0.79 / 0.87 now), while 55 % of held-out background sounds are still turned away."""
-    unknown = np.array([label == UNKNOWN for label in labels])
-    instruments = np.where(unknown, 0.0, p)
-    chosen = np.where(kept & ~unknown, p, 0.0)
+    chosen = np.where(kept, p, 0.0)
+    u = _unknown_index(tuple(labels))
+    if u is None:
+        total = chosen.sum(axis=-1, keepdims=True)
+        return np.divide(chosen, total, out=np.zeros_like(chosen), where=total > 0)
+    own = p[..., u]
+    chosen[..., u] = 0.0
     share = chosen.sum(axis=-1, keepdims=True)
-    scale = np.divide(instruments.sum(axis=-1, keepdims=True), share, out=np.zeros_like(share), where=share > 0)
-    return chosen * scale + np.where(unknown, p, 0.0)
+    instruments = p.sum(axis=-1, keepdims=True) - own[..., None]
+    chosen *= np.divide(instruments, share, out=np.zeros_like(share), where=share > 0)
+    chosen[..., u] = own
+    return chosen
+
+
+@functools.lru_cache(maxsize=64)
+def _unknown_index(labels: tuple[str, ...]) -> int | None:
+    # (once per model's labels: a folder's rows are re-answered one by one on the GUI thread)
+    return labels.index(UNKNOWN) if UNKNOWN in labels else None
 
 
 def check_classes(labels: Sequence[str], classes: Iterable[str]) -> list[str]:
