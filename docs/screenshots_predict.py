@@ -197,7 +197,11 @@ def main() -> int:
         among(app, out)
         return 0
     if "--audio" in sys.argv:
-        audio(app, out, Path(sys.argv[sys.argv.index("--audio") + 1]), "audio-predict.png")
+        rest = sys.argv[sys.argv.index("--audio") + 1:]
+        if not rest:
+            print("--audio needs the recording to open: --audio FILE", file=sys.stderr)
+            return 2
+        audio(app, out, Path(rest[0]), "audio-predict.png")
         return 0
     right, rel = LIVE
     y, sr = load(DATA / rel, sr=48000)

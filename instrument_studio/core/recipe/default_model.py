@@ -449,14 +449,20 @@ def unverified_subsets(metrics: dict) -> str:
             f" {metrics['unverified_restricted_6']:.2f}.")
 
 
+def per_source(figures: Mapping[str, float]) -> str:
+    """The card's "source 0.83, other 0.87" list, sources in name order."""
+    return ", ".join(f"{s} {v:.2f}" for s, v in sorted(figures.items()))
+
+
 def taught_text(metrics: dict, without_notes: Sequence[str]) -> str:
+    """The card's sentence on the hold-outs' notes of the classes another real note library teaches."""
     taught = metrics.get("holdout_restricted_4_taught") or {}
     if not taught:
         return ""
     heard = "every instrument class" + (f" but {', '.join(without_notes)}" if without_notes else "")
     return (f"\nThe model has heard real notes of {heard}, so a note library it has not heard (the judged note test) "
             "is like a hold-out's notes of the classes another real note library in training still teaches; k = 4: "
-            + ", ".join(f"{s} {v:.2f}" for s, v in sorted(taught.items())) + ".")
+            + per_source(taught) + ".")
 
 
 def model_card(*, args: dict, labels, items, table, unv_table, metrics, threshold, size, parity, date) -> str:
@@ -516,10 +522,10 @@ this table in the user cache, `recipe/default-model-holdouts.json`).
 {card_table(table)}
 
 The judged test sets hold a few classes each (4 instruments of a note library, 6 of solo phrases): the same answers
-restricted to k of the source's classes, mean over every k-class subset: k = 4: {', '.join(f'{s} {v:.2f}' for s, v in sorted(metrics.get('holdout_restricted_4', {}).items()))};
-k = 6: {', '.join(f'{s} {v:.2f}' for s, v in sorted(metrics.get('holdout_restricted_6', {}).items()))}.{taught_text(metrics, without_notes)}
+restricted to k of the source's classes, mean over every k-class subset: k = 4: {per_source(metrics.get('holdout_restricted_4', {}))};
+k = 6: {per_source(metrics.get('holdout_restricted_6', {}))}.{taught_text(metrics, without_notes)}
 
-Unrestricted top-1 (with the unknown rule) per held-out source: {', '.join(f'{s} {v:.2f}' for s, v in sorted(metrics['holdout_top1'].items()))}.
+Unrestricted top-1 (with the unknown rule) per held-out source: {per_source(metrics['holdout_top1'])}.
 
 ## Validation only: `real-unverified/` (real phrases from web apps and demos, never trained on)
 Answered by the final model (restricted to the classes present): **{metrics['unverified_restricted']:.2f}**;
