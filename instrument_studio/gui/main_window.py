@@ -75,7 +75,8 @@ class MainWindow(QMainWindow):
         geometry = ctx.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
-        self.statusBar().showMessage("Open an audio file with Ctrl+O, or drop one on the window.")
+        self.statusBar().showMessage("Open an audio file with Ctrl+O, or drop one on the window; drop a folder "
+                                     "or several files to name the instrument in each.")
 
     # --- menus ----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -170,10 +171,22 @@ class MainWindow(QMainWindow):
         self.audio_panel.open_file(str(path))
 
     def open_files(self, paths: list[str]) -> None:
-        if paths:
-            self.open_file(paths[0])
-            if len(paths) > 1:
-                self.ctx.status.emit(f"Opened {Path(paths[0]).name}; only one file is shown at a time.", 8000)
+        """Paths dropped on the window or named on the command line, where the user means them: one
+        recording opens in the Audio panel; a folder, or several recordings, are predicted file by file
+        in the Predict panel's table (on the Predict tab, anything dropped is); a folder dropped on the
+        Dataset tab opens as a dataset."""
+        if not paths:
+            return
+        current = self.tabs.currentWidget()
+        predict, dataset = self.panels["PredictPanel"], self.panels["DatasetPanel"]
+        one = paths[0] if len(paths) == 1 else None
+        if one is not None and current is dataset and Path(one).is_dir():
+            dataset.open_folder(one)
+        elif one is not None and not Path(one).is_dir() and current is not predict:
+            self.open_file(one)
+        else:
+            self.tabs.setCurrentWidget(predict)
+            predict.predict_paths(list(paths))
 
     def _on_file_opened(self, path: str) -> None:
         self._current_file = path

@@ -76,6 +76,74 @@ def test_folder_table_with_a_corrupt_file_and_csv(qtbot, app_window, synth_model
     assert len(list(csv.DictReader(out.open()))) == 4
 
 
+def drop(win, *paths) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    win.dropEvent(QDropEvent(QPointF(100, 100), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+def test_a_dropped_folder_or_several_recordings_fill_the_predict_table(qtbot, app_window, synth_model, tmp_path):
+    """A musician drops a folder on the window (from any tab): the Predict panel names every recording
+    in it; several files dropped at once go there too; on the Predict tab even one file does. Before
+    any of it, the panel says what the table is for instead of showing empty columns."""
+    win, panel = app_window
+    assert panel.table_stack.currentWidget() is panel.placeholder
+    assert "No recordings predicted yet" in panel.placeholder.text()
+    folder = tmp_path / "takes"
+    (folder / "day2").mkdir(parents=True)
+    shutil.copy(synth_model[1] / "buzz" / "buzz_04.wav", folder / "buzz.wav")
+    shutil.copy(synth_model[1] / "tone" / "tone_04.wav", folder / "day2" / "tone.wav")
+    win.tabs.setCurrentWidget(win.audio_panel)
+    with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
+        drop(win, folder)
+    assert done.args == [2, 0] and win.tabs.currentWidget() is panel
+    assert panel.table_stack.currentWidget() is panel.table
+    assert {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(2)} == {
+        "buzz.wav": "buzz", str(Path("day2") / "tone.wav"): "tone"}
+
+    win.tabs.setCurrentWidget(win.audio_panel)
+    with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
+        drop(win, folder / "buzz.wav", folder / "day2" / "tone.wav")
+    assert done.args == [2, 0] and win.tabs.currentWidget() is panel
+    # shown below the folder the files share, the whole path in the tooltip
+    assert sorted(panel.table.item(r, 0).text() for r in range(2)) == ["buzz.wav", str(Path("day2") / "tone.wav")]
+    assert {panel.table.item(r, 0).toolTip() for r in range(2)} == {str(folder / "buzz.wav"),
+                                                                    str(folder / "day2" / "tone.wav")}
+    with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
+        drop(win, folder / "buzz.wav")                 # on the Predict tab: into the table
+    assert done.args == [1, 0] and panel.table.rowCount() == 1
+    assert win.audio_panel.path is None               # nothing was opened in the Audio panel
+
+    empty = tmp_path / "nothing here"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not audio")
+    with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
+        drop(win, empty)
+    assert done.args == [0, 0]
+    assert panel.status.text() == "No recordings (WAV, AIFF, FLAC, OGG, MP3) found in nothing here."
+    assert panel.table_stack.currentWidget() is panel.placeholder
+
+
+def test_one_dropped_recording_opens_in_the_audio_panel_and_a_folder_on_the_dataset_tab_opens_as_a_dataset(
+        qtbot, app_window, synth_model):
+    win, panel = app_window
+    win.tabs.setCurrentWidget(win.panels["LivePanel"])
+    with qtbot.waitSignal(win.audio_panel.loaded, timeout=20000):
+        drop(win, synth_model[1] / "buzz" / "buzz_04.wav")
+    assert win.tabs.currentWidget() is win.audio_panel and win.windowTitle().endswith("buzz_04.wav")
+    assert panel.table.rowCount() == 0
+
+    dataset = win.panels["DatasetPanel"]
+    win.tabs.setCurrentWidget(dataset)
+    drop(win, synth_model[1])
+    qtbot.waitUntil(lambda: dataset.dataset is not None, timeout=30000)
+    assert Path(dataset.dataset.root) == Path(synth_model[1])
+    assert win.tabs.currentWidget() is dataset and panel.table.rowCount() == 0
+
+
 def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_window, synth_model, tmp_path):
     """The "Among" menu: the table (and its CSV) answers among the classes ticked, at once, without
     predicting the files again; "Every class" brings the model's own answers back."""

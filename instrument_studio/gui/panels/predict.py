@@ -7,6 +7,7 @@ model loads once, in a worker, the first time anything asks for it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -42,6 +46,19 @@ COLUMNS = ["file", "top class", "probability", "top 3"]
 
 # A folder's results reach the table in batches at most this often (sooner than the eye notices).
 ROWS_EVERY_MS = 40
+
+
+def shown_below(paths: list[str]) -> list[Path]:
+    """The folders a table's paths are shown below: each folder chosen, and the one folder the chosen
+    files share (for files dropped from one folder, just their names)."""
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    parents = [str(Path(p).parent) for p in paths if not Path(p).is_dir()]
+    if parents:
+        try:
+            folders.append(Path(os.path.commonpath(parents)))
+        except ValueError:      # absolute and relative paths mixed: shown as given
+            pass
+    return folders
 
 
 class _TickWithoutClosing(QObject):
@@ -166,14 +183,30 @@ class PredictPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 380)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.ElideMiddle)    # a long path keeps its file name in sight
         self.table.doubleClicked.connect(self._open_row)
         self.table.setToolTip("Double-click a file to open it in the Audio panel")
+
+        # Before the first run, say what the table is for instead of showing empty columns.
+        self.placeholder = QLabel(
+            "<div style='font-size:15pt'>No recordings predicted yet</div>"
+            "<div style='margin-top:8px'><b>Predict folder…</b> names the instrument in every recording of a "
+            "folder and its subfolders (WAV, AIFF, FLAC, OGG, MP3); <b>Predict files…</b> in the ones you "
+            "pick.<br>Or drop a folder or several recordings on the window. Each row gives the instrument, "
+            "its probability and the next two; double-click a row to see the file second by second.</div>")
+        self.placeholder.setObjectName("predict_placeholder")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setFrameShape(QFrame.StyledPanel)
+        self.table_stack = QStackedWidget()
+        self.table_stack.addWidget(self.placeholder)
+        self.table_stack.addWidget(self.table)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table_stack, 1)
         self._show_model()
 
     # --- answering among some classes -------------------------------------------------------------
@@ -403,8 +436,9 @@ class PredictPanel(QWidget):
         self.cancel()
         self.results = []
         self._unshown = []
-        self._roots = [Path(p) for p in paths if Path(p).is_dir()]
+        self._roots = shown_below(paths)
         self.table.setRowCount(0)
+        self.table_stack.setCurrentWidget(self.table)
         self.progress.setRange(0, 0)
         self.status.setText("Loading the model…" if self.predictor is None else "Predicting…")
         self.cancel_button.setEnabled(True)
@@ -443,6 +477,7 @@ class PredictPanel(QWidget):
         rows, self._unshown = self._unshown, []
         if not rows:
             return
+        self.table_stack.setCurrentWidget(self.table)
         with columns_measured_once(self.table):
             for r in rows:
                 row = self.table.rowCount()
@@ -481,7 +516,8 @@ class PredictPanel(QWidget):
             self.table.setItem(row, column, item)
 
     def _shown_path(self, path: str) -> str:
-        """The path below the folder that was chosen (the full path is in the tooltip)."""
+        """The path below the folder that was chosen, or below the folder the chosen files share (the
+        full path is in the tooltip)."""
         for root in self._roots:
             try:
                 return str(Path(path).relative_to(root))
@@ -510,10 +546,14 @@ class PredictPanel(QWidget):
         ok = sum(r.ok for r in self.results)
         failed = len(self.results) - ok
         if not self.results:
+            self.table_stack.setCurrentWidget(self.placeholder)
             self.progress.setFormat("")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
-        if not cancelled:
+        if not cancelled and not self.results:
+            searched = ", ".join(r.name for r in self._roots) or "the files chosen"
+            self.status.setText(f"No recordings (WAV, AIFF, FLAC, OGG, MP3) found in {searched}.")
+        elif not cancelled:
             self.status.setText(f"{ok} files predicted ({self.model_name})"
                                 + (f"; {failed} could not be read." if failed else "."))
         self.export_button.setEnabled(bool(self.results))
