@@ -235,8 +235,8 @@ class DatasetPanel(QWidget):
         self.empty_label.setFrameShape(QFrame.StyledPanel)
         self.empty_label.setText(
             "<div style='font-size:15pt'>No dataset open</div><div style='margin-top:8px'>"
-            "<b>Import folder…</b> reads a folder per class, Philharmonia or Iowa names, Medley-solos-DB, "
-            "ESC-50, IRMAS, NSynth or the labs' .npy arrays.<br>The <b>Starter set</b> (ten instruments "
+            "<b>Import folder…</b> (or drop the folder here) reads a folder per class, Philharmonia or Iowa "
+            "names, Medley-solos-DB, ESC-50, IRMAS, NSynth or the labs' .npy arrays.<br>The <b>Starter set</b> (ten instruments "
             "rendered from a SoundFont) needs no download.</div>")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_label)
