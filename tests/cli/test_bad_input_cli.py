@@ -73,3 +73,14 @@ def test_predict_in_a_subprocess_says_one_line_per_problem(tmp_path):
     err = proc.stderr.splitlines()
     assert err and all(line.startswith("instrument-studio: warning: ") for line in err), proc.stderr
     assert any("cut.wav: the file is truncated: its header promises 2.00 s, only 1.00 s" in line for line in err)
+
+
+def test_predict_refuses_an_empty_path_instead_of_predicting_the_current_folder(tmp_path, capsys, monkeypatch):
+    """`predict ""` (a shell variable that came out empty) named Path("") = ".", and every recording
+    under the current folder was predicted."""
+    write(tmp_path / "here.wav", tone(440, 1.0, 22050), 22050)
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "--json", str(tmp_path / "here.wav"), ""]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == "instrument-studio: error: an empty path was given: name a file or a folder\n"

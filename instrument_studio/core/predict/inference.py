@@ -412,8 +412,12 @@ class FileResult:
 
 
 def audio_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The audio files named, and those inside named folders (recursively, sorted)."""
+    """The audio files named, and those inside named folders (recursively, sorted). An empty name is
+    refused: as a path it means the current folder, and everything below it would be predicted."""
     out: list[Path] = []
+    paths = list(paths)
+    if any(not str(p).strip() for p in paths):
+        raise StudioError("an empty path was given: name a file or a folder")
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS))
