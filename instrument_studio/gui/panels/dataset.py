@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,7 +28,7 @@ from ...core.events import Progress
 from .. import workers
 from ..widgets.class_counts import ClassCountsView
 from ..widgets.clip_table import SPLIT_TEXT, ClipFilter, ClipTableModel
-from ..widgets.message_label import line_label, message_label
+from ..widgets.message_label import empty_state, line_label, message_label
 from .dataset_clip import ClipPreviewBox
 from .dataset_features import FeatureBox
 
@@ -228,16 +227,11 @@ class DatasetPanel(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.features_box)
 
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("dataset_empty")
-        self.empty_label.setAlignment(Qt.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setFrameShape(QFrame.StyledPanel)
-        self.empty_label.setText(
-            "<div style='font-size:15pt'>No dataset open</div><div style='margin-top:8px'>"
+        self.empty_label = empty_state(
+            "No dataset open",
             "<b>Import folder…</b> (or drop the folder here) reads a folder per class, Philharmonia or Iowa "
-            "names, Medley-solos-DB, ESC-50, IRMAS, NSynth or the labs' .npy arrays.<br>The <b>Starter set</b> (ten instruments "
-            "rendered from a SoundFont) needs no download.</div>")
+            "names, Medley-solos-DB, ESC-50, IRMAS, NSynth or the labs' .npy arrays.<br>The <b>Starter set</b> "
+            "(ten instruments rendered from a SoundFont) needs no download.", name="dataset_empty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_label)
         self.stack.addWidget(content)

@@ -34,7 +34,7 @@ from ...core.events import Progress
 from .. import workers
 from ..widgets.clip_list import ClipList
 from ..widgets.confusion_view import ConfusionView
-from ..widgets.message_label import message_label
+from ..widgets.message_label import empty_state, message_label
 from ..widgets.report_tabs import ReportTabs
 from .evaluation_jobs import ModelToEvaluate, evaluate_bundle_job, evaluate_run_job
 
@@ -155,14 +155,11 @@ class EvaluationPanel(QWidget):
         layout.addWidget(body, 1)
         # Before the first evaluation, say what to do instead of showing empty, unlabelled axes.
         self.body = body
-        self.placeholder = QLabel(
-            "<div style='font-size:14pt'>No evaluation yet</div>"
-            "<div style='margin-top:8px'>Choose a finished run from the Training panel, or a saved model "
-            "and a data set, then press <b>Evaluate</b>.<br>The confusion matrix, per-class accuracy and "
-            "precision / recall / F1 appear here; click a cell to hear the clips it confused.</div>")
-        self.placeholder.setObjectName("evaluation_placeholder")
-        self.placeholder.setAlignment(Qt.AlignCenter)
-        self.placeholder.setWordWrap(True)
+        self.placeholder = empty_state(
+            "No evaluation yet",
+            "Choose a finished run from the Training panel, or a saved model and a data set, then press "
+            "<b>Evaluate</b>.<br>The confusion matrix, per-class accuracy and precision / recall / F1 appear "
+            "here; click a cell to hear the clips it confused.", name="evaluation_placeholder", framed=False)
         layout.addWidget(self.placeholder, 1)
         self._source_changed()
         self._set_results_visible(False)

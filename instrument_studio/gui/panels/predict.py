@@ -17,10 +17,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
@@ -38,7 +36,7 @@ from ...core.predict.inference import DEFAULT_MODEL, load_predictor, predict_fil
 from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView, among_phrase
 from ..widgets.live_prediction import LivePredictionView
-from ..widgets.message_label import message_label
+from ..widgets.message_label import empty_state, message_label
 from ..widgets.tables import columns_measured_once
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
@@ -188,16 +186,12 @@ class PredictPanel(QWidget):
         self.table.setToolTip("Double-click a file to open it in the Audio panel")
 
         # Before the first run, say what the table is for instead of showing empty columns.
-        self.placeholder = QLabel(
-            "<div style='font-size:15pt'>No recordings predicted yet</div>"
-            "<div style='margin-top:8px'><b>Predict folder…</b> names the instrument in every recording of a "
-            "folder and its subfolders (WAV, AIFF, FLAC, OGG, MP3); <b>Predict files…</b> in the ones you "
-            "pick.<br>Or drop a folder or several recordings on the window. Each row gives the instrument, "
-            "its probability and the next two; double-click a row to see the file second by second.</div>")
-        self.placeholder.setObjectName("predict_placeholder")
-        self.placeholder.setAlignment(Qt.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setFrameShape(QFrame.StyledPanel)
+        self.placeholder = empty_state(
+            "No recordings predicted yet",
+            "<b>Predict folder…</b> names the instrument in every recording of a folder and its subfolders "
+            "(WAV, AIFF, FLAC, OGG, MP3); <b>Predict files…</b> in the ones you pick.<br>Or drop a folder or "
+            "several recordings on the window. Each row gives the instrument, its probability and the next "
+            "two; double-click a row to see the file second by second.", name="predict_placeholder")
         self.table_stack = QStackedWidget()
         self.table_stack.addWidget(self.placeholder)
         self.table_stack.addWidget(self.table)

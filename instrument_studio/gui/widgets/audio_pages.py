@@ -4,21 +4,17 @@ the example), and the loading row (what is happening, how far, Cancel)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from .message_label import line_label
+from .message_label import empty_state, line_label
 
 
 class EmptyAudioPage(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFrameShape(QFrame.StyledPanel)
-        self.empty_label = QLabel(
-            "<div style='font-size:15pt'>Drop an audio file here</div>"
-            "<div style='margin-top:8px'>or press <b>Ctrl+O</b> to open one. "
-            "WAV, AIFF, FLAC, OGG and MP3, at any sample rate.</div>")
-        self.empty_label.setObjectName("empty_state")
-        self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label = empty_state("Drop an audio file here", "or press <b>Ctrl+O</b> to open one. WAV, AIFF, "
+                                       "FLAC, OGG and MP3, at any sample rate.", name="empty_state", framed=False)
         self.example_button = QPushButton("Open an example: a violin phrase from the starter set")
         self.example_button.setObjectName("open_example")
         self.example_button.setToolTip("Rendered on this computer from a General MIDI SoundFont the first time "

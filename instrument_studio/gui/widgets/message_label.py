@@ -5,7 +5,8 @@ screen, in every panel, until restart."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel
 
 MESSAGE_PROPERTY = "message_label"   # tests find every message label by it
 MIN_WIDTH = 40
@@ -36,4 +37,16 @@ def line_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setMinimumWidth(MIN_WIDTH)
     label.setProperty(MESSAGE_PROPERTY, True)
+    return label
+
+
+def empty_state(title: str, body: str, *, name: str, framed: bool = True) -> QLabel:
+    """What a panel shows before it has anything to show: a heading and what to do (rich text),
+    centred, in place of empty tables and unlabelled axes."""
+    label = QLabel(f"<div style='font-size:15pt'>{title}</div><div style='margin-top:8px'>{body}</div>")
+    label.setObjectName(name)
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    if framed:
+        label.setFrameShape(QFrame.StyledPanel)
     return label
