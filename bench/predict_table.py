@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         panel.table.setRowCount(n)
         for row, r in enumerate(panel.results):
-            panel._fill_row(row, r)
+            panel._fill_row(row, row, r)
         app.processEvents()
         fill = time.perf_counter() - started
         started = time.perf_counter()

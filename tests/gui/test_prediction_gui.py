@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 
 from instrument_studio.core.audio.audiofile import save_wav
@@ -63,7 +63,8 @@ def test_folder_table_with_a_corrupt_file_and_csv(qtbot, app_window, synth_model
     table = panel.table
     assert table.rowCount() == 4
     rows = {table.item(r, 0).text(): r for r in range(4)}
-    assert table.item(rows["corrupt.wav"], 1).text().startswith("error:")
+    assert table.item(rows["corrupt.wav"], 1).text() == "error"
+    assert table.item(rows["corrupt.wav"], 3).text() and table.item(rows["corrupt.wav"], 3).toolTip()
     for label in ("buzz", "noise", "tone"):
         r = rows[f"{label}.wav"]
         assert table.item(r, 1).text() == label
@@ -142,6 +143,76 @@ def test_one_dropped_recording_opens_in_the_audio_panel_and_a_folder_on_the_data
     qtbot.waitUntil(lambda: dataset.dataset is not None, timeout=30000)
     assert Path(dataset.dataset.root) == Path(synth_model[1])
     assert win.tabs.currentWidget() is dataset and panel.table.rowCount() == 0
+
+
+def test_the_table_sorts_by_a_clicked_header_and_rows_keep_their_files(qtbot, app_window, synth_model, tmp_path):
+    """A folder's answers sorted by probability (numbers, not text: 9.5 % before 10.2 %), by class or by
+    file; answering among classes while sorted changes the right rows; double-clicking a sorted row
+    opens that row's file."""
+    win, panel = app_window
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for label in ("buzz", "noise", "tone"):
+        for k in ("02", "03", "04"):
+            shutil.copy(synth_model[1] / label / f"{label}_{k}.wav", folder / f"{label}_{k}.wav")
+    (folder / "zz_corrupt.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    win.tabs.setCurrentWidget(panel)
+    with qtbot.waitSignal(panel.folder_done, timeout=30000):
+        panel.predict_paths([str(folder)])
+    table, header = panel.table, panel.table.horizontalHeader()
+    assert header.sortIndicatorSection() == -1                  # in the order predicted
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == sorted(p.name for p in folder.iterdir())
+
+    def rows():
+        return [(table.item(r, 0).text(), table.item(r, 1).text(), table.item(r, 2).text())
+                for r in range(table.rowCount())]
+
+    before = {name: (label, p) for name, label, p in rows()}
+    assert sum(label == "error" for label, _ in before.values()) == 1
+    qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(header.sectionViewportPosition(2) + 5, 5))
+    assert header.sortIndicatorSection() == 2
+    shown = rows()
+    numbers = [float(p.rstrip("%")) for _, _, p in shown if p]
+    assert numbers == sorted(numbers, reverse=header.sortIndicatorOrder() == Qt.DescendingOrder)
+    assert len(set(numbers)) > 1
+    assert {name: (label, p) for name, label, p in shown} == before      # each row keeps its own file's answer
+
+    def classes_sorted_errors_last():
+        labels = [label for _, label, _ in rows()]
+        return labels[-1] == "error" and labels[:-1] == sorted(labels[:-1])
+
+    table.sortByColumn(1, Qt.AscendingOrder)
+    assert classes_sorted_errors_last()
+
+    panel.answer_among(["buzz", "tone"])
+    for r in range(table.rowCount()):
+        name, label = table.item(r, 0).text(), table.item(r, 1).text()
+        if before[name][0] in {"buzz", "tone"}:
+            assert label == before[name][0]                     # already one of them: the same answer
+        elif name != "zz_corrupt.wav":
+            assert label in {"buzz", "tone"}
+    assert classes_sorted_errors_last()                         # sorted again
+    panel.answer_among(None)
+
+    table.sortByColumn(0, Qt.DescendingOrder)
+    assert table.item(0, 0).text() == "zz_corrupt.wav"
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "tone_04.wav")
+    with qtbot.waitSignal(win.audio_panel.loaded, timeout=20000):
+        table.doubleClicked.emit(table.model().index(row, 0))   # (a synthetic double-click lacks its press)
+    assert win.windowTitle().endswith("tone_04.wav")
+
+
+def test_percentages_sort_as_numbers_not_text(qtbot):
+    from PySide6.QtWidgets import QTableWidget
+
+    from instrument_studio.gui.widgets.tables import SortKeyItem
+
+    table = QTableWidget(4, 1)
+    qtbot.addWidget(table)
+    for row, p in enumerate((0.102, 0.095, 1.0, 0.5)):
+        table.setItem(row, 0, SortKeyItem(f"{p:.1%}", p))
+    table.sortByColumn(0, Qt.AscendingOrder)
+    assert [table.item(r, 0).text() for r in range(4)] == ["9.5%", "10.2%", "50.0%", "100.0%"]   # text: 10.2, 100.0, 50.0, 9.5
 
 
 def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_window, synth_model, tmp_path):

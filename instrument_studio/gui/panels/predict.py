@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTableWidget,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,7 +36,7 @@ from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView, among_phrase
 from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import empty_state, message_label
-from ..widgets.tables import columns_measured_once
+from ..widgets.tables import SORT_ROLE, SortKeyItem, rows_changed_at_once
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
 
@@ -183,7 +182,11 @@ class PredictPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideMiddle)    # a long path keeps its file name in sight
         self.table.doubleClicked.connect(self._open_row)
-        self.table.setToolTip("Double-click a file to open it in the Audio panel")
+        # In the order predicted until a header is clicked: then by file, class, probability or top 3.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.setToolTip("Double-click a file to open it in the Audio panel; click a column's header to "
+                              "sort by it (probability: the least sure answers first or last)")
 
         # Before the first run, say what the table is for instead of showing empty columns.
         self.placeholder = empty_state(
@@ -245,8 +248,9 @@ class PredictPanel(QWidget):
         self.among_button.setText("Among: " + (among_phrase(self.only) if self.only else "every class"))
         self.among_button.setEnabled(bool(self._class_labels))
         self._show_rows()
-        with columns_measured_once(self.table):    # only the answer's columns change
-            for row, r in enumerate(self.results):
+        with rows_changed_at_once(self.table):    # only the answer's columns change
+            for row in range(self.table.rowCount()):
+                r = self._result_at(row)
                 if r.ok:
                     self._fill_answer(row, self.shown(r))
         self.among_changed.emit()
@@ -472,15 +476,23 @@ class PredictPanel(QWidget):
         if not rows:
             return
         self.table_stack.setCurrentWidget(self.table)
-        with columns_measured_once(self.table):
-            for r in rows:
+        first = len(self.results) - len(rows)       # the rows not shown are the last results
+        with rows_changed_at_once(self.table):
+            for index, r in enumerate(rows, start=first):
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                self._fill_row(row, self.shown(r))
-        self.table.scrollToBottom()
+                self._fill_row(row, index, self.shown(r))
+        if self.table.horizontalHeader().sortIndicatorSection() < 0:
+            self.table.scrollToBottom()             # in the order predicted: follow the newest
 
-    def _fill_row(self, row: int, r) -> None:
-        name = QTableWidgetItem(self._shown_path(r.path))
+    def _result_at(self, row: int):
+        """The result a row of the table shows (rows move when the table is sorted)."""
+        return self.results[self.table.item(row, 0).data(Qt.UserRole)]
+
+    def _fill_row(self, row: int, index: int, r) -> None:
+        shown = self._shown_path(r.path)
+        name = SortKeyItem(shown, shown.lower())
+        name.setData(Qt.UserRole, index)
         name.setToolTip(r.path)
         self.table.setItem(row, 0, name)
         if r.ok:
@@ -488,23 +500,27 @@ class PredictPanel(QWidget):
             if r.prediction.warnings:
                 self.table.item(row, 0).setToolTip(f"{r.path}\n" + "\n".join(r.prediction.warnings))
         else:
-            err = QTableWidgetItem(f"error: {r.error}")
-            err.setForeground(Qt.red)
-            err.setToolTip(r.error)
-            self.table.setItem(row, 1, err)
-            self.table.setSpan(row, 1, 1, 3)
+            # (no span over the answer's columns: spans stay where they are when the rows are sorted)
+            for column, text, key in ((1, "error", "~error"), (2, "", -1.0), (3, r.error, r.error)):
+                item = SortKeyItem(text, key)
+                item.setForeground(Qt.red)
+                item.setToolTip(r.error)
+                self.table.setItem(row, column, item)
 
     def _fill_answer(self, row: int, r) -> None:
         """The answer's columns of a predicted file's row (what answering among classes changes)."""
         answer = r.prediction.answer
-        texts = (answer.label, "" if r.prediction.is_silent else f"{answer.probability:.1%}",
-                 ", ".join(f"{label} {p:.0%}" for label, p in r.top(3)))
-        for column, text in enumerate(texts, start=1):
+        probability = -1.0 if r.prediction.is_silent else answer.probability
+        cells = ((answer.label, answer.label),
+                 ("" if r.prediction.is_silent else f"{answer.probability:.1%}", probability),
+                 (", ".join(f"{label} {p:.0%}" for label, p in r.top(3)), None))
+        for column, (text, key) in enumerate(cells, start=1):
             item = self.table.item(row, column)
             if item is not None:
                 item.setText(text)          # re-answered: no new item
+                item.setData(SORT_ROLE, text if key is None else key)
                 continue
-            item = QTableWidgetItem(text)
+            item = SortKeyItem(text, key)
             if column == 2:
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.table.setItem(row, column, item)
@@ -568,8 +584,8 @@ class PredictPanel(QWidget):
             self.ctx.status.emit(f"Wrote {len(self.results)} rows to {path}{among}", 5000)
 
     def _open_row(self, index) -> None:
-        if 0 <= index.row() < len(self.results) and hasattr(self, "window"):
-            self.window.open_file(self.results[index.row()].path)
+        if 0 <= index.row() < self.table.rowCount() and hasattr(self, "window"):
+            self.window.open_file(self._result_at(index.row()).path)
 
     def presentation_changed(self, on: bool) -> None:
         """Presentation mode: the answers table at the size of the plots' text (the class names are
