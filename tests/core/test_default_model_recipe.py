@@ -180,8 +180,11 @@ def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():
     labels = ("flute", UNKNOWN, "violin")
     a = decide(np.array([0.3, 0.5, 0.2]), labels)
     assert (a.label, a.nearest) == (UNKNOWN, "flute") and a.nearest_probability == pytest.approx(0.3)
+    # the unknown class won: its own probability, as its ranking shows it (not 1 - 0.3)
+    assert a.probability == pytest.approx(0.5)
     b = decide(np.array([0.45, 0.1, 0.45 - 1e-9]), labels, threshold=0.5)
     assert b.unknown and b.nearest == "flute"
+    assert b.probability == pytest.approx(0.55)      # below the threshold: what flute leaves
     c = decide(np.array([0.8, 0.1, 0.1]), labels, threshold=0.5)
     assert (c.label, c.probability) == ("flute", pytest.approx(0.8))
     assert decide(np.array([0.2, 0.8]), ("cello", "piano")).label == "piano"   # no open set: arg-max

@@ -16,7 +16,9 @@ UNKNOWN = "unknown"
 class Answer:
     """One decision over class probabilities: the label ("unknown" when the best known class is
     below the bundle's threshold or the unknown class wins), its probability, and the nearest
-    known class with its probability (kept when the answer is "unknown")."""
+    known class with its probability (kept when the answer is "unknown"). An "unknown" answer's
+    probability is the unknown class's own where that class wins (the figure its ranking shows
+    beside it), and otherwise what the nearest class leaves (1 - nearest_probability)."""
 
     label: str
     probability: float
@@ -36,6 +38,8 @@ def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float 
     best = int(np.argmax(np.where(known, p, -np.inf))) if known.any() else int(np.argmax(p))
     nearest, p_near = labels[best], float(p[best])
     top = int(np.argmax(p))
-    if labels[top] == UNKNOWN or (threshold is not None and p_near < threshold):
+    if labels[top] == UNKNOWN:
+        return Answer(UNKNOWN, float(p[top]), nearest, p_near)
+    if threshold is not None and p_near < threshold:
         return Answer(UNKNOWN, 1.0 - p_near, nearest, p_near)
     return Answer(nearest, p_near, nearest, p_near)
