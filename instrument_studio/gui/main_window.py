@@ -279,6 +279,9 @@ class MainWindow(QMainWindow):
         experiments = self.panels.get("ExperimentsPanel")
         if experiments is not None and experiments.running:
             work.append("a sweep")
+        predict = self.panels.get("PredictPanel")
+        if predict is not None and predict.is_running():
+            work.append(f"a folder's prediction ({predict.progress_text()})")
         return work
 
     def closeEvent(self, event: QCloseEvent) -> None:

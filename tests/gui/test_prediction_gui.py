@@ -57,9 +57,15 @@ def test_folder_table_with_a_corrupt_file_and_csv(qtbot, app_window, synth_model
         shutil.copy(synth_model[1] / label / f"{label}_04.wav", folder / f"{label}.wav")
     (folder / "corrupt.wav").write_bytes(b"RIFF....WAVEfmt garbage")
     win.tabs.setCurrentWidget(panel)
+    predict_menu = [a.menu() for a in win.menuBar().actions() if a.text() == "&Predict"][0]
+    keys = {a.text(): a.shortcut().toString() for a in predict_menu.actions() if a.text()}
+    assert keys["Predict Folder…"] == "Ctrl+Shift+O" and keys["Predict Files…"] == "Ctrl+Alt+O"
+    export = [a for a in predict_menu.actions() if a.text() == "Export Predictions CSV…"][0]
+    assert export.shortcut().toString() == "Ctrl+Shift+S" and not export.isEnabled()   # nothing to export yet
     with qtbot.waitSignal(panel.folder_done, timeout=30000) as done:
         panel.predict_paths([str(folder)])
     assert done.args == [3, 1]
+    assert export.isEnabled() and panel.export_button.isEnabled()
     table = panel.table
     assert table.rowCount() == 4
     rows = {table.item(r, 0).text(): r for r in range(4)}
@@ -213,6 +219,25 @@ def test_percentages_sort_as_numbers_not_text(qtbot):
         table.setItem(row, 0, SortKeyItem(f"{p:.1%}", p))
     table.sortByColumn(0, Qt.AscendingOrder)
     assert [table.item(r, 0).text() for r in range(4)] == ["9.5%", "10.2%", "50.0%", "100.0%"]   # text: 10.2, 100.0, 50.0, 9.5
+
+
+def test_quitting_during_a_folders_prediction_asks_first(qtbot, app_window, synth_model, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    win, panel = app_window
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        shutil.copy(synth_model[1] / "tone" / "tone_04.wav", folder / f"take_{i:02d}.wav")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Cancel)
+    panel.predict_paths([str(folder)])
+    qtbot.waitUntil(lambda: len(panel.results) >= 1, timeout=30000)
+    win.close()
+    assert len(asked) == 1 and "A folder's prediction (" in asked[0] and "of 40 files done)" in asked[0]
+    assert win.isVisible() and panel.is_running()              # Cancel: still open, still predicting
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
 
 
 def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_window, synth_model, tmp_path):

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -292,11 +292,27 @@ class PredictPanel(QWidget):
             if hasattr(training, "run_released"):
                 training.run_released.connect(self.remove_run)
         menu = window.menuBar().addMenu("&Predict")
-        for text, fn in (("Choose Model…", self._choose_model), ("Use Default Model", lambda: self.set_model(None)),
-                         ("Predict Folder…", self._choose_folder), ("Answer Among…", self.open_among_menu)):
+        self.menu_actions = {}
+        for text, fn, keys in (("Choose Model…", self._choose_model, None),
+                               ("Use Default Model", lambda: self.set_model(None), None),
+                               (None, None, None),
+                               ("Predict Folder…", self._choose_folder, "Ctrl+Shift+O"),
+                               ("Predict Files…", self._choose_files, "Ctrl+Alt+O"),
+                               ("Answer Among…", self.open_among_menu, None),
+                               ("Export Predictions CSV…", self._export, "Ctrl+Shift+S")):
+            if text is None:
+                menu.addSeparator()
+                continue
             act = QAction(text, self)
+            if keys:
+                act.setShortcut(QKeySequence(keys))
             act.triggered.connect(fn)
             menu.addAction(act)
+            self.menu_actions[text] = act
+        self._set_exportable(self.export_button.isEnabled())
+        self.folder_button.setToolTip("Name the instrument in every recording of a folder (Ctrl+Shift+O)")
+        self.files_button.setToolTip("Name the instrument in the recordings you pick (Ctrl+Alt+O)")
+        self.export_button.setToolTip("Save the table as CSV (Ctrl+Shift+S)")
 
     # --- the model ------------------------------------------------------------------------------
     def offer_run(self, run) -> None:
@@ -440,7 +456,7 @@ class PredictPanel(QWidget):
         self.progress.setRange(0, 0)
         self.status.setText("Loading the model…" if self.predictor is None else "Predicting…")
         self.cancel_button.setEnabled(True)
-        self.export_button.setEnabled(False)
+        self._set_exportable(False)
         self.with_predictor(lambda predictor: self._start(predictor, paths),
                             on_error=lambda exc: self._finished())
 
@@ -566,8 +582,23 @@ class PredictPanel(QWidget):
         elif not cancelled:
             self.status.setText(f"{ok} files predicted ({self.model_name})"
                                 + (f"; {failed} could not be read." if failed else "."))
-        self.export_button.setEnabled(bool(self.results))
+        self._set_exportable(bool(self.results))
         self.folder_done.emit(ok, failed)
+
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    def progress_text(self) -> str:
+        """How far a folder's prediction has come, in words ("12 of 300 files done")."""
+        total = self.results[-1].total if self.results else None
+        return f"{len(self.results)} of {total} files done" if total else "starting"
+
+    def _set_exportable(self, on: bool) -> None:
+        """Export CSV… on the panel and in the Predict menu: enabled together."""
+        self.export_button.setEnabled(on)
+        action = getattr(self, "menu_actions", {}).get("Export Predictions CSV…")
+        if action is not None:
+            action.setEnabled(on)
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv", "CSV files (*.csv)")
