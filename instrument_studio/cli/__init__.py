@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instrument-studio",
                                      description="Open Instrument Studio (see `instrument-studio --help` for commands).")
-    parser.add_argument("files", nargs="*", metavar="FILE", help="audio file(s) to open")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="an audio file to open; a folder or several files are predicted in the Predict panel")
     _add_backend(parser)
     return parser
 

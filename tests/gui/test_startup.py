@@ -25,6 +25,8 @@ def check():
     print("HEAVY", ",".join(heavy) or "-")
     print("TITLE", w.windowTitle())
     print("PANELS", ",".join(w.tabs.tabText(i) for i in range(w.tabs.count())))
+    print("CURRENT", w.tabs.tabText(w.tabs.currentIndex()))
+    print("PREDICT", w.panels["PredictPanel"].status.text())
     w.close()
     app.quit()
 QTimer.singleShot(4000 if files else 300, check)
@@ -53,6 +55,15 @@ def test_file_named_on_the_command_line_is_opened(tmp_path):
     out = run(tmp_path, path)
     assert out["TITLE"] == "Instrument Studio — cmdline.wav"
     assert out["HEAVY"] == "-"
+
+
+def test_folder_named_on_the_command_line_is_predicted_in_the_predict_table(tmp_path):
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    write(folder / "a.wav", tone(440, 1.0, 22050), 22050)
+    out = run(tmp_path, folder)
+    assert out["CURRENT"] == "Predict" and out["TITLE"] == "Instrument Studio"
+    assert out["PREDICT"] in {"Loading the model…", "Predicting…"} or out["PREDICT"].startswith("1 file predicted (")
 
 
 FIRST_OPEN = r"""

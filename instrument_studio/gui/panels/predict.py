@@ -580,7 +580,7 @@ class PredictPanel(QWidget):
             searched = ", ".join(r.name for r in self._roots) or "the files chosen"
             self.status.setText(f"No recordings (WAV, AIFF, FLAC, OGG, MP3) found in {searched}.")
         elif not cancelled:
-            self.status.setText(f"{ok} files predicted ({self.model_name})"
+            self.status.setText(f"{ok} file{'s' * (ok != 1)} predicted ({self.model_name})"
                                 + (f"; {failed} could not be read." if failed else "."))
         self._set_exportable(bool(self.results))
         self.folder_done.emit(ok, failed)
