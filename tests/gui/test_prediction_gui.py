@@ -240,6 +240,20 @@ def test_quitting_during_a_folders_prediction_asks_first(qtbot, app_window, synt
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
 
 
+def test_a_model_that_cannot_load_says_so_not_that_no_recordings_were_found(qtbot, app_window, synth_model,
+                                                                            tmp_path):
+    win, panel = app_window
+    broken = tmp_path / "broken_bundle"
+    broken.mkdir()
+    (broken / "model.keras").write_bytes(b"not a model")
+    panel.set_model(str(broken))
+    with qtbot.waitSignal(panel.folder_done, timeout=60000) as done:
+        panel.predict_paths([str(synth_model[1] / "tone")])
+    assert done.args == [0, 0]
+    assert panel.status.text().startswith("Nothing predicted: the model could not be loaded (")
+    assert "No recordings" not in panel.status.text() and win.last_error[0] == "Cannot load the model"
+
+
 def test_the_table_answers_among_the_classes_chosen_in_its_menu(qtbot, app_window, synth_model, tmp_path):
     """The "Among" menu: the table (and its CSV) answers among the classes ticked, at once, without
     predicting the files again; "Every class" brings the model's own answers back."""

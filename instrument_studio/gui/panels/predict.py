@@ -91,6 +91,7 @@ class PredictPanel(QWidget):
         self.only: list[str] | None = None  # the classes the table answers among (None: all)
         self._class_labels: tuple[str, ...] = ()
         self._roots: list[Path] = []
+        self._stopped_by: str | None = None   # why the last run ended early, in words
         self._worker = None
         self.file_view: FilePredictionView | None = None
         self.live_view: LivePredictionView | None = None
@@ -457,8 +458,7 @@ class PredictPanel(QWidget):
         self.status.setText("Loading the model…" if self.predictor is None else "Predicting…")
         self.cancel_button.setEnabled(True)
         self._set_exportable(False)
-        self.with_predictor(lambda predictor: self._start(predictor, paths),
-                            on_error=lambda exc: self._finished())
+        self.with_predictor(lambda predictor: self._start(predictor, paths), on_error=self._model_failed)
 
     def _start(self, predictor, paths) -> None:
         self.status.setText("Predicting…")
@@ -555,7 +555,12 @@ class PredictPanel(QWidget):
         from ...core.errors import Cancelled
 
         if not isinstance(exc, Cancelled):
+            self._stopped_by = f"Stopped after {len(self.results)} files: {exc}"
             self.ctx.report_error("Folder prediction stopped", exc)
+
+    def _model_failed(self, exc: BaseException) -> None:
+        self._stopped_by = f"Nothing predicted: the model could not be loaded ({exc})"
+        self._finished()
 
     def cancel(self) -> None:
         if self._worker is not None:
@@ -576,7 +581,10 @@ class PredictPanel(QWidget):
             self.progress.setFormat("")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
-        if not cancelled and not self.results:
+        stopped_by, self._stopped_by = self._stopped_by, None
+        if stopped_by is not None:     # (the error box says it too; the line keeps it in sight)
+            self.status.setText(stopped_by)
+        elif not cancelled and not self.results:
             searched = ", ".join(r.name for r in self._roots) or "the files chosen"
             self.status.setText(f"No recordings (WAV, AIFF, FLAC, OGG, MP3) found in {searched}.")
         elif not cancelled:
