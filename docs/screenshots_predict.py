@@ -1,7 +1,7 @@
 """Screenshots of the default model naming real recordings, live and in the Audio panel.
 
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR \
-        [--among-only | --live-among-only | --audio FILE]
+        [--among-only | --live-among-only | --folder-only | --audio FILE]
 
 Reads real recordings from ../shared/data (they are never copied into the repository; the live
 phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
@@ -15,6 +15,8 @@ phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x72
   (the Live panel's "Among" button), with the same figures printed for it;
 - predict-among.png: the Predict panel after the brass phrases of the web-app recordings (never
   trained on) with the "Among" menu open, the four brass classes ticked, the table answering among them
+- predict-folder.png: the Predict panel after a folder of web-app recordings (and one damaged file)
+  is dropped on the window, sorted by probability (the least sure answers first);
 - audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
   (the whole-file answer and the per-second timeline);
 - audio-unknown.png: the same for speech, which should read "unknown (nearest: ...)".
@@ -92,6 +94,40 @@ def among(app, out: Path) -> None:
     spin(1.0)
     app.primaryScreen().grabWindow(0).copy(win.geometry()).save(str(out / "predict-among.png"))
     panel.among_menu.hide()
+    win.close()
+
+
+def folder(app, out: Path) -> None:
+    """The Predict panel after a folder is dropped on the window: every 8th of the web-app recordings
+    (validation only, never trained on; some of instruments outside the model's classes) and one
+    damaged file, sorted by probability, the least sure answers first."""
+    import shutil
+
+    from PySide6.QtCore import Qt
+
+    from instrument_studio.core.recipe.sources import label_for
+
+    win = make_window(app, "light")
+    panel = win.panels["PredictPanel"]
+    takes = SANDBOX / "Recordings to sort"
+    takes.mkdir()
+    truth = {}
+    for f in sorted((DATA / "real-unverified").glob("*/*/*.ogg"))[::8]:
+        shutil.copy(f, takes / f.name)
+        truth[f.name] = label_for(f.parent.name)
+    (takes / "damaged take.wav").write_bytes(b"RIFF....WAVEfmt not audio")
+    done = []
+    panel.folder_done.connect(lambda ok, failed: done.append((ok, failed)))
+    win.open_files([str(takes)])                 # what a drop of the folder does
+    spin(600, lambda: bool(done))
+    known = [r for r in panel.results if r.ok and truth[Path(r.path).name] in r.prediction.labels]
+    right = sum(r.prediction.label == truth[Path(r.path).name] for r in known)
+    print(f"predict-folder: {done[0][0]} recordings ({len(known)} of the model's classes: {right} right over "
+          f"every class), {done[0][1]} unreadable")
+    panel.table.sortByColumn(2, Qt.AscendingOrder)
+    panel.table.scrollToTop()
+    spin(1.0)
+    app.primaryScreen().grabWindow(0).copy(win.geometry()).save(str(out / "predict-folder.png"))
     win.close()
 
 
@@ -196,6 +232,9 @@ def main() -> int:
     if "--among-only" in sys.argv:   # (no virtual microphone started for it)
         among(app, out)
         return 0
+    if "--folder-only" in sys.argv:
+        folder(app, out)
+        return 0
     if "--audio" in sys.argv:
         rest = sys.argv[sys.argv.index("--audio") + 1:]
         if not rest:
@@ -223,6 +262,7 @@ def main() -> int:
         finally:
             mic.stop()
     among(app, out)
+    folder(app, out)
     audio(app, out, DATA / FILE[1], "audio-predict.png")
     audio(app, out, DATA / UNKNOWN, "audio-unknown.png")
     print(f"screenshots in {out}/")

@@ -184,7 +184,9 @@ def test_decide_keeps_the_nearest_class_when_the_answer_is_unknown():
     assert a.probability == pytest.approx(0.5)
     b = decide(np.array([0.45, 0.1, 0.45 - 1e-9]), labels, threshold=0.5)
     assert b.unknown and b.nearest == "flute"
-    assert b.probability == pytest.approx(0.55)      # below the threshold: what flute leaves
+    assert b.probability == pytest.approx(0.1)       # below the threshold: the unknown class's own, low
+    d = decide(np.array([0.45, 0.55]), ("flute", "violin"), threshold=0.6)
+    assert (d.label, d.probability) == (UNKNOWN, pytest.approx(0.45))   # no unknown class: what violin leaves
     c = decide(np.array([0.8, 0.1, 0.1]), labels, threshold=0.5)
     assert (c.label, c.probability) == ("flute", pytest.approx(0.8))
     assert decide(np.array([0.2, 0.8]), ("cello", "piano")).label == "piano"   # no open set: arg-max

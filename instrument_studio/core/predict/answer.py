@@ -17,8 +17,9 @@ class Answer:
     """One decision over class probabilities: the label ("unknown" when the best known class is
     below the bundle's threshold or the unknown class wins), its probability, and the nearest
     known class with its probability (kept when the answer is "unknown"). An "unknown" answer's
-    probability is the unknown class's own where that class wins (the figure its ranking shows
-    beside it), and otherwise what the nearest class leaves (1 - nearest_probability)."""
+    probability is the model's unknown class's own, the figure its ranking shows beside it: high
+    when the sound is unlike every class, low when no class reached the threshold (the model is
+    unsure). A model without that class gives what the nearest class leaves (1 - nearest_probability)."""
 
     label: str
     probability: float
@@ -38,8 +39,7 @@ def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float 
     best = int(np.argmax(np.where(known, p, -np.inf))) if known.any() else int(np.argmax(p))
     nearest, p_near = labels[best], float(p[best])
     top = int(np.argmax(p))
-    if labels[top] == UNKNOWN:
-        return Answer(UNKNOWN, float(p[top]), nearest, p_near)
-    if threshold is not None and p_near < threshold:
-        return Answer(UNKNOWN, 1.0 - p_near, nearest, p_near)
+    if labels[top] == UNKNOWN or (threshold is not None and p_near < threshold):
+        own = float(p[labels.index(UNKNOWN)]) if UNKNOWN in labels else 1.0 - p_near
+        return Answer(UNKNOWN, own, nearest, p_near)
     return Answer(nearest, p_near, nearest, p_near)
