@@ -67,12 +67,13 @@ class Prediction:
                        timeline=rescaled_among(self.timeline, kept, self.labels),
                        considered=kept_labels(self.labels, kept))
 
-    @property
+    # (cached: a table of a folder's files asks each row's answer several times a fill)
+    @functools.cached_property
     def is_silent(self) -> bool:
         """Every step is below SILENCE_DB: there is no instrument to name, and none is named."""
         return bool(len(self.silent)) and bool(np.all(self.silent))
 
-    @property
+    @functools.cached_property
     def answer(self) -> Answer:
         if self.is_silent:
             return Answer(SILENT, 0.0, SILENT, 0.0)

@@ -517,7 +517,7 @@ class PredictPanel(QWidget):
                 self.table.item(row, 0).setToolTip(f"{r.path}\n" + "\n".join(r.prediction.warnings))
         else:
             # (no span over the answer's columns: spans stay where they are when the rows are sorted)
-            for column, text, key in ((1, "error", "~error"), (2, "", -1.0), (3, r.error, r.error)):
+            for column, text, key in ((1, "error", "~error"), (2, "", -1.0), (3, r.error, None)):
                 item = SortKeyItem(text, key)
                 item.setForeground(Qt.red)
                 item.setToolTip(r.error)
@@ -527,14 +527,15 @@ class PredictPanel(QWidget):
         """The answer's columns of a predicted file's row (what answering among classes changes)."""
         answer = r.prediction.answer
         probability = -1.0 if r.prediction.is_silent else answer.probability
-        cells = ((answer.label, answer.label),
+        cells = ((answer.label, None),
                  ("" if r.prediction.is_silent else f"{answer.probability:.1%}", probability),
                  (", ".join(f"{label} {p:.0%}" for label, p in r.top(3)), None))
         for column, (text, key) in enumerate(cells, start=1):
             item = self.table.item(row, column)
             if item is not None:
                 item.setText(text)          # re-answered: no new item
-                item.setData(SORT_ROLE, text if key is None else key)
+                if key is not None:
+                    item.setData(SORT_ROLE, key)
                 continue
             item = SortKeyItem(text, key)
             if column == 2:

@@ -12,15 +12,20 @@ SORT_ROLE = Qt.UserRole + 1
 
 
 class SortKeyItem(QTableWidgetItem):
-    """A cell that sorts by a key of its own (SORT_ROLE), not by its text: "9.5%" after "10.2%"."""
+    """A cell that sorts by a key of its own (SORT_ROLE), or by its text where it has none: "9.5%"
+    before "10.2%", and a "~error" key after every class name. (A key only where the text will not
+    do: setting one costs a call per cell, and a folder's rows come hundreds a second.)"""
 
     def __init__(self, text: str = "", key=None):
         super().__init__(text)
-        self.setData(SORT_ROLE, text if key is None else key)
+        if key is not None:
+            self.setData(SORT_ROLE, key)
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if mine is None or theirs is None or isinstance(mine, str) != isinstance(theirs, str):
+        mine = self.text() if mine is None else mine
+        theirs = other.text() if theirs is None else theirs
+        if isinstance(mine, str) != isinstance(theirs, str):
             return super().__lt__(other)
         return mine < theirs
 
@@ -45,10 +50,13 @@ def columns_measured_once(table: QTableWidget):
 def rows_changed_at_once(table: QTableWidget):
     """columns_measured_once, and a table sorted by a column sorted once, after the last change: while
     sorting is on, every cell set moves its row at once, before the row's other cells are filled."""
-    sorting = table.isSortingEnabled()
-    table.setSortingEnabled(False)
+    # (not sorted by any column yet: nothing moves, and switching sorting off and on costs a pass)
+    sorting = table.isSortingEnabled() and table.horizontalHeader().sortIndicatorSection() >= 0
+    if sorting:
+        table.setSortingEnabled(False)
     try:
         with columns_measured_once(table):
             yield
     finally:
-        table.setSortingEnabled(sorting)
+        if sorting:
+            table.setSortingEnabled(True)
