@@ -203,9 +203,18 @@ def test_the_table_sorts_by_a_clicked_header_and_rows_keep_their_files(qtbot, ap
     table.sortByColumn(0, Qt.DescendingOrder)
     assert table.item(0, 0).text() == "zz_corrupt.wav"
     row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "tone_04.wav")
+    table.setFocus()
+    table.setCurrentCell(row, 0)
     with qtbot.waitSignal(win.audio_panel.loaded, timeout=20000):
-        table.doubleClicked.emit(table.model().index(row, 0))   # (a synthetic double-click lacks its press)
+        qtbot.keyClick(table, Qt.Key_Return)                   # Enter opens the selected row, as a double-click does
     assert win.windowTitle().endswith("tone_04.wav")
+    win.tabs.setCurrentWidget(panel)
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "buzz_02.wav")
+    pos = table.visualRect(table.model().index(row, 1)).center()
+    with qtbot.waitSignal(win.audio_panel.loaded, timeout=20000):
+        qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=pos)
+        qtbot.mouseDClick(table.viewport(), Qt.LeftButton, pos=pos)
+    assert win.windowTitle().endswith("buzz_02.wav")
 
 
 def test_percentages_sort_as_numbers_not_text(qtbot):

@@ -182,11 +182,12 @@ class PredictPanel(QWidget):
         self.table.setColumnWidth(0, 380)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideMiddle)    # a long path keeps its file name in sight
-        self.table.doubleClicked.connect(self._open_row)
+        # activated: a double-click, or Enter on the selected row (the keyboard's way in)
+        self.table.activated.connect(self._open_row)
         # In the order predicted until a header is clicked: then by file, class, probability or top 3.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.setToolTip("Double-click a file to open it in the Audio panel; click a column's header to "
+        self.table.setToolTip("Double-click a file (or press Enter) to open it in the Audio panel; click a column's header to "
                               "sort by it (probability: the least sure answers first or last)")
 
         # Before the first run, say what the table is for instead of showing empty columns.
