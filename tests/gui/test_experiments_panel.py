@@ -53,9 +53,11 @@ def test_fixed_epoch_sweep_fills_table_and_overlays_curves(qtbot, panel):
     assert panel.form.values_edit.text() == "0.1, 0.01, 0.001, 0.0001"     # the assignment's defaults
     _type(qtbot, panel.form.values_edit, "0.1, 0.01")
     panel.form.epochs_spin.setValue(6)
+    assert panel.progress.text() == "idle"          # not an empty box that reads as a text field
     with qtbot.waitSignal(panel.sweep_done, timeout=20000) as done:
         qtbot.mouseClick(panel.run_button, Qt.LeftButton)
     assert done.args == ["finished"]
+    assert panel.progress.text() == "2 of 2 runs"
     runs = panel.record.runs
     assert [r.value for r in runs] == [0.1, 0.01]
     assert panel.table.rowCount() == 2

@@ -98,7 +98,7 @@ def test_a_dropped_folder_or_several_recordings_fill_the_predict_table(qtbot, ap
     any of it, the panel says what the table is for instead of showing empty columns."""
     win, panel = app_window
     assert panel.table_stack.currentWidget() is panel.placeholder
-    assert "No recordings predicted yet" in panel.placeholder.text()
+    assert "No recordings predicted yet" in panel.placeholder.text() and panel.progress.text() == "idle"
     folder = tmp_path / "takes"
     (folder / "day2").mkdir(parents=True)
     shutil.copy(synth_model[1] / "buzz" / "buzz_04.wav", folder / "buzz.wav")
@@ -131,7 +131,7 @@ def test_a_dropped_folder_or_several_recordings_fill_the_predict_table(qtbot, ap
         drop(win, empty)
     assert done.args == [0, 0]
     assert panel.status.text() == "No recordings (WAV, AIFF, FLAC, OGG, MP3) found in nothing here."
-    assert panel.table_stack.currentWidget() is panel.placeholder
+    assert panel.table_stack.currentWidget() is panel.placeholder and panel.progress.text() == "idle"
 
 
 def test_one_dropped_recording_opens_in_the_audio_panel_and_a_folder_on_the_dataset_tab_opens_as_a_dataset(

@@ -156,8 +156,9 @@ class PredictPanel(QWidget):
         self.export_button.clicked.connect(self._export)
         self.progress = QProgressBar()
         self.progress.setObjectName("predict_progress")
-        # Empty until a run starts: "0 of 100 files" at rest would read as a stalled job.
-        self.progress.setFormat("")
+        # "idle" until a run starts, as the Training panel's bar: "0 of 100 files" at rest would read
+        # as a stalled job, and an empty bar as a text field.
+        self.progress.setFormat("idle")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status = message_label("Choose a folder of recordings to name the instrument in each.")
@@ -580,7 +581,7 @@ class PredictPanel(QWidget):
         failed = len(self.results) - ok
         if not self.results:
             self.table_stack.setCurrentWidget(self.placeholder)
-            self.progress.setFormat("")
+            self.progress.setFormat("idle")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
         stopped_by, self._stopped_by = self._stopped_by, None
