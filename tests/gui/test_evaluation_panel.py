@@ -275,3 +275,23 @@ def test_a_long_error_message_wraps_and_the_window_keeps_its_width(qtbot, window
     qtbot.wait(50)
     # The panels are pages of one stack, whose minimum is the largest page's: this is every panel's.
     assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280
+
+
+def test_runs_table_sorts_numbers_as_numbers(qtbot):
+    """Two runs evaluated on 480 and 1,000 clips: sorted by items, 480 comes first (as text, "1000"
+    would)."""
+    from instrument_studio.core.evaluation.report import COMPARISON_COLUMNS, ComparisonRow, make_report
+    from instrument_studio.gui.widgets.metric_views import RunsTable
+
+    rng = np.random.default_rng(0)
+    runs = []
+    for name, n in (("big", 1000), ("small", 480)):
+        y = rng.integers(0, 3, n)
+        runs.append(ComparisonRow(name, "mlp", "mfcc", "test", make_report(["a", "b", "c"], y, rng.random((n, 3)))))
+    table = RunsTable()
+    qtbot.addWidget(table)
+    table.set_runs(runs)
+    items = COMPARISON_COLUMNS.index("items")
+    table.sortByColumn(items, Qt.AscendingOrder)
+    assert [table.item(r, items).text() for r in range(2)] == ["480", "1000"]
+    assert [table.item(r, 0).text() for r in range(2)] == ["small", "big"]
