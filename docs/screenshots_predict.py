@@ -124,8 +124,7 @@ def folder(app, out: Path) -> None:
     right = sum(r.prediction.label == truth[Path(r.path).name] for r in known)
     print(f"predict-folder: {done[0][0]} recordings ({len(known)} of the model's classes: {right} right over "
           f"every class), {done[0][1]} unreadable")
-    panel.table.sortByColumn(2, Qt.AscendingOrder)
-    panel.table.scrollToTop()
+    panel.table.sortByColumn(2, Qt.AscendingOrder)   # the table shows its top after sorting, by itself
     spin(1.0)
     app.primaryScreen().grabWindow(0).copy(win.geometry()).save(str(out / "predict-folder.png"))
     win.close()

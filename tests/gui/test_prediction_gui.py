@@ -230,6 +230,52 @@ def test_percentages_sort_as_numbers_not_text(qtbot):
     assert [table.item(r, 0).text() for r in range(4)] == ["9.5%", "10.2%", "50.0%", "100.0%"]   # text: 10.2, 100.0, 50.0, 9.5
 
 
+def test_a_header_click_shows_the_top_of_the_sorted_rows_or_the_selected_one(qtbot):
+    """Qt keeps the scroll position when a table is sorted, so after scrolling to the end of a long table
+    a header click would leave the rows now first out of view."""
+    from PySide6.QtWidgets import QAbstractItemView, QTableWidget
+
+    from instrument_studio.gui.widgets.tables import SortKeyItem, follows_its_sorting, rows_changed_at_once
+
+    table = QTableWidget(200, 1)
+    qtbot.addWidget(table)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    for row in range(200):
+        table.setItem(row, 0, SortKeyItem(f"{(row * 37) % 200 / 200:.1%}", (row * 37) % 200))
+    table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+    table.setSortingEnabled(True)
+    follows_its_sorting(table)
+    table.resize(300, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    header, bar = table.horizontalHeader(), table.verticalScrollBar()
+
+    def click_header():
+        qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(header.sectionViewportPosition(0) + 5, 5))
+
+    table.scrollToBottom()
+    assert bar.value() == bar.maximum() > 0
+    click_header()
+    qtbot.waitUntil(lambda: bar.value() == 0)
+    assert table.item(0, 0).text() == "0.0%"
+    assert table.rowAt(0) == 0                                  # the first sorted row in view
+
+    table.selectRow(10)
+    chosen = table.item(10, 0).text()
+    click_header()                                              # the other order: that row goes near the end
+    row = next(r for r in range(200) if table.item(r, 0).text() == chosen)
+    assert row > 150 and table.currentRow() == row
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(table.visualRect(table.model().index(row, 0)).center()))
+
+    table.clearSelection()
+    table.verticalScrollBar().setValue(100)
+    with rows_changed_at_once(table):                           # rows streaming in, sorted: the view stays put
+        table.insertRow(200)
+        table.setItem(200, 0, SortKeyItem("50.0%", 100))
+    qtbot.wait(50)
+    assert bar.value() == 100
+
+
 def test_quitting_during_a_folders_prediction_asks_first(qtbot, app_window, synth_model, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

@@ -29,6 +29,7 @@ from .. import workers
 from ..widgets.class_counts import ClassCountsView
 from ..widgets.clip_table import SPLIT_TEXT, ClipFilter, ClipTableModel
 from ..widgets.message_label import empty_state, line_label, message_label
+from ..widgets.tables import follows_its_sorting
 from .dataset_clip import ClipPreviewBox
 from .dataset_features import FeatureBox
 
@@ -184,6 +185,7 @@ class DatasetPanel(QWidget):
         # Unsorted until the user clicks a header: the dataset's own order (class by class).
         self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
         self.table.setSortingEnabled(True)
+        follows_its_sorting(self.table)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)

@@ -36,7 +36,7 @@ from .. import presentation, workers
 from ..widgets.file_prediction import FilePredictionView, among_phrase
 from ..widgets.live_prediction import LivePredictionView
 from ..widgets.message_label import empty_state, message_label
-from ..widgets.tables import SORT_ROLE, SortKeyItem, rows_changed_at_once
+from ..widgets.tables import SORT_ROLE, SortKeyItem, follows_its_sorting, rows_changed_at_once
 
 COLUMNS = ["file", "top class", "probability", "top 3"]
 
@@ -188,6 +188,7 @@ class PredictPanel(QWidget):
         # In the order predicted until a header is clicked: then by file, class, probability or top 3.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
         self.table.setSortingEnabled(True)
+        follows_its_sorting(self.table)
         self.table.setToolTip("Double-click a file (or press Enter) to open it in the Audio panel; click a column's header to "
                               "sort by it (probability: the least sure answers first or last)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
 # Where a SortKeyItem keeps what it sorts by.
 SORT_ROLE = Qt.UserRole + 1
@@ -28,6 +28,20 @@ class SortKeyItem(QTableWidgetItem):
         if isinstance(mine, str) != isinstance(theirs, str):
             return super().__lt__(other)
         return mine < theirs
+
+
+def follows_its_sorting(table: QTableView) -> None:
+    """After a header click sorts the table, show the selected row where it went, or else the top:
+    Qt keeps the scroll position, so the rows just sorted first could lie out of view."""
+    def show():
+        current = table.currentIndex()
+        if current.isValid() and table.selectionModel().isSelected(current):
+            table.scrollTo(current, QAbstractItemView.PositionAtCenter)
+        else:
+            table.scrollToTop()
+    # Queued: runs after the table has sorted (it re-connects its own slot to the same signal each time
+    # sorting is switched back on, so a direct connection might run before it).
+    table.horizontalHeader().sortIndicatorChanged.connect(show, Qt.QueuedConnection)
 
 
 @contextmanager
