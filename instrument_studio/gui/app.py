@@ -83,4 +83,13 @@ def main(files: list[str] | None = None, *, backend: str | None = None) -> int:
     QTimer.singleShot(200, lambda: start_warm_up(window))
     if files:
         QTimer.singleShot(0, lambda: window.open_files(list(files)))
-    return app.exec()
+    return run_until_quit(app)
+
+
+def run_until_quit(app) -> int:
+    """The event loop, then what has to end before Python does."""
+    from . import workers
+
+    code = app.exec()
+    workers.finish_before_exit()
+    return code

@@ -51,3 +51,11 @@ def stop_all(timeout_ms: int = 5000) -> bool:
     # Their `finished` signals are queued to this thread: deliver them so the set empties.
     QCoreApplication.processEvents()
     return done
+
+
+def finish_before_exit(timeout_ms: int = 30000) -> bool:
+    """After the event loop has ended: wait for jobs that outlived the window's stop_all (a model
+    still loading, say) before the interpreter tears their workers down; one that finishes after
+    that emits from a deleted object ("RuntimeError: Signal source has been deleted" at quit)."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+

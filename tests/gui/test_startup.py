@@ -101,3 +101,27 @@ def test_the_first_file_open_finds_its_imports_already_done(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "LATE []" in result.stdout, result.stdout
+
+
+QUIT_DURING_A_JOB = r"""
+import time
+from PySide6.QtCore import QTimer
+from instrument_studio.gui import workers
+from instrument_studio.gui.app import create_app, run_until_quit
+app = create_app()
+workers.start_worker(lambda: time.sleep(1.5), on_error=lambda _exc: None)   # a job stop_all cannot stop
+QTimer.singleShot(100, lambda: (workers.stop_all(timeout_ms=100), app.quit()))
+raise SystemExit(run_until_quit(app))
+"""
+
+
+def test_quitting_while_a_job_is_still_running_ends_cleanly(tmp_path):
+    """A job that outlives the window's stop_all (a model still loading when the window is closed)
+    finishes before Python tears its worker down: no traceback at quit."""
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen",
+           "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", QUIT_DURING_A_JOB], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+
