@@ -130,6 +130,13 @@ def main(argv=None) -> int:
 
         if not synthesisers():
             parser.error("--speech needs a speech synthesiser: sudo apt install espeak-ng flite")
+    from instrument_studio.core.errors import StudioError
+    from instrument_studio.core.learn.bundle import check_bundle_target
+
+    try:
+        check_bundle_target(args.out)       # now, not after three quarters of an hour of embedding
+    except StudioError as exc:
+        parser.error(f"--out: {exc}")
     started = time.monotonic()
 
     def log(msg: str) -> None:

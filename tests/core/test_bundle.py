@@ -67,8 +67,18 @@ def test_failed_save_keeps_the_old_bundle(trained, tmp_path, monkeypatch):
 def test_refuses_to_overwrite_something_that_is_not_a_bundle(trained, tmp_path):
     result, data = trained
     (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.txt").write_text("keep")
     with pytest.raises(ModelError, match="not a model bundle"):
         save(result, data, tmp_path / "docs")
+    assert (tmp_path / "docs" / "thesis.txt").read_text() == "keep"
+
+
+def test_an_empty_folder_made_for_the_model_is_used(trained, tmp_path):
+    """`mkdir out` then `--out out` (the recipe once ran 46 minutes and then refused such a folder)."""
+    result, data = trained
+    (tmp_path / "out").mkdir()
+    path = save(result, data, tmp_path / "out")
+    assert load_bundle(path).labels == result.labels
 
 
 @pytest.fixture

@@ -631,3 +631,24 @@ def test_recipe_refuses_speech_without_a_synthesiser(tmp_path, monkeypatch, caps
         make_default_model.main(["--data", str(tmp_path), "--out", str(tmp_path / "out"), "--speech", "4"])
     assert stop.value.code == 2
     assert "apt install espeak-ng flite" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_recipe_checks_its_out_folder_before_any_work(tmp_path, monkeypatch, capsys):
+    """A place the bundle cannot go is refused in a line at once, not after the embedding (46 min)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+    import make_default_model
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the recipe started before --out was checked")
+
+    monkeypatch.setattr(make_default_model, "gather", refuse)
+    (tmp_path / "data" / "philharmonia").mkdir(parents=True)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    with pytest.raises(SystemExit):
+        make_default_model.main(["--data", str(tmp_path / "data"), "--out", str(mine)])
+    err = capsys.readouterr().err
+    assert f"--out: {mine}: exists and is not a model bundle" in err, err
+    assert (mine / "notes.txt").read_text() == "keep"
+

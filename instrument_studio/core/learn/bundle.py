@@ -161,13 +161,17 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _empty_folder(path: Path) -> bool:
+    return path.is_dir() and next(path.iterdir(), None) is None
+
+
 def check_bundle_target(path: str | Path) -> None:
     """Raise ModelError unless a bundle can be saved at `path`: not an existing folder or file that
-    is not a bundle, and a place this process may write. Cheap, so callers check before training
-    (an hour of epochs should not end in "cannot write here")."""
+    is not a bundle (an empty folder will do: one made for it), and a place this process may write.
+    Cheap, so callers check before training (an hour of epochs should not end in "cannot write here")."""
     path = Path(path)
     recover_interrupted_swap(path)
-    if path.exists() and not (path / META_FILE).is_file():
+    if path.exists() and not (path / META_FILE).is_file() and not _empty_folder(path):
         raise ModelError("exists and is not a model bundle; choose another place", path=path)
     probe_in = (path.parent if str(path.parent) else Path(".")).absolute()
     while not probe_in.exists() and probe_in != probe_in.parent:
