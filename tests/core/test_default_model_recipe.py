@@ -111,6 +111,28 @@ def test_the_threshold_keeps_known_rejections_within_budget():
     assert stats["background_files"] == 18
 
 
+def _held(label, proba, labels=("flute", "unknown", "violin")):
+    return R.HeldOut("a", label, labels, np.asarray(proba, dtype=float), np.zeros((1, len(labels))))
+
+
+def test_the_threshold_turns_away_flat_answers_only_where_that_answers_more_files_right():
+    sure = [_held("flute", [0.9, 0.05, 0.05])] * 20
+    unsure_but_right = [_held("violin", [0.3, 0.25, 0.45])] * 3
+    noise = [_held("unknown", [0.4, 0.3, 0.3])]               # named flute 0.40 unless turned away
+    # One noise caught above 0.40; three right answers lost above 0.45 (within the budget all the way
+    # to 0.90, where the largest threshold within it would have gone).
+    t, stats = R.choose_threshold(sure + unsure_but_right + noise, budget=0.2)
+    assert t == 0.45
+    assert stats["background_rejected"] == 1.0 and stats["known_rejected"] == 0.0 and stats["known_right"] == 1.0
+    # Four surer noises more (flute 0.60): now turning the three unsure answers away is worth it.
+    louder = [_held("unknown", [0.6, 0.2, 0.2])] * 4
+    t, stats = R.choose_threshold(sure + unsure_but_right + noise + louder, budget=0.2)
+    assert t == 0.90 and stats["known_rejected"] == 3 / 23 and stats["background_rejected"] == 1.0
+    # Never beyond the budget.
+    t, stats = R.choose_threshold(sure + unsure_but_right + noise + louder, budget=0.1)
+    assert t == 0.45 and stats["known_rejected"] <= 0.1
+
+
 def test_the_confident_threshold_gives_live_windows_the_precision_asked_for():
     data = _data(shift=1.5)
     held = R.holdouts(data, features=features, C=1.0, sources=("a", "b", "c"), progress=lambda m: None)

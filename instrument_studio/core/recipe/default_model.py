@@ -316,20 +316,30 @@ def expected_calibration_error(results: Sequence[HeldOut], *, bins: int = 10) ->
 
 
 def choose_threshold(results: Sequence[HeldOut], *, budget: float = KNOWN_REJECTION_BUDGET) -> tuple[float, dict]:
-    """The largest threshold on the best known class's probability that turns at most `budget` of
-    the out-of-source known-class files into "unknown"; and what it does to the background sounds."""
+    """The threshold on the best known class's probability below which the answer is "unknown": of
+    those that turn at most `budget` of the out-of-source known-class files into "unknown", the one
+    that leaves the most held-out files answered right, known instruments named and background sounds
+    turned away, each file once (the largest of equals); and what it does to both.
+    (Measured, 2026-12-01: the largest threshold within the budget, 0.23, turned 58 more held-out
+    instrument files away than none did, 14 of them named right, and caught one more of 55 background
+    sounds; every background sound named at 0.5 or more was named at any threshold below that.)"""
     from ..predict.answer import decide
 
     known = [r for r in results if r.label != UNKNOWN and r.label in r.labels]
     background = [r for r in results if r.label == UNKNOWN]
-    best, stats = 0.0, {}
+    best, most_right, stats = 0.0, -1, {}
     for t in np.round(np.arange(0.0, 0.96, 0.01), 2):
-        lost = np.mean([decide(r.proba, r.labels, t).unknown for r in known]) if known else 0.0
+        answers = [decide(r.proba, r.labels, t) for r in known]
+        lost = float(np.mean([a.unknown for a in answers])) if known else 0.0
         if lost > budget:
             break
-        caught = np.mean([decide(r.proba, r.labels, t).unknown for r in background]) if background else float("nan")
-        best, stats = float(t), {"known_rejected": float(lost), "background_rejected": float(caught),
-                                 "known_files": len(known), "background_files": len(background)}
+        named = sum(a.label == r.label for a, r in zip(answers, known, strict=True))
+        caught = sum(decide(r.proba, r.labels, t).unknown for r in background)
+        if named + caught >= most_right:
+            best, most_right = float(t), named + caught
+            stats = {"known_rejected": lost, "known_right": named / len(known) if known else float("nan"),
+                     "background_rejected": caught / len(background) if background else float("nan"),
+                     "known_files": len(known), "background_files": len(background)}
     return best, stats
 
 
@@ -538,8 +548,10 @@ lost here were not adopted), so they are not an untouched test.
 ## Calibration and "unknown"
 - Expected calibration error of whole-file answers on held-out sources: {metrics['ece_before']:.3f} before,
   {metrics['ece_after']:.3f} after temperature scaling.
-- Threshold {threshold:.2f}, chosen on held-out sources so that at most {KNOWN_REJECTION_BUDGET:.0%} of known-instrument
-  files become "unknown" (measured: {rej.get('known_rejected', float('nan')):.1%} of {rej.get('known_files', 0)});
+- Threshold {threshold:.2f}, chosen on held-out sources: of the thresholds that turn at most {KNOWN_REJECTION_BUDGET:.0%} of
+  known-instrument files into "unknown", the one that leaves the most held-out files answered right
+  (instruments named, background sounds turned away). Known-instrument files that become "unknown"
+  (the unknown class winning, or the best instrument below the threshold): {rej.get('known_rejected', float('nan')):.1%} of {rej.get('known_files', 0)};
   background sounds (speech, noise, percussion, other instruments) of held-out sources rejected:
   {rej.get('background_rejected', float('nan')):.1%} of {rej.get('background_files', 0)}.
 - Live answers are shown as confident from a calibrated top probability of
