@@ -1,7 +1,7 @@
 """Screenshots of the default model naming real recordings, live and in the Audio panel.
 
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots_predict.py OUT_DIR \
-        [--among-only | --live-among-only | --folder-only | --audio FILE]
+        [--among-only | --live-among-only | --folder-only | --unknown-only | --audio FILE]
 
 Reads real recordings from ../shared/data (they are never copied into the repository; the live
 phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x720:
@@ -19,9 +19,9 @@ phrase is converted to a 48 kHz WAV in a temporary folder) and saves, at 1280x72
   is dropped on the window, sorted by probability (the least sure answers first);
 - audio-predict.png: the Audio panel with a real phrase opened and "Name the instrument" run
   (the whole-file answer and the per-second timeline);
-- audio-unknown.png: the same for speech, which should read "unknown (nearest: ...)".
+- audio-unknown.png: the same for speech, which should read "unknown NN% (nearest: ...)".
 
---audio FILE: only audio-predict.png, for FILE (any recording).
+--unknown-only: only audio-unknown.png. --audio FILE: only audio-predict.png, for FILE (any recording).
 """
 
 from __future__ import annotations
@@ -233,6 +233,9 @@ def main() -> int:
         return 0
     if "--folder-only" in sys.argv:
         folder(app, out)
+        return 0
+    if "--unknown-only" in sys.argv:
+        audio(app, out, DATA / UNKNOWN, "audio-unknown.png")
         return 0
     if "--audio" in sys.argv:
         rest = sys.argv[sys.argv.index("--audio") + 1:]

@@ -139,6 +139,23 @@ def test_predict_with_the_default_model_in_a_subprocess(tmp_path):
     assert len(row["timeline"]) == 4
 
 
+
+def test_predict_says_unknown_with_its_own_figure_and_the_nearest(tmp_path, capsys):
+    """White noise, to the default model: "unknown (NN%; nearest: CLASS NN%)", the same figures
+    as --json gives (the unknown class's own probability, then the nearest instrument's)."""
+    from instrument_studio.core.audio.audiofile import save_wav
+
+    noise = np.random.default_rng(0).normal(0, 0.1, 16000 * 4).astype(np.float32)
+    wav = save_wav(tmp_path / "hiss.wav", noise, 16000)
+    assert main(["predict", str(wav), "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["label"] == "unknown"
+    assert main(["predict", str(wav)]) == 0
+    line = capsys.readouterr().out
+    said = (f"unknown ({row['probability']:.0%}; nearest: {row['nearest']} "
+            f"{row['nearest_probability']:.0%})")
+    assert said in line, line
+
 def test_evaluate_without_model_uses_the_default_model_on_the_starter_set(monkeypatch, capsys):
     """`evaluate --dataset starter`: the dataset resolver train uses, the default model predict uses."""
     from instrument_studio.core.errors import StudioError

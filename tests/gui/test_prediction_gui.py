@@ -712,6 +712,36 @@ def test_the_timelines_top_row_is_the_whole_file_answer(qtbot, window, tmp_path)
     assert "louder seconds count more" in tl.toolTip()
 
 
+
+class UnlikeAnythingModel:
+    """Its unknown class wins every second (as for speech with the default model): 90 %, the
+    nearest instrument voice at 7 %."""
+
+    labels = ("trumpet", "voice", "unknown")
+
+    def __init__(self):
+        from instrument_studio.core.config import FeatureConfig
+
+        self.feature_config = FeatureConfig(kind="mfcc")
+
+    def predict_proba(self, rows: np.ndarray) -> np.ndarray:
+        return np.tile([0.03, 0.07, 0.90], (len(rows), 1))
+
+
+def test_an_unknown_whole_file_answer_gives_its_own_figure_and_the_nearest(qtbot, window, tmp_path):
+    """The answer line said "unknown (nearest: voice 7%)" while the timeline's label beside it said
+    "unknown 90%" and the Predict table 90 %: the unknown class's own figure now leads the line too."""
+    from instrument_studio.core.predict.inference import Predictor
+
+    window.panels["PredictPanel"].predictor = Predictor(UnlikeAnythingModel())
+    view = window.panels["PredictPanel"].file_view
+    wav = save_wav(tmp_path / "speech.wav", note("noise", seconds=3.0, seed=5), SR)
+    with qtbot.waitSignal(view.predicted, timeout=30000):
+        window.open_file(str(wav))
+    summary = view.summary.text()
+    assert "<b>unknown</b> 90% (nearest: voice 7%)" in summary, summary
+    assert "trumpet 3%" in summary and "unknown 90%" not in summary.replace("<b>unknown</b> 90%", "")
+
 def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth_model, tmp_path):
     """Issue 11 (18): a fresh run had to be saved as a bundle before the Predict panel could use it."""
     training, predict = window.panels["TrainingPanel"], window.panels["PredictPanel"]
