@@ -207,6 +207,8 @@ def main(argv=None) -> int:
         "holdout_restricted_4": held.subset_accuracy(4),
         "holdout_restricted_6": held.subset_accuracy(6),
         "holdout_restricted_4_taught": held.subset_accuracy(4, among=R.taught_elsewhere(items)),
+        "holdout_filled_4": held.filled_subset_accuracy(4),
+        "holdout_filled_6": held.filled_subset_accuracy(6),
         "unverified_restricted": sum(v[0] for v in unv_table.get("real-unverified (all)", {}).values())
         / max(1, sum(v[1] for v in unv_table.get("real-unverified (all)", {}).values())),
         "unverified_top1": float(unv_top1),

@@ -371,6 +371,26 @@ def test_subset_accuracy_among_the_classes_each_source_lists():
     assert held.subset_accuracy(2, among={"s": {"a"}}) == {}  # fewer classes than k
 
 
+
+def test_a_source_of_fewer_classes_is_answered_among_its_own_and_the_models_others():
+    """One instrument's library is always right among its own classes; among it and every choice
+    of the head's other instruments it is right where its class beats those."""
+    labels = ("a", "b", "c", "unknown")
+    held = R.Holdouts([
+        # "a" files: beaten by "b" once, by nothing else; the unknown class never counts.
+        R.HeldOut("solo", "a", labels, np.array([0.3, 0.4, 0.1, 0.2]), np.zeros((1, 4))),
+        R.HeldOut("solo", "a", labels, np.array([0.5, 0.1, 0.1, 0.3]), np.zeros((1, 4))),
+        R.HeldOut("many", "a", labels, np.array([0.9, 0.05, 0.05, 0.0]), np.zeros((1, 4))),
+        R.HeldOut("many", "b", labels, np.array([0.05, 0.9, 0.05, 0.0]), np.zeros((1, 4)))])
+    assert held.table()["solo"]["a"] == (2, 2)                       # trivially right among its own
+    # {a, b}: one of two right; {a, c}: both right.
+    assert held.filled_subset_accuracy(2) == {"solo": pytest.approx((0.5 + 1.0) / 2)}
+    assert held.filled_subset_accuracy(3) == {"solo": 0.5, "many": 1.0}
+    assert held.filled_subset_accuracy(4) == {}                      # not enough classes to choose from
+    text = R.filled_text({"holdout_filled_4": {"solo": 0.75}})
+    assert "solo 0.75" in text and "k = 6: none" in text
+    assert R.filled_text({}) == ""
+
 def test_taught_elsewhere_keeps_the_classes_another_note_library_has():
     def note(source, label, augment=0, kind="note"):
         return Item(f"/x/{source}/{label}.wav", label, source, kind, f"{source}:{label}", augment=augment)
