@@ -80,7 +80,7 @@ def run(args) -> int:
         elif r.ok:
             top = ", ".join(f"{label} {p:.0%}" for label, p in r.top(args.top))
             a = r.prediction.answer
-            said = (f"unknown ({a.probability:.0%}; nearest: {a.nearest} {a.nearest_probability:.0%})" if a.unknown
+            said = (f"unknown ({a.probability:.0%}; {a.nearest_said})" if a.unknown
                     else f"{a.label} ({a.probability:.0%})")
             print(f"{r.path}: {said}   [{top}]", flush=True)
         else:

@@ -139,7 +139,6 @@ def test_predict_with_the_default_model_in_a_subprocess(tmp_path):
     assert len(row["timeline"]) == 4
 
 
-
 def test_predict_says_unknown_with_its_own_figure_and_the_nearest(tmp_path, capsys):
     """White noise, to the default model: "unknown (NN%; nearest: CLASS NN%)", the same figures
     as --json gives (the unknown class's own probability, then the nearest instrument's)."""
@@ -155,6 +154,7 @@ def test_predict_says_unknown_with_its_own_figure_and_the_nearest(tmp_path, caps
     said = (f"unknown ({row['probability']:.0%}; nearest: {row['nearest']} "
             f"{row['nearest_probability']:.0%})")
     assert said in line, line
+
 
 def test_evaluate_without_model_uses_the_default_model_on_the_starter_set(monkeypatch, capsys):
     """`evaluate --dataset starter`: the dataset resolver train uses, the default model predict uses."""

@@ -371,7 +371,6 @@ def test_subset_accuracy_among_the_classes_each_source_lists():
     assert held.subset_accuracy(2, among={"s": {"a"}}) == {}  # fewer classes than k
 
 
-
 def test_a_source_of_fewer_classes_is_answered_among_its_own_and_the_models_others():
     """One instrument's library is always right among its own classes; among it and every choice
     of the head's other instruments it is right where its class beats those."""
@@ -390,6 +389,7 @@ def test_a_source_of_fewer_classes_is_answered_among_its_own_and_the_models_othe
     text = R.filled_text({"holdout_filled_4": {"solo": 0.75}})
     assert "solo 0.75" in text and "k = 6: none" in text
     assert R.filled_text({}) == ""
+
 
 def test_taught_elsewhere_keeps_the_classes_another_note_library_has():
     def note(source, label, augment=0, kind="note"):

@@ -712,7 +712,6 @@ def test_the_timelines_top_row_is_the_whole_file_answer(qtbot, window, tmp_path)
     assert "louder seconds count more" in tl.toolTip()
 
 
-
 class UnlikeAnythingModel:
     """Its unknown class wins every second (as for speech with the default model): 90 %, the
     nearest instrument voice at 7 %."""
@@ -741,6 +740,7 @@ def test_an_unknown_whole_file_answer_gives_its_own_figure_and_the_nearest(qtbot
     summary = view.summary.text()
     assert "<b>unknown</b> 90% (nearest: voice 7%)" in summary, summary
     assert "trumpet 3%" in summary and "unknown 90%" not in summary.replace("<b>unknown</b> 90%", "")
+
 
 def test_a_run_of_this_session_predicts_without_being_saved(qtbot, window, synth_model, tmp_path):
     """Issue 11 (18): a fresh run had to be saved as a bundle before the Predict panel could use it."""

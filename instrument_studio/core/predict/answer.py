@@ -30,6 +30,11 @@ class Answer:
     def unknown(self) -> bool:
         return self.label == UNKNOWN
 
+    @property
+    def nearest_said(self) -> str:
+        """"nearest: voice 7%", as every display words it beside an unknown answer."""
+        return f"nearest: {self.nearest} {self.nearest_probability:.0%}"
+
 
 def decide(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float | None = None) -> Answer:
     """The answer a model with an open set gives: see Answer. Without a threshold and without an

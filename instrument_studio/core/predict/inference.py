@@ -504,8 +504,7 @@ def judge_window(predictor: Predictor, y: np.ndarray, *, confident: float | None
         return WindowVerdict(proba, "uncertain", f"input clips ({share:.1%} of samples)", db, share)
     answer = decide(proba, predictor.labels, predictor.unknown_threshold)
     if answer.unknown:
-        return WindowVerdict(proba, "uncertain", f"not an instrument it knows (nearest: {answer.nearest} "
-                                                 f"{answer.nearest_probability:.0%})", db, share)
+        return WindowVerdict(proba, "uncertain", f"not an instrument it knows ({answer.nearest_said})", db, share)
     if answer.probability < confident:
         return WindowVerdict(proba, "uncertain", f"low confidence (top {answer.probability:.0%})", db, share)
     return WindowVerdict(proba, "confident", "", db, share)

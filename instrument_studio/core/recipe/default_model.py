@@ -165,6 +165,12 @@ def answer_recording(head: Head, e: Embedded, features: Callable[[Embedded], np.
                    file_answer(head.proba_of_logits(z), e.playing_power), z, e.playing_power)
 
 
+def _right_among(results: Sequence[HeldOut], subset: Sequence[str]) -> float:
+    """The share of `results` whose likeliest class of `subset` is their own."""
+    return float(np.mean([subset[int(np.argmax([r.proba[r.labels.index(c)] for c in subset]))] == r.label
+                          for r in results]))
+
+
 @dataclass
 class Holdouts:
     results: list[HeldOut] = field(default_factory=list)
@@ -204,12 +210,8 @@ class Holdouts:
             present = sorted({r.label for r in rs})
             if len(present) < k:
                 continue
-            accs = []
-            for subset in combinations(present, k):
-                files = [r for r in rs if r.label in subset]
-                accs.append(np.mean([subset[int(np.argmax([r.proba[r.labels.index(c)] for c in subset]))] == r.label
-                                     for r in files]))
-            out[source] = float(np.mean(accs))
+            out[source] = float(np.mean([_right_among([r for r in rs if r.label in subset], subset)
+                                         for subset in combinations(present, k)]))
         return out
 
     def filled_subset_accuracy(self, k: int) -> dict[str, float]:
@@ -230,11 +232,7 @@ class Holdouts:
                 continue
             # (the other instruments every head that answered this source knows)
             others = sorted(set.intersection(*(set(r.labels) for r in rs)) - set(own) - {UNKNOWN})
-            accs = []
-            for extra in combinations(others, k - len(own)):
-                subset = own + list(extra)
-                accs.append(np.mean([subset[int(np.argmax([r.proba[r.labels.index(c)] for c in subset]))] == r.label
-                                     for r in rs]))
+            accs = [_right_among(rs, own + list(extra)) for extra in combinations(others, k - len(own))]
             if accs:
                 out[source] = float(np.mean(accs))
         return out

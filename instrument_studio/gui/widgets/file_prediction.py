@@ -162,8 +162,7 @@ class FilePredictionView(QWidget):
         elif answer.unknown:
             # Not one of its instruments: say so first with the unknown class's own figure (as the
             # Predict table and the timeline's label do), then what it sounds nearest to.
-            head = (f"<b>unknown</b> {answer.probability:.0%} "
-                    f"(nearest: {answer.nearest} {answer.nearest_probability:.0%})")
+            head = f"<b>unknown</b> {answer.probability:.0%} ({answer.nearest_said})"
             ranked = [(label, p) for label, p in ranked if label != answer.nearest]
         else:
             head = f"<b>{answer.label}</b> {answer.probability:.0%}"
